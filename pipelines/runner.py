@@ -1,0 +1,84 @@
+"""Run the whole asset graph in-process (what `industry-gap run` does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from industry_gap.errors import UserError
+from pipelines.definitions import all_assets
+from pipelines.resources import SAMPLE_FILES, InputFiles, PipelineSettings, WarehouseResource
+
+QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunOptions:
+    registry: str | None = None
+    above_scale: str | None = None
+    targets: str | None = None
+    projects: str | None = None
+    output_dir: str = "output"
+    database_url: str = ""
+    run_date: str = ""
+    code_edition: str = "2017"
+
+    def input_files(self) -> InputFiles:
+        """Sample data when no file is named; otherwise only what the user named."""
+        given = {name: getattr(self, name) for name in SAMPLE_FILES}
+        if not any(given.values()):
+            paths = {name: str(path) for name, path in SAMPLE_FILES.items()}
+        else:
+            paths = {name: value or "" for name, value in given.items()}
+        for name, value in paths.items():
+            if value and not Path(value).exists():
+                raise UserError(f"找不到输入文件“{value}”")
+        return InputFiles(**paths, code_edition=self.code_edition)
+
+
+@dataclass
+class RunOutcome:
+    values: dict[str, object] = field(default_factory=dict)
+    inputs: InputFiles | None = None
+    database: str = ""
+
+
+def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+    """Materialise every asset; user errors inside a step come back as UserError."""
+    files = options.input_files()
+    Path(options.output_dir).mkdir(parents=True, exist_ok=True)
+    warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir)
+    resources = {
+        "input_files": files,
+        "settings": PipelineSettings(output_dir=options.output_dir, run_date=options.run_date),
+        "warehouse": warehouse,
+    }
+    try:
+        result = dg.materialize(all_assets, resources=resources, run_config=QUIET_LOGGING,
+                                instance=instance, raise_on_error=True)
+    except Exception as error:  # unwrap the user's error from Dagster's step failure
+        user_error = _find_user_error(error)
+        if user_error is not None:
+            raise user_error from None
+        raise
+    if not result.success:
+        raise UserError("流水线运行失败，请查看 Dagster 日志")
+    values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name)
+              for asset in all_assets}
+    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url)
+
+
+def _find_user_error(error: BaseException) -> UserError | None:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, UserError):
+            return current
+        stack.extend([getattr(current, "user_exception", None), current.__cause__, current.__context__])
+    return None

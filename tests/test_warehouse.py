@@ -1,0 +1,88 @@
+"""The warehouse on SQLite and the real PostgreSQL: one transaction per run, idempotent by date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from industry_gap.warehouse import TABLE_COLUMNS, Warehouse, _redact, default_database_url
+
+
+def registry_frame(n: int) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        row = {col: "" for col in TABLE_COLUMNS["registry"]}
+        row.update(uscc=f"91150602MA0{i:07d}", name=f"企业{i}", scope="羊绒制品加工",
+                   revenue_wan=float(i) * 10.5, revenue_prev_wan=float("nan"),
+                   registered_capital_wan=None, employees=3.0, source_row=i + 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_replace_run_is_idempotent(database_url):
+    store = Warehouse(database_url)
+    day = dt.date(2026, 11, 1)
+    store.replace_run(day, {"registry": registry_frame(5)})
+    store.replace_run(day, {"registry": registry_frame(3)})
+    assert store.count("registry", day) == 3
+    frame = store.read("registry", day)
+    assert list(frame["name"]) == ["企业0", "企业1", "企业2"]
+    assert frame["revenue_prev_wan"].isna().all()  # NaN stored as NULL
+    store.dispose()
+
+
+def test_runs_on_different_dates_are_kept(database_url):
+    store = Warehouse(database_url)
+    store.replace_run(dt.date(2026, 10, 1), {"registry": registry_frame(2)})
+    store.replace_run(dt.date(2026, 11, 1), {"registry": registry_frame(4)})
+    assert store.run_dates("registry") == [dt.date(2026, 10, 1), dt.date(2026, 11, 1)]
+    assert len(store.read("registry")) == 4  # latest by default
+    assert len(store.read("registry", dt.date(2026, 10, 1))) == 2
+    store.dispose()
+
+
+def test_failed_write_keeps_previous_rows(database_url):
+    """All tables of a run go in one transaction: a bad table rolls back the good one."""
+    store = Warehouse(database_url)
+    day = dt.date(2026, 11, 1)
+    store.replace_run(day, {"registry": registry_frame(2), "quarantine": pd.DataFrame(
+        [{"dataset": "registry", "file": "a.csv", "row": 2, "column": "经营范围", "value": "",
+          "reason": "经营范围为空"}])})
+    broken = pd.DataFrame([{"dataset": "registry", "file": "a.csv", "row": {"not": "bindable"},
+                            "column": "x", "value": "y", "reason": "z"}])
+    with pytest.raises(Exception):
+        store.replace_run(day, {"registry": registry_frame(7), "quarantine": broken})
+    assert store.count("registry", day) == 2
+    assert store.count("quarantine", day) == 1
+    store.dispose()
+
+
+def test_unknown_table_and_missing_columns_are_programming_errors(tmp_path):
+    store = Warehouse(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with pytest.raises(ValueError):
+        store.replace_run(dt.date(2026, 1, 1), {"nope": pd.DataFrame()})
+    with pytest.raises(ValueError):
+        store.replace_run(dt.date(2026, 1, 1), {"registry": pd.DataFrame({"uscc": ["x"]})})
+
+
+def test_read_before_any_run_is_empty(tmp_path):
+    store = Warehouse(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    assert store.read("registry").empty
+    assert store.run_dates() == []
+
+
+def test_sqlite_uses_wal(tmp_path):
+    store = Warehouse(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    store.ensure_schema()
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "wal"
+
+
+def test_database_url_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert default_database_url(tmp_path).endswith("industry_gap.sqlite")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert default_database_url(tmp_path) == "postgresql+psycopg://u@h/db"
+    assert _redact("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
