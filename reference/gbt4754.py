@@ -59,7 +59,7 @@ class Node:
 
 def _clean_code_text(text: object) -> str:
     value = unicodedata.normalize("NFKC", str(text or "")).strip().upper()
-    value = re.sub(r"[\s\-_.·]", "", value)
+    value = re.sub(r"[\s\-_·]", "", value)
     return value
 
 
@@ -67,7 +67,7 @@ def normalize_code(text: object) -> str | None:
     """Return the canonical code for `text`, or None when it is not code-shaped.
 
     Accepts "1311", "C1311", "C13", "13", "c", full-width digits and stray
-    spaces/dots. Does not check that the code exists: see `Standard.get`.
+    spaces. Does not check that the code exists: see `Standard.get`.
     A float read from a spreadsheet ("131.0") is not accepted on purpose:
     it would silently drop a leading zero.
     """
