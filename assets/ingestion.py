@@ -1,15 +1,15 @@
 """接入 group: the office's four input files, validated, with row accounting checks."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
 
-from industry_gap.ingest import IngestResult, accounting_problem, empty_result, ingest_file
-from industry_gap.schema import DATASET_LABELS
+from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
+from industry_gap.ingest.result import empty_quarantine, empty_set_aside
+from industry_gap.schema import DATASET_COLUMNS, DATASET_LABELS
 from pipelines.resources import InputFiles
 
-GROUP = "接入"
+GROUP = "ingest"  # 接入 (Dagster group names must be ASCII)
 
 DESCRIPTIONS = {
     "registry": "规下企业名录：读取（CSV/XLSX，自动识别编码与表头）、校验统一社会信用代码/日期/金额、"
@@ -18,6 +18,12 @@ DESCRIPTIONS = {
     "targets": "扩增门类目标清单（附件2 全口径、附件3 规上口径）：代码、名称、责任单位、目标年份。",
     "projects": "拟扩增门类项目清单（附件4 样式）：在谈、在建项目的投资额、阶段与拟扩增门类。",
 }
+
+
+def empty_result(dataset: str) -> IngestResult:
+    """The result for an input the user did not provide this run."""
+    return IngestResult(dataset=dataset, file="", clean=pd.DataFrame(columns=DATASET_COLUMNS[dataset]),
+                        quarantine=empty_quarantine(), set_aside=empty_set_aside(), rows_in=0)
 
 
 def ingestion_metadata(result: IngestResult) -> dict[str, dg.MetadataValue]:

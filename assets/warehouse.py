@@ -1,6 +1,5 @@
 """报送 group: write this run's tables to the warehouse in one transaction."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +8,7 @@ from assets.ingestion import combined
 from industry_gap.ingest import IngestResult
 from pipelines.resources import PipelineSettings, WarehouseResource
 
-GROUP = "报送"
+GROUP = "report"  # 报送
 
 
 def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:

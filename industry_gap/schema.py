@@ -70,3 +70,10 @@ DATASET_LABELS = {
     "targets": "扩增门类目标清单",
     "projects": "项目清单",
 }
+
+DATASET_COLUMNS = {
+    "registry": REGISTRY_COLUMNS,
+    "above_scale": ABOVE_SCALE_COLUMNS,
+    "targets": TARGET_COLUMNS,
+    "projects": PROJECT_COLUMNS,
+}
