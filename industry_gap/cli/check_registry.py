@@ -1,0 +1,102 @@
+"""`industry-gap check-registry FILE`: check one input file before running the pipeline.
+
+Exit codes: 0 every row is clean (closed firms / older duplicates set aside
+are fine), 1 some rows were quarantined, 2 the file cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from industry_gap.errors import UserError
+from industry_gap.ingest import CODE_EDITIONS, DATASETS, IngestResult, accounting_problem, ingest_file
+from industry_gap.schema import DATASET_LABELS, QUARANTINE_COLUMNS
+
+QUARANTINE_HEADERS = {"dataset": "数据集", "file": "文件", "row": "行号", "column": "列", "value": "值",
+                      "reason": "原因"}
+assert list(QUARANTINE_HEADERS) == QUARANTINE_COLUMNS
+
+
+def register(subparsers) -> None:
+    datasets = "、".join(f"{k}={DATASET_LABELS[k]}" for k in DATASETS)
+    parser = subparsers.add_parser(
+        "check-registry",
+        help="检查企业名录等输入文件：读入多少行、多少行合格、哪些行需要修正",
+        description=("检查一个输入文件（CSV 或 XLSX）能否被流水线使用，并列出需要修正的行。"
+                     "退出码：0 = 全部合格；1 = 有行被隔离（需修正）；2 = 文件无法使用。"),
+        add_help=False,
+    )
+    parser._positionals.title = "位置参数"
+    parser._optionals.title = "选项"
+    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    parser.add_argument("file", metavar="文件", help="要检查的文件路径（.csv / .xlsx）")
+    parser.add_argument("--quarantine-out", metavar="隔离明细.csv",
+                        help="把被隔离的行写入此 CSV 文件（UTF-8 带 BOM，可直接用 Excel/WPS 打开）")
+    parser.add_argument("--dataset", default="registry", choices=list(DATASETS), metavar="数据集",
+                        help=f"文件类型，默认 registry。可选：{datasets}")
+    parser.add_argument("--code-edition", default="2017", choices=list(CODE_EDITIONS), metavar="版本",
+                        help="文件中行业代码所用的 GB/T 4754 版本：2017（默认）或 2011")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = ingest_file(args.file, args.dataset, args.code_edition)
+    problem = accounting_problem(result)
+    _print_summary(result)
+    if args.quarantine_out:
+        write_quarantine_csv(result, args.quarantine_out)
+        print(f"隔离明细已写入：{args.quarantine_out}（{len(result.quarantine)} 行）")
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
+        return 3
+    if len(result.quarantine):
+        if not args.quarantine_out:
+            print("提示：加上 --quarantine-out 隔离明细.csv 可导出每一行的问题，修正后重新检查。")
+        return 1
+    return 0
+
+
+def _print_summary(result: IngestResult) -> None:
+    counts = result.accounting()
+    where = f"，工作表“{result.sheet}”" if result.sheet else ""
+    print(f"文件：{result.file}（{result.label}{where}，表头在第{result.header_row}行）")
+    print(f"读入数据行：{counts['in']}")
+    print(f"  合格：{counts['clean']}")
+    print(f"  隔离（需修正）：{counts['quarantined']}")
+    _print_reasons(result.reasons_summary("quarantine"))
+    print(f"  暂不纳入：{counts['set_aside']}")
+    _print_reasons(result.reasons_summary("set_aside"))
+    if result.ignored_columns:
+        print(f"未使用的列：{'、'.join(result.ignored_columns)}")
+
+
+def _print_reasons(reasons: dict[str, int]) -> None:
+    for reason, count in reasons.items():
+        print(f"    {reason}：{count}")
+
+
+def write_quarantine_csv(result: IngestResult, path: str | os.PathLike) -> None:
+    """Quarantine table with Chinese headers, UTF-8 with BOM (Excel opens it correctly), written atomically."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UserError(f"无法写入隔离明细：目录“{directory}”不存在")
+    table = result.quarantine.copy()
+    table["dataset"] = table["dataset"].map(lambda d: DATASET_LABELS.get(d, d))
+    table = table.rename(columns=QUARANTINE_HEADERS)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
+            table.to_csv(out, index=False)
+        os.chmod(temp, 0o644)   # mkstemp creates 0600; the list is meant to be shared
+        os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise UserError(f"无法写入隔离明细“{path}”：{error.strerror or error}") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
