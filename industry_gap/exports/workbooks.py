@@ -1,0 +1,453 @@
+"""The office's Excel lists: 附件4, 附件5, coverage, pipeline, rewards and review.
+
+Files go to ``<output_root>/exports/YYYY-MM/`` (the month of the run date):
+
+* ``扩增工业门类清单_汇总_YYYY-MM.xlsx``, the consolidated workbook for the
+  lead office: sheets 附件4, 附件5, 门类覆盖情况 (with a native bar chart of
+  coverage by 大类), 入规培育清单, 未纳入清单的工业企业, 奖励测算明细, 复核清单.
+* ``附件4附件5_<责任单位>_YYYY-MM.xlsx``, one per responsible department, with
+  that department's rows of 附件4 and 附件5. A department that owns target
+  categories but has no rows this month still gets its workbook, with the
+  headers and a line saying 本月无新增, so it can file a nil return.
+
+Every sheet has title rows, a frozen header, set column widths and number
+formats (amounts in 万元). Workbooks are written atomically, and text that
+looks like a formula stays text (see `excel_style`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.worksheet.worksheet import Worksheet
+
+from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, text
+from industry_gap.exports.excel_style import (
+    CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, LEFT, MONEY_FORMAT, PERCENT_FORMAT,
+    SUBTITLE_FONT, fit_row_heights, save_atomically, safe_file_part, set_widths, write_table, write_title,
+)
+from industry_gap.gaps import level_name
+from industry_gap.policy import Policy
+from industry_gap.rewards import reward_by_entity
+
+ANNEX4_SHEET = "附件4 全口径项目清单"
+ANNEX5_SHEET = "附件5 规上口径企业清单"
+COVERAGE_SHEET = "门类覆盖情况"
+PIPELINE_SHEET = "入规培育清单"
+EXCLUDED_SHEET = "未纳入清单的工业企业"
+REWARDS_SHEET = "奖励测算明细"
+REVIEW_SHEET = "复核清单"
+NO_ROWS_TEXT = "本月无新增"
+CHART_TITLE = "各大类工业小类覆盖情况"
+SERIES_COLOURS = ("D9D9D9", "5B9BD5", "ED7D31")  # 小类总数, 全口径已有, 规上已有
+
+ANNEX4_HEADERS = ["序号", "项目名称", "建设单位", "统一社会信用代码", "拟扩增门类代码", "门类名称", "扩增层级",
+                  "总投资（万元）", "建设阶段", "计划投产时间", "责任单位", "预计奖励（万元）", "备注"]
+ANNEX4_WIDTHS = [6, 28, 24, 21, 10, 22, 18, 13, 12, 12, 20, 13, 48]
+ANNEX4_FORMATS = {"序号": INTEGER_FORMAT, "总投资（万元）": MONEY_FORMAT, "预计奖励（万元）": MONEY_FORMAT}
+
+ANNEX5_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "经营范围摘要", "行业代码", "行业名称", "置信度",
+                  "扩增层级", "上年营业收入（万元）", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据"]
+ANNEX5_WIDTHS = [6, 28, 21, 12, 36, 9, 22, 8, 9, 14, 12, 20, 13, 56]
+ANNEX5_FORMATS = {"序号": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
+                  "预计奖励（万元）": MONEY_FORMAT}
+
+PROGRESS_HEADERS = ["口径", "层级", "标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少", "规划目标",
+                    "尚差", "完成率", "截止日期", "距截止天数", "新增门类代码"]
+PROGRESS_FORMATS = {h: COUNT_FORMAT for h in ("标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少",
+                                              "规划目标", "尚差", "距截止天数")} | {"完成率": PERCENT_FORMAT}
+DIVISION_HEADERS = ["大类代码", "大类名称", "小类总数", "全口径已有小类", "规上已有小类", "中类总数",
+                    "全口径已有中类", "规上已有中类", "全口径有该大类", "规上有该大类"]
+DIVISION_FORMATS = {h: COUNT_FORMAT for h in DIVISION_HEADERS[2:8]}
+COVERAGE_WIDTHS = [10, 28, 11, 10, 10, 11, 11, 10, 10, 10, 12, 11, 40]
+
+PIPELINE_HEADERS = ["排名", "企业名称", "统一社会信用代码", "所属镇街", "行业代码", "行业名称", "代码来源", "置信度",
+                    "规上扩增层级", "目标清单", "上年营业收入（万元）", "前一年营业收入（万元）", "营收增长率",
+                    "达门槛比例", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据"]
+PIPELINE_WIDTHS = [6, 28, 21, 12, 9, 22, 14, 8, 10, 14, 14, 14, 10, 10, 12, 20, 13, 56]
+PIPELINE_FORMATS = {"排名": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
+                    "前一年营业收入（万元）": MONEY_FORMAT, "营收增长率": PERCENT_FORMAT, "达门槛比例": PERCENT_FORMAT,
+                    "预计奖励（万元）": MONEY_FORMAT}
+
+EXCLUDED_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "企业类型", "行业代码", "行业名称",
+                    "上年营业收入（万元）", "未纳入原因"]
+EXCLUDED_WIDTHS = [6, 28, 21, 12, 22, 9, 22, 14, 60]
+EXCLUDED_FORMATS = {"序号": INTEGER_FORMAT, "上年营业收入（万元）": MONEY_FORMAT}
+
+REWARD_HEADERS = ["序号", "对象类型", "对象名称", "受奖单位", "奖励规则", "条款", "门类代码", "门类名称", "填补层级",
+                  "测算口径", "预计奖励（万元）", "分阶段拨付", "当前可拨付（万元）", "状态", "说明", "奖励条件"]
+REWARD_WIDTHS = [6, 10, 26, 24, 26, 10, 9, 22, 9, 22, 13, 48, 13, 10, 48, 40]
+REWARD_FORMATS = {"序号": INTEGER_FORMAT, "预计奖励（万元）": MONEY_FORMAT, "当前可拨付（万元）": MONEY_FORMAT}
+
+REVIEW_HEADERS = ["序号", "类型", "名称", "统一社会信用代码", "经营范围/建设内容摘要",
+                  "候选1代码", "候选1名称", "候选1置信度", "候选2代码", "候选2名称", "候选2置信度",
+                  "候选3代码", "候选3名称", "候选3置信度", "分类依据", "分类器说明", "若确认可填补规上层级",
+                  "责任单位", "复核原因"]
+REVIEW_WIDTHS = [6, 9, 28, 21, 40, 9, 18, 9, 9, 18, 9, 9, 18, 9, 36, 20, 12, 20, 40]
+REVIEW_FORMATS = {"序号": INTEGER_FORMAT} | {f"候选{i}置信度": CONFIDENCE_FORMAT for i in (1, 2, 3)}
+
+ENTITY_KIND_NAMES = {"enterprise": "规下企业", "project": "项目"}
+HEADER_ROW = 4  # rows 1-3: 附件 label, title, subtitle
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    """Where the workbooks of one run were written."""
+    folder: Path
+    consolidated: Path
+    departments: dict[str, Path] = field(default_factory=dict)
+
+    def all(self) -> list[Path]:
+        return [self.consolidated, *self.departments.values()]
+
+
+# -- the list tables (Chinese headers, export order) ------------------------
+def _reward_lookup(rewards: pd.DataFrame | dict | None) -> dict[tuple[str, str], dict]:
+    """{(entity_kind, entity_id): reward row}; accepts an already built lookup."""
+    if isinstance(rewards, dict):
+        return rewards
+    if rewards is None or rewards.empty:
+        return {}
+    return {(r["entity_kind"], r["entity_id"]): r for r in reward_by_entity(rewards).to_dict("records")}
+
+
+def project_expansion_text(level_all: str, level_above: str) -> str:
+    """扩增层级 of a project, e.g. "全口径中类、规上大类"."""
+    parts = [f"{scope}{level_name(level)}" for scope, level in (("全口径", level_all), ("规上", level_above))
+             if level and level != NO_GAP]
+    return "、".join(parts) or "无"
+
+
+def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict | None) -> pd.DataFrame:
+    """附件4 rows: every flagged project (a gap at 全口径 or 规上 scope), by department then order."""
+    lookup = _reward_lookup(rewards)
+    rows = []
+    flagged = projects_assessed[projects_assessed["flagged"].astype(bool)] if not projects_assessed.empty \
+        else projects_assessed
+    for project in flagged.to_dict("records"):
+        reward = lookup.get(("project", project["project_id"]), {})
+        notes = [note for note in (reward.get("reward_note", ""), project["basis"]) if note]
+        rows.append({
+            "项目名称": project["project_name"], "建设单位": project["builder"], "统一社会信用代码": project["uscc"],
+            "拟扩增门类代码": project["code"], "门类名称": project["code_name"],
+            "扩增层级": project_expansion_text(project["gap_level_all"], project["gap_level_above"]),
+            "总投资（万元）": number(project["investment_wan"]), "建设阶段": project["stage"],
+            "计划投产时间": project["planned_production"], "责任单位": project["department"],
+            "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0), "备注": "；".join(notes),
+        })
+    return _numbered(pd.DataFrame(rows, columns=ANNEX4_HEADERS[1:]), ANNEX4_HEADERS)
+
+
+def annex5_table(candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None) -> pd.DataFrame:
+    """附件5 rows: 入规 pipeline firms that would fill a 规上 gap, in rank order."""
+    lookup = _reward_lookup(rewards)
+    rows = []
+    if not candidates.empty:
+        selected = candidates[candidates["included"].astype(bool) & (candidates["gap_level_above"] != NO_GAP)]
+        for firm in selected.sort_values("rank", kind="stable").to_dict("records"):
+            reward = lookup.get(("enterprise", firm["uscc"] or firm["name"]), {})
+            basis = "；".join(b for b in (firm["basis"], reward.get("reward_note", "")) if b)
+            rows.append({
+                "企业名称": firm["name"], "统一社会信用代码": firm["uscc"], "所属镇街": firm["town"],
+                "经营范围摘要": firm["scope_summary"], "行业代码": firm["code"], "行业名称": firm["code_name"],
+                "置信度": number(firm["confidence"]) if firm["code_source"] == "classified" else None,
+                "扩增层级": level_name(firm["gap_level_above"]),
+                "上年营业收入（万元）": number(firm["revenue_wan"]), "入规阶段": firm["stage_name"],
+                "责任单位": firm["department"], "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
+                "判定依据": basis,
+            })
+    return _numbered(pd.DataFrame(rows, columns=ANNEX5_HEADERS[1:]), ANNEX5_HEADERS)
+
+
+def _numbered(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, headers[0], range(1, len(frame) + 1))
+    return frame[headers]
+
+
+def _renumber(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True).copy()
+    frame.iloc[:, 0] = range(1, len(frame) + 1)
+    return frame
+
+
+# -- sheets -----------------------------------------------------------------
+def _month_label(run_date: dt.date) -> str:
+    return f"{run_date.year}年{run_date.month}月"
+
+
+def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: list[str], frame: pd.DataFrame,
+                formats: dict, widths: list[float], wrap: tuple[str, ...], nil_line: bool) -> int:
+    """One office list: 附件 label, title, subtitle, header, rows (or 本月无新增), frozen below the header."""
+    width = len(headers)
+    write_title(ws, 1, label, width, font=SUBTITLE_FONT, alignment=LEFT)
+    write_title(ws, 2, title, width, height=30)
+    write_title(ws, 3, subtitle, width, font=SUBTITLE_FONT, alignment=LEFT)
+    written = write_table(ws, HEADER_ROW, headers, _rows(frame), formats, wrap)
+    if written == 0 and nil_line:
+        write_title(ws, HEADER_ROW + 1, NO_ROWS_TEXT, width, font=SUBTITLE_FONT)
+    set_widths(ws, widths)
+    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, widths, range(1, width + 1))
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, widths,
+                    [headers.index(h) + 1 for h in wrap if h in headers])
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    return written
+
+
+def _rows(frame: pd.DataFrame) -> list[list]:
+    """Plain Python rows (pandas 3's itertuples is slow on wide object frames)."""
+    columns = [frame[column].tolist() for column in frame.columns]
+    return [list(values) for values in zip(*columns)]
+
+
+def _subtitle(department: str, run_date: dt.date, reward_basis: str) -> str:
+    basis = f"    预计奖励测算口径：{reward_basis}" if reward_basis else ""
+    return f"填报单位：{department}    报送月份：{_month_label(run_date)}    金额单位：万元{basis}"
+
+
+def _annex_sheets(workbook: Workbook, annex4: pd.DataFrame, annex5: pd.DataFrame, policy: Policy,
+                  department: str, run_date: dt.date, reward_basis: str) -> None:
+    district = policy.district
+    ws4 = workbook.create_sheet(ANNEX4_SHEET)
+    _list_sheet(ws4, "附件4", f"{district}年度拟扩增全口径工业门类项目清单", _subtitle(department, run_date, reward_basis),
+                ANNEX4_HEADERS, annex4, ANNEX4_FORMATS, ANNEX4_WIDTHS, ("项目名称", "建设单位", "备注", "门类名称"),
+                nil_line=True)
+    ws5 = workbook.create_sheet(ANNEX5_SHEET)
+    _list_sheet(ws5, "附件5", f"{district}年度拟扩增规上口径工业门类企业清单", _subtitle(department, run_date, reward_basis),
+                ANNEX5_HEADERS, annex5, ANNEX5_FORMATS, ANNEX5_WIDTHS,
+                ("企业名称", "经营范围摘要", "判定依据", "行业名称"), nil_line=True)
+
+
+def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.DataFrame, policy: Policy,
+                    run_date: dt.date) -> Worksheet:
+    """Progress against goals, coverage by 大类, and a native clustered bar chart of the latter."""
+    ws = workbook.create_sheet(COVERAGE_SHEET)
+    baseline_date = text(progress["baseline_date"].iloc[0]) if len(progress) else ""
+    width = len(PROGRESS_HEADERS)
+    write_title(ws, 1, "门类覆盖情况", width, font=SUBTITLE_FONT, alignment=LEFT)
+    write_title(ws, 2, f"{policy.district}工业门类覆盖及扩增进度", width, height=30)
+    write_title(ws, 3, f"统计日期：{run_date.isoformat()}    基期：{baseline_date or '—'}    "
+                       f"目标截止：{policy.goals_deadline.isoformat()}    依据：{policy.plan_name}", width,
+                font=SUBTITLE_FONT, alignment=LEFT)
+    progress_rows = [
+        (r["scope_name"], r["level_name"], r["standard_nodes"], r["baseline_present"], r["current_present"],
+         r["new_nodes"], r["lost_nodes"], r["goal"], r["remaining"], number(r["completion_ratio"]),
+         r["deadline"], r["days_left"], r["new_codes"])
+        for r in progress.to_dict("records")
+    ]
+    written = write_table(ws, HEADER_ROW, PROGRESS_HEADERS, progress_rows, PROGRESS_FORMATS, ("新增门类代码",))
+    division_header = HEADER_ROW + written + 3
+    write_title(ws, division_header - 1, "各大类覆盖情况（小类、中类数）", len(DIVISION_HEADERS),
+                font=SUBTITLE_FONT, alignment=LEFT)
+    division_rows = [
+        (r["division"], r["name"], r["classes_total"], r["classes_all"], r["classes_above"], r["groups_total"],
+         r["groups_all"], r["groups_above"], "是" if r["present_all"] else "否", "是" if r["present_above"] else "否")
+        for r in divisions.to_dict("records")
+    ]
+    count = write_table(ws, division_header, DIVISION_HEADERS, division_rows, DIVISION_FORMATS, ("大类名称",))
+    set_widths(ws, COVERAGE_WIDTHS)
+    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, COVERAGE_WIDTHS, range(1, width + 1))
+    fit_row_heights(ws, division_header, division_header, COVERAGE_WIDTHS, range(1, len(DIVISION_HEADERS) + 1))
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, COVERAGE_WIDTHS, [len(PROGRESS_HEADERS)])
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
+    if count:
+        ws.add_chart(_division_chart(ws, division_header, count), f"O{HEADER_ROW}")
+    return ws
+
+
+def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "clustered"
+    chart.title = CHART_TITLE
+    chart.y_axis.title = "小类数"
+    chart.x_axis.title = "大类代码"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    data = Reference(ws, min_col=3, max_col=5, min_row=header_row, max_row=header_row + count)
+    categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + count)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(categories)
+    # Drawn as overlapping bars: the division's total 小类 in light grey behind, 全口径 coverage
+    # in front of it and 规上 coverage in front of that, so each bar reads "covered out of total".
+    chart.overlap = 100
+    chart.gapWidth = 40
+    for series, colour in zip(chart.series, SERIES_COLOURS):
+        series.graphicalProperties.solidFill = colour
+        series.graphicalProperties.line.solidFill = colour
+    chart.legend.position = "b"
+    chart.width = 34
+    chart.height = 12
+    return chart
+
+
+def _pipeline_sheet(workbook: Workbook, candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None,
+                    policy: Policy, run_date: dt.date) -> None:
+    lookup = _reward_lookup(rewards)
+    rows = []
+    if not candidates.empty:
+        included = candidates[candidates["included"].astype(bool)].sort_values("rank", kind="stable")
+        for r in included.to_dict("records"):
+            reward = lookup.get(("enterprise", r["uscc"] or r["name"]), {})
+            target = "规上口径" if r["on_target_above"] else ("全口径" if r["on_target_all"] else "")
+            rows.append((
+                int(r["rank"]), r["name"], r["uscc"], r["town"], r["code"], r["code_name"],
+                CODE_SOURCE_NAMES.get(r["code_source"], ""),
+                number(r["confidence"]) if r["code_source"] == "classified" else None,
+                level_name(r["gap_level_above"]), target, number(r["revenue_wan"]), number(r["revenue_prev_wan"]),
+                number(r["revenue_growth"]), number(r["revenue_ratio"]), r["stage_name"], r["department"],
+                float(reward.get("reward_wan", 0.0) or 0.0), r["basis"],
+            ))
+    ws = workbook.create_sheet(PIPELINE_SHEET)
+    threshold = f"规上工业门槛：年主营业务收入{policy.revenue_threshold_wan:,.0f}万元" + \
+                ("及以上" if policy.threshold_inclusive else "以上")
+    _list_sheet(ws, "入规培育清单", f"{policy.district}规下工业企业入规培育清单",
+                f"统计日期：{run_date.isoformat()}    {threshold}    金额单位：万元", PIPELINE_HEADERS,
+                pd.DataFrame(rows, columns=PIPELINE_HEADERS), PIPELINE_FORMATS, PIPELINE_WIDTHS,
+                ("企业名称", "判定依据", "行业名称"), nil_line=True)
+
+
+def _excluded_sheet(workbook: Workbook, candidates: pd.DataFrame, policy: Policy, run_date: dt.date) -> None:
+    rows = []
+    if not candidates.empty:
+        excluded = candidates[~candidates["included"].astype(bool)]
+        for r in excluded.to_dict("records"):
+            node = find_node(r["code"])
+            if node is None or not node.is_industrial:
+                continue
+            rows.append((len(rows) + 1, r["name"], r["uscc"], r["town"], r["enterprise_type"], r["code"],
+                         r["code_name"], number(r["revenue_wan"]), r["exclusion_reason"]))
+    ws = workbook.create_sheet(EXCLUDED_SHEET)
+    _list_sheet(ws, "未纳入清单的工业企业", f"{policy.district}未纳入入规培育清单的规下工业企业",
+                f"统计日期：{run_date.isoformat()}    说明：仅独立法人、在业且在本区的工业企业纳入入规培育清单",
+                EXCLUDED_HEADERS, pd.DataFrame(rows, columns=EXCLUDED_HEADERS), EXCLUDED_FORMATS,
+                EXCLUDED_WIDTHS, ("企业名称", "未纳入原因"), nil_line=False)
+
+
+def _rewards_sheet(workbook: Workbook, rewards: pd.DataFrame | None, policy: Policy, run_date: dt.date,
+                   reward_basis: str) -> None:
+    rows = []
+    for index, r in enumerate(rewards.to_dict("records") if rewards is not None else [], start=1):
+        rows.append((
+            index, ENTITY_KIND_NAMES.get(r["entity_kind"], r["entity_kind"]), r["entity_name"],
+            r["beneficiary_name"], r["rule_name"], r["article"], r["code"], r["code_name"],
+            level_name(r["gap_level"]), r["gap_basis"], number(r["amount_wan"]), r["payment_schedule"],
+            number(r["amount_due_now_wan"]), r["status_name"], r["reason"], r["conditions"],
+        ))
+    ws = workbook.create_sheet(REWARDS_SHEET)
+    _list_sheet(ws, "奖励测算明细", f"{policy.district}扩增工业门类奖励测算明细（预估）",
+                _subtitle("汇总", run_date, reward_basis) + "    单户企业只可享受一次奖励，不重复计奖",
+                REWARD_HEADERS, pd.DataFrame(rows, columns=REWARD_HEADERS), REWARD_FORMATS, REWARD_WIDTHS,
+                ("对象名称", "受奖单位", "分阶段拨付", "说明", "奖励条件", "奖励规则"), nil_line=True)
+
+
+def _review_sheet(workbook: Workbook, review: pd.DataFrame | None, policy: Policy, run_date: dt.date) -> None:
+    rows = []
+    for index, r in enumerate(review.to_dict("records") if review is not None else [], start=1):
+        rows.append((
+            index, r["entity_kind_name"], r["name"], r["uscc"], r["text_excerpt"],
+            r["pred_code_1"], r["pred_name_1"], number(r["pred_score_1"]),
+            r["pred_code_2"], r["pred_name_2"], number(r["pred_score_2"]),
+            r["pred_code_3"], r["pred_name_3"], number(r["pred_score_3"]),
+            r["evidence"], r["classifier_reason"], level_name(r["potential_gap_level_above"]),
+            r["department"], r["review_reason"],
+        ))
+    ws = workbook.create_sheet(REVIEW_SHEET)
+    _list_sheet(ws, "复核清单", f"{policy.district}行业分类待复核清单",
+                f"统计日期：{run_date.isoformat()}    置信度低于{policy.review_below_score:.2f}的分类不直接判定，请核实行业代码",
+                REVIEW_HEADERS, pd.DataFrame(rows, columns=REVIEW_HEADERS), REVIEW_FORMATS, REVIEW_WIDTHS,
+                ("名称", "经营范围/建设内容摘要", "分类依据", "复核原因"), nil_line=False)
+
+
+# -- files ------------------------------------------------------------------
+def export_folder(output_root: str | Path, run_date: dt.date) -> Path:
+    """``<output_root>/exports/YYYY-MM``."""
+    return Path(output_root) / "exports" / f"{run_date.year:04d}-{run_date.month:02d}"
+
+
+def consolidated_name(run_date: dt.date) -> str:
+    return f"扩增工业门类清单_汇总_{run_date.year:04d}-{run_date.month:02d}.xlsx"
+
+
+def department_file_name(department: str, run_date: dt.date) -> str:
+    return f"附件4附件5_{safe_file_part(department)}_{run_date.year:04d}-{run_date.month:02d}.xlsx"
+
+
+def departments_to_write(annex4: pd.DataFrame, annex5: pd.DataFrame, targets: pd.DataFrame | None) -> list[str]:
+    """Departments with rows this month plus those owning target categories (they file 本月无新增)."""
+    names: list[str] = []
+    sources = [annex4["责任单位"], annex5["责任单位"]]
+    if targets is not None and not targets.empty and "department" in targets.columns:
+        sources.append(targets["department"])
+    for series in sources:
+        for value in series:
+            name = text(value)
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: pd.DataFrame | None,
+                  progress: pd.DataFrame, divisions: pd.DataFrame, review: pd.DataFrame | None,
+                  policy: Policy, run_date: dt.date | str, output_root: str | Path,
+                  targets: pd.DataFrame | None = None, reward_basis: str = "") -> ExportPaths:
+    """Write the consolidated workbook and one per department; returns their paths.
+
+    ``projects`` is the assessed project table, ``candidates`` the 入规
+    pipeline, ``progress``/``divisions`` come from `coverage_progress` and
+    `coverage_by_division`, ``targets`` names the departments that must file
+    even with no rows. ``reward_basis`` is shown in the subtitles (全市 or the
+    district fallback).
+    """
+    run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
+    folder = export_folder(output_root, run_day)
+    lookup = _reward_lookup(rewards)
+    annex4 = annex4_table(projects, lookup)
+    annex5 = annex5_table(candidates, lookup)
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _annex_sheets(workbook, annex4, annex5, policy, f"{policy.lead_department}（汇总）", run_day, reward_basis)
+    _coverage_sheet(workbook, progress, divisions, policy, run_day)
+    _pipeline_sheet(workbook, candidates, lookup, policy, run_day)
+    _excluded_sheet(workbook, candidates, policy, run_day)
+    _rewards_sheet(workbook, rewards, policy, run_day, reward_basis)
+    _review_sheet(workbook, review, policy, run_day)
+    consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
+
+    written: dict[str, Path] = {}
+    for department in departments_to_write(annex4, annex5, targets):
+        workbook = Workbook()
+        workbook.remove(workbook.active)
+        _annex_sheets(workbook, _renumber(annex4[annex4["责任单位"] == department]),
+                      _renumber(annex5[annex5["责任单位"] == department]), policy, department, run_day, reward_basis)
+        written[department] = save_atomically(workbook, folder / department_file_name(department, run_day))
+    return ExportPaths(folder=folder, consolidated=consolidated, departments=written)
+
+
+def write_analysis_exports(result: Any, policy: Policy, output_root: str | Path,
+                           targets: pd.DataFrame | None = None) -> ExportPaths:
+    """`write_exports` for an `industry_gap.summary.AnalysisResult`."""
+    return write_exports(projects=result.projects, candidates=result.candidates, rewards=result.rewards,
+                         progress=result.progress, divisions=result.divisions, review=result.review,
+                         policy=policy, run_date=result.run_date, output_root=output_root, targets=targets,
+                         reward_basis=result.reward_basis)
+
+
+__all__ = [
+    "ANNEX4_HEADERS", "ANNEX5_HEADERS", "ExportPaths", "annex4_table", "annex5_table", "consolidated_name",
+    "department_file_name", "departments_to_write", "export_folder", "project_expansion_text",
+    "write_analysis_exports", "write_exports",
+]

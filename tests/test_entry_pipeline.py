@@ -1,0 +1,153 @@
+"""The 入规 pipeline: stage boundaries, exclusions with Chinese reasons, and ranking."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+
+from industry_gap.coverage import build_coverage
+from industry_gap.entry_pipeline import (
+    CANDIDATE_COLUMNS, build_entry_pipeline, legal_person_exclusion, revenue_growth, revenue_stage, stage_counts,
+)
+from industry_gap.gaps import flag_enterprise_gaps
+from industry_gap.policy import load_policy
+from industry_gap.schema import ABOVE_SCALE_COLUMNS, REGISTRY_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def firm(uscc: str, **values) -> dict:
+    row = {column: "" for column in REGISTRY_COLUMNS}
+    row.update(uscc=uscc, name=f"企业{uscc[-4:]}有限公司", scope="生产销售", status="存续",
+               enterprise_type="有限责任公司(自然人投资或控股)", town="交通街道",
+               revenue_wan=math.nan, revenue_prev_wan=math.nan)
+    for rank in (1, 2, 3):
+        row[f"pred_code_{rank}"] = ""
+        row[f"pred_score_{rank}"] = math.nan
+    row.update(evidence="", reason="")
+    row.update(values)
+    return row
+
+
+ABOVE = pd.DataFrame([dict(uscc="91150602MA00000000A1", name="规上甲", industry_code="3670", revenue_wan=9000.0,
+                           town="交通街道", source_file="a.csv", source_row=2),
+                      dict(uscc="91150602MA00000000A2", name="规上乙", industry_code="3311", revenue_wan=9000.0,
+                           town="交通街道", source_file="a.csv", source_row=3)], columns=ABOVE_SCALE_COLUMNS)
+
+
+def pipeline(rows, policy, target_table=None):
+    registry = pd.DataFrame(rows)
+    coverage = build_coverage(registry, ABOVE, policy)
+    gaps = flag_enterprise_gaps(registry, ABOVE, coverage, target_table, policy)
+    return build_entry_pipeline(registry, gaps, policy)
+
+
+@pytest.mark.parametrize("revenue, fills_gap, stage", [
+    (2500, False, "ready"), (2000, False, "ready"), (1999.99, False, "near"), (1600, False, "near"),
+    (1599.99, False, "nurture"), (1000, False, "nurture"), (999.99, True, "reserve"), (999.99, False, None),
+    (None, True, "reserve"), (None, False, None), (0, True, "reserve"),
+])
+def test_stage_boundaries(policy, revenue, fills_gap, stage):
+    assert revenue_stage(revenue, fills_gap, policy) == stage
+
+
+def test_stage_threshold_exclusive_when_policy_says_so(policy):
+    exclusive = dataclasses.replace(policy, threshold_inclusive=False)
+    assert revenue_stage(2000, False, exclusive) == "near"
+    assert revenue_stage(2000.01, False, exclusive) == "ready"
+
+
+def test_revenue_growth():
+    assert revenue_growth(1200, 1000) == pytest.approx(0.2)
+    assert revenue_growth(1200, None) is None
+    assert revenue_growth(1200, 0) is None
+    assert revenue_growth(None, 1000) is None
+
+
+@pytest.mark.parametrize("enterprise_type, name, fragment", [
+    ("有限责任公司分公司", "甲有限公司东胜分公司", "分支机构"),
+    ("", "甲有限公司东胜分公司", "分公司"),
+    ("个体工商户", "东胜区甲加工厂", "个体工商户"),
+    ("个人独资企业", "甲加工厂", "个人独资企业"),
+    ("有限合伙企业", "甲合伙企业", "合伙企业"),
+    ("普通合伙企业", "甲合伙企业", "合伙企业"),
+    ("外国(地区)企业常驻代表机构", "甲代表处", "代表机构"),
+])
+def test_not_independent_legal_persons(policy, enterprise_type, name, fragment):
+    assert fragment in legal_person_exclusion(enterprise_type, name, policy)
+
+
+@pytest.mark.parametrize("enterprise_type", [
+    "有限责任公司(自然人投资或控股)", "股份有限公司(非上市)", "农民专业合作社", "非公司企业法人", "全民所有制", "",
+])
+def test_legal_persons_stay(policy, enterprise_type):
+    assert legal_person_exclusion(enterprise_type, "甲有限公司", policy) == ""
+
+
+def test_exclusions_keep_every_reason(policy):
+    candidates = pipeline([
+        firm("91150602MA0000000001", industry_code="1391", revenue_wan=1800),                  # included
+        firm("91150602MA0000000002", industry_code="1391", revenue_wan=1800,
+             enterprise_type="有限责任公司分公司", town=""),                                      # two reasons
+        firm("91150602MA0000000003", industry_code="1391", revenue_wan=1800, status="迁出"),
+        firm("91150602MA0000000004", industry_code="1391", revenue_wan=1800, status="吊销，未注销"),
+        firm("91150602MA0000000005", pred_code_1="5137", pred_score_1=0.9, revenue_wan=3000),
+        firm("91150602MA0000000006", pred_code_1="1391", pred_score_1=0.2),
+        firm("91150602MA00000000A1", industry_code="3670", revenue_wan=5000),
+        firm("91150602MA0000000008", industry_code="3670", revenue_wan=500),                    # no gap, low
+        firm("91150602MA0000000009", reason="经营范围为空"),
+    ], policy).set_index("uscc")
+    assert list(candidates.reset_index().columns) == CANDIDATE_COLUMNS
+    assert candidates.loc["91150602MA0000000001", "included"]
+    assert candidates.loc["91150602MA0000000001", "stage_name"] == "临近"
+    reasons = candidates["exclusion_reason"]
+    assert "分支机构" in reasons["91150602MA0000000002"] and "所属镇街为空" in reasons["91150602MA0000000002"]
+    assert "迁出" in reasons["91150602MA0000000003"]
+    assert "吊销" in reasons["91150602MA0000000004"]
+    assert "非工业行业（5137" in reasons["91150602MA0000000005"]
+    assert "复核" in reasons["91150602MA0000000006"]
+    assert "已在规上工业企业名录" in reasons["91150602MA00000000A1"]
+    assert "低于培育线1,000万元且不填补规上门类空白" in reasons["91150602MA0000000008"]
+    assert "行业未确定" in reasons["91150602MA0000000009"] and "经营范围为空" in reasons["91150602MA0000000009"]
+    excluded = candidates[~candidates["included"]]
+    assert (excluded["stage"] == "").all() and excluded["rank"].isna().all()
+    assert (excluded["exclusion_reason"] != "").all()
+
+
+def test_reserve_and_stage_counts(policy):
+    candidates = pipeline([
+        firm("91150602MA0000000011", industry_code="1391", revenue_wan=2000),
+        firm("91150602MA0000000012", industry_code="3311", revenue_wan=1700),   # no gap but near: in
+        firm("91150602MA0000000013", industry_code="1351", revenue_wan=900),    # gap, below 50%: 储备
+        firm("91150602MA0000000014", industry_code="1351"),                      # gap, unknown revenue: 储备
+    ], policy)
+    assert stage_counts(candidates, policy) == {"已达标待入库": 1, "临近": 1, "培育": 0, "储备": 2}
+    unknown = candidates.set_index("uscc").loc["91150602MA0000000014"]
+    assert unknown["stage"] == "reserve" and "营业收入未填报" in unknown["basis"]
+
+
+def test_ranking_order(policy):
+    targets = pd.DataFrame([dict(scope="规上口径", code="1351", level="class", name="", department="区农牧局",
+                                 target_year=2025, source_file="t.csv", source_row=2)])
+    candidates = pipeline([
+        firm("91150602MA0000000021", industry_code="3312", revenue_wan=1900),                # 小类 gap
+        firm("91150602MA0000000022", industry_code="1391", revenue_wan=1000),                # 大类, no target
+        firm("91150602MA0000000023", industry_code="1351", revenue_wan=1000),                # 大类, on target
+        firm("91150602MA0000000024", pred_code_1="3042", pred_score_1=0.9, revenue_wan=1900),  # 大类 classified
+        firm("91150602MA0000000025", industry_code="4411", revenue_wan=1500),                # 大类 registry, farther
+        firm("91150602MA0000000026", industry_code="4412", revenue_wan=1500, revenue_prev_wan=1000),
+        firm("91150602MA0000000027", industry_code="3670", revenue_wan=1900),                # no gap
+    ], policy, targets)
+    ranked = candidates[candidates["included"]].sort_values("rank")
+    assert list(ranked["uscc"].str[-2:]) == ["23", "26", "25", "22", "24", "21", "27"]
+    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6, 7]
+    by_id = candidates.set_index("uscc")
+    assert by_id.loc["91150602MA0000000026", "revenue_growth"] == pytest.approx(0.5)
+    assert by_id.loc["91150602MA0000000025", "revenue_ratio"] == pytest.approx(0.75)
+    assert "规上门槛2,000万元的75%" in by_id.loc["91150602MA0000000025", "basis"]

@@ -1,0 +1,185 @@
+"""The policy file: the example plan's numbers, and clear Chinese errors for bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import tomllib
+
+import pytest
+
+from industry_gap.errors import UserError
+from industry_gap.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy, parse_policy
+
+POLICY_TEXT = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def write_variant(tmp_path, old: str, new: str):
+    assert old in POLICY_TEXT, old
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY_TEXT.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_example_plan_thresholds_and_goals(policy):
+    assert policy.revenue_threshold_wan == 2000
+    assert policy.threshold_inclusive is True
+    assert (policy.near_ratio, policy.nurture_ratio) == (0.8, 0.5)
+    assert policy.review_below_score <= policy.count_in_all_min_score
+    assert dict(policy.goals["all"]) == {"division": 0, "group": 8, "class": 48, "total": 56}
+    assert dict(policy.goals["above"]) == {"division": 7, "group": 46, "class": 107, "total": 160}
+    assert policy.goals_deadline == dt.date(2025, 12, 31)
+    assert policy.district == "东胜区"
+    assert policy.lead_department == "区工信和科技局"
+    assert set(policy.stage_names.values()) == {"已达标待入库", "临近", "培育", "储备"}
+
+
+def test_example_plan_reward_rules(policy):
+    entry = policy.rule("enterprise_entry")
+    assert [entry.amount_for(level) for level in ("division", "group", "class")] == [100, 60, 20]
+    assert entry.excluded_by == ("project_above",)
+    spinoff = policy.rule("spinoff")
+    assert [spinoff.amount_for(level) for level in ("division", "group", "class")] == [100, 60, 20]
+    assert spinoff.min_investment_wan == 2000 and spinoff.min_inclusive
+    fill = policy.rule("project_fill")
+    assert [fill.amount_for(level) for level in ("division", "group", "class")] == [30, 20, 10]
+    above = policy.rule("project_above")
+    assert [above.amount_for(level) for level in ("division", "group", "class")] == [300, 200, 100]
+    assert above.staged and above.same_year_bonus_ratio == 0.5
+    assert [s.share for s in policy.payment_stages] == [0.2, 0.3, 0.5]
+    tiers = {tier.name: tier.amount for tier in policy.rule("certification").tiers}
+    assert tiers == {"制造业单项冠军": 200, "国家级专精特新“小巨人”": 150,
+                     "自治区级专精特新“小巨人”": 100, "市级专精特新“小巨人”": 20}
+    assert policy.one_per_enterprise and not policy.one_per_project
+    assert all(re.search(r"[\u4e00-\u9fff]", rule.name) for rule in policy.rules)
+
+
+@pytest.mark.parametrize("investment, fill, above", [
+    (199.99, False, False), (200, True, False), (1999.99, True, False), (2000, False, True),
+    (2000.01, False, True), (None, False, False),
+])
+def test_investment_bands_are_inclusive_as_documented(policy, investment, fill, above):
+    assert policy.rule("project_fill").investment_in_band(investment) is fill
+    assert policy.rule("project_above").investment_in_band(investment) is above
+
+
+def test_band_text_is_chinese(policy):
+    assert policy.rule("project_fill").band_text() == "200万元（含）至2000万元（不含）"
+    assert policy.rule("project_above").band_text() == "2000万元（含）及以上"
+
+
+def test_policy_is_frozen(policy):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.revenue_threshold_wan = 1000
+    with pytest.raises(TypeError):
+        policy.goals["above"]["class"] = 1
+
+
+def test_threshold_check_respects_inclusive_flag(policy):
+    assert policy.meets_threshold(2000)
+    assert not policy.meets_threshold(1999.99)
+    assert not policy.meets_threshold(None)
+    exclusive = dataclasses.replace(policy, threshold_inclusive=False)
+    assert not exclusive.meets_threshold(2000)
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ("revenue_threshold_wan = 2000\n", "", "above_scale.revenue_threshold_wan"),
+    ("revenue_threshold_wan = 2000", 'revenue_threshold_wan = "两千"', "above_scale.revenue_threshold_wan"),
+    ("near_ratio = 0.80", "near_ratio = 0.40", "pipeline.nurture_ratio"),
+    ("class = 48\ntotal = 56", "class = 48\ntotal = 57", "goals.all.total"),
+    ("share = 0.50", "share = 0.40", "rewards.payment_stages"),
+    ('excluded_by = ["project_above"]', 'excluded_by = ["no_such_rule"]', "rewards.rules[1].excluded_by"),
+    ("review_below_score = 0.50", "review_below_score = 0.90", "classification.review_below_score"),
+    ('gap_scope = "above"', 'gap_scope = "city"', "rewards.rules[1].gap_scope"),
+    ("amounts = { division = 100, group = 60, class = 20 }",
+     "amounts = { division = 100, group = 60, clas = 20 }", "rewards.rules[1].amounts.class"),
+    ("deadline = 2025-12-31", 'deadline = "明年"', "goals.deadline"),
+    ("one_per_project = false", "one_per_project = false\none_per_projct = true", "rewards.one_per_projct"),
+])
+def test_bad_values_name_the_key(tmp_path, old, new, key):
+    path = write_variant(tmp_path, old, new)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    error = caught.value
+    assert isinstance(error, UserError) and error.exit_code == 2
+    assert error.key == key
+    assert key in error.message and str(path) in error.message
+    assert re.search(r"[\u4e00-\u9fff]", error.message)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(PolicyError, match="文件不存在"):
+        load_policy(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[plan\nname = 1", encoding="utf-8")
+    with pytest.raises(PolicyError, match="TOML"):
+        load_policy(broken)
+
+
+def test_another_district_can_write_its_own(tmp_path):
+    """A minimal file with other numbers and a single rule loads, defaults filled in."""
+    path = tmp_path / "other.toml"
+    path.write_text("""
+schema_version = 1
+[plan]
+name = "某区扩增工业门类方案"
+district = "某区"
+lead_department = "区工信局"
+[above_scale]
+revenue_threshold_wan = 2500
+[classification]
+count_in_all_min_score = 0.8
+review_below_score = 0.6
+[pipeline]
+near_ratio = 0.9
+nurture_ratio = 0.6
+[pipeline.stage_names]
+ready = "达标"
+near = "接近"
+nurture = "培育"
+reserve = "储备"
+[goals]
+deadline = 2026-12-31
+[goals.all]
+division = 1
+group = 2
+class = 3
+[goals.above]
+division = 0
+group = 0
+class = 10
+[eligibility]
+[rewards]
+[[rewards.rules]]
+key = "entry"
+kind = "enterprise_entry"
+name = "入规奖励"
+gap_scope = "above"
+amounts = { division = 50, group = 30, class = 10 }
+""", encoding="utf-8")
+    other = load_policy(path)
+    assert other.revenue_threshold_wan == 2500
+    assert other.goal("all", "total") == 6
+    assert other.rules[0].amount_for("group") == 30
+    assert other.payment_stages == ()
+    assert other.baseline_date is None
+
+
+def test_parse_policy_from_mapping():
+    data = tomllib.loads(POLICY_TEXT)
+    data["baseline"] = {"date": dt.date(2022, 12, 31)}
+    assert parse_policy(data).baseline_date == dt.date(2022, 12, 31)
+
+
+def test_readme_documents_every_key():
+    readme = (DEFAULT_POLICY_PATH.parent / "README.md").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^\s*([a-z_]+)\s*=", POLICY_TEXT, flags=re.MULTILINE))
+    missing = sorted(key for key in keys if f"`{key}`" not in readme)
+    assert not missing, f"README.md does not explain: {missing}"

@@ -1,0 +1,310 @@
+"""The Excel exports: files, sheets, headers, row counts, formats, the chart, formula safety, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart
+
+from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, write_analysis_exports
+from industry_gap.exports.excel_style import save_atomically, safe_file_part, set_cell
+from industry_gap.exports.workbooks import (
+    ANNEX4_SHEET, ANNEX5_SHEET, CHART_TITLE, COVERAGE_SHEET, EXCLUDED_SHEET, NO_ROWS_TEXT, PIPELINE_SHEET,
+    REVIEW_SHEET, REWARDS_SHEET,
+)
+from industry_gap.policy import load_policy
+from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
+from industry_gap.summary import run_analysis, run_summary, summary_lines
+
+RUN_DATE = dt.date(2025, 11, 24)
+MALICIOUS = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def firm(uscc: str, **values) -> dict:
+    row = {column: "" for column in REGISTRY_COLUMNS}
+    row.update(uscc=uscc, name=f"企业{uscc[-2:]}有限公司", scope="生产销售农副食品、汽车零部件及配件", status="存续",
+               enterprise_type="有限责任公司", town="交通街道", revenue_wan=1800.0, revenue_prev_wan=1500.0,
+               legal_representative="张三", source_file="registry.csv", source_row=2)
+    for rank in (1, 2, 3):
+        row[f"pred_code_{rank}"] = ""
+        row[f"pred_score_{rank}"] = math.nan
+    row.update(evidence="", reason="")
+    row.update(values)
+    return row
+
+
+def project(name: str, code: str, investment: float, **values) -> dict:
+    row = {column: "" for column in PROJECT_COLUMNS}
+    row.update(project_name=name, builder=f"{name}建设公司", investment_wan=investment, stage="在建",
+               signed_date="2025-02-01", planned_production="2026-06", intended_code=code,
+               source_file="projects.xlsx")
+    row.update(values)
+    return row
+
+
+REGISTRY = pd.DataFrame([
+    firm("91150602MA0000000001", name=MALICIOUS, industry_code="1391", revenue_wan=2100.0),
+    firm("91150602MA0000000002", industry_code="3611", revenue_wan=1700.0),
+    firm("91150602MA0000000003", pred_code_1="3312", pred_score_1=0.82, evidence="命中“门窗”", revenue_wan=900.0),
+    firm("91150602MA0000000004", pred_code_1="4411", pred_score_1=0.3, pred_code_2="4412", pred_score_2=0.2,
+         evidence="命中“发电”"),
+    firm("91150602MA0000000005", industry_code="3670", revenue_wan=1900.0),            # no gap: pipeline only
+    firm("91150602MA0000000006", industry_code="3042", enterprise_type="个体工商户"),   # excluded
+    firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),               # not industrial
+])
+ABOVE = pd.DataFrame([
+    dict(uscc="91150602MA00000000A1", name="规上汽配", industry_code="3670", revenue_wan=9000.0, town="交通街道",
+         source_file="a.csv", source_row=2),
+    dict(uscc="91150602MA00000000A2", name="规上钢构", industry_code="3311", revenue_wan=9000.0, town="交通街道",
+         source_file="a.csv", source_row=3),
+], columns=ABOVE_SCALE_COLUMNS)
+TARGETS = pd.DataFrame([
+    dict(scope="规上口径", code="139", level="group", name="", department="区农牧局", target_year=2025),
+    dict(scope="规上口径", code="361", level="group", name="", department="装备制造产业园管理办公室", target_year=2025),
+    dict(scope="全口径", code="3071", level="class", name="", department="区住建局", target_year=2025),
+])
+PROJECTS = pd.DataFrame([
+    project("+新能源重卡", "3612", 30000, builder="@SUM(1)", department="装备制造产业园管理办公室", source_row=2),
+    project("特种玻璃", "3042", 800, builder="-2+3", source_row=3),
+    project("已有门类扩建", "3670", 5000, source_row=4),
+])
+
+
+@pytest.fixture(scope="module")
+def exported(policy, tmp_path_factory):
+    root = tmp_path_factory.mktemp("output")
+    result = run_analysis(REGISTRY, ABOVE, TARGETS, PROJECTS, policy, run_date=RUN_DATE)
+    paths = write_analysis_exports(result, policy, root, targets=TARGETS)
+    return result, paths, root
+
+
+def header(ws, row: int = 4) -> list:
+    return [cell.value for cell in ws[row] if cell.value is not None]
+
+
+def data_rows(ws, first: int = 5) -> list[tuple]:
+    """Rows with a number in the first column (序号/排名)."""
+    return [row for row in ws.iter_rows(min_row=first, values_only=True) if isinstance(row[0], int)]
+
+
+def column_of(ws, title: str, row: int = 4) -> str:
+    for cell in ws[row]:
+        if cell.value == title:
+            return cell.column_letter
+    raise AssertionError(title)
+
+
+def test_files_and_folder(exported):
+    _, paths, root = exported
+    assert paths.folder == root / "exports" / "2025-11"
+    assert paths.consolidated.name == "扩增工业门类清单_汇总_2025-11.xlsx"
+    names = sorted(p.name for p in paths.departments.values())
+    assert names == sorted([
+        "附件4附件5_区农牧局_2025-11.xlsx", "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
+        "附件4附件5_区住建局_2025-11.xlsx", "附件4附件5_区工信和科技局_2025-11.xlsx",
+    ])
+    assert all(p.exists() for p in paths.all())
+    assert sorted(os.listdir(paths.folder)) == sorted(p.name for p in paths.all())  # no temp files left
+
+
+def test_consolidated_sheets_titles_and_headers(exported, policy):
+    _, paths, _ = exported
+    wb = load_workbook(paths.consolidated)
+    assert wb.sheetnames == [ANNEX4_SHEET, ANNEX5_SHEET, COVERAGE_SHEET, PIPELINE_SHEET, EXCLUDED_SHEET,
+                             REWARDS_SHEET, REVIEW_SHEET]
+    ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
+    assert ws4["A1"].value == "附件4" and ws5["A1"].value == "附件5"
+    assert ws4["A2"].value == "东胜区年度拟扩增全口径工业门类项目清单"
+    assert ws5["A2"].value == "东胜区年度拟扩增规上口径工业门类企业清单"
+    assert "金额单位：万元" in ws4["A3"].value and "本区门类" in ws4["A3"].value  # reward basis said
+    assert header(ws4) == ANNEX4_HEADERS
+    assert header(ws5) == ANNEX5_HEADERS
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A5", ws.title
+        assert re.search(r"[\u4e00-\u9fff]", ws["A2"].value)
+    assert ws4.column_dimensions["B"].width == 28
+    assert ws5.column_dimensions["N"].width == 56
+
+
+def test_row_counts_and_values(exported):
+    result, paths, _ = exported
+    wb = load_workbook(paths.consolidated)
+    annex4 = data_rows(wb[ANNEX4_SHEET])
+    assert len(annex4) == int(result.projects["flagged"].sum()) == 2
+    assert [row[0] for row in annex4] == [1, 2]
+    annex5 = data_rows(wb[ANNEX5_SHEET])
+    expected = result.candidates[result.candidates["included"] & (result.candidates["gap_level_above"] != "none")]
+    assert len(annex5) == len(expected) == 3
+    by_name = {row[1]: row for row in annex5}
+    first = by_name[MALICIOUS]
+    assert first[ANNEX5_HEADERS.index("扩增层级")] == "大类"
+    assert first[ANNEX5_HEADERS.index("入规阶段")] == "已达标待入库"
+    assert first[ANNEX5_HEADERS.index("预计奖励（万元）")] == 100
+    assert first[ANNEX5_HEADERS.index("上年营业收入（万元）")] == 2100
+    assert first[ANNEX5_HEADERS.index("责任单位")] == "区农牧局"
+    assert first[ANNEX5_HEADERS.index("置信度")] is None  # registered code: no classifier confidence
+    classified = by_name["企业03有限公司"]
+    assert classified[ANNEX5_HEADERS.index("置信度")] == pytest.approx(0.82)
+    assert "经营范围分类" in classified[ANNEX5_HEADERS.index("判定依据")]
+    assert len(data_rows(wb[PIPELINE_SHEET])) == int(result.candidates["included"].sum()) == 4
+    excluded = data_rows(wb[EXCLUDED_SHEET])
+    reasons = {row[1]: row[-1] for row in excluded}
+    assert set(reasons) == {"企业04有限公司", "企业06有限公司"}  # industrial firms left out, with why
+    assert "个体工商户" in reasons["企业06有限公司"] and "复核" in reasons["企业04有限公司"]
+    review = data_rows(wb[REVIEW_SHEET])
+    assert len(review) == 1 and review[0][5] == "4411" and review[0][8] == "4412"
+    assert len(data_rows(wb[REWARDS_SHEET])) == len(result.rewards)
+    all_text = " ".join(str(c) for row in wb[ANNEX5_SHEET].iter_rows(values_only=True) for c in row if c)
+    assert "张三" not in all_text  # the legal representative is never exported
+
+
+def test_number_formats(exported):
+    _, paths, _ = exported
+    wb = load_workbook(paths.consolidated)
+    ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
+    for ws, titles in ((ws4, ("总投资（万元）", "预计奖励（万元）")), (ws5, ("上年营业收入（万元）", "预计奖励（万元）"))):
+        for title in titles:
+            column = column_of(ws, title)
+            cells = [ws[f"{column}{r}"] for r in range(5, 5 + len(data_rows(ws)))]
+            assert cells and all(cell.number_format == "#,##0.00" for cell in cells), title
+            assert all(isinstance(cell.value, (int, float)) for cell in cells), title
+    confidence = [ws5[f"{column_of(ws5, '置信度')}{r}"] for r in range(5, 8)]
+    assert all(cell.number_format == "0.00" for cell in confidence)
+    coverage = wb[COVERAGE_SHEET]
+    assert coverage[f"{column_of(coverage, '完成率')}6"].number_format == "0.0%"
+
+
+def test_coverage_sheet_and_chart(exported):
+    result, paths, _ = exported
+    wb = load_workbook(paths.consolidated)
+    ws = wb[COVERAGE_SHEET]
+    assert header(ws)[:3] == ["口径", "层级", "标准门类数"]
+    progress = [row for row in ws.iter_rows(min_row=5, max_row=12, values_only=True)]
+    assert [row[0] for row in progress] == ["全口径"] * 4 + ["规上口径"] * 4
+    assert [row[1] for row in progress][:4] == ["大类", "中类", "小类", "合计"]
+    assert progress[3][7] == 56 and progress[7][7] == 160
+    division_header = next(r for r in range(13, 20) if ws.cell(row=r, column=1).value == "大类代码")
+    divisions = [ws.cell(row=r, column=1).value for r in range(division_header + 1, division_header + 42)]
+    assert len(divisions) == 41 and divisions[0] == "06" and divisions[-1] == "46"
+    assert len(ws._charts) == 1
+    chart = ws._charts[0]
+    assert isinstance(chart, BarChart) and chart.type == "col" and chart.grouping == "clustered"
+    assert len(chart.series) == 3
+    title_text = "".join(run.t for p in chart.title.tx.rich.p for run in (p.r or []))
+    assert title_text == CHART_TITLE
+    categories = chart.series[0].cat.strRef.f if chart.series[0].cat.strRef else chart.series[0].cat.numRef.f
+    assert categories.endswith(f"$A${division_header + 1}:$A${division_header + 41}")
+
+
+def test_formula_looking_text_stays_text(exported):
+    _, paths, _ = exported
+    for path in paths.all():
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, ws.title, cell.coordinate, cell.value)
+    wb = load_workbook(paths.consolidated)
+    ws5 = wb[ANNEX5_SHEET]
+    cells = [c for row in ws5.iter_rows(min_row=5) for c in row if c.value == MALICIOUS]
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
+    ws4 = wb[ANNEX4_SHEET]
+    values = {c.value: c for row in ws4.iter_rows(min_row=5) for c in row if isinstance(c.value, str)}
+    for text in ("+新能源重卡", "@SUM(1)", "-2+3"):
+        assert values[text].data_type == "s" and values[text].quotePrefix, text
+
+
+def test_set_cell_guard_directly():
+    ws = Workbook().active
+    for index, text in enumerate(["=1+1", "+1", "-1", "@A1", "正常文本"], start=1):
+        cell = set_cell(ws.cell(row=index, column=1), text)
+        assert cell.data_type == "s" and cell.value == text
+    assert set_cell(ws.cell(row=9, column=1), -5.0, "#,##0.00").data_type == "n"
+    assert set_cell(ws.cell(row=10, column=1), float("nan")).value is None
+    assert set_cell(ws.cell(row=11, column=1), "a\x01b").value == "ab"
+
+
+def test_department_workbooks(exported):
+    _, paths, _ = exported
+    wb = load_workbook(paths.departments["区农牧局"])
+    assert wb.sheetnames == [ANNEX4_SHEET, ANNEX5_SHEET]
+    assert "填报单位：区农牧局" in wb[ANNEX5_SHEET]["A3"].value
+    rows = data_rows(wb[ANNEX5_SHEET])
+    assert [(row[0], row[1]) for row in rows] == [(1, MALICIOUS)]
+    assert data_rows(wb[ANNEX4_SHEET]) == []
+    assert wb[ANNEX4_SHEET]["A5"].value == NO_ROWS_TEXT
+    equipment = load_workbook(paths.departments["装备制造产业园管理办公室"])
+    assert [row[1] for row in data_rows(equipment[ANNEX4_SHEET])] == ["+新能源重卡"]
+    assert [row[1] for row in data_rows(equipment[ANNEX5_SHEET])] == ["企业02有限公司"]
+    # a department owning target categories but with nothing this month still files its lists
+    nil = load_workbook(paths.departments["区住建局"])
+    for ws in nil.worksheets:
+        assert header(ws) in (ANNEX4_HEADERS, ANNEX5_HEADERS)
+        assert data_rows(ws) == [] and ws["A5"].value == NO_ROWS_TEXT
+        assert ws.freeze_panes == "A5"
+
+
+def test_summary_numbers_and_lines(exported, policy):
+    result, paths, _ = exported
+    summary = run_summary(result, policy, paths.all())
+    assert summary["enterprises_read"] == 7
+    assert summary["classified"] == {"registry_code": 4, "classified": 3, "unclassified": 0}
+    # gap flags do not depend on eligibility: the 个体工商户 in 3042 is flagged, though not in the pipeline
+    assert summary["flagged"]["above"] == {"division": 2, "group": 1, "class": 1}
+    assert summary["review"] == {"enterprises": 1, "projects": 0}
+    assert summary["pipeline"] == {"已达标待入库": 1, "临近": 2, "培育": 0, "储备": 1}  # 900 万 = 45%: 储备
+    assert summary["rewards"]["total_wan"] == pytest.approx(float(
+        result.rewards.loc[result.rewards["status"] == "awarded", "amount_wan"].sum()))
+    assert summary["workbooks"][0].endswith("扩增工业门类清单_汇总_2025-11.xlsx")
+    lines = summary_lines(summary)
+    assert any(line.startswith("读取规下企业7户") for line in lines)
+    assert any("预计奖励合计" in line for line in lines)
+    assert any("入规培育：已达标待入库1户" in line for line in lines)
+
+
+def test_tables_have_snake_case_columns(exported):
+    result, _, _ = exported
+    tables = result.tables()
+    assert set(tables) == {"coverage", "baseline", "gaps", "candidates", "projects", "rewards", "review"}
+    for name, table in tables.items():
+        assert all(re.fullmatch(r"[a-z][a-z0-9_]*", column) for column in table.columns), name
+    assert "legal_representative" not in result.candidates.columns
+
+
+def test_atomic_save_replaces_and_cleans_up(tmp_path, monkeypatch):
+    target = tmp_path / "list.xlsx"
+    first = Workbook()
+    first.active["A1"] = "旧"
+    save_atomically(first, target)
+    second = Workbook()
+    second.active["A1"] = "新"
+    save_atomically(second, target)
+    assert load_workbook(target).active["A1"].value == "新"
+
+    def broken_save(self, filename):
+        with open(filename, "wb") as handle:
+            handle.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Workbook, "save", broken_save)
+    with pytest.raises(OSError):
+        save_atomically(Workbook(), target)
+    monkeypatch.undo()
+    assert load_workbook(target).active["A1"].value == "新"  # the previous file is intact
+    assert os.listdir(tmp_path) == ["list.xlsx"]
+
+
+def test_safe_file_part():
+    assert safe_file_part('区工信/科技局:*?"<>| ') == "区工信_科技局"
+    assert safe_file_part("") == "未指定责任单位"
