@@ -1,0 +1,77 @@
+"""The nightly schedule and the inbox sensor, both running the whole graph."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from industry_gap.errors import UserError
+from industry_gap.inbox import (
+    accept, detect_dataset, ensure_layout, processed_datasets, reject, settled_files,
+)
+from industry_gap.ingest import ingest_file
+from pipelines.resources import SAMPLE_FILES
+
+full_refresh_job = dg.define_asset_job(
+    "full_refresh", selection=dg.AssetSelection.all(),
+    description="全量运行：接入 → 分类 → 分析 → 报送。",
+)
+
+
+def inbox_dir() -> Path:
+    """INDUSTRY_GAP_INBOX, else <output>/inbox."""
+    configured = os.environ.get("INDUSTRY_GAP_INBOX", "").strip()
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("INDUSTRY_GAP_OUTPUT", "output")) / "inbox"
+
+
+def current_inputs_config(inbox: Path) -> dict:
+    """Run config naming, per dataset, the newest processed inbox file (else the configured default)."""
+    latest = processed_datasets(inbox)
+    files = {}
+    for dataset, default in SAMPLE_FILES.items():
+        env = os.environ.get(f"INDUSTRY_GAP_{dataset.upper()}", str(default))
+        files[dataset] = str(latest.get(dataset, env))
+    return {"resources": {"input_files": {"config": files}}}
+
+
+@dg.schedule(job=full_refresh_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="每晚 02:00（北京时间）使用最新输入文件全量运行。")
+def nightly_schedule(context: dg.ScheduleEvaluationContext):
+    scheduled = context.scheduled_execution_time
+    run_date = scheduled.date().isoformat() if scheduled else ""
+    config = current_inputs_config(inbox_dir())
+    config["resources"]["settings"] = {"config": {"run_date": run_date}}
+    return dg.RunRequest(run_key=f"nightly-{run_date}", run_config=config,
+                         tags={"trigger": "nightly"})
+
+
+@dg.sensor(job=full_refresh_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="监视收件箱文件夹：新的名录、规上名录、目标清单、项目清单文件放入后自动运行；"
+                       "可用文件移入 processed/，无法使用的移入 failed/ 并附原因说明。")
+def inbox_sensor(context: dg.SensorEvaluationContext):
+    inbox = inbox_dir()
+    ensure_layout(inbox)
+    accepted, rejected = [], []
+    for item in settled_files(inbox):
+        try:
+            dataset = detect_dataset(item.path)
+            ingest_file(item.path, dataset)  # a whole-file problem must not reach a run
+        except UserError as error:
+            rejected.append(reject(item, error.message, inbox))
+            continue
+        accepted.append(accept(item, dataset, inbox))
+    for item in rejected:
+        context.log.warning(f"文件无法使用，已移入 {item.path}：{item.reason}")
+    fresh = [item for item in accepted if not item.duplicate]
+    for item in accepted:
+        if item.duplicate:
+            context.log.info(f"文件内容与已处理文件相同，不再重复运行：{item.path.name}")
+    if not fresh:
+        return dg.SkipReason("收件箱中没有新的可用文件" + (f"（{len(rejected)} 个文件无法使用）" if rejected else ""))
+    run_key = "inbox-" + "-".join(sorted(item.sha256[:12] for item in fresh))
+    return dg.RunRequest(run_key=run_key, run_config=current_inputs_config(inbox),
+                         tags={"trigger": "inbox", "files": ",".join(i.path.name for i in fresh)[:200]})
