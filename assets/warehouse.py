@@ -1,11 +1,13 @@
-"""报送 group: write this run's tables to the warehouse in one transaction."""
-
+"""报送 group: this run's tables into the warehouse (one transaction) and the office's workbooks."""
 
 import dagster as dg
 import pandas as pd
 
+from assets.analysis import CoverageState, RewardEstimate
 from assets.ingestion import combined
+from industry_gap.exports import ExportPaths, write_exports
 from industry_gap.ingest import IngestResult
+from industry_gap.warehouse import CLASSIFICATION_COLUMNS
 from pipelines.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
@@ -23,7 +25,8 @@ def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:
 
 @dg.asset(
     group_name=GROUP, code_version="1", kinds={"sqlalchemy"},
-    description="将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对）按运行日期写入数据库；"
+    description="将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对、分类结果、门类覆盖、基期、缺口、"
+                "入规清单、项目评估、奖励测算、复核清单）按运行日期在一个事务中写入数据库；"
                 "同一运行日期重复运行时整体替换，保证幂等。",
 )
 def warehouse_tables(
@@ -34,6 +37,13 @@ def warehouse_tables(
     above_scale: IngestResult,
     targets: IngestResult,
     projects: IngestResult,
+    classified_registry: pd.DataFrame,
+    coverage: CoverageState,
+    gap_flags: pd.DataFrame,
+    project_assessment: pd.DataFrame,
+    entry_candidates: pd.DataFrame,
+    reward_estimates: RewardEstimate,
+    review_list: pd.DataFrame,
 ) -> dict[str, int]:
     results = [registry, above_scale, targets, projects]
     frames = {
@@ -44,10 +54,20 @@ def warehouse_tables(
         "quarantine": combined(results, "quarantine"),
         "set_aside": combined(results, "set_aside"),
         "row_accounting": accounting_frame(results),
+        "classifications": classified_registry[CLASSIFICATION_COLUMNS],
+        "enterprise_codes": coverage.enterprise_codes,
+        "coverage": coverage.coverage,
+        "baseline": coverage.baseline,
+        "progress": coverage.progress,
+        "gaps": gap_flags,
+        "project_assessment": project_assessment,
+        "candidates": entry_candidates,
+        "rewards": reward_estimates.rewards,
+        "review_list": review_list,
     }
     store = warehouse.open()
+    run_date = settings.resolved_run_date()
     try:
-        run_date = settings.resolved_run_date()
         written = store.replace_run(run_date, frames)
     finally:
         store.dispose()
@@ -58,3 +78,32 @@ def warehouse_tables(
             "| 表 | 行数 |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in written.items())),
     })
     return written
+
+
+@dg.asset(
+    group_name=GROUP, code_version="1", kinds={"excel"},
+    description="报送工作簿：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
+                "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5，写入 exports/YYYY-MM/。",
+)
+def office_workbooks(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    targets: IngestResult,
+    coverage: CoverageState,
+    project_assessment: pd.DataFrame,
+    entry_candidates: pd.DataFrame,
+    reward_estimates: RewardEstimate,
+    review_list: pd.DataFrame,
+) -> ExportPaths:
+    paths = write_exports(
+        projects=project_assessment, candidates=entry_candidates, rewards=reward_estimates.rewards,
+        progress=coverage.progress, divisions=coverage.divisions, review=review_list,
+        policy=settings.policy(), run_date=settings.resolved_run_date(),
+        output_root=settings.output_path(), targets=targets.clean, reward_basis=reward_estimates.basis,
+    )
+    context.add_output_metadata({
+        "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
+        "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
+        "文件夹": dg.MetadataValue.path(str(paths.folder)),
+    })
+    return paths

@@ -22,7 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from industry_gap.coverage import (
+    BASELINE_COLUMNS, COVERAGE_COLUMNS, ENTERPRISE_CODE_COLUMNS, PROGRESS_COLUMNS,
+)
+from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
 from industry_gap.errors import UserError
+from industry_gap.gaps import GAP_COLUMNS, PROJECT_COLUMNS_ASSESSED, REVIEW_COLUMNS
+from industry_gap.rewards import REWARD_COLUMNS
 
 DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
 
@@ -62,6 +68,54 @@ TABLE_COLUMNS: dict[str, dict[str, object]] = {
         "set_aside": _I,
     },
 }
+
+
+CLASSIFICATION_COLUMNS = [
+    "uscc", "name", "pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2",
+    "pred_score_2", "pred_code_3", "pred_name_3", "pred_score_3", "pred_division", "pred_section",
+    "is_industrial", "evidence", "reason",
+]
+
+# Analysis columns that are not text; everything else is stored as text.
+_BOOL_COLUMNS = {
+    "present_above", "present_all", "is_industrial", "counted_in_all", "needs_review",
+    "in_above_scale", "active", "on_target_above", "on_target_all", "flagged", "included",
+}
+_FLOAT_PATTERN = ("_wan", "_ratio", "_growth", "confidence", "pred_score_")
+_INT_COLUMNS = {
+    "n_above", "n_below_registry", "n_below_classified", "n_all", "standard_nodes",
+    "baseline_present", "current_present", "new_nodes", "lost_nodes", "goal", "remaining",
+    "days_left", "rank", "allocation_order",
+}
+
+
+def _typed(columns: list[str]) -> dict[str, object]:
+    """Column types for an analysis table, by column name."""
+    typed: dict[str, object] = {}
+    for column in columns:
+        if column in _BOOL_COLUMNS:
+            typed[column] = _B
+        elif column in _INT_COLUMNS:
+            typed[column] = _I
+        elif any(part in column for part in _FLOAT_PATTERN):
+            typed[column] = _F
+        else:
+            typed[column] = _T
+    return typed
+
+
+TABLE_COLUMNS.update({
+    "classifications": _typed(CLASSIFICATION_COLUMNS),
+    "enterprise_codes": _typed(ENTERPRISE_CODE_COLUMNS),
+    "coverage": _typed(COVERAGE_COLUMNS),
+    "baseline": _typed(BASELINE_COLUMNS),
+    "progress": _typed(PROGRESS_COLUMNS),
+    "gaps": _typed(GAP_COLUMNS),
+    "project_assessment": _typed(PROJECT_COLUMNS_ASSESSED),
+    "candidates": _typed(CANDIDATE_COLUMNS),
+    "rewards": _typed(REWARD_COLUMNS),
+    "review_list": _typed(REVIEW_COLUMNS),
+})
 
 
 def _build_metadata() -> MetaData:
@@ -165,9 +219,10 @@ class Warehouse:
         if missing:
             raise ValueError(f"table {name}: frame lacks columns {missing}")
         subset = frame[list(columns)]
+        casts = [_cast_for(kind) for kind in columns.values()]
         records = []
         for row in subset.itertuples(index=False, name=None):
-            record = {col: _python_value(value) for col, value in zip(columns, row)}
+            record = {col: cast(_python_value(value)) for col, cast, value in zip(columns, casts, row)}
             record["run_date"] = run_date
             records.append(record)
         return records
@@ -204,6 +259,29 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _cast_for(kind: object):
+    """Coerce values to the column's type so PostgreSQL and SQLite store the same thing."""
+    def keep_none(convert):
+        return lambda value: None if value is None else convert(value)
+    if isinstance(kind, (String, Text)):
+        return keep_none(str)
+    if isinstance(kind, Boolean):
+        return keep_none(_as_bool)
+    if isinstance(kind, Integer):
+        return keep_none(lambda v: int(float(v)) if v != "" else None)
+    if isinstance(kind, Float):
+        return keep_none(lambda v: float(v) if v != "" else None)
+    return lambda value: value
+
+
+def _as_bool(value: object) -> bool | None:
+    if isinstance(value, str):
+        if value.strip() == "":
+            return None
+        return value.strip().lower() in {"true", "1", "是", "yes"}
+    return bool(value)
 
 
 def _redact(url: str) -> str:

@@ -8,7 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pandas as pd
 
+from industry_gap.coverage_files import read_city_coverage
+from industry_gap.policy import Policy, load_policy
 from industry_gap.warehouse import Warehouse, default_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,10 +41,20 @@ class InputFiles(dg.ConfigurableResource):
 
 
 class PipelineSettings(dg.ConfigurableResource):
-    """Run-wide settings: output folder and the run date that keys warehouse rows."""
+    """Run-wide settings: output folder, run date, the district's policy file."""
 
     output_dir: str = "output"
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
+    policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
+    city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
+
+    def policy(self) -> Policy:
+        return load_policy(self.policy_file or None)
+
+    def city_coverage(self) -> pd.DataFrame | None:
+        if not self.city_coverage_file:
+            return None
+        return read_city_coverage(Path(self.city_coverage_file))
 
     def resolved_run_date(self) -> dt.date:
         if self.run_date:
@@ -52,6 +65,16 @@ class PipelineSettings(dg.ConfigurableResource):
         path = Path(self.output_dir)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class ModelSettings(dg.ConfigurableResource):
+    """How the scope model is chosen: a saved model, or reference-only plus the office's labels."""
+
+    model_dir: str = ""                  # a model saved by `industry-gap train`; empty = build here
+    train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
+    min_labels: int = 50                 # fewer labels than this: reference-only model
+    holdout_share: float = 0.2           # labels held out to measure accuracy
+    accuracy_floor: float = 0.5          # 大类 top-1 on held-out labels below this fails a check
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -74,6 +97,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
              for name, path in SAMPLE_FILES.items()}
     return {
         "input_files": InputFiles(**files),
-        "settings": PipelineSettings(output_dir=output_dir),
+        "settings": PipelineSettings(output_dir=output_dir,
+                                     policy_file=os.environ.get("INDUSTRY_GAP_POLICY", "")),
+        "model_settings": ModelSettings(model_dir=os.environ.get("INDUSTRY_GAP_MODEL_DIR", "")),
         "warehouse": WarehouseResource(output_dir=output_dir),
     }

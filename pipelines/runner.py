@@ -8,8 +8,11 @@ from pathlib import Path
 import dagster as dg
 
 from industry_gap.errors import UserError
+from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
-from pipelines.resources import SAMPLE_FILES, InputFiles, PipelineSettings, WarehouseResource
+from pipelines.resources import (
+    SAMPLE_FILES, InputFiles, ModelSettings, PipelineSettings, WarehouseResource,
+)
 
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -24,6 +27,9 @@ class RunOptions:
     database_url: str = ""
     run_date: str = ""
     code_edition: str = "2017"
+    policy_file: str = ""
+    city_coverage_file: str = ""
+    model_dir: str = ""
 
     def input_files(self) -> InputFiles:
         """Sample data when no file is named; otherwise only what the user named."""
@@ -43,6 +49,7 @@ class RunOutcome:
     values: dict[str, object] = field(default_factory=dict)
     inputs: InputFiles | None = None
     database: str = ""
+    summary: dict = field(default_factory=dict)   # industry_gap.summary.run_summary numbers
 
 
 def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None) -> RunOutcome:
@@ -52,7 +59,10 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
     warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir)
     resources = {
         "input_files": files,
-        "settings": PipelineSettings(output_dir=options.output_dir, run_date=options.run_date),
+        "settings": PipelineSettings(output_dir=options.output_dir, run_date=options.run_date,
+                                     policy_file=options.policy_file,
+                                     city_coverage_file=options.city_coverage_file),
+        "model_settings": ModelSettings(model_dir=options.model_dir),
         "warehouse": warehouse,
     }
     try:
@@ -67,7 +77,24 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         raise UserError("流水线运行失败，请查看 Dagster 日志")
     values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name)
               for asset in all_assets}
-    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url)
+    settings = resources["settings"]
+    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
+                      summary=analysis_summary(values, settings))
+
+
+def analysis_summary(values: dict[str, object], settings: PipelineSettings) -> dict:
+    """The numbers `industry-gap run` prints, from the materialised asset values."""
+    coverage, rewards = values["coverage"], values["reward_estimates"]
+    result = AnalysisResult(
+        run_date=settings.resolved_run_date(), enterprise_codes=coverage.enterprise_codes,
+        coverage=coverage.coverage, baseline=coverage.baseline, progress=coverage.progress,
+        divisions=coverage.divisions, gaps=values["gap_flags"], projects=values["project_assessment"],
+        review=values["review_list"], candidates=values["entry_candidates"], rewards=rewards.rewards,
+        reward_basis=rewards.basis,
+    )
+    exports = values["office_workbooks"]
+    return run_summary(result, settings.policy(), exports.all(),
+                       registry_rows=len(values["classified_registry"]))
 
 
 def _find_user_error(error: BaseException) -> UserError | None:

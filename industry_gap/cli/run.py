@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="运行日期（数据库中按此日期保存本次结果；默认今天）")
     parser.add_argument("--code-edition", choices=["2017", "2011"], default="2017",
                         help="输入文件中行业代码的版本（默认 2017）")
+    parser.add_argument("--policy", metavar="文件", default="",
+                        help="政策配置文件（TOML；默认 reference/policy/dongsheng_2023.toml）")
+    parser.add_argument("--city-coverage", metavar="文件", default="",
+                        help="全市门类表（列：行业代码、规上已有、全口径已有）；不提供时以本区门类判断空白")
+    parser.add_argument("--model", metavar="目录", default="",
+                        help="使用 industry-gap train 训练保存的模型（默认使用参考模型并在名录标注上训练）")
     parser.set_defaults(func=run)
 
 
@@ -36,24 +42,36 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_pipeline(RunOptions(
         registry=args.registry, above_scale=args.above_scale, targets=args.targets,
         projects=args.projects, output_dir=args.output, database_url=args.database,
-        run_date=args.run_date, code_edition=args.code_edition,
+        run_date=args.run_date, code_edition=args.code_edition, policy_file=args.policy,
+        city_coverage_file=args.city_coverage, model_dir=args.model,
     ))
-    print_summary(outcome)
+    for line in summary_lines_for(outcome):
+        print(line)
     return 0
 
 
-def print_summary(outcome) -> None:
+def summary_lines_for(outcome) -> list[str]:
+    """Ingestion counts, the analysis summary and where the outputs are."""
+    from industry_gap.summary import summary_lines
+
     values = outcome.values
-    print("运行完成。")
-    print("一、数据接入（读入 = 清洁 + 隔离 + 剔除）")
+    lines = ["运行完成。", "一、数据接入（读入 = 清洁 + 隔离 + 剔除）"]
     for dataset, label in DATASET_LABELS.items():
         result = values[dataset]
         counts = result.accounting()
         source = result.file or "未提供"
-        print(f"  {label}：读入 {counts['in']} 行，清洁 {counts['clean']}，隔离 {counts['quarantined']}，"
-              f"剔除 {counts['set_aside']}（{source}）")
+        lines.append(f"  {label}：读入 {counts['in']} 行，清洁 {counts['clean']}，隔离 {counts['quarantined']}，"
+                     f"剔除 {counts['set_aside']}（{source}）")
         for reason, count in sorted(result.reasons_summary().items(), key=lambda kv: -kv[1]):
-            print(f"      - {reason}：{count}")
-    print("二、输出")
-    print(f"  数据库：{outcome.database}")
-    print("  数据表：registry（清洁名录）、quarantine（隔离行及原因）、set_aside（剔除行及原因）、row_accounting 等")
+            lines.append(f"      - {reason}：{count}")
+    model = values["scope_model"]
+    classified = values["classified_registry"]
+    lines.append("二、经营范围分类")
+    lines.append(f"  模型版本：{model.version}；已分类 {int(classified['pred_code_1'].astype(str).str.len().gt(0).sum())} 户，"
+                 f"预测为工业 {int(classified['is_industrial'].fillna(False).astype(bool).sum())} 户")
+    lines.append("三、门类缺口与入规培育")
+    lines.extend(f"  {line}" for line in summary_lines(outcome.summary))
+    lines.append("四、输出位置")
+    lines.append(f"  数据库：{outcome.database}（quarantine 表为隔离行及原因，set_aside 表为剔除行）")
+    lines.append(f"  报送工作簿文件夹：{values['office_workbooks'].folder}")
+    return lines

@@ -1,0 +1,65 @@
+"""分类 group: the business-scope model and the classified registry and projects."""
+
+import dagster as dg
+import pandas as pd
+
+from classifiers import ScopeClassifier
+from industry_gap.ingest import IngestResult
+from industry_gap.model_training import labelled_rows, train_office_model
+from pipelines.resources import ModelSettings
+
+GROUP = "classify"  # 分类
+TOP_K = 3
+
+
+@dg.asset(group_name=GROUP, code_version="1", kinds={"scikitlearn"},
+          description="经营范围分类模型：默认使用由国民经济行业分类注释构建的参考模型；"
+                      "名录中登记了行业代码的企业（及人工核定结果）作为标注数据时，在其上继续训练，"
+                      "并用留出部分评估准确率。")
+def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings,
+                registry: IngestResult) -> ScopeClassifier:
+    labelled = labelled_rows(registry.clean) if model_settings.train_on_registry_codes else None
+    trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
+                                 min_labels=model_settings.min_labels,
+                                 holdout_share=model_settings.holdout_share)
+    model, report = trained.model, trained.report
+    metadata = {
+        "模型版本": dg.MetadataValue.text(model.version),
+        "训练方式": dg.MetadataValue.text(report.mode),
+        "标注样本数": dg.MetadataValue.int(report.labelled_rows),
+    }
+    for key, value in report.accuracy.items():
+        metadata[key] = dg.MetadataValue.float(round(float(value), 4))
+    context.add_output_metadata(metadata)
+    return model
+
+
+def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame,
+              text_column: str, name_column: str) -> pd.DataFrame:
+    classified = model.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=TOP_K)
+    scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
+    context.add_output_metadata({
+        "行数": dg.MetadataValue.int(len(classified)),
+        "有预测的行数": dg.MetadataValue.int(int(scores.notna().sum())),
+        "预测为工业的行数": dg.MetadataValue.int(int(classified["is_industrial"].fillna(False).astype(bool).sum())),
+        "平均置信度": dg.MetadataValue.float(round(float(scores.mean()), 4) if scores.notna().any() else 0.0),
+        "模型版本": dg.MetadataValue.text(model.version),
+    })
+    return classified
+
+
+@dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
+          description="规下企业经营范围分类：每家企业的前三个候选小类、置信度、所属大类/门类、是否工业及分类依据。")
+def classified_registry(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
+                        registry: IngestResult) -> pd.DataFrame:
+    return _classify(context, scope_model, registry.clean, "scope", "name")
+
+
+@dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
+          description="项目建设内容分类：项目清单未填写拟扩增门类代码时，按建设内容判断其行业小类。")
+def classified_projects(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
+                        projects: IngestResult) -> pd.DataFrame:
+    return _classify(context, scope_model, projects.clean, "content", "project_name")
+
+
+classification_assets = [scope_model, classified_registry, classified_projects]
