@@ -3,7 +3,7 @@
 Layout under the inbox folder:
 
     inbox/                      new files (CSV/XLSX) dropped by the office
-    inbox/processed/            accepted files, renamed "<UTC time>_<sha256[:12]>_<name>"
+    inbox/processed/            accepted files, renamed "<UTC time>_<sha256[:12]>_<dataset>__<name>"
     inbox/failed/               unusable files, each with "<name>.原因.txt" beside it
 
 A file is taken only when it has stopped changing (its size and mtime are older
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from industry_gap.errors import UserError
-from industry_gap.ingest import DATASETS, read_table
+from industry_gap.ingest import DATASETS, ingest_file, read_table
 from industry_gap.ingest.aliases import map_headers
 from industry_gap.schema import DATASET_LABELS
 
@@ -41,7 +41,7 @@ FILENAME_HINTS = {
     "registry": ("名录", "规下", "登记", "registry"),
 }
 
-_PROCESSED_NAME = re.compile(r"^(\d{8}T\d{6}Z)_([0-9a-f]{12})_(.+)$")
+_PROCESSED_NAME = re.compile(r"^(\d{8}T\d{12}Z)_([0-9a-f]{12})_(.+)$")
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,19 @@ def settled_files(inbox: Path, settle_seconds: float = 5.0, now: float | None = 
 
 
 def detect_dataset(path: Path) -> str:
-    """Which input a file is: by filename words, confirmed by its headers; else by headers alone."""
+    """Which input a file is.
+
+    A filename word (名录, 规上, 目标, 项目 …) limits the choice to that dataset,
+    so a registry missing its 经营范围 column is rejected as a registry rather
+    than mistaken for a 规上 list. Among the candidates whose required columns
+    are all present, the one naming the most columns wins.
+    """
     if path.suffix.lower() not in ACCEPTED_SUFFIXES:
         raise UserError(f"文件类型“{path.suffix or '无扩展名'}”不受支持，请提供 CSV 或 XLSX 文件")
     hinted = [name for name, words in FILENAME_HINTS.items() if any(w in path.name for w in words)]
-    order = hinted + [name for name in DATASETS if name not in hinted]
-    problems = []
-    for dataset in order:
+    candidates = hinted or list(DATASETS)
+    best, best_score, problems = None, -1, []
+    for dataset in candidates:
         try:
             table = read_table(path, dataset)
         except UserError as error:
@@ -107,8 +113,12 @@ def detect_dataset(path: Path) -> str:
             continue
         found = map_headers(dataset, table.headers).columns
         required = [f.column for f in DATASETS[dataset].fields if f.required_column]
-        if all(column in found for column in required):
-            return dataset
+        if all(column in found for column in required) and len(found) > best_score:
+            best, best_score = dataset, len(found)
+    if best is not None:
+        return best
+    if len(candidates) == 1 and not problems:
+        ingest_file(path, candidates[0])  # raises the standard "缺少必需的列" message
     detail = problems[0] if problems else "表头与规下名录、规上名录、目标清单、项目清单都不匹配"
     raise UserError(f"无法判断“{path.name}”是哪类输入文件：{detail}")
 
@@ -145,8 +155,8 @@ def accept(item: InboxFile, dataset: str, inbox: Path, now: dt.datetime | None =
     """Move a usable file to processed/, named so its dataset and content stay visible."""
     ensure_layout(inbox)
     duplicate = item.sha256[:12] in seen_hashes(inbox)
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    target = inbox / PROCESSED / f"{stamp}_{item.sha256[:12]}_{dataset}__{item.path.name}"
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    target = _free_name(inbox / PROCESSED / f"{stamp}_{item.sha256[:12]}_{dataset}__{item.path.name}")
     _move(item.path, target)
     return Accepted(dataset=dataset, path=target, sha256=item.sha256, duplicate=duplicate)
 
