@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from pipelines.resources import (
 )
 
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+def instance_home(output_dir: str) -> Path:
+    """DAGSTER_HOME when set (shared with `dagster dev`), else <output>/dagster_home."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path(output_dir).resolve() / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DEFAULT_INSTANCE_CONFIG, encoding="utf-8")
+    return home
 
 
 @dataclass
@@ -65,6 +77,18 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         "model_settings": ModelSettings(model_dir=options.model_dir),
         "warehouse": warehouse,
     }
+    if instance is None:
+        with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
+            values = _materialize(resources, local)
+    else:
+        values = _materialize(resources, instance)
+    settings = resources["settings"]
+    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
+                      summary=analysis_summary(values, settings))
+
+
+def _materialize(resources: dict, instance: dg.DagsterInstance) -> dict[str, object]:
+    """Run every asset and load each asset's value while the instance is open."""
     try:
         result = dg.materialize(all_assets, resources=resources, run_config=QUIET_LOGGING,
                                 instance=instance, raise_on_error=True)
@@ -75,11 +99,7 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         raise
     if not result.success:
         raise UserError("流水线运行失败，请查看 Dagster 日志")
-    values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name)
-              for asset in all_assets}
-    settings = resources["settings"]
-    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
-                      summary=analysis_summary(values, settings))
+    return {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
 
 
 def analysis_summary(values: dict[str, object], settings: PipelineSettings) -> dict:
