@@ -1,7 +1,9 @@
 """`industry-gap check-registry FILE`: check one input file before running the pipeline.
 
 Exit codes: 0 every row is clean (closed firms / older duplicates set aside
-are fine), 1 some rows were quarantined, 2 the file cannot be used at all.
+are fine), 1 some rows were quarantined, 2 the file cannot be used at all
+(including a file with a header but no data rows: ingestion accepts it as an
+empty table, but an office checking its registry has exported the wrong thing).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     result = ingest_file(args.file, args.dataset, args.code_edition)
+    if result.rows_in == 0:
+        where = f"工作表“{result.sheet}”" if result.sheet else "文件"
+        raise UserError(f"文件“{result.file}”无法使用：{where}只有表头（第{result.header_row}行），没有数据行。"
+                        "请确认导出时选中了全部数据")
     problem = accounting_problem(result)
     _print_summary(result)
     if args.quarantine_out:
@@ -72,6 +78,8 @@ def _print_summary(result: IngestResult) -> None:
     _print_reasons(result.reasons_summary("set_aside"))
     if result.ignored_columns:
         print(f"未使用的列：{'、'.join(result.ignored_columns)}")
+    for note in result.notes:
+        print(f"提示：{note}")
 
 
 def _print_reasons(reasons: dict[str, int]) -> None:

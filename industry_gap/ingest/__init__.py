@@ -3,10 +3,16 @@
     from industry_gap.ingest import ingest_file
     result = ingest_file("sample_data/registry.csv", "registry")
     result.clean, result.quarantine, result.set_aside, result.accounting()
+    result.notes   # Chinese remarks that are not row problems (repairs made while reading, renamed duplicates)
 
 Modules: `reading` (files, encodings, header row), `aliases` (the one table of
 Chinese header aliases), `values` (pure cell parsers), `datasets` (per-dataset
 rules), `result` (IngestResult and the row-accounting check).
+
+`tests/corpus/cases.py` is the bad-input corpus: each kind of broken file an office
+sends (encodings, title rows, merged headers, formulas, NUL bytes, old 注册号, …)
+with its expected outcome; `tests/test_bad_input_corpus.py` runs it through
+`ingest_file` and `industry-gap check-registry`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,13 @@ Rules every dataset shares:
   set aside even if it had problems: nobody needs to fix an outdated record.
 * Closed firms (注销/吊销/…) are set aside before cell problems are looked at,
   for the same reason.
+* An XLSX formula without a saved result is a problem in any used column
+  (formulas are never evaluated here; Excel's saved result is used when present).
+
+Facts that are not row problems go to `IngestResult.notes`: repairs made while
+reading, two columns with the same meaning, older duplicates under a different
+name (a renamed firm, or two firms sharing a code), cells longer than Excel
+can hold (kept whole).
 
 Parsing is done once per distinct cell value (registries repeat dates,
 statuses and codes a lot), which keeps 200,000 rows to a few seconds.
@@ -27,7 +34,7 @@ import pandas as pd
 
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import values as v
-from industry_gap.ingest.aliases import ALIASES, ColumnMatch, label, map_headers
+from industry_gap.ingest.aliases import ALIASES, ColumnMatch, display_header, label, map_headers, match_header
 from industry_gap.ingest.reading import RawTable
 from industry_gap.ingest.result import (
     REASON_SEPARATOR, IngestResult, quarantine_frame, set_aside_frame,
@@ -38,6 +45,10 @@ from industry_gap.schema import (
 from reference.gbt4754 import standard
 
 WHOLE_ROW = "（整行）"
+# The quarantine list shows at most this much of a cell (it is for finding the cell, and Excel
+# cells hold at most 32,767 characters).
+QUARANTINE_VALUE_LIMIT = 1000
+EXCEL_CELL_LIMIT = 32767
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, tod
         def parse_date(value):
             parsed, problem = v.parse_date(value, name)
             if parsed and spec.no_future and parsed > today:
-                return None, f"{name}晚于今天：“{value}”"
+                return None, f"{name}晚于今天：“{v.quote(value)}”"
             return parsed, problem
         return parse_date
     if spec.kind == "amount":
@@ -146,7 +157,7 @@ def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, tod
         def parse_code(value, numeric=False):
             code, problem = v.parse_industry_code(value, edition, name, numeric)
             if code and spec.industrial_only and not standard().is_industrial(code):
-                return None, f"{name}“{value}”不属于工业（应为采矿业、制造业或电力、热力、燃气及水生产和供应业，即B、C、D门类）"
+                return None, f"{name}“{v.quote(value)}”不属于工业（应为采矿业、制造业或电力、热力、燃气及水生产和供应业，即B、C、D门类）"
             return code, problem
         return parse_code
     if spec.kind == "status":
@@ -214,6 +225,7 @@ def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017"
 
     rows = np.asarray(raw.row_numbers, dtype=np.int64)
     _reread_numeric_codes(parsed, raw, rows)
+    _mark_formulas(parsed, raw, rows, dataset)
     overflow = np.array(raw.overflow if raw.overflow else [""] * n, dtype=object)
     has_overflow = overflow != ""
     repeated_header = _repeated_header_rows(raw, header_map, columns_raw)
@@ -226,6 +238,9 @@ def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017"
     aside_reason[repeated_header] = "重复的表头行（多份导出拼接时常见），不是数据"
     dedup_candidates = ~repeated_header & ~has_overflow
     superseded, kept_row = _duplicates(spec, parsed, dedup_candidates, rows)
+    notes = list(raw.notes) + _duplicate_column_notes(raw, header_map, dataset)
+    notes += _renamed_duplicate_notes(parsed, superseded, kept_row, rows, dataset)
+    notes += _long_cell_notes(parsed, rows, dataset)
     for i in np.flatnonzero(superseded & np.equal(aside_reason, None)):
         what = "统一社会信用代码重复" if spec.dedup == "uscc" else "口径和行业代码重复"
         aside_reason[i] = f"{what}，保留第{kept_row[i]}行的较新记录"
@@ -236,7 +251,7 @@ def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017"
             if state == "closed":
                 aside_reason[i] = f"登记状态为{word}，不纳入统计"
             elif state == "unknown":
-                status.problems[i] = f"登记状态无法识别：“{status.raw[i]}”（应为存续、在业、注销、吊销等）"
+                status.problems[i] = f"登记状态无法识别：“{v.quote(status.raw[i])}”（应为存续、在业、注销、吊销等）"
                 has_problem[i] = True
 
     is_aside = np.not_equal(aside_reason, None)
@@ -251,7 +266,7 @@ def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017"
                           f"该行的单元格比表头多（多出“{overflow[i][:50]}”），可能是某个单元格中有未加引号的英文逗号"))
         items.extend((c.match.header, c.raw[i], c.problems[i]) for c in ordered if c.problems[i] is not None)
         reason = REASON_SEPARATOR.join(dict.fromkeys(p for _, _, p in items))
-        quarantine_records.append((dataset, file, int(rows[i]), items[0][0], str(items[0][1]), reason))
+        quarantine_records.append((dataset, file, int(rows[i]), items[0][0], _shown_value(items[0][1]), reason))
 
     uscc = parsed.get("uscc")
     name_column = parsed.get("name")
@@ -274,7 +289,76 @@ def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017"
         ignored_columns=header_map.ignored + _unnamed_columns(raw, header_map),
         header_row=raw.header_row, sheet=raw.sheet,
         column_headers={c: m.header for c, m in header_map.columns.items()},
+        notes=notes,
     )
+
+
+def _shown_value(value: object) -> str:
+    text = str(value)
+    if len(text) <= QUARANTINE_VALUE_LIMIT:
+        return text
+    return f"{text[:QUARANTINE_VALUE_LIMIT]}…（共{len(text)}字，以下省略）"
+
+
+def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, dataset: str) -> None:
+    """XLSX formula cells without a saved result: the cell's problem, whatever it parsed to."""
+    for column in parsed.values():
+        sheet_rows = raw.formula_cells.get(column.match.index)
+        if not sheet_rows:
+            continue
+        name = label(dataset, column.spec.column)
+        for i in np.flatnonzero(np.isin(rows, list(sheet_rows))):
+            column.problems[i] = (f"{name}是公式“{v.quote(column.raw[i])}”，文件中没有保存它的计算结果"
+                                  "（本程序不计算公式，请在 Excel/WPS 中打开并保存后再导出，或复制该列后“选择性粘贴”为数值）")
+            if column.spec.kind == "status":
+                column.values[i] = ("empty", None)   # the formula is the problem, not an unknown state
+
+
+def _duplicate_column_notes(raw: RawTable, header_map, dataset: str) -> list[str]:
+    """Two headers naming the same column: the first is used, which the user should know."""
+    notes = []
+    for index, header in enumerate(raw.headers):
+        column = match_header(dataset, header) if header else None
+        used = header_map.columns.get(column) if column else None
+        if used is not None and used.index != index:
+            notes.append(f"第{used.index + 1}列“{used.header}”和第{index + 1}列“{display_header(header)}”"
+                         f"都表示{label(dataset, column)}，只使用了第{used.index + 1}列")
+    return notes
+
+
+def _renamed_duplicate_notes(parsed: dict[str, _Column], superseded: np.ndarray, kept_row: np.ndarray,
+                             rows: np.ndarray, dataset: str) -> list[str]:
+    """Older duplicates whose 企业名称 differs from the kept record (a rename, or a wrong code)."""
+    names = parsed.get("name")
+    if names is None or "uscc" not in parsed or not superseded.any():
+        return []
+    differing = []
+    for i in np.flatnonzero(superseded):
+        kept = int(np.searchsorted(rows, kept_row[i]))
+        old, new = display_header(names.raw[i]), display_header(names.raw[kept])
+        if old and new and old != new:
+            differing.append((int(rows[i]), old, int(kept_row[i]), new))
+    if not differing:
+        return []
+    row, old, kept, new = differing[0]
+    more = f"等{len(differing)}处" if len(differing) > 1 else ""
+    return [f"同一统一社会信用代码下企业名称不同：第{row}行“{v.quote(old)}”与第{kept}行“{v.quote(new)}”{more}，"
+            "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"]
+
+
+def _long_cell_notes(parsed: dict[str, _Column], rows: np.ndarray, dataset: str) -> list[str]:
+    """Cells longer than Excel allows are kept whole; exports to Excel may cut them."""
+    notes = []
+    for column in parsed.values():
+        if column.spec.kind not in ("text", "scope") or not len(column.raw):
+            continue
+        lengths = pd.Series(column.raw, dtype=object).str.len().to_numpy()
+        long_rows = rows[lengths > EXCEL_CELL_LIMIT]
+        if len(long_rows):
+            shown = "、".join(str(r) for r in long_rows[:5]) + (f"等{len(long_rows)}行" if len(long_rows) > 5 else "行")
+            notes.append(f"第{shown}的{label(dataset, column.spec.column)}超过{EXCEL_CELL_LIMIT}字"
+                         f"（最长{int(lengths.max())}字，Excel 单元格放不下），已完整保留")
+    return notes
 
 
 def _reread_numeric_codes(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray) -> None:

@@ -80,6 +80,9 @@ class IngestResult:
     header_row: int = 1             # sheet row of the header (title rows above it)
     sheet: str | None = None        # worksheet used, for XLSX
     column_headers: dict[str, str] = field(default_factory=dict)  # schema column -> original header
+    # Things the user should know that are not row problems: repairs made while reading
+    # (control characters removed, two header rows joined), renamed duplicates, very long cells.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:

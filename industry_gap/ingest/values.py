@@ -36,6 +36,19 @@ def _nfkc(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value or "")).strip()
 
 
+# Values quoted in a reason are cut to this many characters: a 5,000-digit "number" or a
+# runaway cell must not turn its reason into a wall of text.
+QUOTE_LIMIT = 40
+
+
+def quote(value: object) -> str:
+    """A cell value for a reason, cut when long: "1234…（共5000字）"."""
+    text = str(value)
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}…（共{len(text)}字）"
+
+
 def is_blank(value: object) -> bool:
     """Empty, whitespace (incl. full-width) or a "no value" placeholder."""
     text = str(value or "").strip()
@@ -47,6 +60,9 @@ def is_blank(value: object) -> bool:
 
 # -- USCC -----------------------------------------------------------------------
 _SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+# Codes that came before the USCC (2015): the 15-digit 工商注册号 and the 组织机构代码 "12345678-9".
+_OLD_REGISTRATION_RE = re.compile(r"^\d{15}$")
+_ORG_CODE_RE = re.compile(r"^[0-9A-Z]{8}-[0-9X]$")
 
 
 # Fast path for the common valid case: 200,000-row registries spend most of their time here.
@@ -64,9 +80,16 @@ def _check_digit(text: str) -> str:
 
 def parse_uscc(value: object) -> Parsed:
     """统一社会信用代码: NFKC, no spaces, upper case, length/charset/check digit via python-stdnum."""
-    text = _SPACE_RE.sub("", _nfkc(value)).replace("-", "").upper()
+    spaced = _SPACE_RE.sub("", _nfkc(value)).upper()
+    text = spaced.replace("-", "")
     if not text or text.lower() in BLANK_MARKERS:
         return None, "统一社会信用代码为空"
+    if _OLD_REGISTRATION_RE.match(text):
+        return None, (f"统一社会信用代码填的是15位旧工商注册号“{text}”，"
+                      "请向企业或市场监管部门查询并填写18位统一社会信用代码")
+    if _ORG_CODE_RE.match(spaced):
+        return None, (f"统一社会信用代码填的是9位组织机构代码“{spaced}”，"
+                      "请向企业或市场监管部门查询并填写18位统一社会信用代码")
     if _SCIENTIFIC_RE.match(text):
         return None, "统一社会信用代码被转成了科学计数法（原值已丢失，请把该列设为文本格式后重新导出）"
     if len(text) != 18:
@@ -122,7 +145,7 @@ def parse_date(value: object, label: str = "日期") -> Parsed:
             return dt.date(*parts).isoformat(), None
         except ValueError:
             pass
-    return None, f"{label}无法识别：“{value}”（请填写如 2015-03-02 的日期）"
+    return None, f"{label}无法识别：“{quote(value)}”（请填写如 2015-03-02 的日期）"
 
 
 # -- amounts and counts ------------------------------------------------------------
@@ -132,6 +155,13 @@ _FOREIGN = (("美元", "美元"), ("usd", "美元"), ("us$", "美元"),
             ("欧元", "欧元"), ("eur", "欧元"), ("€", "欧元"), ("日元", "日元"), ("jpy", "日元"),
             ("英镑", "英镑"), ("gbp", "英镑"), ("£", "英镑"), ("澳元", "澳元"), ("台币", "新台币"),
             ("韩元", "韩元"), ("加元", "加元"), ("瑞士法郎", "瑞士法郎"), ("新加坡元", "新加坡元"))
+# Sanity limit, not policy: no single firm's revenue, capital or project reaches 10 万亿元
+# (the world's largest firms report about 4-5 万亿元 a year). A value above it is a unit or
+# typing error (元 in a 万元 column of a large firm, digits pasted twice, "1e12"), never data.
+AMOUNT_SANITY_LIMIT_WAN = 1e9          # 万元, = 10 万亿元
+# Sanity limit, not policy: no employer has 10 million staff (the largest have about 2 million).
+EMPLOYEES_SANITY_LIMIT = 10_000_000
+
 _CURRENCY_NOISE_RE = re.compile(r"人民币|rmb|cny|[¥,()（）]|整$")
 _AMOUNT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(亿元|亿|万元|万|千元|元)?$")
 _UNIT_SCALE = {"亿元": ("mul", 10000), "亿": ("mul", 10000), "万元": None, "万": None,
@@ -157,15 +187,19 @@ def parse_amount(value: object, header_unit: str | None = None, label: str = "�
     text = _SPACE_RE.sub("", _nfkc(value)).lower()
     for mark, currency in _FOREIGN:
         if mark in text:
-            return None, f"{label}为外币（{currency}）：“{value}”，请换算为人民币万元后填写"
+            return None, f"{label}为外币（{currency}）：“{quote(value)}”，请换算为人民币万元后填写"
     text = _CURRENCY_NOISE_RE.sub("", text)
     match = _AMOUNT_RE.match(text)
     if not match:
-        return None, f"{label}无法识别：“{value}”（请填写阿拉伯数字）"
+        return None, f"{label}无法识别：“{quote(value)}”（请填写阿拉伯数字）"
     number = float(match.group(1))
     if number < 0:
-        return None, f"{label}为负数：“{value}”"
-    return _to_wan(number, match.group(2) or header_unit), None
+        return None, f"{label}为负数：“{quote(value)}”"
+    wan = _to_wan(number, match.group(2) or header_unit)
+    if not wan <= AMOUNT_SANITY_LIMIT_WAN:   # also catches inf from "1e999" or 400 digits
+        return None, (f"{label}数额不合理：“{quote(value)}”（超过{AMOUNT_SANITY_LIMIT_WAN / 1e8:g}万亿元的合理上限，"
+                      "请检查单位是否应为元、是否多输了数字）")
+    return wan, None
 
 
 _COUNT_RE = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:人|名)?$")
@@ -181,11 +215,18 @@ def parse_count(value: object, label: str = "人数") -> Parsed:
     match = _COUNT_RE.match(text)
     if not match:
         if _DECIMAL_RE.match(text):
-            return None, f"{label}不是整数：“{value}”"
-        return None, f"{label}无法识别：“{value}”（请填写阿拉伯数字）"
-    number = int(match.group(1))
+            return None, f"{label}不是整数：“{quote(value)}”"
+        return None, f"{label}无法识别：“{quote(value)}”（请填写阿拉伯数字）"
+    digits = match.group(1).lstrip("+-").lstrip("0")
+    if len(digits) > len(str(EMPLOYEES_SANITY_LIMIT)):
+        # Checked before int(): Python refuses to convert strings of more than 4,300 digits.
+        number = EMPLOYEES_SANITY_LIMIT + 1 if not match.group(1).startswith("-") else -1
+    else:
+        number = int(match.group(1))
     if number < 0:
-        return None, f"{label}为负数：“{value}”"
+        return None, f"{label}为负数：“{quote(value)}”"
+    if number > EMPLOYEES_SANITY_LIMIT:
+        return None, f"{label}数额不合理：“{quote(value)}”（超过{EMPLOYEES_SANITY_LIMIT:,}人的合理上限）"
     return float(number), None
 
 
@@ -200,7 +241,7 @@ def parse_year(value: object, label: str = "年份") -> Parsed:
     match = _YEAR_RE.match(_SPACE_RE.sub("", _nfkc(value)))
     if match and 2000 <= int(match.group(1)) <= _MAX_YEAR:
         return int(match.group(1)), None
-    return None, f"{label}无法识别：“{value}”（请填写四位年份，如 2025）"
+    return None, f"{label}无法识别：“{quote(value)}”（请填写四位年份，如 2025）"
 
 
 # -- registration status ---------------------------------------------------------------
@@ -266,7 +307,7 @@ def parse_industry_code(value: object, edition: str = "2017", label: str = "行�
     if numeric and text.isdigit() and len(text) in (1, 3):
         plain, padded = _resolve_code(normalize_code(text), edition), _resolve_code("0" + text, edition)
         if plain and padded:
-            return None, (f"{label}“{value}”有歧义：单元格是数字格式，可能丢失了开头的0（是“{text}”还是“0{text}”？），"
+            return None, (f"{label}“{quote(value)}”有歧义：单元格是数字格式，可能丢失了开头的0（是“{text}”还是“0{text}”？），"
                           "请把该列设为文本格式后填写完整代码")
         if padded:
             return padded, None
@@ -276,7 +317,7 @@ def parse_industry_code(value: object, edition: str = "2017", label: str = "行�
         canonical = normalize_code(match.group(1)) if match else None
     code = _resolve_code(canonical, edition)
     if code is None:
-        return None, f"{label}“{value}”不是有效的 GB/T 4754-{edition} 代码"
+        return None, f"{label}“{quote(value)}”不是有效的 GB/T 4754-{edition} 代码"
     return code, None
 
 
@@ -292,5 +333,5 @@ def parse_target_scope(value: object) -> Parsed:
         return None, None
     scope = _SCOPE_ALIASES.get(_SPACE_RE.sub("", _nfkc(value)))
     if scope is None:
-        return None, f"口径无法识别：“{value}”（应为全口径或规上口径）"
+        return None, f"口径无法识别：“{quote(value)}”（应为全口径或规上口径）"
     return scope, None
