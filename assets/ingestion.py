@@ -41,6 +41,8 @@ def ingestion_metadata(result: IngestResult) -> dict[str, dg.MetadataValue]:
         table = "| 原因 | 行数 |\n|---|---|\n" + "\n".join(
             f"| {reason} | {count} |" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]))
         metadata["问题行原因"] = dg.MetadataValue.md(table)
+    if result.notes:
+        metadata["提示"] = dg.MetadataValue.md("\n".join(f"- {note}" for note in result.notes))
     if result.ignored_columns:
         metadata["未使用的列"] = dg.MetadataValue.text("、".join(result.ignored_columns))
     return metadata

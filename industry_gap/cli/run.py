@@ -64,6 +64,7 @@ def summary_lines_for(outcome) -> list[str]:
                      f"剔除 {counts['set_aside']}（{source}）")
         for reason, count in sorted(result.reasons_summary().items(), key=lambda kv: -kv[1]):
             lines.append(f"      - {reason}：{count}")
+        lines.extend(f"      提示：{note}" for note in result.notes)
     model = values["scope_model"]
     classified = values["classified_registry"]
     lines.append("二、经营范围分类")
