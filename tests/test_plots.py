@@ -1,0 +1,193 @@
+"""PNG charts for asset metadata: valid small PNGs, 无数据 charts, CJK font or ASCII fallback."""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from matplotlib.text import Text
+
+from industry_gap import plots
+from industry_gap.coverage import build_coverage, coverage_by_division, coverage_progress, resolve_baseline
+from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
+from industry_gap.policy import load_policy
+from industry_gap.schema import ABOVE_SCALE_COLUMNS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_BYTES = 150_000
+RUN_DATE = "2025-11-24"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+@pytest.fixture(scope="module")
+def coverage(policy):
+    codes = ["1391", "3670", "3311", "1441", "3612", "2614", "0610"]
+    above = pd.DataFrame([dict(uscc=f"91150602MA00000{i:03d}", name=f"规上企业{i}", industry_code=code,
+                               revenue_wan=5000.0, town="交通街道", source_file="a.csv", source_row=i + 2)
+                          for i, code in enumerate(codes)], columns=ABOVE_SCALE_COLUMNS)
+    return build_coverage(pd.DataFrame(), above, policy)
+
+
+@pytest.fixture(scope="module")
+def divisions(coverage):
+    return coverage_by_division(coverage)
+
+
+@pytest.fixture(scope="module")
+def progress(coverage, policy):
+    empty = coverage.assign(present_above=False, present_all=False)
+    baseline = resolve_baseline(empty, None, run_date=RUN_DATE, policy=policy)
+    table = coverage_progress(coverage, baseline, policy, RUN_DATE)
+    table.loc[(table["scope"] == "above") & (table["level"] == "group"), "lost_nodes"] = 2
+    return table
+
+
+def candidates(stages: list[str], included: list[bool]) -> pd.DataFrame:
+    rows = []
+    for index, (stage, flag) in enumerate(zip(stages, included)):
+        row = {column: "" for column in CANDIDATE_COLUMNS}
+        row.update(uscc=f"91150602MA00001{index:03d}", name=f"企业{index}", stage=stage if flag else "",
+                   included=flag)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+
+
+CANDIDATES = candidates(["ready", "near", "near", "nurture", "nurture", "nurture", "reserve", "reserve", "near"],
+                        [True] * 8 + [False])
+
+
+def assert_png(data: bytes) -> tuple[int, int]:
+    assert data.startswith(PNG_SIGNATURE)
+    assert 0 < len(data) < MAX_BYTES
+    image = imread(io.BytesIO(data), format="png")
+    height, width = image.shape[:2]
+    assert 300 <= width <= 1200 and 100 <= height <= 1400
+    return width, height
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Figures passed to the PNG renderer (still rendered), to inspect their text."""
+    figures = []
+    real_render = plots._render
+
+    def render(figure):
+        figures.append(figure)
+        return real_render(figure)
+
+    monkeypatch.setattr(plots, "_render", render)
+    return figures
+
+
+def texts(figure) -> list[str]:
+    return [t.get_text() for t in figure.findobj(Text) if t.get_text()]
+
+
+def test_coverage_chart_is_a_small_png(divisions):
+    assert len(divisions) == 41
+    width, height = assert_png(plots.coverage_by_division_png(divisions))
+    assert height > width  # one row per 大类
+
+
+def test_funnel_and_progress_are_small_pngs(progress, policy):
+    assert_png(plots.entry_funnel_png(CANDIDATES, policy.stage_names))
+    assert_png(plots.progress_png(progress))
+
+
+def test_same_input_gives_same_bytes(divisions):
+    assert plots.coverage_by_division_png(divisions) == plots.coverage_by_division_png(divisions)
+
+
+def test_empty_inputs_give_a_no_data_chart(policy, captured):
+    outputs = [
+        plots.coverage_by_division_png(pd.DataFrame(columns=["division", "name"])),
+        plots.entry_funnel_png(pd.DataFrame(columns=CANDIDATE_COLUMNS), policy.stage_names),
+        plots.entry_funnel_png(candidates(["near"], [False]), policy.stage_names),  # nobody included
+        plots.progress_png(pd.DataFrame()),
+    ]
+    for data in outputs:
+        assert_png(data)
+    expected = plots.NO_DATA_TEXT if plots.find_cjk_family() else plots.NO_DATA_ASCII
+    assert all(expected in texts(figure) for figure in captured)
+
+
+def test_funnel_counts_only_included_firms_in_stage_order(policy, captured):
+    plots.entry_funnel_png(CANDIDATES, policy.stage_names)
+    ax = captured[0].axes[0]
+    labels = [label.get_text() for label in ax.get_yticklabels()]
+    counts = [t.get_text() for t in ax.texts]
+    if plots.find_cjk_family():
+        assert labels == ["储备", "培育", "临近", "已达标待入库"]
+    else:
+        assert labels == ["reserve", "nurture", "near", "ready"]
+    assert counts == ["2", "3", "2", "1"]  # the excluded 'near' firm is not counted
+
+
+def test_progress_chart_shows_both_scopes_and_losses(progress, captured):
+    plots.progress_png(progress)
+    figure = captured[0]
+    assert len(figure.axes) == 2
+    shown = " ".join(texts(figure))
+    assert "减少2" in shown or "-2" in shown
+
+
+def test_font_finder_returns_a_font_with_chinese_glyphs():
+    family = plots.find_cjk_family()
+    if family is None:
+        pytest.skip("no CJK font installed: charts fall back to ASCII labels")
+    assert family in plots.CJK_FAMILIES
+    assert plots.has_glyphs(family, "制造")
+    assert not plots.has_glyphs("DejaVu Sans", "制造")
+
+
+def test_no_missing_glyph_warnings(divisions, progress, policy):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.coverage_by_division_png(divisions)
+        plots.entry_funnel_png(CANDIDATES, policy.stage_names)
+        plots.progress_png(progress)
+        plots.progress_png(pd.DataFrame())
+
+
+def test_without_cjk_font_every_label_is_ascii(monkeypatch, divisions, progress, policy, captured):
+    monkeypatch.setattr(plots, "find_cjk_family", lambda: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Glyph … missing from font" either
+        outputs = [
+            plots.coverage_by_division_png(divisions),
+            plots.entry_funnel_png(CANDIDATES, policy.stage_names),
+            plots.progress_png(progress),
+            plots.progress_png(pd.DataFrame()),
+        ]
+    for data in outputs:
+        assert_png(data)
+    for figure in captured:
+        for value in texts(figure):
+            assert value.isascii(), value
+    assert "13" in [label.get_text() for label in captured[0].axes[0].get_yticklabels()]
+
+
+def test_drawing_leaves_matplotlib_settings_alone(divisions):
+    keys = ("font.family", "font.sans-serif", "axes.unicode_minus", "figure.dpi")
+    before = {key: matplotlib.rcParams[key] for key in keys}
+    plots.coverage_by_division_png(divisions)
+    assert {key: matplotlib.rcParams[key] for key in keys} == before
+    assert not hasattr(plots, "plt")
+
+
+def test_png_markdown_inlines_the_image(policy):
+    png = plots.entry_funnel_png(CANDIDATES, policy.stage_names)
+    markdown = plots.png_markdown(png, "入规培育梯队 [8家]\n第二行")
+    assert markdown.startswith("![入规培育梯队 （8家） 第二行](data:image/png;base64,")
+    assert markdown.endswith(")")
+    encoded = markdown.split("base64,", 1)[1][:-1]
+    assert base64.b64decode(encoded) == png
