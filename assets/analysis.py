@@ -18,6 +18,7 @@ from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
 from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
 from industry_gap.ingest import IngestResult
 from industry_gap.policy import GAP_LEVELS
+from industry_gap.privacy import mask_text
 from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, estimate_rewards
 from industry_gap.warehouse import Warehouse
 from pipelines.resources import PipelineSettings, WarehouseResource
@@ -50,7 +51,7 @@ def markdown_table(frame: pd.DataFrame, columns: dict[str, str], limit: int = 15
     shown = frame[list(columns)].head(limit)
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     for row in shown.itertuples(index=False):
-        cells = ["" if pd.isna(v) else str(v).replace("|", "／").replace("\n", " ")[:60] for v in row]
+        cells = ["" if pd.isna(v) else mask_text(str(v)).replace("|", "／").replace("\n", " ")[:60] for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     if len(frame) > limit:
         lines.append(f"\n（共 {len(frame)} 行，仅显示前 {limit} 行）")

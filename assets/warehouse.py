@@ -7,6 +7,7 @@ from assets.analysis import CoverageState, RewardEstimate
 from assets.ingestion import combined
 from industry_gap.exports import ExportPaths, write_exports
 from industry_gap.ingest import IngestResult
+from industry_gap.privacy import safe_for_output
 from industry_gap.warehouse import CLASSIFICATION_COLUMNS
 from pipelines.resources import PipelineSettings, WarehouseResource
 
@@ -65,6 +66,7 @@ def warehouse_tables(
         "rewards": reward_estimates.rewards,
         "review_list": review_list,
     }
+    frames = {name: safe_for_output(frame) for name, frame in frames.items()}
     store = warehouse.open()
     run_date = settings.resolved_run_date()
     try:
@@ -96,8 +98,9 @@ def office_workbooks(
     review_list: pd.DataFrame,
 ) -> ExportPaths:
     paths = write_exports(
-        projects=project_assessment, candidates=entry_candidates, rewards=reward_estimates.rewards,
-        progress=coverage.progress, divisions=coverage.divisions, review=review_list,
+        projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
+        rewards=safe_for_output(reward_estimates.rewards),
+        progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
         policy=settings.policy(), run_date=settings.resolved_run_date(),
         output_root=settings.output_path(), targets=targets.clean, reward_basis=reward_estimates.basis,
     )

@@ -171,6 +171,21 @@ def mask_frame(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
     return out
 
 
+def is_identifier_column(column: str) -> bool:
+    """Columns holding codes that must stay exact (USCC, industry codes, ids)."""
+    return column == "uscc" or column.endswith(("_uscc", "code", "_id", "_key")) or \
+        column.startswith("pred_code_") or column in {"code", "source_file", "file"}
+
+
+def safe_for_output(df: pd.DataFrame) -> pd.DataFrame:
+    """What leaves the pipeline (warehouse, workbooks, metadata): no personal columns, numbers masked.
+
+    Identifier columns are kept exact so joins and the office's look-ups still work.
+    """
+    kept = drop_personal_columns(df)
+    return mask_frame(kept, [c for c in kept.columns if not is_identifier_column(c)])
+
+
 def drop_personal_columns(df: pd.DataFrame) -> pd.DataFrame:
     """`df` without the columns listed in PERSONAL_COLUMNS (a copy; other columns keep their order)."""
     return df.drop(columns=[c for c in df.columns if c in PERSONAL_COLUMNS])

@@ -41,7 +41,7 @@ TABLE_COLUMNS: dict[str, dict[str, object]] = {
         "uscc": String(18), "name": _T, "scope": _T, "status": _S, "enterprise_type": _T,
         "established": String(10), "registered_capital_wan": _F, "revenue_wan": _F,
         "revenue_prev_wan": _F, "employees": _F, "town": _T, "industry_code": String(8),
-        "legal_representative": _T, "source_file": _T, "source_row": _I,
+        "source_file": _T, "source_row": _I,  # 法定代表人 is personal data: never stored
     },
     "above_scale": {
         "uscc": String(18), "name": _T, "industry_code": String(8), "revenue_wan": _F,

@@ -180,3 +180,17 @@ def test_filter_leaves_clean_records_alone():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "共%d行", (5,), None)
     assert MaskingFilter().filter(record) is True
     assert record.msg == "共%d行" and record.args == (5,)
+
+
+def test_safe_for_output_drops_personal_columns_masks_text_and_keeps_identifiers():
+    from industry_gap.privacy import safe_for_output
+    frame = pd.DataFrame({
+        "uscc": ["121501198503070878"], "name": ["张三（身份证110101199003071233）"],
+        "legal_representative": ["张三"], "scope": ["联系电话13812345678"], "industry_code": ["1311"],
+    })
+    out = safe_for_output(frame)
+    assert "legal_representative" not in out.columns
+    assert out.loc[0, "uscc"] == "121501198503070878"
+    assert "110101199003071233" not in out.loc[0, "name"]
+    assert "13812345678" not in out.loc[0, "scope"]
+    assert out.loc[0, "industry_code"] == "1311"
