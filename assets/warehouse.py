@@ -7,6 +7,7 @@ from assets.analysis import CoverageState, RewardEstimate
 from assets.ingestion import combined
 from industry_gap.exports import ExportPaths, write_exports
 from industry_gap.ingest import IngestResult
+from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output
 from industry_gap.warehouse import CLASSIFICATION_COLUMNS
 from pipelines.resources import PipelineSettings, WarehouseResource
@@ -97,13 +98,15 @@ def office_workbooks(
     reward_estimates: RewardEstimate,
     review_list: pd.DataFrame,
 ) -> ExportPaths:
-    paths = write_exports(
-        projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
-        rewards=safe_for_output(reward_estimates.rewards),
-        progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
-        policy=settings.policy(), run_date=settings.resolved_run_date(),
-        output_root=settings.output_path(), targets=targets.clean, reward_basis=reward_estimates.basis,
-    )
+    output_root = settings.output_path()
+    with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
+        paths = write_exports(
+            projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
+            rewards=safe_for_output(reward_estimates.rewards),
+            progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
+            policy=settings.policy(), run_date=settings.resolved_run_date(),
+            output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
+        )
     context.add_output_metadata({
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
