@@ -36,7 +36,7 @@ def test_example_plan_thresholds_and_goals(policy):
     assert dict(policy.goals["above"]) == {"division": 7, "group": 46, "class": 107, "total": 160}
     assert policy.goals_deadline == dt.date(2025, 12, 31)
     assert policy.district == "东胜区"
-    assert policy.lead_department == "区工信和科技局"
+    assert policy.lead_department == "工信和科技局"
     assert set(policy.stage_names.values()) == {"已达标待入库", "临近", "培育", "储备"}
 
 

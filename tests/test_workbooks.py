@@ -112,7 +112,7 @@ def test_files_and_folder(exported):
     names = sorted(p.name for p in paths.departments.values())
     assert names == sorted([
         "附件4附件5_区农牧局_2025-11.xlsx", "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
-        "附件4附件5_区住建局_2025-11.xlsx", "附件4附件5_区工信和科技局_2025-11.xlsx",
+        "附件4附件5_区住建局_2025-11.xlsx", "附件4附件5_工信和科技局_2025-11.xlsx",
     ])
     assert all(p.exists() for p in paths.all())
     assert sorted(os.listdir(paths.folder)) == sorted(p.name for p in paths.all())  # no temp files left
