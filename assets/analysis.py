@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from industry_gap.changes import coverage_drops, left_above_scale
 from industry_gap.coverage import (
     build_coverage, choose_baseline_run, coverage_by_division, coverage_progress, resolve_baseline,
     resolve_enterprise_codes,
@@ -17,6 +18,7 @@ from industry_gap.coverage import (
 from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
 from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
 from industry_gap.ingest import IngestResult
+from industry_gap.plots import coverage_by_division_png, entry_funnel_png, png_markdown, progress_png
 from industry_gap.policy import GAP_LEVELS
 from industry_gap.privacy import mask_text
 from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, estimate_rewards
@@ -75,11 +77,14 @@ def stored_baseline(store: Warehouse, run_date: dt.date, configured: dt.date | N
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
+          check_specs=[dg.AssetCheckSpec(
+              "no_silent_decrease", asset="coverage",
+              description="门类覆盖不得无声减少：与上次运行相比消失的门类逐一列出，并列出移出规上名录的企业。")],
           description="门类覆盖：41 个大类、207 个中类、666 个小类在规上口径与全口径下是否已有企业；"
                       "规下企业优先按登记行业代码、否则按达到置信度阈值的经营范围分类计入。"
                       "与基期快照比较，给出各层级新增门类数及目标完成情况。")
 def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: WarehouseResource,
-             classified_registry: pd.DataFrame, above_scale: IngestResult) -> CoverageState:
+             classified_registry: pd.DataFrame, above_scale: IngestResult):
     policy = settings.policy()
     run_date = settings.resolved_run_date()
     codes = resolve_enterprise_codes(classified_registry, above_scale.clean, policy)
@@ -87,13 +92,17 @@ def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
     store = warehouse.open()
     try:
         stored = stored_baseline(store, run_date, policy.baseline_date)
+        previous = previous_snapshot(store, run_date)
     finally:
         store.dispose()
     baseline = resolve_baseline(table, stored, run_date=run_date, policy=policy)
     progress = coverage_progress(table, baseline, policy, run_date)
+    divisions = coverage_by_division(table)
     state = CoverageState(enterprise_codes=codes, coverage=table, baseline=baseline, progress=progress,
-                          divisions=coverage_by_division(table))
-    context.add_output_metadata({
+                          divisions=divisions)
+    yield dg.Output(state, metadata={
+        "大类覆盖图": dg.MetadataValue.md(png_markdown(coverage_by_division_png(divisions), "各大类门类覆盖")),
+        "目标进展图": dg.MetadataValue.md(png_markdown(progress_png(progress), "较基期新增门类与目标")),
         "基期": dg.MetadataValue.text(f"{baseline['baseline_date'].iloc[0]}（{baseline['note'].iloc[0]}）"),
         "目标进展": dg.MetadataValue.md(markdown_table(progress, {
             "scope_name": "口径", "level_name": "层级", "baseline_present": "基期已有",
@@ -101,7 +110,36 @@ def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
         "规上已有小类数": dg.MetadataValue.int(int(table.loc[table["level"] == "class", "present_above"].sum())),
         "全口径已有小类数": dg.MetadataValue.int(int(table.loc[table["level"] == "class", "present_all"].sum())),
     })
-    return state
+    yield coverage_decrease_check(table, previous, above_scale.clean)
+
+
+def previous_snapshot(store: Warehouse, run_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Coverage and 规上 list of the latest earlier run, or None on the first run."""
+    earlier = [d for d in store.run_dates("coverage") if d < run_date]
+    if not earlier:
+        return None
+    return store.read("coverage", earlier[-1]), store.read("above_scale", earlier[-1])
+
+
+def coverage_decrease_check(coverage_now: pd.DataFrame, previous: tuple[pd.DataFrame, pd.DataFrame] | None,
+                            above_now: pd.DataFrame) -> dg.AssetCheckResult:
+    """Fails (as a warning) when a category present last run is gone, naming who left 规上."""
+    if previous is None:
+        return dg.AssetCheckResult(check_name="no_silent_decrease", passed=True,
+                                   description="首次运行，没有可比较的上次结果")
+    coverage_before, above_before = previous
+    left = left_above_scale(above_now, above_before)
+    drops = coverage_drops(coverage_now, coverage_before, left)
+    return dg.AssetCheckResult(
+        check_name="no_silent_decrease", passed=drops.empty, severity=dg.AssetCheckSeverity.WARN,
+        description="与上次运行相比没有门类消失" if drops.empty else f"有 {len(drops)} 个门类较上次运行消失，请核实",
+        metadata={
+            "消失的门类": dg.MetadataValue.md(markdown_table(drops, {
+                "scope_name": "口径", "level_name": "层级", "code": "代码", "name": "名称",
+                "left_enterprises": "移出规上的企业"})),
+            "移出规上名录的企业": dg.MetadataValue.md(markdown_table(left, {
+                "uscc": "统一社会信用代码", "name": "企业名称", "industry_code": "行业代码"})),
+        })
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
@@ -146,6 +184,8 @@ def entry_candidates(context: dg.AssetExecutionContext, settings: PipelineSettin
     candidates = build_entry_pipeline(classified_registry, gap_flags, policy)
     included = candidates[candidates["included"].astype(bool)] if not candidates.empty else candidates
     context.add_output_metadata({
+        "入规漏斗图": dg.MetadataValue.md(png_markdown(entry_funnel_png(candidates, policy.stage_names),
+                                                      "入规培育各阶段企业数")),
         "入规阶段": dg.MetadataValue.json(stage_counts(candidates, policy) if not candidates.empty else {}),
         "排名前列": dg.MetadataValue.md(markdown_table(included.sort_values("rank"), {
             "rank": "排名", "name": "企业名称", "code_name": "行业", "stage_name": "阶段",

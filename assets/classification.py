@@ -5,7 +5,7 @@ import pandas as pd
 
 from classifiers import ScopeClassifier
 from industry_gap.ingest import IngestResult
-from industry_gap.model_training import labelled_rows, train_office_model
+from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
 from pipelines.resources import ModelSettings
 
 GROUP = "classify"  # 分类
@@ -13,11 +13,14 @@ TOP_K = 3
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"scikitlearn"},
+          check_specs=[dg.AssetCheckSpec(
+              "holdout_accuracy", asset="scope_model",
+              description="分类准确率：在留出的本地标注样本上，大类 top-1 准确率不低于设定下限。")],
           description="经营范围分类模型：默认使用由国民经济行业分类注释构建的参考模型；"
                       "名录中登记了行业代码的企业（及人工核定结果）作为标注数据时，在其上继续训练，"
                       "并用留出部分评估准确率。")
 def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings,
-                registry: IngestResult) -> ScopeClassifier:
+                registry: IngestResult):
     labelled = labelled_rows(registry.clean) if model_settings.train_on_registry_codes else None
     trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
                                  min_labels=model_settings.min_labels,
@@ -30,8 +33,22 @@ def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings
     }
     for key, value in report.accuracy.items():
         metadata[key] = dg.MetadataValue.float(round(float(value), 4))
-    context.add_output_metadata(metadata)
-    return model
+    yield dg.Output(model, metadata=metadata)
+    yield holdout_accuracy_check(report, model_settings.accuracy_floor)
+
+
+def holdout_accuracy_check(report: TrainingReport, floor: float) -> dg.AssetCheckResult:
+    """Held-out 大类 top-1 against the configured floor; passes with a note when there are no labels."""
+    accuracy = report.accuracy.get("大类 top-1")
+    if accuracy is None:
+        return dg.AssetCheckResult(check_name="holdout_accuracy", passed=True,
+                                   description="没有本地标注样本，无法评估；使用参考模型")
+    return dg.AssetCheckResult(
+        check_name="holdout_accuracy", passed=accuracy >= floor,
+        description=f"留出样本 {report.holdout_rows} 条，大类 top-1 准确率 {accuracy:.1%}（下限 {floor:.0%}）",
+        metadata={"大类 top-1": dg.MetadataValue.float(round(accuracy, 4)),
+                  "下限": dg.MetadataValue.float(floor)},
+    )
 
 
 def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame,

@@ -7,8 +7,9 @@ import pandas as pd
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.ingest.result import empty_quarantine, empty_set_aside
 from industry_gap.schema import DATASET_COLUMNS, DATASET_LABELS
-from pipelines.resources import InputFiles
+from pipelines.resources import InputFiles, PipelineSettings
 
+USCC_DATASETS = ("registry", "above_scale")
 GROUP = "ingest"  # 接入 (Dagster group names must be ASCII)
 
 DESCRIPTIONS = {
@@ -54,11 +55,17 @@ def build_ingestion_asset(dataset: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=dataset, group_name=GROUP, description=DESCRIPTIONS[dataset], code_version="1",
         kinds={"pandas"},
-        check_specs=[dg.AssetCheckSpec(
-            name="row_accounting", asset=dataset, blocking=True,
-            description=f"{DATASET_LABELS[dataset]}行数核对：读入 = 清洁 + 隔离 + 剔除，不得丢行。")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                name="row_accounting", asset=dataset, blocking=True,
+                description=f"{DATASET_LABELS[dataset]}行数核对：读入 = 清洁 + 隔离 + 剔除，不得丢行。"),
+            *([dg.AssetCheckSpec(
+                name="valid_uscc_share", asset=dataset,
+                description="统一社会信用代码有效率：信用代码有误的行占读入行数的比例不超过设定上限。")]
+              if dataset in USCC_DATASETS else []),
+        ],
     )
-    def _ingest(context: dg.AssetExecutionContext, input_files: InputFiles):
+    def _ingest(context: dg.AssetExecutionContext, input_files: InputFiles, settings: PipelineSettings):
         path = input_files.path_for(dataset)
         if path is None:
             result = empty_result(dataset)
@@ -66,8 +73,23 @@ def build_ingestion_asset(dataset: str) -> dg.AssetsDefinition:
             result = ingest_file(path, dataset, code_edition=input_files.code_edition)
         yield dg.Output(result, metadata=ingestion_metadata(result))
         yield row_accounting_result(result)
+        if dataset in USCC_DATASETS:
+            yield valid_uscc_share_result(result, settings.min_valid_uscc_share)
 
     return _ingest
+
+
+def valid_uscc_share_result(result: IngestResult, floor: float) -> dg.AssetCheckResult:
+    """Share of rows whose 统一社会信用代码 is valid; a low share usually means a wrong column or export."""
+    quarantine = result.quarantine
+    bad = int(quarantine["reason"].str.contains("统一社会信用代码").sum()) if len(quarantine) else 0
+    rows = result.rows_in
+    share = 1.0 if rows == 0 else (rows - bad) / rows
+    return dg.AssetCheckResult(
+        check_name="valid_uscc_share", passed=share >= floor, severity=dg.AssetCheckSeverity.WARN,
+        description=f"信用代码有效率 {share:.2%}（{bad} 行有误，下限 {floor:.0%}）",
+        metadata={"有效率": dg.MetadataValue.float(round(share, 4)), "有误行数": dg.MetadataValue.int(bad)},
+    )
 
 
 def row_accounting_result(result: IngestResult) -> dg.AssetCheckResult:

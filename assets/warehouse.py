@@ -46,6 +46,7 @@ def warehouse_tables(
     entry_candidates: pd.DataFrame,
     reward_estimates: RewardEstimate,
     review_list: pd.DataFrame,
+    report_changes: pd.DataFrame,
 ) -> dict[str, int]:
     results = [registry, above_scale, targets, projects]
     frames = {
@@ -66,6 +67,7 @@ def warehouse_tables(
         "candidates": entry_candidates,
         "rewards": reward_estimates.rewards,
         "review_list": review_list,
+        "changes": report_changes,
     }
     frames = {name: safe_for_output(frame) for name, frame in frames.items()}
     store = warehouse.open()
@@ -85,6 +87,8 @@ def warehouse_tables(
 
 @dg.asset(
     group_name=GROUP, code_version="1", kinds={"excel"},
+    check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks",
+                                   description="每个有目标门类的责任单位都有本月工作簿，且文件非空。")],
     description="报送工作簿：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
                 "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5，写入 exports/YYYY-MM/。",
 )
@@ -97,7 +101,8 @@ def office_workbooks(
     entry_candidates: pd.DataFrame,
     reward_estimates: RewardEstimate,
     review_list: pd.DataFrame,
-) -> ExportPaths:
+    report_changes: pd.DataFrame,
+):
     output_root = settings.output_path()
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
         paths = write_exports(
@@ -106,10 +111,33 @@ def office_workbooks(
             progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
             policy=settings.policy(), run_date=settings.resolved_run_date(),
             output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
+            changes=safe_for_output(report_changes),
         )
-    context.add_output_metadata({
+    yield dg.Output(paths, metadata={
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
         "文件夹": dg.MetadataValue.path(str(paths.folder)),
     })
-    return paths
+    yield workbooks_present_check(paths, departments_to_write_for(targets.clean))
+
+
+def departments_to_write_for(targets: pd.DataFrame) -> list[str]:
+    """Departments that own a target category: each must receive a workbook every month."""
+    if targets.empty:
+        return []
+    return sorted({d for d in targets["department"].astype(str) if d.strip()})
+
+
+def workbooks_present_check(paths: ExportPaths, departments: list[str]) -> dg.AssetCheckResult:
+    """Every responsible department's workbook exists and is a non-empty file."""
+    problems = [f"{d}：未生成" for d in departments if d not in paths.departments]
+    for department, path in paths.departments.items():
+        if not path.exists() or path.stat().st_size == 0:
+            problems.append(f"{department}：文件缺失或为空（{path}）")
+    if not paths.consolidated.exists() or paths.consolidated.stat().st_size == 0:
+        problems.append(f"汇总工作簿缺失或为空（{paths.consolidated}）")
+    return dg.AssetCheckResult(
+        check_name="department_workbooks_present", passed=not problems,
+        description="各责任单位工作簿齐全" if not problems else "；".join(problems),
+        metadata={"责任单位数": dg.MetadataValue.int(len(departments))},
+    )

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from industry_gap.changes import CHANGE_COLUMNS
 from industry_gap.coverage import (
     BASELINE_COLUMNS, COVERAGE_COLUMNS, ENTERPRISE_CODE_COLUMNS, PROGRESS_COLUMNS,
 )
@@ -115,6 +116,7 @@ TABLE_COLUMNS.update({
     "candidates": _typed(CANDIDATE_COLUMNS),
     "rewards": _typed(REWARD_COLUMNS),
     "review_list": _typed(REVIEW_COLUMNS),
+    "changes": _typed(CHANGE_COLUMNS),
 })
 
 

@@ -47,6 +47,7 @@ class PipelineSettings(dg.ConfigurableResource):
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
     policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
+    min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
 
     def policy(self) -> Policy:
         return load_policy(self.policy_file or None)

@@ -16,7 +16,7 @@ EXPECTED_GROUPS = {
     "classify": {"scope_model", "classified_registry", "classified_projects"},
     "analyse": {"coverage", "gap_flags", "project_assessment", "entry_candidates", "reward_estimates",
                 "review_list"},
-    "report": {"warehouse_tables", "office_workbooks"},
+    "report": {"report_changes", "warehouse_tables", "office_workbooks"},
 }
 
 

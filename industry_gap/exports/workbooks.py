@@ -402,7 +402,8 @@ def departments_to_write(annex4: pd.DataFrame, annex5: pd.DataFrame, targets: pd
 def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: pd.DataFrame | None,
                   progress: pd.DataFrame, divisions: pd.DataFrame, review: pd.DataFrame | None,
                   policy: Policy, run_date: dt.date | str, output_root: str | Path,
-                  targets: pd.DataFrame | None = None, reward_basis: str = "") -> ExportPaths:
+                  targets: pd.DataFrame | None = None, reward_basis: str = "",
+                  changes: pd.DataFrame | None = None, compared_with: tuple[str, ...] = ()) -> ExportPaths:
     """Write the consolidated workbook and one per department; returns their paths.
 
     ``projects`` is the assessed project table, ``candidates`` the 入规
@@ -425,6 +426,9 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     _excluded_sheet(workbook, candidates, policy, run_day)
     _rewards_sheet(workbook, rewards, policy, run_day, reward_basis)
     _review_sheet(workbook, review, policy, run_day)
+    if changes is not None:
+        from industry_gap.changes import write_changes_sheet  # changes imports this package's styles
+        write_changes_sheet(workbook, changes, run_day, compared_with=compared_with, district=policy.district)
     consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
 
     written: dict[str, Path] = {}

@@ -1,0 +1,45 @@
+"""报送 group: what changed since the last run and since last month (sheet 本月变化)."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.analysis import CoverageState, markdown_table
+from industry_gap.changes import RunSnapshot, change_summary, choose_comparison_dates, monthly_changes
+from industry_gap.ingest import IngestResult
+from industry_gap.warehouse import Warehouse
+from pipelines.resources import PipelineSettings, WarehouseResource
+
+GROUP = "report"  # 报送
+
+
+def stored_snapshot(store: Warehouse, run_date) -> RunSnapshot | None:
+    if run_date is None:
+        return None
+    return RunSnapshot(run_date=run_date, candidates=store.read("candidates", run_date),
+                       coverage=store.read("coverage", run_date), above_scale=store.read("above_scale", run_date))
+
+
+@dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
+          description="本月变化：与上次运行及上月相比，新增或移出的入规候选企业、阶段升降、门类填补与重新空缺；"
+                      "写入汇总工作簿的“本月变化”工作表。")
+def report_changes(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: WarehouseResource,
+                   coverage: CoverageState, entry_candidates: pd.DataFrame,
+                   above_scale: IngestResult) -> pd.DataFrame:
+    run_date = settings.resolved_run_date()
+    current = RunSnapshot(run_date=run_date, candidates=entry_candidates, coverage=coverage.coverage,
+                          above_scale=above_scale.clean)
+    store = warehouse.open()
+    try:
+        previous_date, month_date = choose_comparison_dates(store.run_dates("candidates"), run_date)
+        changes = monthly_changes(current, stored_snapshot(store, previous_date), stored_snapshot(store, month_date))
+    finally:
+        store.dispose()
+    summary = change_summary(changes)
+    context.add_output_metadata({
+        "变化条数": dg.MetadataValue.int(len(changes)),
+        "按类型": dg.MetadataValue.json(summary or {"说明": "首次运行或无变化"}),
+        "预览": dg.MetadataValue.md(markdown_table(changes, {
+            "compared_with": "比较对象", "change_kind_name": "变化", "code": "代码", "name": "名称",
+            "detail": "说明"})),
+    })
+    return changes
