@@ -86,7 +86,7 @@ def warehouse_tables(
 
 
 @dg.asset(
-    group_name=GROUP, code_version="1", kinds={"excel"},
+    group_name=GROUP, code_version="1", kinds={"excel"}, deps=[warehouse_tables],  # tables commit first
     check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks",
                                    description="每个有目标门类的责任单位都有本月工作簿，且文件非空。")],
     description="报送工作簿：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"

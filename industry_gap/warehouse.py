@@ -28,6 +28,7 @@ from industry_gap.coverage import (
 )
 from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
 from industry_gap.errors import UserError
+from industry_gap.failpoints import WAREHOUSE_BEFORE_COMMIT, failpoint
 from industry_gap.gaps import GAP_COLUMNS, PROJECT_COLUMNS_ASSESSED, REVIEW_COLUMNS
 from industry_gap.rewards import REWARD_COLUMNS
 
@@ -207,6 +208,7 @@ class Warehouse:
                         connection.execute(delete(table).where(table.c.run_date == run_date))
                         if records:
                             connection.execute(table.insert(), records)
+                    failpoint(WAREHOUSE_BEFORE_COMMIT)
                 return {name: len(records) for name, records in payload.items()}
             except OperationalError as error:
                 if "locked" not in str(error).lower() or attempt == retries - 1:

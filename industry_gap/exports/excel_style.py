@@ -24,6 +24,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from industry_gap.failpoints import EXPORT_BEFORE_RENAME, failpoint
+
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 MONEY_FORMAT = "#,##0.00"       # 万元 with two decimals
 INTEGER_FORMAT = "0"
@@ -174,11 +176,20 @@ def save_atomically(workbook: Workbook, path: Path) -> Path:
     try:
         workbook.save(temporary)
         os.chmod(temporary, _file_mode(path))
+        failpoint(EXPORT_BEFORE_RENAME)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
     return path
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporaries left by a killed run (call under the export lock: no writer is active)."""
+    stale = list(Path(folder).glob(".*.xlsx.tmp")) if Path(folder).is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _file_mode(path: Path) -> int:

@@ -30,7 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, text
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, LEFT, MONEY_FORMAT, PERCENT_FORMAT,
-    SUBTITLE_FONT, fit_row_heights, save_atomically, safe_file_part, set_widths, write_table, write_title,
+    SUBTITLE_FONT, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part, set_widths,
+    write_table, write_title,
 )
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy
@@ -414,6 +415,7 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     """
     run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
     folder = export_folder(output_root, run_day)
+    remove_stale_temporaries(folder)
     lookup = _reward_lookup(rewards)
     annex4 = annex4_table(projects, lookup)
     annex5 = annex5_table(candidates, lookup)
