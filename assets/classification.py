@@ -4,7 +4,9 @@ import dagster as dg
 import pandas as pd
 
 from classifiers import ScopeClassifier
+from assets.overrides import OverrideSet
 from industry_gap.ingest import IngestResult
+from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
 from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
 from pipelines.resources import ModelSettings
 
@@ -20,8 +22,12 @@ TOP_K = 3
                       "名录中登记了行业代码的企业（及人工核定结果）作为标注数据时，在其上继续训练，"
                       "并用留出部分评估准确率。")
 def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings,
-                registry: IngestResult):
-    labelled = labelled_rows(registry.clean) if model_settings.train_on_registry_codes else None
+                registry: IngestResult, overrides: OverrideSet):
+    pinned = overrides.of_kind("enterprise")
+    if model_settings.train_on_registry_codes:
+        labelled = labelled_rows(registry.clean, pinned)
+    else:
+        labelled = override_labels(pinned, registry.clean)
     trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
                                  min_labels=model_settings.min_labels,
                                  holdout_share=model_settings.holdout_share)
@@ -68,15 +74,17 @@ def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
           description="规下企业经营范围分类：每家企业的前三个候选小类、置信度、所属大类/门类、是否工业及分类依据。")
 def classified_registry(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
-                        registry: IngestResult) -> pd.DataFrame:
-    return _classify(context, scope_model, registry.clean, "scope", "name")
+                        registry: IngestResult, overrides: OverrideSet) -> pd.DataFrame:
+    classified = _classify(context, scope_model, registry.clean, "scope", "name")
+    return apply_overrides(classified, overrides.of_kind("enterprise"))
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
           description="项目建设内容分类：项目清单未填写拟扩增门类代码时，按建设内容判断其行业小类。")
 def classified_projects(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
-                        projects: IngestResult) -> pd.DataFrame:
-    return _classify(context, scope_model, projects.clean, "content", "project_name")
+                        projects: IngestResult, overrides: OverrideSet) -> pd.DataFrame:
+    classified = _classify(context, scope_model, projects.clean, "content", "project_name")
+    return apply_project_overrides(classified, overrides.of_kind("project"))
 
 
 classification_assets = [scope_model, classified_registry, classified_projects]

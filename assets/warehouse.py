@@ -4,8 +4,10 @@ import dagster as dg
 import pandas as pd
 
 from assets.analysis import CoverageState, RewardEstimate
+from assets.overrides import OverrideSet
 from assets.ingestion import combined
-from industry_gap.exports import ExportPaths, write_exports
+from industry_gap.exports import ExportPaths, export_folder as paths_folder, write_exports
+from industry_gap.review import write_review_workbook
 from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output
@@ -47,6 +49,7 @@ def warehouse_tables(
     reward_estimates: RewardEstimate,
     review_list: pd.DataFrame,
     report_changes: pd.DataFrame,
+    overrides: OverrideSet,
 ) -> dict[str, int]:
     results = [registry, above_scale, targets, projects]
     frames = {
@@ -54,7 +57,9 @@ def warehouse_tables(
         "above_scale": above_scale.clean,
         "targets": targets.clean,
         "projects": projects.clean,
-        "quarantine": combined(results, "quarantine"),
+        "quarantine": pd.concat([combined(results, "quarantine"), overrides.quarantine_rows()],
+                                ignore_index=True),
+        "overrides": overrides.accepted,
         "set_aside": combined(results, "set_aside"),
         "row_accounting": accounting_frame(results),
         "classifications": classified_registry[CLASSIFICATION_COLUMNS],
@@ -104,12 +109,16 @@ def office_workbooks(
     report_changes: pd.DataFrame,
 ):
     output_root = settings.output_path()
+    policy, run_date = settings.policy(), settings.resolved_run_date()
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
+        review_path = write_review_workbook(
+            safe_for_output(review_list), paths_folder(output_root, run_date) / review_workbook_name(run_date),
+            run_date, district=policy.district)
         paths = write_exports(
             projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
             rewards=safe_for_output(reward_estimates.rewards),
             progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
-            policy=settings.policy(), run_date=settings.resolved_run_date(),
+            policy=policy, run_date=run_date,
             output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
             changes=safe_for_output(report_changes),
         )
@@ -117,8 +126,14 @@ def office_workbooks(
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
         "文件夹": dg.MetadataValue.path(str(paths.folder)),
+        "复核工作簿": dg.MetadataValue.path(str(review_path)),
     })
     yield workbooks_present_check(paths, departments_to_write_for(targets.clean))
+
+
+def review_workbook_name(run_date) -> str:
+    """复核清单_YYYY-MM.xlsx: fill it in and drop it in the inbox (or pass --overrides)."""
+    return f"复核清单_{run_date:%Y-%m}.xlsx"
 
 
 def departments_to_write_for(targets: pd.DataFrame) -> list[str]:

@@ -55,6 +55,7 @@ DIVISION_COLUMNS = [
 CODE_SOURCE_NAMES = {
     "above_scale": "规上名录行业代码",
     "registry": "登记行业代码",
+    "manual": "人工核定",
     "classified": "经营范围分类",
     "intended": "项目清单拟扩增门类代码",
     "none": "无",
@@ -161,6 +162,11 @@ def _below_scale_decision(row: Mapping[str, object], policy: Policy) -> dict:
         registered_text = ""
     if registered is not None:
         counted = registered.is_industrial and registered.level in GAP_LEVELS
+        manual = text(row.get("manual_review"))
+        if manual:  # an analyst's override pinned into industry_code (industry_gap.review)
+            decision = f"按{manual}计入全口径" if counted else f"{manual}：不属于工业"
+            return dict(node=registered, source="manual", confidence=1.0,
+                        counted=counted, review=False, decision=decision)
         decision = "按登记行业代码计入全口径" if counted else "登记行业代码不属于工业"
         return dict(node=registered, source="registry", confidence=math.nan,
                     counted=counted, review=False, decision=decision)

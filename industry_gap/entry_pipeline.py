@@ -142,7 +142,7 @@ def _exclusions(gap: dict, source: dict, policy: Policy, stage: str | None, reve
 
 
 def _sort_key(row: dict, policy: Policy) -> tuple:
-    if row["code_source"] == "registry":
+    if row["code_source"] in ("registry", "manual"):
         confidence_band = 0
     elif (number(row["confidence"]) or 0.0) >= policy.count_in_all_min_score:
         confidence_band = 1

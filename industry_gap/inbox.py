@@ -26,6 +26,7 @@ from pathlib import Path
 from industry_gap.errors import UserError
 from industry_gap.ingest import DATASETS, ingest_file, read_table
 from industry_gap.ingest.aliases import map_headers
+from industry_gap.review.columns import CODE_HEADER
 from industry_gap.schema import DATASET_LABELS
 
 ACCEPTED_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
@@ -34,7 +35,11 @@ FAILED = "failed"
 REASON_SUFFIX = ".原因.txt"
 
 # Filename words that say which dataset a file is (checked before the headers).
+OVERRIDES = "overrides"  # a filled review workbook (人工核定), not an ingestion dataset
+INBOX_KINDS = (*DATASET_LABELS, OVERRIDES)
+
 FILENAME_HINTS = {
+    OVERRIDES: ("复核", "核定", "overrides"),
     "above_scale": ("规上", "规模以上", "above_scale"),
     "targets": ("目标", "附件2", "附件3", "targets"),
     "projects": ("项目", "附件4", "projects"),
@@ -102,7 +107,10 @@ def detect_dataset(path: Path) -> str:
     """
     if path.suffix.lower() not in ACCEPTED_SUFFIXES:
         raise UserError(f"文件类型“{path.suffix or '无扩展名'}”不受支持，请提供 CSV 或 XLSX 文件")
-    hinted = [name for name, words in FILENAME_HINTS.items() if any(w in path.name for w in words)]
+    if is_review_workbook(path):
+        return OVERRIDES
+    hinted = [name for name, words in FILENAME_HINTS.items()
+              if name != OVERRIDES and any(w in path.name for w in words)]
     candidates = hinted or list(DATASETS)
     best, best_score, problems = None, -1, []
     for dataset in candidates:
@@ -123,6 +131,15 @@ def detect_dataset(path: Path) -> str:
     raise UserError(f"无法判断“{path.name}”是哪类输入文件：{detail}")
 
 
+def is_review_workbook(path: Path) -> bool:
+    """A filled review list: its header has the 核定行业代码 column."""
+    try:
+        table = read_table(path, "registry")
+    except UserError:
+        return False
+    return any(CODE_HEADER in str(header) for header in table.headers)
+
+
 def processed_datasets(inbox: Path) -> dict[str, Path]:
     """The newest processed file of each dataset: the inputs the next run should use."""
     latest: dict[str, tuple[str, Path]] = {}
@@ -141,7 +158,7 @@ def processed_datasets(inbox: Path) -> dict[str, Path]:
 
 def _dataset_from_processed_name(rest: str) -> str | None:
     prefix = rest.split("__", 1)[0]
-    return prefix if prefix in DATASET_LABELS else None
+    return prefix if prefix in INBOX_KINDS else None
 
 
 def seen_hashes(inbox: Path) -> set[str]:

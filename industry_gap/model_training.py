@@ -39,7 +39,7 @@ def labelled_rows(registry: pd.DataFrame, overrides: pd.DataFrame | None = None)
     """(text, code) pairs: registry rows with a code, overridden by analysts' codes where given."""
     frame = registry[["uscc", "scope", "industry_code"]].rename(columns={"scope": "text", "industry_code": "code"})
     if overrides is not None and not overrides.empty:
-        pinned = overrides.set_index("uscc")["code"]
+        pinned = overrides.drop_duplicates("uscc", keep="last").set_index("uscc")["code"]
         frame["code"] = frame["uscc"].map(pinned).fillna(frame["code"])
     frame = frame[frame["code"].astype(str).str.len() > 0]
     return frame[["uscc", "text", "code"]].reset_index(drop=True)

@@ -105,6 +105,7 @@ def run_summary(result: AnalysisResult, policy: Policy, workbook_paths: Iterable
         "projects_read": int(len(projects)),
         "classified": {
             "registry_code": int((below["code_source"] == "registry").sum()) if not below.empty else 0,
+            "manual": int((below["code_source"] == "manual").sum()) if not below.empty else 0,
             "classified": int((below["code_source"] == "classified").sum()) if not below.empty else 0,
             "unclassified": int((below["code_source"] == "none").sum()) if not below.empty else 0,
         },
@@ -153,7 +154,8 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [
         f"运行日期：{summary['run_date']}",
         f"读取规下企业{summary['enterprises_read']}户、规上工业企业{summary['above_scale_read']}户、项目{summary['projects_read']}个",
-        f"行业代码：登记代码{classified['registry_code']}户，经营范围分类{classified['classified']}户，"
+        f"行业代码：登记代码{classified['registry_code']}户，人工核定{classified.get('manual', 0)}户，"
+        f"经营范围分类{classified['classified']}户，"
         f"未能分类{classified['unclassified']}户；计入全口径门类{summary['counted_in_all']}户",
         f"可扩增门类的规下企业{summary['flagged_total']}户（规上口径：{levels(summary['flagged']['above'])}；"
         f"全口径：{levels(summary['flagged']['all'])}）",

@@ -30,6 +30,7 @@ from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
 from industry_gap.errors import UserError
 from industry_gap.failpoints import WAREHOUSE_BEFORE_COMMIT, failpoint
 from industry_gap.gaps import GAP_COLUMNS, PROJECT_COLUMNS_ASSESSED, REVIEW_COLUMNS
+from industry_gap.review.columns import OVERRIDE_COLUMNS
 from industry_gap.rewards import REWARD_COLUMNS
 
 DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
@@ -75,7 +76,7 @@ TABLE_COLUMNS: dict[str, dict[str, object]] = {
 CLASSIFICATION_COLUMNS = [
     "uscc", "name", "pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2",
     "pred_score_2", "pred_code_3", "pred_name_3", "pred_score_3", "pred_division", "pred_section",
-    "is_industrial", "evidence", "reason",
+    "is_industrial", "evidence", "reason", "manual_review",
 ]
 
 # Analysis columns that are not text; everything else is stored as text.
@@ -118,6 +119,7 @@ TABLE_COLUMNS.update({
     "rewards": _typed(REWARD_COLUMNS),
     "review_list": _typed(REVIEW_COLUMNS),
     "changes": _typed(CHANGE_COLUMNS),
+    "overrides": _typed(OVERRIDE_COLUMNS),
 })
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from industry_gap.errors import UserError
 from industry_gap.inbox import (
-    accept, detect_dataset, ensure_layout, processed_datasets, reject, settled_files,
+    OVERRIDES, accept, detect_dataset, ensure_layout, processed_datasets, reject, settled_files,
 )
 from industry_gap.ingest import ingest_file
 from pipelines.resources import SAMPLE_FILES
@@ -33,6 +33,8 @@ def current_inputs_config(inbox: Path) -> dict:
     for dataset, default in SAMPLE_FILES.items():
         env = os.environ.get(f"INDUSTRY_GAP_{dataset.upper()}", str(default))
         files[dataset] = str(latest.get(dataset, env))
+    if OVERRIDES in latest:
+        files[OVERRIDES] = str(latest[OVERRIDES])
     return {"resources": {"input_files": {"config": files}}}
 
 
@@ -59,7 +61,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
     for item in settled_files(inbox):
         try:
             dataset = detect_dataset(item.path)
-            ingest_file(item.path, dataset)  # a whole-file problem must not reach a run
+            if dataset != OVERRIDES:
+                ingest_file(item.path, dataset)  # a whole-file problem must not reach a run
         except UserError as error:
             rejected.append(reject(item, error.message, inbox))
             continue

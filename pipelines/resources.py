@@ -33,6 +33,7 @@ class InputFiles(dg.ConfigurableResource):
     above_scale: str = str(SAMPLE_FILES["above_scale"])
     targets: str = str(SAMPLE_FILES["targets"])
     projects: str = str(SAMPLE_FILES["projects"])
+    overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
     def path_for(self, dataset: str) -> Path | None:

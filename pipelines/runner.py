@@ -42,6 +42,7 @@ class RunOptions:
     policy_file: str = ""
     city_coverage_file: str = ""
     model_dir: str = ""
+    overrides: str = ""
 
     def input_files(self) -> InputFiles:
         """Sample data when no file is named; otherwise only what the user named."""
@@ -53,7 +54,9 @@ class RunOptions:
         for name, value in paths.items():
             if value and not Path(value).exists():
                 raise UserError(f"找不到输入文件“{value}”")
-        return InputFiles(**paths, code_edition=self.code_edition)
+        if self.overrides and not Path(self.overrides).exists():
+            raise UserError(f"找不到人工核定文件“{self.overrides}”")
+        return InputFiles(**paths, overrides=self.overrides or "", code_edition=self.code_edition)
 
 
 @dataclass

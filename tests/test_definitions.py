@@ -12,7 +12,7 @@ from pipelines.definitions import defs
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED_GROUPS = {
-    "ingest": {"registry", "above_scale", "targets", "projects"},
+    "ingest": {"registry", "above_scale", "targets", "projects", "overrides"},
     "classify": {"scope_model", "classified_registry", "classified_projects"},
     "analyse": {"coverage", "gap_flags", "project_assessment", "entry_candidates", "reward_estimates",
                 "review_list"},

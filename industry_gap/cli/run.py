@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="政策配置文件（TOML；默认 reference/policy/dongsheng_2023.toml）")
     parser.add_argument("--city-coverage", metavar="文件", default="",
                         help="全市门类表（列：行业代码、规上已有、全口径已有）；不提供时以本区门类判断空白")
+    parser.add_argument("--overrides", metavar="文件", default="",
+                        help="填好的复核工作簿（核定行业代码、核定人、核定日期），作为人工核定生效并保存")
     parser.add_argument("--model", metavar="目录", default="",
                         help="使用 industry-gap train 训练保存的模型（默认使用参考模型并在名录标注上训练）")
     parser.set_defaults(func=run)
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         registry=args.registry, above_scale=args.above_scale, targets=args.targets,
         projects=args.projects, output_dir=args.output, database_url=args.database,
         run_date=args.run_date, code_edition=args.code_edition, policy_file=args.policy,
-        city_coverage_file=args.city_coverage, model_dir=args.model,
+        city_coverage_file=args.city_coverage, model_dir=args.model, overrides=args.overrides,
     ))
     for line in summary_lines_for(outcome):
         print(line)
@@ -65,6 +67,10 @@ def summary_lines_for(outcome) -> list[str]:
         for reason, count in sorted(result.reasons_summary().items(), key=lambda kv: -kv[1]):
             lines.append(f"      - {reason}：{count}")
         lines.extend(f"      提示：{note}" for note in result.notes)
+    override_set = values["overrides"]
+    if override_set.messages or len(override_set.accepted):
+        lines.append(f"  人工核定：生效 {len(override_set.accepted)} 条，退回 {len(override_set.rejected)} 行")
+        lines.extend(f"      {message}" for message in override_set.messages)
     model = values["scope_model"]
     classified = values["classified_registry"]
     lines.append("二、经营范围分类")

@@ -1,0 +1,64 @@
+"""`industry-gap train`: build the business-scope classifier, from the standard alone or with labels."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from industry_gap.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", add_help=False, help="训练经营范围行业分类模型（无标注数据时仅用国民经济行业分类注释）",
+        description="训练经营范围 → GB/T 4754-2017 小类的分类模型。不给 --labelled 时只用国民经济行业分类及其注释"
+                    "构建模型；给出已标注行业代码的企业名录（如规上企业名录）时，在其上训练大类层并用标注中的小类分布作先验。"
+                    "代码可为 C1311、1311、131、C13、13、C 等任意层级写法。",
+    )
+    parser._optionals.title = "选项"
+    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    parser.add_argument("--labelled", nargs="+", metavar="文件", default=[],
+                        help="带行业代码的企业名录（CSV 或 XLSX，可给多个）")
+    parser.add_argument("--text-column", default="经营范围", metavar="列名", help="经营范围所在列（默认：经营范围）")
+    parser.add_argument("--code-column", default="行业代码", metavar="列名", help="行业代码所在列（默认：行业代码）")
+    parser.add_argument("--code-edition", choices=["2017", "2011"], default="2017",
+                        help="标注代码的版本（默认 2017；2011 版代码按对照表转换）")
+    parser.add_argument("--output", required=True, metavar="模型目录", help="模型保存目录")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from classifiers import build_reference_model, load_default_model, train_model
+    from classifiers.tables import CODE_ALIASES, TEXT_ALIASES, find_column, read_table
+
+    started = time.perf_counter()
+    if not args.labelled:
+        print("未提供标注数据：仅用国民经济行业分类注释构建模型……", file=sys.stderr)
+        model = build_reference_model()
+    else:
+        texts: list = []
+        labels: list = []
+        for path in args.labelled:
+            df = read_table(path)
+            text_col = find_column(df, args.text_column, TEXT_ALIASES, path, "经营范围")
+            code_col = find_column(df, args.code_column, CODE_ALIASES, path, "行业代码")
+            texts.extend(df[text_col].tolist())
+            labels.extend(df[code_col].tolist())
+            print(f"读取 {path}：{len(df)} 行（经营范围列“{text_col}”，代码列“{code_col}”）", file=sys.stderr)
+        print("构建基础模型并训练……", file=sys.stderr)
+        try:
+            model = train_model(texts, labels, label_edition=args.code_edition, base=load_default_model())
+        except ValueError as error:
+            raise UserError(f"无法训练：{error}") from error
+    model.save(args.output)
+    elapsed = time.perf_counter() - started
+    print(f"模型已保存到 {args.output}（版本 {model.version}，训练数据哈希 {model.training_hash}，用时 {elapsed:.1f} 秒）")
+    metrics = model.metrics
+    if "cv_division" in metrics:
+        cv = metrics["cv_division"]
+        ref = metrics["reference_division"]
+        print(f"使用标注 {cv['n']} 行（跳过无法识别的代码 {metrics.get('skipped_labels', 0)} 行）")
+        print(f"大类准确率（{metrics['cv_folds']} 折交叉验证）：top-1 {cv['top1']:.3f}  top-3 {cv['top3']:.3f}"
+              f"（仅用注释的基础模型：top-1 {ref['top1']:.3f}  top-3 {ref['top3']:.3f}）")
+    return 0
