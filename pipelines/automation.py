@@ -10,6 +10,7 @@ from industry_gap.inbox import (
     OVERRIDES, accept, detect_dataset, ensure_layout, processed_datasets, reject, settled_files,
 )
 from industry_gap.ingest import ingest_file
+from industry_gap.privacy import mask_text
 from pipelines.resources import SAMPLE_FILES
 
 full_refresh_job = dg.define_asset_job(
@@ -68,7 +69,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
             continue
         accepted.append(accept(item, dataset, inbox))
     for item in rejected:
-        context.log.warning(f"文件无法使用，已移入 {item.path}：{item.reason}")
+        context.log.warning(mask_text(f"文件无法使用，已移入 {item.path}：{item.reason}"))
     fresh = [item for item in accepted if not item.duplicate]
     for item in accepted:
         if item.duplicate:

@@ -49,3 +49,17 @@ def small_registry(path: Path) -> Path:
     # the older duplicate must come first: the newest (last) record wins
     rows.insert(0, rows.pop())
     return write_csv(path, REGISTRY_HEADER, rows)
+
+
+def pipeline_resources(output_dir: Path, database_url: str, *, registry: Path | str = "",
+                       run_date: str = "", **files: str) -> dict:
+    """Every resource the Definitions need, pointed at test files (unnamed inputs: not provided)."""
+    from pipelines.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
+
+    paths = {"above_scale": "", "targets": "", "projects": "", **files}
+    return {
+        "input_files": InputFiles(registry=str(registry), **paths),
+        "settings": PipelineSettings(output_dir=str(output_dir), run_date=run_date),
+        "model_settings": ModelSettings(),
+        "warehouse": WarehouseResource(database_url=database_url, output_dir=str(output_dir)),
+    }

@@ -78,3 +78,50 @@ def test_workbooks_are_written_for_the_month(sample_run):
     for path in departments:
         department_book = openpyxl.load_workbook(path)
         assert header_row(department_book[ANNEX5_SHEET]) == ANNEX5_HEADERS
+
+
+def test_review_round_trip_pins_an_override(sample_run, tmp_path):
+    """Export the review list, fill it in with openpyxl, run again: pinned in 附件5 and used as a label."""
+    from industry_gap.model_training import labelled_rows
+    from industry_gap.review import WORKBOOK_HEADERS
+    from pipelines.runner import RunOptions, run_pipeline
+
+    _, _, output = sample_run
+    review_path = output / "exports" / RUN_DATE[:7] / f"复核清单_{RUN_DATE[:7]}.xlsx"
+    book = openpyxl.load_workbook(review_path)
+    sheet = book["复核清单"]
+    column = {header: index + 1 for index, header in enumerate(WORKBOOK_HEADERS)}
+    store = Warehouse(f"sqlite:///{output / 'industry_gap.sqlite'}")
+    day = dt.date.fromisoformat(RUN_DATE)
+    registry = store.read("registry", day).set_index("uscc")
+    companies = {u for u, kind, town in zip(registry.index, registry["enterprise_type"], registry["town"])
+                 if town and not any(word in kind for word in ("个体", "分公司", "个人独资", "合伙", "分支"))}
+    coverage = store.read("coverage", day)
+    absent = coverage[(coverage["level"] == "class") & ~coverage["present_above"].astype(bool)
+                      & ~coverage["present_all"].astype(bool)]["code"]
+    code = sorted(c for c in absent if c.startswith("3"))[0]  # a manufacturing class nobody has yet
+    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, column["类型"]).value == "企业"
+               and sheet.cell(r, column["统一社会信用代码"]).value in companies)
+    uscc = sheet.cell(row, column["统一社会信用代码"]).value
+    sheet.cell(row, column["核定行业代码"]).value = code
+    sheet.cell(row, column["核定人"]).value = "王科员"
+    sheet.cell(row, column["核定日期"]).value = dt.date(2026, 11, 21)
+    filled = tmp_path / "复核清单_已填.xlsx"
+    book.save(filled)
+
+    outcome = run_pipeline(RunOptions(output_dir=str(output), run_date="2026-11-22", overrides=str(filled)))
+    pinned = outcome.values["overrides"].accepted
+    assert list(pinned["uscc"]) == [uscc] and list(pinned["code"]) == [code]
+    classified = outcome.values["classified_registry"].set_index("uscc")
+    assert classified.loc[uscc, "industry_code"] == code
+    assert "人工核定" in classified.loc[uscc, "manual_review"]
+    labels = labelled_rows(outcome.values["registry"].clean, pinned)
+    assert labels.set_index("uscc").loc[uscc, "code"] == code
+
+    consolidated = next((output / "exports" / "2026-11").glob("*汇总*.xlsx"))
+    annex5 = openpyxl.load_workbook(consolidated)[ANNEX5_SHEET]
+    headers = header_row(annex5)
+    rows = [dict(zip(headers, r)) for r in annex5.iter_rows(min_row=5, values_only=True) if isinstance(r[0], int)]
+    mine = [r for r in rows if r["统一社会信用代码"] == uscc]
+    assert mine and mine[0]["行业代码"] == code and "人工核定" in mine[0]["判定依据"]
+    assert store.count("overrides", dt.date(2026, 11, 22)) == 1

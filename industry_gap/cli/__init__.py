@@ -44,7 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def mask_logs() -> None:
+    """ID and phone numbers never reach a terminal or log file through Python logging."""
+    from industry_gap.privacy import MaskingFilter
+
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING)
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
+
+
 def main(argv: list[str] | None = None) -> int:
+    mask_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -60,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # last resort: never show a traceback to a user
         log = Path(tempfile.gettempdir()) / "industry-gap-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        from industry_gap.privacy import mask_text
+        log.write_text(mask_text(traceback.format_exc()), encoding="utf-8")
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         print(f"内部错误：{type(error).__name__}: {error}。详细信息已写入 {log}，请将该文件反馈给维护人员。",
               file=sys.stderr)

@@ -1,0 +1,199 @@
+"""The scope classifier: label codes, hierarchy consistency, bad text, persistence, training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from classifiers import ScopeClassifier, build_reference_model, normalize_label, train_model
+from reference import standard
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_reference_model()
+
+
+# -- label codes ------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    ("C1311", "1311"), ("1311", "1311"), ("131", "131"), ("C13", "13"), ("13", "13"), ("C", "C"),
+    ("c3511", "3511"), (" 3511 ", "3511"), ("１３１１", "1311"), ("1311.0", "1311"), (1311.0, "1311"),
+    ("0111", "0111"), ("A0111", "0111"),
+])
+def test_label_codes_in_any_spelling(raw, expected):
+    assert normalize_label(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", None, float("nan"), "abc", "C99", "9999", "13a"])
+def test_unreadable_or_unknown_labels_are_none(raw):
+    assert normalize_label(raw) is None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("C39", "39"), ("I65", "65"), ("O80", "81"), ("P82", "83"), ("Q83", "84"), ("R85", "86"), ("R88", "89"),
+    ("K70", "70"),
+])
+def test_2011_divisions_map_to_2017(raw, expected):
+    assert normalize_label(raw, "2011") == expected
+
+
+def test_2011_classes_map_through_the_crosswalk():
+    s = standard()
+    code = normalize_label("3911", "2011")   # 2011 计算机整机制造
+    assert code == s.map_2011("3911")[0]
+    assert s.nodes[code].level == "class"
+
+
+# -- predictions ------------------------------------------------------------------
+
+SCOPES = [
+    "汽车零部件的研发、生产和销售；货物进出口。",
+    "许可项目：食品生产。一般项目：食用农产品批发；技术服务、技术开发。",
+    "软件开发；信息系统集成服务；信息技术咨询服务",
+    "五金产品零售；日用百货销售；家用电器销售",
+    "房地产开发经营；物业管理；自有房屋租赁",
+    "道路普通货物运输；普通货物仓储服务（不含危险化学品等需许可审批的项目）",
+    "矿山设备维修；采矿专用设备专业修理；普通机械设备安装服务",
+]
+
+
+def test_known_scopes(model):
+    preds = model.predict(SCOPES[:3])
+    assert preds[0].division == "36" and preds[0].is_industrial
+    assert preds[1].division in {"13", "14"}
+    assert preds[2].division == "65" and preds[2].is_industrial is False
+
+
+def test_a_manufacturer_that_also_sells_is_a_manufacturer(model):
+    [pred] = model.predict(["化工原料的生产、加工及销售；化工产品销售；货物进出口"])
+    assert pred.section == "C"
+
+
+def test_hierarchy_is_consistent(model):
+    s = standard()
+    for pred in model.predict(SCOPES, top_k=5):
+        assert pred.codes and len(pred.codes) == len(pred.scores) == len(pred.names)
+        assert pred.scores == sorted(pred.scores, reverse=True)
+        assert all(0.0 <= x <= 1.0 for x in pred.scores)
+        assert all(len(c) == 4 and s.nodes[c].level == "class" for c in pred.codes)
+        assert sum(pred.division_scores.values()) <= 1.0 + 1e-6
+        top = pred.codes[0]
+        node = s.nodes[top]
+        assert (pred.group, pred.division, pred.section) == (node.group, node.division, node.section)
+        assert pred.is_industrial == (node.section in {"B", "C", "D"})
+        # the top 小类 sits in the top node of every level, and a parent scores at least its child
+        for level, expected in (("group", node.group), ("division", node.division), ("section", node.section)):
+            scores = pred.level_scores(level)
+            assert next(iter(scores)) == expected
+        cls = pred.level_scores("class")
+        div = pred.level_scores("division")
+        for code, score in cls.items():
+            assert div[s.nodes[code].division] >= score - 1e-9
+        # the top-1 score is the probability of its 大类
+        assert math.isclose(pred.scores[0], pred.division_scores[node.division], abs_tol=1e-3)
+
+
+def test_top_k_names_distinct_divisions(model):
+    [pred] = model.predict([SCOPES[0]], top_k=3)
+    divisions = [standard().nodes[c].division for c in pred.codes]
+    assert len(set(divisions)) == len(divisions) == 3
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, float("nan"), 12345, "；；", "（）", "asdfgh", "!!!!",
+                                  "哈哈哈哈", "经营范围："])
+def test_empty_and_garbage_text_gives_no_prediction_and_a_reason(model, text):
+    [pred] = model.predict([text])
+    assert pred.codes == [] and pred.scores == []
+    assert pred.reason
+
+
+def test_generic_only_scope_is_flagged_and_weak(model):
+    [pred] = model.predict(["货物进出口；技术进出口；技术服务、技术开发、技术咨询"])
+    assert "通用" in pred.reason
+    assert pred.scores and pred.scores[0] < 0.5
+
+
+def test_evidence_names_items_and_terms(model):
+    [pred] = model.predict(["汽车零部件的研发、生产和销售"])
+    assert "汽车零部件" in pred.evidence and pred.codes[0] in pred.evidence
+
+
+def test_save_load_round_trip_predicts_the_same(model, tmp_path):
+    before = model.predict(SCOPES)
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "model.json").exists()
+    loaded = ScopeClassifier.load(tmp_path / "m")
+    after = loaded.predict(SCOPES)
+    assert loaded.version == model.version and loaded.training_hash == model.training_hash
+    for a, b in zip(before, after):
+        assert a.codes == b.codes
+        assert np.allclose(a.scores, b.scores)
+        assert a.evidence == b.evidence
+
+
+def test_classify_frame_keeps_columns_and_adds_predictions(model):
+    df = pd.DataFrame({"企业名称": ["甲公司", "乙公司", "丙公司"], "经营范围": [SCOPES[0], "", SCOPES[2]],
+                       "其他": ["x", "y", "z"]})
+    out = model.classify_frame(df, "经营范围", name_column="企业名称", top_k=2, chunk_size=2)
+    assert list(out.columns[:3]) == ["企业名称", "经营范围", "其他"]
+    for col in ("pred_code_1", "pred_code_2", "pred_name_1", "pred_score_1", "pred_score_2", "evidence",
+                "reason", "pred_division", "pred_section", "is_industrial"):
+        assert col in out.columns
+    assert "pred_code_3" not in out.columns
+    assert out.loc[0, "pred_division"] == "36" and bool(out.loc[0, "is_industrial"])
+    assert out.loc[1, "pred_code_1"] == "" and out.loc[1, "reason"]
+    assert pd.isna(out.loc[1, "is_industrial"])
+    assert out.loc[2, "pred_section"] == "I"
+    assert len(out) == 3
+
+
+def test_classify_frame_missing_column_raises(model):
+    with pytest.raises(KeyError):
+        model.classify_frame(pd.DataFrame({"a": ["x"]}), "经营范围")
+
+
+# -- training -----------------------------------------------------------------------
+
+def _labelled():
+    rows = [
+        ("汽车零部件的研发、生产和销售", "C3670"), ("汽车座椅、汽车内饰件制造", "3670"), ("汽车车身、挂车制造", "366"),
+        ("齿轮、传动部件制造；机械零部件加工", "C34"), ("泵、阀门制造与销售", "344"), ("轴承生产", "3451"),
+        ("软件开发；信息技术咨询服务", "I65"), ("应用软件开发与销售", "6513"), ("信息系统集成服务", "653"),
+        ("医疗器械的研发、生产", "C35"), ("农业机械制造", "357"), ("化学药品制剂生产", "2720"),
+        ("中成药生产、销售", "274"), ("塑料制品制造", "C29"), ("橡胶制品生产", "291"), ("五金产品零售", "F52"),
+        ("服装批发", "513"), ("物业管理", "K"), ("房地产开发经营", "7010"), ("钢材贸易", "5164"),
+    ]
+    texts = [t for t, _ in rows] * 2
+    labels = [c for _, c in rows] * 2
+    return texts, labels
+
+
+def test_training_on_labels_at_mixed_levels(model, tmp_path):
+    texts, labels = _labelled()
+    trained = train_model(texts + ["", "x"], labels + ["bad", None], base=model, cv_folds=0)
+    assert trained.info["mode"] == "trained"
+    assert trained.metrics["skipped_labels"] == 2
+    assert trained.metrics["labels"]["section"] == 2    # "K" counts, but stays out of the 大类 layer
+    assert trained.training_hash != model.training_hash
+    preds = trained.predict(["汽车零部件生产", "软件开发"])
+    assert preds[0].division == "36" and preds[1].division == "65"
+    trained.save(tmp_path / "t")
+    loaded = ScopeClassifier.load(tmp_path / "t")
+    again = loaded.predict(["汽车零部件生产", "软件开发"])
+    assert [p.codes for p in again] == [p.codes for p in preds]
+    assert np.allclose([p.scores for p in again], [p.scores for p in preds])
+    # the base model is unchanged
+    assert model.info["mode"] == "reference" and model.supervised is None
+
+
+def test_training_with_2011_codes(model):
+    texts, _ = _labelled()
+    labels_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27",
+                   "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2
+    trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
+    assert trained.info["label_edition"] == "2011"
+    assert "cv_division" in trained.metrics and trained.metrics["cv_division"]["n"] == 40

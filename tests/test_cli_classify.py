@@ -1,0 +1,120 @@
+"""The train / classify / evaluate commands (the CLI contract the acceptance checks call)."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from industry_gap.cli import main
+
+ROWS = [
+    ("甲机械有限公司", "汽车零部件的研发、生产和销售；货物进出口。", "C3670"),
+    ("乙软件有限公司", "软件开发；信息系统集成服务；信息技术咨询服务", "6513"),
+    ("丙商贸有限公司", "五金产品零售；日用百货销售；家用电器销售", "F52"),
+    ("丁空壳公司", "", "C13"),
+    ("戊乱码公司", "asdfgh", "C13"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    old = os.environ.get("INDUSTRY_GAP_CACHE")
+    os.environ["INDUSTRY_GAP_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
+    if old is None:
+        os.environ.pop("INDUSTRY_GAP_CACHE", None)
+    else:
+        os.environ["INDUSTRY_GAP_CACHE"] = old
+
+
+def _frame():
+    return pd.DataFrame({"企业名称": [r[0] for r in ROWS], "经营范围": [r[1] for r in ROWS],
+                         "行业代码": [r[2] for r in ROWS], "注册资本": ["0100", "50", "", "1", "2"]})
+
+
+def _read_out(path):
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "output must be UTF-8 with BOM"
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_classify_csv_and_xlsx(tmp_path, kind, capsys):
+    src = tmp_path / f"in.{kind}"
+    if kind == "csv":
+        _frame().to_csv(src, index=False, encoding="utf-8-sig")
+    else:
+        _frame().to_excel(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out), "--name-column", "企业名称", "--top-k", "3"]) == 0
+    df = _read_out(out)
+    assert list(df.columns[:4]) == ["企业名称", "经营范围", "行业代码", "注册资本"]
+    assert df["注册资本"].tolist() == ["0100", "50", "", "1", "2"]       # input cells unchanged
+    for i in (1, 2, 3):
+        assert {f"pred_code_{i}", f"pred_name_{i}", f"pred_score_{i}"} <= set(df.columns)
+    assert {"evidence", "reason"} <= set(df.columns)
+    assert df.loc[0, "pred_code_1"] == "3670" and len(df.loc[0, "pred_code_2"]) == 4
+    scores = [float(df.loc[0, f"pred_score_{i}"]) for i in (1, 2, 3)]
+    assert scores == sorted(scores, reverse=True)
+    assert df.loc[1, "pred_code_1"].startswith("65")
+    for row in (3, 4):
+        assert df.loc[row, "pred_code_1"] == "" and df.loc[row, "reason"] != ""
+    assert "已写出" in capsys.readouterr().out
+
+
+def test_classify_missing_column_is_a_clean_error(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"名称": ["x"]}).to_csv(src, index=False)
+    assert main(["classify", str(src), "--output", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "经营范围" in err and "Traceback" not in err
+
+
+def test_classify_missing_file_and_bad_model(tmp_path, capsys):
+    assert main(["classify", str(tmp_path / "nope.csv"), "--output", str(tmp_path / "o.csv")]) == 2
+    src = tmp_path / "in.csv"
+    _frame().to_csv(src, index=False)
+    assert main(["classify", str(src), "--output", str(tmp_path / "o.csv"), "--model", str(tmp_path / "none")]) == 2
+    assert "模型" in capsys.readouterr().err
+
+
+def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    assert main(["train", "--output", str(model_dir)]) == 0
+    assert (model_dir / "model.joblib").exists() and (model_dir / "model.json").exists()
+    src = tmp_path / "labelled.csv"
+    _frame().to_csv(src, index=False, encoding="utf-8-sig")
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out), "--model", str(model_dir), "--top-k", "1"]) == 0
+    df = _read_out(out)
+    assert "pred_code_1" in df.columns and "pred_code_2" not in df.columns
+    capsys.readouterr()
+    assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir)]) == 0
+    text = capsys.readouterr().out
+    for needle in ("小类", "大类", "门类", "top-1", "top-3", "≥0.5", "混淆"):
+        assert needle in text
+
+
+def test_train_with_labels(tmp_path, capsys):
+    rows = [("汽车零部件的研发、生产和销售", "C36"), ("汽车座椅制造", "C36"), ("软件开发", "I65"),
+            ("应用软件开发与销售", "I65"), ("五金产品零售", "F52"), ("服装零售", "F52"),
+            ("塑料制品制造", "C29"), ("橡胶制品生产", "C29"), ("物业管理", "K70"), ("房地产开发经营", "K70")] * 2
+    src = tmp_path / "labels.xlsx"
+    pd.DataFrame({"scope": [r[0] for r in rows], "csrc": [r[1] for r in rows]}).to_excel(src, index=False)
+    model_dir = tmp_path / "trained"
+    assert main(["train", "--labelled", str(src), "--text-column", "scope", "--code-column", "csrc",
+                 "--code-edition", "2011", "--output", str(model_dir)]) == 0
+    assert "交叉验证" in capsys.readouterr().out
+    assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir), "--text-column", "scope",
+                 "--code-column", "csrc", "--code-edition", "2011"]) == 0
+    assert "大类（20 行）" in capsys.readouterr().out
+
+
+def test_help_is_chinese(capsys):
+    for command in ("train", "classify", "evaluate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "显示本帮助并退出" in text and "show this help" not in text
