@@ -1,0 +1,903 @@
+"""The business-scope classifier: items → 小类 scores → consistent 小类/中类/大类/门类 predictions.
+
+How a scope is scored
+=====================
+1. `classifiers.scope_parser` splits the scope into ordered items, each with an
+   object (product or service) and activity kinds (make, sell, repair, …).
+2. Every distinct item object is scored once and cached (registry scopes repeat
+   standard items heavily):
+   * a linear model (SGD logistic regression over character 1–3-grams and jieba
+     words) trained on the annotation terms gives P(大类 | object);
+   * BM25 over each 小类's annotation terms gives class similarities; their
+     maximum per 大类 is a second 大类 signal (geometric mean with the first),
+     and their spread inside a 大类 gives P(小类 | 大类, object).
+3. The item's activity re-weights the 大类 (`COMPAT`): making a product points to
+   its manufacturing division, selling it to 批发/零售, repairing it to 43/81,
+   and so on. In a scope that also makes things, "销售" items count for the
+   manufacturing division of their product ("以生产制造为主，兼营科、贸活动的企业，
+   列入C").
+4. Items are combined with weights: registry order (the main business comes
+   first), generic items (货物进出口, 技术开发/咨询/服务, 自有房屋租赁 …) almost
+   not at all, service/lease items less in a producer's scope.
+5. 大类 scores are a proper distribution; a supervised layer (trained on an
+   office's labelled enterprises) can replace it. Temperature calibration turns
+   it into probabilities. A 小类's score is its 大类's probability times its
+   share relative to the best 小类 of that 大类, so the best 小类 of each 大类
+   carries the 大类's probability and every level agrees: the top 小类 lies in
+   the top 中类, 大类 and 门类 (`Prediction.level_scores`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
+from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, split_clauses
+from reference import LEVELS, standard
+
+MODEL_VERSION = "1.0.0"
+MODEL_FILE = "model.joblib"
+META_FILE = "model.json"
+
+PRODUCING = frozenset({"make", "farm", "mine", "supply"})
+_PRIORITY = ("make", "farm", "mine", "supply", "construct", "transport", "repair", "lease", "product",
+             "rnd", "service", "invest", "sell")
+
+# Activity kind -> weight per kind of 大类 (CLASS_KINDS); unlisted kinds get the default.
+_COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
+    "make": (0.15, dict(make=1.0, agri=0.5, mining=0.7, utility=0.8, software=0.3, culture=0.4,
+                        wholesale=0.15, retail=0.1)),
+    "farm": (0.1, dict(agri=1.0, agri_svc=0.5, make=0.3)),
+    "mine": (0.1, dict(mining=1.0, mining_svc=0.6, make=0.3)),
+    "supply": (0.1, dict(utility=1.0, make=0.4, wholesale=0.3, retail=0.3)),
+    "sell": (0.15, dict(wholesale=1.0, retail=0.85, make=0.35, agri=0.2, mining=0.2, utility=0.3,
+                        realestate=0.6)),
+    "sell_in_producer": (0.15, dict(wholesale=0.5, retail=0.4, make=0.8, agri=0.2, mining=0.3, utility=0.3,
+                                    realestate=0.6)),
+    "rnd": (0.15, dict(rnd=1.0, techpromo=0.9, software=0.8, techsvc=0.6, make=0.45, internet=0.5)),
+    "service": (0.15, {k: 1.0 for k in ("bizsvc", "techsvc", "techpromo", "software", "internet", "telecom",
+                                        "finance", "realestate", "resident", "edu", "health", "culture", "env",
+                                        "hospitality", "agri_svc", "mining_svc", "public", "repair_home",
+                                        "lease", "transport")}),
+    "repair": (0.15, dict(repair_ind=1.0, repair_home=1.0, construct=0.8, make=0.3, techsvc=0.4)),
+    "lease": (0.15, dict(lease=1.0, realestate=0.6, transport=0.3)),
+    "transport": (0.15, dict(transport=1.0, wholesale=0.2)),
+    "construct": (0.15, dict(construct=1.0, techsvc=0.4, env=0.4, realestate=0.3)),
+    "invest": (0.15, dict(bizsvc=0.6, finance=0.5)),
+    "product": (0.15, dict(make=1.0, agri=0.6, mining=0.6, utility=0.5, software=0.4, wholesale=0.3)),
+    "": (0.5, dict(make=0.8)),
+}
+
+# Tuned constants (on the public annotations and the listed-company development set).
+DEFAULT_PARAMS = dict(
+    generic_weight=0.05,      # weight of generic items (货物进出口, 技术服务 …)
+    position_decay=0.8,       # item k (0-based, generic ones not counted) weighs 1 / (1 + decay * k)
+    nonproducer_weight=0.5,   # service/lease/... items in a scope that makes things (scaled by how early)
+    main_weight=1.0,          # items under 主要产品/主营业务
+    bm25_power=3.0,           # sharpness of the BM25 大类 signal
+    bm25_share=0.5,           # geometric weight of BM25 vs the linear model
+    class_power=4.0,          # sharpness of P(小类 | 大类, item)
+    class_floor=0.02,         # smaller within-大类 shares are dropped (sparse storage)
+    temperature=1.0,          # calibration: P ∝ score ** (1 / temperature)
+    generic_only_factor=0.3,
+    service_text=False,       # match service/repair/transport items on their whole text  # scores of scopes with only generic items are scaled down
+)
+
+
+# Items with these activities are matched on their object (the product); the
+# others (services, repair, transport …) on their whole text, since service
+# classes are defined by the activity ("信息系统集成服务", "汽车维修").
+_OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
+
+
+def _pos_weight(k: int, decay: float) -> float:
+    return 1.0 / (1.0 + decay * k)
+
+
+# ---------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Prediction:
+    """The result for one scope.
+
+    codes/names/scores: the top-k 小类, descending score. A score is the
+    calibrated probability that the 小类's 大类 is right, times the 小类's
+    plausibility relative to the best 小类 of that 大类 (so the best 小类 of a
+    大类 carries the 大类's probability). `division`/`group`/`section` and
+    `is_industrial` describe the top 小类. `evidence` is Chinese text naming the
+    items and annotation terms behind the top prediction; `reason` says why
+    there is no prediction ("" otherwise). `division_scores` holds the
+    calibrated 大类 distribution (top ones, summing to ≤ 1).
+    """
+
+    codes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    evidence: str = ""
+    reason: str = ""
+    division_scores: dict[str, float] = field(default_factory=dict)
+    class_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str | None:
+        return self.codes[0] if self.codes else None
+
+    @property
+    def score(self) -> float | None:
+        return self.scores[0] if self.scores else None
+
+    def _ancestor(self, level: str) -> str | None:
+        if not self.codes:
+            return None
+        node = standard().ancestor(self.codes[0], level)
+        return node.code if node else None
+
+    @property
+    def group(self) -> str | None:
+        return self._ancestor("group")
+
+    @property
+    def division(self) -> str | None:
+        return self._ancestor("division")
+
+    @property
+    def section(self) -> str | None:
+        return self._ancestor("section")
+
+    @property
+    def is_industrial(self) -> bool | None:
+        return standard().is_industrial(self.codes[0]) if self.codes else None
+
+    def level_scores(self, level: str) -> dict[str, float]:
+        """Scores at `level` ('class', 'group', 'division', 'section'), descending.
+
+        A node's score is the best score of the 小类 beneath it (among those
+        kept in `class_scores`), so the ranking agrees across levels: the top
+        小类's group, division and section are the top ones of their level.
+        """
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+        s = standard()
+        out: dict[str, float] = {}
+        for code, score in self.class_scores.items():
+            node = s.ancestor(code, level)
+            if node and score > out.get(node.code, -1.0):
+                out[node.code] = score
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+# ---------------------------------------------------------------------------
+# Reference knowledge scorer (no labels)
+# ---------------------------------------------------------------------------
+
+class ReferenceScorer:
+    """Scores item objects against the knowledge base; built from the reference alone."""
+
+    def __init__(self, kb: KnowledgeBase, params: dict):
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+        from sklearn.linear_model import SGDClassifier
+
+        from classifiers.features import CharWordAnalyzer, TermTokenizer
+
+        self.class_codes = [c.code for c in kb.classes]
+        self.class_names = [c.name for c in kb.classes]
+        self.div_codes = sorted({c.division for c in kb.classes}, key=lambda d: self.class_codes.index(
+            next(c.code for c in kb.classes if c.division == d)))
+        div_index = {d: i for i, d in enumerate(self.div_codes)}
+        self.class_div = np.array([div_index[c.division] for c in kb.classes], dtype=np.int32)
+        if np.any(np.diff(self.class_div) < 0):
+            raise AssertionError("classes must be grouped by division")
+        self.div_start = np.flatnonzero(np.r_[True, np.diff(self.class_div) != 0]).astype(np.int64)
+        self.div_kind = [_DIVISION_KIND[d] for d in self.div_codes]
+        self.compat = {act: self._compat_vector(act) for act in _COMPAT_SPEC}
+
+        terms = kb.all_terms()
+        self.tokenizer = TermTokenizer(terms.keys())
+        # 1. linear model P(大类 | object) on annotation terms
+        texts: list[str] = []
+        labels: list[int] = []
+        weights: list[float] = []
+        for term, per_class in terms.items():
+            best: dict[int, float] = {}
+            for ci, w in per_class.items():
+                d = int(self.class_div[ci])
+                best[d] = max(best.get(d, 0.0), w)
+            for d, w in best.items():
+                texts.append(term)
+                labels.append(d)
+                weights.append(w)
+        self.kb_examples = (texts, labels, weights)
+        self.adapted_rows = 0
+        self._fit_division_model([], [], [])
+        # 2. BM25 over class documents
+        docs = [kb.class_document(i) for i in range(len(kb.classes))]
+        self.bm_vectorizer = CountVectorizer(analyzer="char", ngram_range=(1, 3), dtype=np.float32)
+        counts = self.bm_vectorizer.fit_transform(docs).tocoo()
+        n_docs = len(docs)
+        df = np.bincount(counts.col, minlength=counts.shape[1])
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        lengths = np.asarray(counts.tocsr().sum(axis=1)).ravel()
+        k1, b = 1.2, 0.5
+        tf = counts.data
+        data = idf[counts.col] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[counts.row] / lengths.mean()))
+        self.bm_matrix = sp.csr_matrix((data.astype(np.float32), (counts.col, counts.row)),
+                                       shape=(counts.shape[1], n_docs))
+        # 3. terms for evidence (the strongest ones per class)
+        self.class_terms = []
+        for entry in kb.classes:
+            ranked = sorted(entry.terms.items(), key=lambda kv: (-kv[1], len(kv[0])))
+            self.class_terms.append([t for t, _ in ranked[:400]])
+        self.term_set = frozenset(t for t in terms if len(t) >= 2)
+        first = self.div_start[self.class_div]
+        self.fallback = (1e-9 / (1.0 + np.arange(len(self.class_codes)) - first)).astype(np.float32)
+        self.params = dict(params)
+
+    def known(self, query: str) -> bool:
+        """Does the query contain an annotation term (≥ 2 characters)?"""
+        terms = self.term_set
+        n = len(query)
+        for i in range(n - 1):
+            for j in range(i + 2, min(n, i + 16) + 1):
+                if query[i:j] in terms:
+                    return True
+        return False
+
+    def _fit_division_model(self, texts, labels, weights) -> None:
+        """Fit P(大类 | object) on the annotation terms plus optional labelled items."""
+        import warnings
+
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import SGDClassifier
+
+        from classifiers.features import CharWordAnalyzer
+
+        kb_texts, kb_labels, kb_weights = self.kb_examples
+        all_texts = list(kb_texts) + list(texts)
+        self.div_vectorizer = TfidfVectorizer(analyzer=CharWordAnalyzer(self.tokenizer), sublinear_tf=True,
+                                              min_df=2, dtype=np.float32)
+        X = self.div_vectorizer.fit_transform(all_texts)
+        self.div_model = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=15, tol=1e-4, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.div_model.fit(X, np.array(list(kb_labels) + list(labels)),
+                               sample_weight=np.array(list(kb_weights) + list(weights), dtype=np.float64))
+        self.model_divs = self.div_model.classes_.astype(np.int64)
+        self.adapted_rows = len(texts)
+
+    def adapted(self, texts, labels, weights) -> "ReferenceScorer":
+        """A copy whose 大类 model also learned from labelled item objects (division indices as labels)."""
+        import copy
+
+        clone = copy.copy(self)
+        clone._fit_division_model(texts, labels, weights)
+        return clone
+
+    def _compat_vector(self, act: str) -> np.ndarray:
+        default, spec = _COMPAT_SPEC[act]
+        return np.array([spec.get(k, default) for k in self.div_kind], dtype=np.float32)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_codes)
+
+    @property
+    def n_divisions(self) -> int:
+        return len(self.div_codes)
+
+    def compat_for(self, kinds: tuple[str, ...], producer: bool) -> np.ndarray:
+        if not kinds:
+            return self.compat[""]
+        ordered = sorted(kinds, key=_PRIORITY.index)
+        first = ordered[0]
+        vec = self.compat["sell_in_producer" if (first == "sell" and producer) else first]
+        for other in ordered[1:]:
+            vec = np.maximum(vec, self.compat[other] * 0.5)
+        return vec
+
+    def score_queries(self, queries: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+        """For each query: P(大类) before activity (n×D), P(小类|大类) (sparse n×C), known-term flag."""
+        p = self.params
+        n = len(queries)
+        lin = np.zeros((n, self.n_divisions), dtype=np.float64)
+        proba = self.div_model.predict_proba(self.div_vectorizer.transform(queries))
+        lin[:, self.model_divs] = proba
+        q = self.bm_vectorizer.transform(queries)
+        q.data[:] = 1.0
+        sims = (q @ self.bm_matrix).toarray().astype(np.float64)
+        raw = sims.max(axis=1) if sims.shape[1] else np.zeros(n)
+        known = np.array([self.known(x) for x in queries], dtype=np.float32)
+        scale = np.where(raw > 0, raw, 1.0)
+        sims /= scale[:, None]
+        div_max = np.maximum.reduceat(sims, self.div_start, axis=1)
+        bm = div_max ** p["bm25_power"]
+        tot = bm.sum(axis=1, keepdims=True)
+        bm = np.divide(bm, tot, out=np.full_like(bm, 1.0 / self.n_divisions), where=tot > 0)
+        w = p["bm25_share"]
+        base = (lin ** (1 - w)) * ((bm + 1e-6) ** w)
+        base /= base.sum(axis=1, keepdims=True)
+        powered = sims ** p["class_power"]
+        div_sum = np.add.reduceat(powered, self.div_start, axis=1)
+        within = np.divide(powered, div_sum[:, self.class_div], out=np.zeros_like(powered),
+                           where=div_sum[:, self.class_div] > 0)
+        within[within < p["class_floor"]] = 0.0
+        return base, sp.csr_matrix(within.astype(np.float32)), known
+
+    def best_term(self, query: str, class_index: int) -> str:
+        """The annotation term of a class that best matches the query (rapidfuzz)."""
+        from rapidfuzz import fuzz, process
+
+        terms = self.class_terms[class_index]
+        if not terms or not query:
+            return ""
+        contained = [t for t in terms if len(t) >= 2 and t in query]
+        if contained:
+            return max(contained, key=len)
+        hit = process.extractOne(query, terms, scorer=fuzz.partial_ratio, score_cutoff=60)
+        return hit[0] if hit else ""
+
+
+# ---------------------------------------------------------------------------
+# Document plans (parsed, weighted items) and the item table
+# ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=262144)
+def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
+    """Items of a clause with what a plan needs: (text, query, kinds, generic, producing,
+    demoted (a service/lease/… item), sell_first, section). Cached: clauses repeat across scopes."""
+    out = []
+    for text, obj, verbs, kinds, generic in parse_clause(clause, section):
+        if len(obj) < 2:
+            query = text
+        elif service_text and kinds and not _OBJECT_KINDS.intersection(kinds):
+            query = text
+        else:
+            query = obj
+        producing = bool(PRODUCING.intersection(kinds))
+        demoted = not (producing or "product" in kinds or "sell" in kinds)
+        sell_first = bool(kinds) and min(kinds, key=_PRIORITY.index) == "sell"
+        out.append((text, query, kinds, generic, producing, demoted, sell_first, section))
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class _Plan:
+    keys: tuple            # (query, kinds, producer_sell) per item
+    weights: np.ndarray
+    texts: tuple           # (position, item text, kinds) per item, for evidence
+    reason: str = ""
+    only_generic: bool = False
+    resolved: dict = field(default_factory=dict)   # id(item table) -> (row indices, recognised)
+    cleaned: str = ""
+    evidence: dict = field(default_factory=dict)   # top class index -> evidence text
+
+
+class _ItemTable:
+    """Cache of scored items: rows of item-level 大类 vectors and 小类 vectors."""
+
+    def __init__(self, scorer: ReferenceScorer):
+        self.scorer = scorer
+        self.query_rows: dict[str, int] = {}
+        self.q_base: list[np.ndarray] = []
+        self.q_within: list[sp.csr_matrix] = []
+        self.q_raw: list[np.ndarray] = []
+        self.n_queries = 0
+        self.item_rows: dict[tuple, int] = {}
+        self.i_div: list[np.ndarray] = []
+        self.i_cls: list[sp.csr_matrix] = []
+        self.i_raw: list[np.ndarray] = []
+        self.n_items = 0
+        self._div_matrix = None
+        self._cls_matrix = None
+        self._raw = None
+
+    def ensure(self, keys) -> None:
+        new_keys = [k for k in dict.fromkeys(keys) if k not in self.item_rows]
+        if not new_keys:
+            return
+        new_queries = [q for q in dict.fromkeys(k[0] for k in new_keys) if q not in self.query_rows]
+        if new_queries:
+            base, within, raw = self.scorer.score_queries(new_queries)
+            for i, q in enumerate(new_queries):
+                self.query_rows[q] = self.n_queries + i
+            self.q_base.append(base.astype(np.float32))
+            self.q_within.append(within)
+            self.q_raw.append(raw.astype(np.float32))
+            self.n_queries += len(new_queries)
+            if len(self.q_base) > 1:
+                self.q_base = [np.vstack(self.q_base)]
+                self.q_within = [sp.vstack(self.q_within).tocsr()]
+                self.q_raw = [np.concatenate(self.q_raw)]
+        base_all, within_all, raw_all = self.q_base[0], self.q_within[0], self.q_raw[0]
+        rows = np.array([self.query_rows[k[0]] for k in new_keys])
+        compat = np.vstack([self.scorer.compat_for(k[1], k[2]) for k in new_keys])
+        div = base_all[rows] * compat
+        div /= div.sum(axis=1, keepdims=True)
+        within = within_all[rows]
+        # class mass = P(大类) * P(小类 | 大类)
+        coo = within.tocoo()
+        data = coo.data * div[coo.row, self.scorer.class_div[coo.col]]
+        keep = data >= 5e-3          # a 小类 needs its 大类 to matter for this item
+        cls = sp.csr_matrix((data[keep], (coo.row[keep], coo.col[keep])), shape=within.shape, dtype=np.float32)
+        for i, k in enumerate(new_keys):
+            self.item_rows[k] = self.n_items + i
+        self.i_div.append(div.astype(np.float32))
+        self.i_cls.append(cls)
+        has_kinds = np.array([1.0 if k[1] else 0.0 for k in new_keys], dtype=np.float32)
+        self.i_raw.append(np.maximum(raw_all[rows], has_kinds))
+        self.n_items += len(new_keys)
+        self._div_matrix = None
+
+    def matrices(self):
+        if self._div_matrix is None:
+            if len(self.i_div) > 1:
+                self.i_div = [np.vstack(self.i_div)]
+                self.i_cls = [sp.vstack(self.i_cls).tocsr()]
+                self.i_raw = [np.concatenate(self.i_raw)]
+            self._div_matrix = self.i_div[0]
+            self._cls_matrix = self.i_cls[0]
+            self._raw = self.i_raw[0]
+        return self._div_matrix, self._cls_matrix, self._raw
+
+
+# ---------------------------------------------------------------------------
+# The classifier
+# ---------------------------------------------------------------------------
+
+class ScopeClassifier:
+    """Classifies business scopes into GB/T 4754-2017 小类 (see module docstring).
+
+    Build one with `load_default_model()` (reference knowledge only) or
+    `train_model(texts, labels)`; persist with `save(dir)` / `ScopeClassifier.load(dir)`.
+    """
+
+    def __init__(self, scorer: ReferenceScorer, params: dict | None = None):
+        self.scorer = scorer
+        self.params = dict(DEFAULT_PARAMS)
+        if params:
+            self.params.update(params)
+        self.supervised = None          # classifiers.training.SupervisedLayer or None
+        self.base_scorer: ReferenceScorer | None = None   # un-adapted scorer of a trained model
+        self.class_prior: np.ndarray | None = None
+        self.version = MODEL_VERSION
+        self.reference_hash = reference_hash()
+        self.training_hash = "reference-only"
+        self.metrics: dict = {}
+        self.info: dict = {"mode": "reference", "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self._reset_caches()
+
+    # -- caches (never pickled) ------------------------------------------------
+    def _reset_caches(self) -> None:
+        self._items = _ItemTable(self.scorer)
+        base = getattr(self, "base_scorer", None)
+        self._base_items = _ItemTable(base) if base is not None else self._items
+        self._plans: OrderedDict[str, _Plan] = OrderedDict()
+        self._plan_cache_size = 100_000
+        self._evidence_cache: dict[tuple, str] = {}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        for key in ("_items", "_base_items", "_plans", "_evidence_cache"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._reset_caches()
+
+    # -- plans -------------------------------------------------------------------
+    def _plan(self, text) -> _Plan:
+        """The parsed, weighted items of a raw scope (cached by the raw text: registries repeat scopes)."""
+        key = text if isinstance(text, str) else ("" if text is None else str(text))
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+            return plan
+        cleaned = clean_scope(text)
+        plan = self._make_plan(cleaned)
+        plan.cleaned = cleaned
+        self._plans[key] = plan
+        if len(self._plans) > self._plan_cache_size:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _make_plan(self, cleaned: str) -> _Plan:
+        p = self.params
+        service_text = bool(p["service_text"])
+        items = []
+        for section, clause in split_clauses(cleaned):
+            items.extend(_clause_items(clause, section, service_text))
+        if not items:
+            reason = "经营范围为空" if not cleaned.strip(";,、。:()") else "经营范围中没有可识别的经营项目"
+            return _Plan((), np.zeros(0, dtype=np.float32), (), reason)
+        decay = p["position_decay"]
+        generic_w = p["generic_weight"]
+        main_w = p["main_weight"]
+        producer = False
+        first_producing = 0
+        k = 0
+        for it in items:
+            if not it[3]:
+                if it[4] and not producer:
+                    producer = True
+                    first_producing = k
+                k += 1
+        demote = 1.0 - (1.0 - p["nonproducer_weight"]) / (1.0 + decay * first_producing) if producer else 1.0
+        keys = []
+        weights = []
+        texts = []
+        k = 0
+        all_generic = True
+        for text, query, kinds, generic, producing, demoted, sell_first, section in items:
+            if generic:
+                w = generic_w
+                pos = k
+            else:
+                all_generic = False
+                pos = k
+                w = 1.0 / (1.0 + decay * k)
+                k += 1
+                if producer and demoted:
+                    w *= demote
+                if section == "main":
+                    w *= main_w
+            keys.append((query, kinds, producer and sell_first))
+            weights.append(w)
+            texts.append((pos, text, kinds))
+        weights = np.array(weights, dtype=np.float32)
+        weights /= weights.sum()
+        return _Plan(tuple(keys), weights, tuple(texts), "", all_generic)
+
+    # -- scoring -----------------------------------------------------------------
+    def _reference_scores(self, plans: list[_Plan], base: bool = False):
+        """Per document: 大类 distribution (n×D), 小类 mass (sparse n×C), recognised flag.
+
+        base=True scores with the un-adapted reference scorer of a trained model.
+        """
+        table = self._base_items if base else self._items
+        tid = id(table)
+        todo = [plan for plan in plans if tid not in plan.resolved]
+        if todo:
+            table.ensure([k for plan in todo for k in plan.keys])
+        div_m, cls_m, raw = table.matrices()
+        item_rows = table.item_rows
+        for plan in todo:
+            idx = np.fromiter((item_rows[k] for k in plan.keys), dtype=np.int64, count=len(plan.keys))
+            plan.resolved[tid] = (idx, float(raw[idx].max()) if len(idx) else 0.0)
+        resolved = [plan.resolved[tid] for plan in plans]
+        lengths = np.fromiter((len(r[0]) for r in resolved), dtype=np.int64, count=len(plans))
+        indptr = np.r_[0, np.cumsum(lengths)]
+        cols = np.concatenate([r[0] for r in resolved]) if len(plans) else np.zeros(0, np.int64)
+        vals = np.concatenate([plan.weights for plan in plans]) if len(plans) else np.zeros(0, np.float32)
+        best = np.fromiter((r[1] for r in resolved), dtype=np.float32, count=len(plans))
+        W = sp.csr_matrix((vals.astype(np.float32), cols, indptr), shape=(len(plans), div_m.shape[0]))
+        D = np.asarray(W @ div_m)
+        C = W @ cls_m
+        return D, C, best
+
+    def _calibrate(self, D: np.ndarray) -> np.ndarray:
+        t = float(self.params.get("temperature", 1.0)) or 1.0
+        if t != 1.0:
+            D = np.power(np.clip(D, 0, None), 1.0 / t)
+        s = D.sum(axis=1, keepdims=True)
+        return np.divide(D, s, out=np.zeros_like(D), where=s > 0)
+
+    def _score_chunk(self, texts: list) -> tuple[list[_Plan], np.ndarray, sp.csr_matrix, np.ndarray, list[str]]:
+        plans = [self._plan(t) for t in texts]
+        cleaned = [p.cleaned for p in plans]
+        D, C, best = self._reference_scores(plans)
+        if self.supervised is not None:
+            D_base = self._reference_scores(plans, base=True)[0] if self.base_scorer is not None else D
+            D = self.supervised.predict_divisions(cleaned, D_base, D)
+        D = self._calibrate(D)
+        damp = np.array([self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans])
+        D = D * damp[:, None]
+        return plans, D, C, best, cleaned
+
+    def division_scores(self, texts) -> np.ndarray:
+        """Calibrated 大类 distribution per text (n × len(self.division_codes))."""
+        return self._score_chunk(list(texts))[1]
+
+    @property
+    def division_codes(self) -> list[str]:
+        return list(self.scorer.div_codes)
+
+    @property
+    def class_codes(self) -> list[str]:
+        return list(self.scorer.class_codes)
+
+    def _class_mass(self, C: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Dense 小类 mass (with the labelled-data prior) and its maximum per 大类."""
+        sc = self.scorer
+        mass = C.toarray()
+        if self.class_prior is not None:
+            mass = mass * self.class_prior[None, :].astype(mass.dtype)
+        # tiny deterministic fallback so every 大类 has a best 小类 (its first one)
+        mass += sc.fallback[None, :]
+        return mass, np.maximum.reduceat(mass, sc.div_start, axis=1)
+
+    def predict(self, texts, top_k: int = 3, evidence: bool = True) -> list[Prediction]:
+        """One `Prediction` per text (see `Prediction`); never raises on bad text."""
+        texts = list(texts)
+        out: list[Prediction] = []
+        for start in range(0, len(texts), 5000):
+            out.extend(self._predict_chunk(texts[start:start + 5000], top_k, evidence))
+        return out
+
+    _NO_MATCH = "经营范围未能识别：没有经营动词，也没有与行业分类注释相符的词语（可能为乱码）"
+    _ONLY_GENERIC = "仅含通用经营项目（如货物进出口、技术服务），行业判断依据不足"
+
+    def _best_classes(self, C: sp.csr_matrix, top_div: np.ndarray) -> np.ndarray:
+        """Index of the best 小类 inside each of the given 大类 per row (n × k); a 大类 without
+        小类 mass gets its first 小类."""
+        sc = self.scorer
+        n, k = top_div.shape
+        best = sc.div_start[top_div].astype(np.int64)
+        C = C.tocsr()
+        if not C.nnz:
+            return best
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(C.indptr))
+        cols = C.indices.astype(np.int64)
+        div = sc.class_div[cols]
+        slot = np.full(len(cols), -1, dtype=np.int64)
+        for j in range(k):
+            slot[(slot < 0) & (div == top_div[rows, j])] = j
+        keep = slot >= 0
+        rows, cols, slot = rows[keep], cols[keep], slot[keep]
+        vals = C.data[keep].astype(np.float64)
+        if self.class_prior is not None:
+            vals = vals * self.class_prior[cols]
+        keys = rows * k + slot
+        order = np.lexsort((cols, -vals, keys))          # per (row, slot): largest mass, then lowest code
+        keys_sorted = keys[order]
+        first = np.r_[True, keys_sorted[1:] != keys_sorted[:-1]]
+        sel = order[first]
+        best.reshape(-1)[keys[sel]] = cols[sel]
+        return best
+
+    def _core(self, texts: list, top_k: int):
+        """Vectorised top-k for a chunk: plans, D, top 大类 (n×k), their best 小类 (n×k), status codes.
+
+        status: 0 ok, 1 plan reason (empty …), 2 unrecognised, 3 only generic items.
+        """
+        plans, D, C, recognised, _ = self._score_chunk(texts)
+        n = len(plans)
+        k = max(1, min(int(top_k), self.scorer.n_divisions))
+        if n == 0:
+            z = np.zeros((0, k), dtype=np.int64)
+            return plans, D, C, z, z, np.zeros((0, k)), np.zeros(0, dtype=np.int8)
+        if k < D.shape[1]:
+            part = np.argpartition(-D, kth=k - 1, axis=1)[:, :k]
+            sub = np.take_along_axis(D, part, axis=1)
+            top_div = np.take_along_axis(part, np.argsort(-sub, axis=1, kind="stable"), axis=1)
+        else:
+            top_div = np.argsort(-D, axis=1, kind="stable")
+        top_scores = np.take_along_axis(D, top_div, axis=1)
+        top_cls = self._best_classes(C, top_div)
+        status = np.zeros(n, dtype=np.int8)
+        for r, plan in enumerate(plans):
+            if plan.reason:
+                status[r] = 1
+            elif recognised[r] < 0.5:
+                status[r] = 2
+            elif plan.only_generic:
+                status[r] = 3
+        return plans, D, C, top_div, top_cls, top_scores, status
+
+    def _predict_chunk(self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True) -> list[Prediction]:
+        """Top-k = the best 小类 of each of the k most likely 大类 (score = that 大类's probability)."""
+        sc = self.scorer
+        plans, D, C, top_div, top_cls, top_scores, status = self._core(texts, top_k)
+        results = []
+        mass = div_max = None
+        if keep_scores and len(plans):
+            mass, div_max = self._class_mass(C)
+        for r, plan in enumerate(plans):
+            pred = Prediction()
+            st = status[r]
+            if st == 1 or st == 2:
+                pred.reason = plan.reason if st == 1 else self._NO_MATCH
+                results.append(pred)
+                continue
+            keep = [j for j in range(top_div.shape[1]) if j == 0 or top_scores[r, j] > 0]
+            order = [int(top_cls[r, j]) for j in keep]
+            pred.codes = [sc.class_codes[i] for i in order]
+            pred.names = [sc.class_names[i] for i in order]
+            pred.scores = [round(float(top_scores[r, j]), 4) for j in keep]
+            if keep_scores:
+                d_order = np.argsort(-D[r])[:10]
+                pred.division_scores = {sc.div_codes[i]: round(float(D[r, i]), 4) for i in d_order if D[r, i] > 0}
+                h = D[r, sc.class_div] * (mass[r] / div_max[r, sc.class_div])
+                c_order = np.argsort(-h)[:30]
+                pred.class_scores = {sc.class_codes[i]: round(float(h[i]), 4) for i in c_order if h[i] > 0}
+            if st == 3:
+                pred.reason = self._ONLY_GENERIC
+            if evidence:
+                pred.evidence = self._evidence(plan, order[0])
+            results.append(pred)
+        return results
+
+    def _evidence(self, plan: _Plan, class_index: int) -> str:
+        text = plan.evidence.get(class_index)
+        if text is None:
+            text = plan.evidence[class_index] = self._make_evidence(plan, class_index)
+        return text
+
+    def _make_evidence(self, plan: _Plan, class_index: int) -> str:
+        sc = self.scorer
+        div_m, _, _ = self._items.matrices()
+        d = int(sc.class_div[class_index])
+        rows = plan.resolved[id(self._items)][0]
+        values = plan.weights * div_m[rows, d]
+        total = float(values.sum()) or 1.0
+        order = np.argsort(-values)[:3]
+        contrib = [(float(values[i]), *plan.texts[i], plan.keys[i][0]) for i in order]
+        parts = []
+        for value, pos, text, kinds, query in contrib[:3]:
+            if value < 0.15 * total and parts:
+                break
+            cache_key = (query, class_index)
+            term = self._evidence_cache.get(cache_key)
+            if term is None:
+                term = sc.best_term(query, class_index)
+                if len(self._evidence_cache) < 200_000:
+                    self._evidence_cache[cache_key] = term
+            act = "、".join(ACTIVITY_NAMES[k] for k in kinds[:2]) if kinds else ""
+            piece = f"“{text}”"
+            extra = []
+            if act:
+                extra.append(act)
+            if term:
+                extra.append(f"注释词“{term}”")
+            if extra:
+                piece += "（" + "，".join(extra) + "）"
+            parts.append(piece)
+        name = sc.class_names[class_index]
+        return f"依据经营项目{'；'.join(parts)} → {sc.class_codes[class_index]} {name}"
+
+    # -- tables -------------------------------------------------------------------
+    def classify_frame(self, df, text_column: str, name_column: str | None = None, top_k: int = 3,
+                       chunk_size: int = 20000, progress=None, evidence: bool = True):
+        """Input columns plus pred_code_1..k, pred_name_1..k, pred_score_1..k, evidence, reason,
+        pred_division, pred_section, is_industrial (for the top prediction).
+
+        Works in chunks so memory stays flat; `progress(done, total)` is called after each chunk.
+        `name_column` (企业名称) is checked and kept; the prediction uses the scope only, so an
+        empty scope gives no prediction even when the name suggests an industry.
+        """
+        import pandas as pd
+
+        if text_column not in df.columns:
+            raise KeyError(text_column)
+        if name_column is not None and name_column not in df.columns:
+            raise KeyError(name_column)
+        k = max(1, int(top_k))
+        total = len(df)
+        pieces = []
+        sc = self.scorer
+        s = standard()
+        codes_arr = np.array(sc.class_codes + [""], dtype=object)
+        names_arr = np.array(sc.class_names + [""], dtype=object)
+        div_arr = np.array([s.nodes[c].division for c in sc.class_codes] + [""], dtype=object)
+        sec_arr = np.array([s.nodes[c].section for c in sc.class_codes] + [""], dtype=object)
+        ind_arr = np.array([s.nodes[c].section in ("B", "C", "D") for c in sc.class_codes] + [False])
+        none = sc.n_classes   # index of the "" entries
+        for start in range(0, total, chunk_size):
+            part = df.iloc[start:start + chunk_size]
+            texts = part[text_column].tolist()
+            plans, D, C, top_div, top_cls, top_scores, status = self._core(texts, k)
+            empty_rows = (status == 1) | (status == 2)
+            cls = top_cls.copy()
+            scores = top_scores.astype(np.float64).round(4)
+            if cls.shape[1] > 1:
+                drop = scores[:, 1:] <= 0
+                cls[:, 1:][drop] = none
+                scores[:, 1:][drop] = np.nan
+            cls[empty_rows] = none
+            scores[empty_rows] = np.nan
+            cols: dict[str, object] = {}
+            for i in range(k):
+                col = cls[:, i] if i < cls.shape[1] else np.full(len(plans), none)
+                cols[f"pred_code_{i + 1}"] = codes_arr[col]
+                cols[f"pred_name_{i + 1}"] = names_arr[col]
+                cols[f"pred_score_{i + 1}"] = scores[:, i] if i < scores.shape[1] else np.full(len(plans), np.nan)
+            if evidence:
+                cols["evidence"] = ["" if empty_rows[r] else self._evidence(plans[r], int(cls[r, 0]))
+                                    for r in range(len(plans))]
+            else:
+                cols["evidence"] = [""] * len(plans)
+            cols["reason"] = [plans[r].reason if st == 1 else self._NO_MATCH if st == 2 else
+                              self._ONLY_GENERIC if st == 3 else "" for r, st in enumerate(status.tolist())]
+            first = cls[:, 0]
+            cols["pred_division"] = div_arr[first]
+            cols["pred_section"] = sec_arr[first]
+            industrial = pd.array(ind_arr[first], dtype="boolean")
+            industrial[empty_rows] = pd.NA
+            cols["is_industrial"] = industrial
+            added = pd.DataFrame(cols, index=part.index)
+            clash = [c for c in added.columns if c in part.columns]
+            pieces.append(pd.concat([part.drop(columns=clash), added], axis=1))
+            if progress:
+                progress(min(start + chunk_size, total), total)
+        if not pieces:
+            empty = df.copy()
+            for i in range(k):
+                empty[f"pred_code_{i + 1}"] = pd.Series(dtype=str)
+                empty[f"pred_name_{i + 1}"] = pd.Series(dtype=str)
+                empty[f"pred_score_{i + 1}"] = pd.Series(dtype=float)
+            for c in ("evidence", "reason", "pred_division", "pred_section"):
+                empty[c] = pd.Series(dtype=str)
+            empty["is_industrial"] = pd.Series(dtype="boolean")
+            return empty
+        return pd.concat(pieces)
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, directory) -> Path:
+        """Write the model (joblib) and its metadata (JSON) into `directory`."""
+        import joblib
+
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path / MODEL_FILE, compress=3)
+        meta = {
+            "version": self.version,
+            "reference_hash": self.reference_hash,
+            "training_hash": self.training_hash,
+            "metrics": self.metrics,
+            "info": self.info,
+            "params": self.params,
+        }
+        (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default),
+                                      encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory) -> "ScopeClassifier":
+        import joblib
+
+        path = Path(directory)
+        target = path / MODEL_FILE if path.is_dir() else path
+        if not target.exists():
+            raise FileNotFoundError(f"模型文件不存在：{target}")
+        model = joblib.load(target)
+        if not isinstance(model, ScopeClassifier):
+            raise TypeError(f"{target} 不是经营范围分类模型")
+        return model
+
+    def describe(self) -> dict:
+        return {"version": self.version, "training_hash": self.training_hash,
+                "reference_hash": self.reference_hash, "mode": self.info.get("mode"), "metrics": self.metrics}
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def text_hash(texts, labels) -> str:
+    """Stable hash of training data (texts and labels, in order)."""
+    digest = hashlib.sha256()
+    for t, l in zip(texts, labels):
+        digest.update(str(t).encode("utf-8"))
+        digest.update(b"\x1f")
+        digest.update(str(l).encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]
+
+
+__all__ = ["Prediction", "ScopeClassifier", "ReferenceScorer", "MODEL_VERSION", "DEFAULT_PARAMS", "text_hash"]

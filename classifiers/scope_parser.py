@@ -1,0 +1,551 @@
+"""Parse a business-scope string (经营范围) into ordered items with object and activity.
+
+    >>> scope = parse_scope("许可项目：食品生产。一般项目：环保设备的研发、生产和销售；货物进出口。"
+    ...                     "（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）")
+    >>> [(i.object, i.activities, i.section) for i in scope.items]
+    [('食品', ('make',), 'licensed'), ('环保设备', ('rnd', 'make', 'sell'), 'general'), ('货物', ('sell',), 'general')]
+
+Steps: normalise widths and brackets (`classifiers.text`); drop the registry
+boilerplate ("依法须经批准的项目…", "具体经营项目以…为准", …) and bracketed
+qualifiers ("（不含危险化学品）"); split the 许可项目 / 一般项目 / 主要产品 sections;
+split clauses on "；;。" and items on "，,、" outside brackets (brackets nest);
+peel activity verbs off each item, in front ("销售计算机"), behind
+("计算机销售", "…的研发、生产和销售") or alone ("生产、销售：A、B"), and share them
+with the neighbouring objects they govern ("A、B的生产" → A and B are both
+produced). "及/和/与" split verbs ("生产和销售") but not objects ("软件及辅助设备").
+Order is kept: registry practice lists the main business first.
+
+Activity kinds (`ACTIVITY_KINDS`): make (生产/制造/加工/冶炼…), farm (种植/养殖…),
+mine (开采/洗选…), supply (发电/供电/供热/供水…), sell (销售/批发/零售/进出口…),
+rnd (研发/技术开发/设计…), service (咨询/服务/检测/管理…), repair (安装/维修/修理…),
+lease (租赁), transport (运输/仓储/物流…), construct (施工/工程承包/装修…),
+invest (投资/资产管理), product (listed under 主要产品 with no verb).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from classifiers.text import normalize_text, remove_brackets, split_top_level
+
+# ---------------------------------------------------------------------------
+# Lexicon
+# ---------------------------------------------------------------------------
+
+VERBS: dict[str, str] = {}
+
+
+def _add(kind: str, words: str) -> None:
+    for word in words.split():
+        VERBS[word] = kind
+
+
+_add("make", "生产 制造 加工 生产加工 加工制造 生产制造 制作 制备 组装 装配 组配 冶炼 铸造 锻造 酿造 提炼 精炼 "
+             "屠宰 印刷 研制 合成 织造 纺纱 提取 灌装 分装 复制 再制造 精制 烘焙 焙烤 锻压 冲压 压延 轧制 "
+             "委托加工 来料加工 生产经营 深加工 初加工 粗加工 精加工 炼制 制取 制造加工 开发生产 研发生产 "
+             "设计制造 生产研发")
+_add("farm", "种植 养殖 培育 育种 繁育 栽培 饲养 育苗 种养 捕捞 繁殖 培植 养护 造林 采伐 育肥")
+_add("mine", "开采 采选 洗选 采矿 选矿 采掘 开采销售 勘探开采")
+_add("supply", "发电 输电 配电 供电 售电 供热 供水 供气 供暖 供冷 供应 输配 生产和供应 生产供应 热电联产")
+_add("sell", "销售 批发 零售 经销 代销 购销 批零兼营 批发兼零售 批发零售 零售批发 贸易 进出口 进口 出口 "
+             "分销 直销 采购 收购 供销 销售代理 网上销售 网络销售 在线销售 网上贸易 经营销售 商贸 "
+             "进出口业务 货物进出口 技术进出口 代理进出口 自营进出口 营销 购进 内销 外销 寄售 回收 "
+             "批发和零售 批发及零售 批发与零售 零售和批发 销售服务 进出口贸易 国内贸易 外贸 内贸 线上线下销售 线上销售 "
+             "线下销售 线上零售 网上零售 网络零售 电子商务销售 批发兼零售")
+_add("rnd", "研发 研究 开发 技术开发 研究开发 设计 设计开发 开发设计 研究与开发 研究和开发 试验发展 "
+            "研究和试验发展 研究与试验发展 研制开发 技术研发 研究试验 设计研发 研发设计 科研 技术研究 试制")
+_add("service", "咨询 服务 技术服务 技术咨询 技术转让 技术推广 技术交流 检测 检验 测试 认证 培训 管理 中介 "
+                "代理 策划 运营 运维 集成 外包 监理 评估 鉴定 勘察 测绘 托管 推广 转让 交流 经纪 孵化 "
+                "技术支持 咨询服务 技术咨询服务 配套服务 相关服务 综合服务 运营管理 管理服务 信息服务 "
+                "技术培训 检验检测 检测服务 经营管理 代理服务 设计服务 工程设计 技术推广服务 "
+                "技术开发服务 技术转让服务 技术服务 开发服务 软件服务 承办 组织 制作发布 发布 出版 "
+                "代理记账 评价 规划 业务 技术")
+_add("sell", "经营")
+_add("repair", "安装 维修 修理 维护 保养 调试 检修 改装 售后服务 安装调试 维修保养 技术改造 翻新 维保 "
+               "修复 安装维修 维修维护 安装服务 维修服务 售后 大修")
+_add("lease", "租赁 出租 租用 融资租赁 经营租赁 出租服务 租赁服务")
+_add("transport", "运输 仓储 物流 配送 装卸 搬运 货运 客运 快递 储存 储运 寄递 货物运输 道路运输 中转 联运 "
+                  "运输服务 仓储服务 货运代理 物流服务 运送 水运 空运 海运 转运 仓库")
+_add("construct", "施工 建设 承包 总承包 工程总承包 装修 装饰 安装工程 拆除 建造 施工总承包 专业承包 "
+                  "工程施工 设计施工 设计与施工 承建 装潢 修建 铺设")
+_add("invest", "投资 投资管理 资产管理 股权投资 实业投资 投资咨询 项目投资 对外投资 投资控股 控股")
+
+# "经营", "业务", "技术" only count as verbs when nothing else is left: they are
+# filler in "经营本企业…", "…业务".
+_WEAK_VERBS = {"经营", "业务", "技术"}
+
+ACTIVITY_KINDS = ("make", "farm", "mine", "supply", "sell", "rnd", "service", "repair", "lease",
+                  "transport", "construct", "invest", "product")
+ACTIVITY_NAMES = {
+    "make": "生产制造", "farm": "种植养殖", "mine": "开采洗选", "supply": "生产供应", "sell": "销售",
+    "rnd": "研发设计", "service": "服务", "repair": "安装维修", "lease": "租赁", "transport": "运输仓储",
+    "construct": "施工", "invest": "投资", "product": "主要产品",
+}
+
+# Verbs that also start product names: "运输设备", "检测仪器", "生产线", "加工中心".
+_MODIFIER_VERBS = {
+    "生产", "加工", "运输", "检测", "测试", "试验", "包装", "印刷", "管理", "服务", "安装", "维修", "设计",
+    "制造", "养殖", "种植", "仓储", "物流", "配送", "建设", "施工", "监理", "培训", "供水", "供热", "发电",
+    "输电", "配电", "供电", "开采", "采矿", "选矿", "冶炼", "铸造", "锻造", "开发", "研究", "科研", "组装",
+    "检验", "认证", "咨询", "装卸", "搬运", "储存", "租赁", "修理", "维护", "保养", "调试", "检修", "改装",
+    "装饰", "装修", "复制", "合成", "提取", "灌装", "冲压", "货运", "客运", "快递", "运营", "推广", "集成",
+    "代理", "中介", "外包", "采购", "营销", "育种", "育苗", "造林", "捕捞", "繁育", "栽培", "拆除", "回收",
+    "出版", "发布", "评估", "鉴定", "勘察", "测绘", "托管", "贸易", "进口", "出口", "进出口", "供应",
+}
+_HEAD_NOUNS = ("设备", "仪器", "仪表", "机械", "装备", "工具", "线", "中心", "系统", "软件", "用品", "器材",
+               "车", "船", "机", "器", "材料", "装置", "平台", "用", "剂", "件", "品", "箱", "台", "站", "塔",
+               "业", "行业", "企业", "公司", "单位", "基地", "园", "区", "室", "场", "所", "厂", "产业",
+               "模具", "配件", "零件", "部件", "电源", "电缆", "网", "技术", "服务", "方案", "材", "纸",
+               "药", "包", "袋", "膜", "板", "管", "桶", "瓶", "罐", "盒", "油", "液", "粉", "胶", "剂")
+
+_CONNECTORS = ("以及", "和", "及", "与", "兼", "并", "/", "或", "暨", "、", "&")
+_VERB_ALT = "|".join(sorted(VERBS, key=len, reverse=True))
+_CONN_ALT = "|".join(re.escape(c) for c in _CONNECTORS)
+_PREFIX_RE = re.compile(rf"^(?:{_VERB_ALT})")
+_SUFFIX_RE = re.compile(rf"(?:的)?(?:(?:{_CONN_ALT})?(?:{_VERB_ALT}))+(?:业务|活动|等|等业务|工作)?$")
+_VERB_TOKEN_RE = re.compile(rf"{_VERB_ALT}")
+_CONN_LEAD_RE = re.compile(rf"^(?:{_CONN_ALT})")
+
+_LEAD_FILLER_RE = re.compile(
+    r"^(?:以下|其他|其它|另外|此外|还|并|以及|及|和|且|同时|从事|专业从事|主要从事|主营|兼营|自营|经营|提供|承接|承揽|开展|负责|"
+    r"为|包括|涉及|各类|各种|一般|相关|有关|上述|所述|公司|本公司|及其|其|的)+")
+_TRAIL_FILLER_RE = re.compile(r"(?:(?:及|和|与|等|以及)?(?:相关|其他|其它|有关|配套)(?:产品|服务|技术|业务|配套产品|设备)|"
+                              r"的|之|等|等等|业务|活动|工作|项目|系列产品|系列|类|相关|及相关|和相关|"
+                              r"及其他|等相关|及有关|的相关|所需|事宜|及|和|与|或)+$")
+
+# ---------------------------------------------------------------------------
+# Boilerplate and sections
+# ---------------------------------------------------------------------------
+
+_BOILERPLATE = [
+    r"依法须经批准的项目[,]?经相关部门批准后(?:方可|依批准的内容|按批准的内容|凭许可证件)?开展(?:相应|相关)?经营活动",
+    r"依法需经批准的项目[,]?需经相关部门批准后方可开展经营活动",
+    r"除依法须经批准的项目外[,]?凭营业执照依法自主开展经营活动",
+    r"除许可业务外[,]?可自主依法经营法律法规非禁止或限制的项目",
+    r"具体经营项目以[^;。)]{0,40}?为准",
+    r"市场主体依法自主选择经营项目[,]?开展经营活动",
+    r"不得从事[^;。)]{0,30}?禁止和限制类项目的经营活动",
+    r"涉及[^;。)]{0,20}?许可[^;。)]{0,20}?(?:方可经营|后经营)",
+    r"法律[、,]?(?:行政)?法规[^;。)]{0,40}?(?:禁止|限制)[^;。)]{0,30}?(?:除外|不得经营|取得许可后方可经营|方可经营)",
+    r"经营范围中(?:属于|涉及)[^;。)]{0,40}?(?:方可经营|后方可经营|为准)",
+    r"(?:以上|上述)(?:经营)?(?:项目|范围)[^;。()]{0,50}",
+    r"法律[、,]?法规[、,]?国务院决定规定[^;。]{0,60}",
+    r"市场主体(?:依法)?自主选择经营[^;。]{0,30}",
+    r"(?:本公司|公司)?营业期限[^;。]{0,40}",
+    r"(?:业务|经营)?范围详见[^;。]{0,30}",
+    r"详见[^;。]{0,30}许可证",
+]
+_BOILERPLATE_RE = re.compile("|".join(f"(?:{b})" for b in _BOILERPLATE))
+_QUALIFIER_RE = re.compile(r"依法|批准|许可|除外|不含|不得|禁止|须经|需经|凭|仅限|限分|审批|以上|不涉及|不从事|"
+                           r"国家|分支机构|有效期|未取得|经营期限|另设|专项|资质|不包括|持证|备案|涉及")
+_EMPTY_BRACKETS_RE = re.compile(r"\([;,、。:]*\)")
+
+_SECTION_RE = re.compile(
+    r"(?P<lic>(?:前置|后置)?许可(?:经营)?项目(?:是|为|包括)?[:]|许可经营项目(?:是|为)|许可项目[:])|"
+    r"(?P<gen>一般(?:经营)?项目(?:是|为|包括)?[:]|一般经营项目(?:是|为))|"
+    r"(?P<main>主要产品(?:和服务|及服务|或提供的劳务|和劳务|或服务|及劳务)?(?:主要)?(?:包括|有|为|是|类型包括|涵盖)?[:]?|"
+    r"产品主要(?:有|包括|为|是)[:]?|主营业务(?:为|是|包括|有)?[:]|主要业务(?:为|是|包括|有)[:]?|"
+    r"主要劳务(?:为|是|包括|有)?[:]?)|"
+    r"(?P<head>经营范围(?:是|为|包括)?[:]|(?<![^;。,])(?:[一二三四五六七八九十]+|\d{1,2})[、.)](?=\D))"
+)
+_SECTION_NAMES = {"lic": "licensed", "gen": "general", "main": "main"}
+
+_GENERIC_OBJECTS = frozenset(
+    "货物 技术 货物和技术 货物及技术 技术和货物 商品和技术 商品及技术 各类商品和技术 各类商品及技术 商品 各类商品 "
+    "产品 自产产品 相关产品 相关技术 信息 企业管理 企业 经济 经济信息 经济贸易 商务信息 商务 贸易 国内贸易 "
+    "房屋 厂房 场地 资产 实业 项目 股权 原材料 原辅材料 零配件 仪器仪表和零配件 进出口 外贸 相关 服务 咨询 "
+    "企业形象 市场营销 会务 会议 营销 品牌 以自有资金 资金 社会经济 投资 财务 人力资源 市场调查 "
+    "办公用品 日用品 日用百货 百货 一般商品 非许可类 机械设备 设备 物资 物品 五金交电 五金 电子产品 "
+    "计算机软硬件 计算机软硬件及辅助设备 软硬件 计算机 电脑 劳保用品 文化用品 办公设备 建筑材料 建材 "
+    "金属材料 化工产品 新材料 新技术 高新技术 科技 科学技术 商标 专利 节能 环保 新能源 会议及展览 "
+    "展览展示 技术进出口 货物进出口 代理进出口".split())
+# Objects that are generic whatever the verb ("货物进出口"); the rest of the list
+# above is only generic for sell/service/rnd/lease/invest verbs ("软件开发" is
+# generic for a manufacturer but "软件" with rnd still carries I65 weight in the model).
+_ALWAYS_GENERIC = frozenset(
+    "货物 技术 货物和技术 货物及技术 技术和货物 商品和技术 商品及技术 各类商品和技术 各类商品及技术 商品 各类商品 "
+    "产品 自产产品 相关产品 相关技术 信息 企业管理 经济 经济信息 经济贸易 商务信息 商务 贸易 国内贸易 "
+    "无 国家 资产 实业 项目 股权 进出口 外贸 相关 服务 咨询 以自有资金 资金 社会经济 投资 物资 物品 一般商品 非许可类 "
+    "技术进出口 货物进出口 代理进出口 企业形象 品牌 财务 新技术 高新技术 科技 科学技术".split())
+_GENERIC_RE = re.compile(r"本企业|本公司|自有|三来一补|进料加工|所需的|国家限定|自营和代理|代理各类|各类商品|"
+                         r"法律法规|非许可|许可类|一般项目|许可项目|成员企业|自产产品|除外|禁止|不得|审批|许可证|方可|"
+                         r"凭营业执照|依法自主")
+
+
+@dataclass(slots=True)
+class ScopeItem:
+    """One business item of a scope, in registry order.
+
+    text: the item as written (normalised); object: the product or service it
+    is about (verbs stripped, may be ""); verbs: the activity words, in order;
+    activities: their kinds (see module docstring), de-duplicated in order;
+    section: "licensed" (许可项目), "general" (一般项目), "main" (主要产品/主营业务) or "";
+    position: 0-based order among all items; generic: True for items that say
+    nothing about the industry (货物进出口, 技术开发/咨询/服务, 自有房屋租赁 …).
+    """
+
+    text: str
+    object: str
+    verbs: tuple[str, ...]
+    activities: tuple[str, ...]
+    section: str = ""
+    position: int = 0
+    generic: bool = False
+    clause: int = 0
+
+    @property
+    def key(self) -> str:
+        """Cache key: what the model needs to score the item."""
+        return self.object + "|" + ",".join(self.activities) + ("|g" if self.generic else "")
+
+
+@dataclass(slots=True)
+class ParsedScope:
+    text: str                       # normalised text after boilerplate removal
+    items: list[ScopeItem] = field(default_factory=list)
+    reason: str = ""                # why there are no items (Chinese), "" otherwise
+
+    @property
+    def specific_items(self) -> list[ScopeItem]:
+        return [item for item in self.items if not item.generic]
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------
+
+def strip_boilerplate(text: str) -> str:
+    """Remove registry boilerplate and bracketed qualifiers from normalised text."""
+    if "经营活动" in text or "为准" in text or "许可" in text or "禁止" in text or "以上" in text or "上述" in text:
+        text = _BOILERPLATE_RE.sub("", text)
+    if "(" in text or ")" in text:
+        text = remove_brackets(text, keep=_keep_bracket)
+        if "()" in text or "(;" in text:
+            text = _EMPTY_BRACKETS_RE.sub("", text)
+    return text
+
+
+def _keep_bracket(inner: str) -> bool:
+    """Keep a bracketed part unless it is a legal qualifier or empty."""
+    stripped = inner.strip(";,、。:")
+    if not stripped:
+        return False
+    return not _QUALIFIER_RE.search(stripped)
+
+
+def _verb_kinds(verbs: list[str]) -> tuple[str, ...]:
+    kinds: list[str] = []
+    for verb in verbs:
+        kind = VERBS.get(verb)
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
+
+
+def _peel_prefix(seg: str) -> tuple[list[str], str]:
+    verbs: list[str] = []
+    rest = seg
+    while rest:
+        m = _PREFIX_RE.match(rest)
+        if not m:
+            break
+        verb = m.group(0)
+        after = rest[m.end():]
+        if after:
+            if verb in _MODIFIER_VERBS and after.startswith(_HEAD_NOUNS):
+                break
+            if len(_SUFFIX_RE.sub("", after)) == 1 and not _PREFIX_RE.match(after):
+                break   # "出版物批发": the verb is part of the product name
+            if verb in _WEAK_VERBS and not _PREFIX_RE.match(after) and not _CONN_LEAD_RE.match(after):
+                # "经营本企业…", "技术转让" handled by longer words; "业务" never leads
+                if verb != "经营":
+                    break
+                rest = after
+                continue
+        verbs.append(verb)
+        rest = after
+        c = _CONN_LEAD_RE.match(rest)
+        if c and verbs:
+            nxt = rest[c.end():]
+            if _PREFIX_RE.match(nxt):
+                rest = nxt
+            else:
+                # "销售及安装X" handled above; "生产及X" -> connector then object
+                rest = nxt
+                break
+    return verbs, rest
+
+
+def _peel_suffix(seg: str) -> tuple[str, list[str]]:
+    m = _SUFFIX_RE.search(seg)
+    if not m:
+        return seg, []
+    start = m.start()
+    tail = seg[start:]
+    head = seg[:start]
+    verbs = _VERB_TOKEN_RE.findall(tail)
+    if head and verbs and all(v in _WEAK_VERBS for v in verbs) and verbs != ["经营"]:
+        # "…业务", "…技术" at the end are part of the object
+        return seg, []
+    return head, verbs
+
+
+def _balance(obj: str) -> str:
+    """Drop brackets left unbalanced at the ends of an object."""
+    if "(" not in obj and ")" not in obj:
+        return obj
+    if obj.startswith(")"):
+        obj = obj.lstrip(")")
+    if obj.endswith("("):
+        obj = obj.rstrip("(")
+    if obj.count("(") != obj.count(")"):
+        if obj.startswith("(") and obj.count("(") > obj.count(")"):
+            obj = obj[1:]
+        elif obj.endswith(")") and obj.count(")") > obj.count("("):
+            obj = obj[:-1]
+        if obj.count("(") != obj.count(")"):
+            obj = obj.replace("(", "").replace(")", "")
+    return obj
+
+
+def _clean_object(obj: str) -> str:
+    if not obj:
+        return obj
+    obj = _LEAD_FILLER_RE.sub("", obj)
+    obj = _TRAIL_FILLER_RE.sub("", obj)
+    obj = _balance(obj)
+    obj = obj.strip(":;,、。-·./ ")
+    return obj
+
+
+_TRAILING_BRACKET_RE = re.compile(r"\((?:[^()]|\([^()]*\))*\)$")
+
+
+def analyse_segment(seg: str) -> tuple[list[str], str, list[str]]:
+    """(prefix verbs, object, suffix verbs) of one "、"-separated segment."""
+    seg = _LEAD_FILLER_RE.sub("", seg) if seg else seg
+    if not seg:
+        return [], "", []
+    bracket = ""
+    if seg.endswith(")"):
+        m = _TRAILING_BRACKET_RE.search(seg)
+        if m and m.start() > 0:
+            seg, bracket = seg[:m.start()], m.group(0)   # "防护用品生产(i类医疗器械)"
+    prefix, rest = _peel_prefix(seg)
+    obj, suffix = _peel_suffix(rest)
+    if bracket and obj:
+        obj = obj + bracket
+    if prefix and not obj and not suffix:
+        # the whole segment was verbs: report them as suffix ("研发、生产和销售")
+        return [], "", prefix
+    obj = _clean_object(obj)
+    if not obj and not prefix and not suffix:
+        return [], "", []
+    return prefix, obj, suffix
+
+
+_CONTINUING_KINDS = {"make", "sell", "repair", "rnd", "supply", "farm", "mine"}
+
+
+def _continues(group: list[_Item], verbs: list[str]) -> bool:
+    """Does a verbs-only segment continue the verb list of the previous items?
+
+    "A生产、安装和销售" yes; "工程监理、设计咨询" no (a new service item).
+    """
+    kinds = set(_verb_kinds(verbs))
+    if not kinds:
+        return False
+    last = set(_verb_kinds(group[-1].verbs))
+    return bool(last & _CONTINUING_KINDS)
+
+
+def _is_generic(obj: str, kinds: tuple[str, ...], text: str) -> bool:
+    if _GENERIC_RE.search(text):
+        return True
+    if not obj:
+        return not (set(kinds) & {"make", "farm", "mine", "supply", "transport", "construct", "repair"}) or \
+            set(kinds) <= {"make", "rnd", "service", "sell"}
+    if obj in _ALWAYS_GENERIC:
+        return True
+    if obj in _GENERIC_OBJECTS and not (set(kinds) & {"make", "farm", "mine", "supply", "product", "construct"}):
+        return True
+    return False
+
+
+class _Item:
+    __slots__ = ("text", "obj", "verbs")
+
+    def __init__(self, text: str, obj: str, verbs: list[str]):
+        self.text = text
+        self.obj = obj
+        self.verbs = list(verbs)
+
+
+@lru_cache(maxsize=262144)
+def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...]:
+    """Items of one clause (text between "；" or "。") as (text, object, verbs, kinds, generic) tuples."""
+    items: list[_Item] = []
+    pieces = split_top_level(clause, ",")
+    verb_buffer: list[str] = []   # verbs waiting for the objects that follow ("生产、销售：…")
+    prefix: list[str] = []        # verbs governing the bare objects that follow ("销售A、B")
+    pending: list[_Item] = []     # bare objects waiting for a verb ("A、B的生产")
+    group: list[_Item] = []       # items that took the latest verbs ("A的研发、生产和销售")
+    verb_only_texts: list[str] = []
+    for piece in pieces:
+        if not piece:
+            continue
+        # "生产、销售：A、B" -> the head before ":" is all verbs
+        head_verbs: list[str] = []
+        if ":" in piece:
+            head, _, tail = piece.partition(":")
+            hv = [analyse_segment(s) for s in split_top_level(head, "、")]
+            if hv and all(not o for _, o, _ in hv) and any(p or s for p, _, s in hv):
+                head_verbs = [v for p, _, s in hv for v in p + s]
+                piece = tail
+            elif head and len(head) <= 12 and not any(p or s for p, _, s in hv):
+                piece = tail   # a label such as "生产经营范围" or a product-line heading
+        segments = split_top_level(piece, "、")
+        if head_verbs:
+            prefix = head_verbs[:]
+        group = []
+        group_de = False   # "A的研发、生产…": every verb after 的 belongs to A
+        piece_has_object = False
+        for seg in segments:
+            if not seg:
+                continue
+            pv, obj, sv = analyse_segment(seg)
+            if not obj and not pv and not sv:
+                continue
+            if not obj:  # verbs only
+                verbs = pv + sv
+                if pending:
+                    for it in pending:
+                        it.verbs.extend(verbs)
+                    group = pending
+                    pending = []
+                elif group and not verb_buffer and (group_de or _continues(group, verbs)):
+                    for it in group:
+                        it.verbs.extend(verbs)
+                else:
+                    verb_buffer.extend(verbs)
+                    verb_only_texts.append(seg)
+                continue
+            piece_has_object = True
+            if verb_buffer and sv and not pv:
+                # "设计咨询、试验检测" : the verbs before stand alone
+                for text in verb_only_texts:
+                    items.append(_Item(text, "", [v for v in _VERB_TOKEN_RE.findall(text)]))
+                verb_buffer = []
+                verb_only_texts = []
+            if verb_buffer:
+                pv = verb_buffer + pv
+                verb_buffer = []
+                verb_only_texts = []
+            if pv and not sv:
+                it = _Item(seg, obj, pv)
+                items.append(it)
+                prefix = pv
+                group = [it]
+                group_de = False
+            elif sv:
+                it = _Item(seg, obj, pv + sv)
+                items.append(it)
+                for p in pending:
+                    p.verbs.extend(sv)
+                group = pending + [it]
+                group_de = "的" in seg
+                pending = []
+                prefix = []
+            else:
+                if prefix:
+                    it = _Item(seg, obj, prefix)
+                    items.append(it)
+                    group.append(it)
+                else:
+                    it = _Item(seg, obj, [])
+                    items.append(it)
+                    pending.append(it)
+        if verb_buffer and (not piece_has_object or not prefix):
+            # verbs with no object after them in this piece: standalone items ("技术开发、技术咨询")
+            for text in verb_only_texts:
+                items.append(_Item(text, "", [v for v in _VERB_TOKEN_RE.findall(text)]))
+            if not verb_only_texts:
+                items.append(_Item("".join(verb_buffer), "", verb_buffer))
+            verb_buffer = []
+            verb_only_texts = []
+            prefix = []
+    out = []
+    for it in items:
+        verbs = tuple(dict.fromkeys(v for v in it.verbs))
+        strong = tuple(v for v in verbs if v not in _WEAK_VERBS) or verbs
+        kinds = _verb_kinds(list(strong))
+        if not kinds and section == "main":
+            kinds = ("product",)
+        obj = _balance(it.obj)
+        out.append((it.text, obj, strong, kinds, _is_generic(obj, kinds, it.text)))
+    return tuple(out)
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """Split normalised text into (section, text) runs at 许可项目/一般项目/主要产品 headings."""
+    if not _SECTION_RE.search(text):
+        return [("", text)]
+    out: list[tuple[str, str]] = []
+    pos = 0
+    current = ""
+    for m in _SECTION_RE.finditer(text):
+        if m.start() > pos:
+            out.append((current, text[pos:m.start()]))
+        kind = m.lastgroup
+        if kind != "head":
+            current = _SECTION_NAMES[kind]
+        pos = m.end()
+    out.append((current, text[pos:]))
+    return out
+
+
+_HAS_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fff]")
+_DROP_CLAUSE_RE = re.compile(r"不得经营|批准后|凭许可|审批机关|须经批准|需经批准|方可经营|许可证件|自主选择经营|依法自主开展")
+
+
+def _usable_clause(clause: str) -> bool:
+    return bool(clause) and bool(_HAS_CJK_OR_ALNUM.search(clause)) and not _DROP_CLAUSE_RE.search(clause)
+
+
+def clean_scope(text: object) -> str:
+    """Normalised scope text without boilerplate."""
+    return strip_boilerplate(normalize_text(text))
+
+
+def parse_scope(text: object) -> ParsedScope:
+    """Parse a raw scope string; never raises. See the module docstring."""
+    cleaned = clean_scope(text)
+    parsed = ParsedScope(text=cleaned)
+    if not cleaned or not _HAS_CJK_OR_ALNUM.search(cleaned):
+        parsed.reason = "经营范围为空" if not normalize_text(text).strip(";,、。:()") else "经营范围无可识别的中文内容"
+        return parsed
+    position = 0
+    clause_no = 0
+    for section, chunk in _sections(cleaned):
+        for clause in split_top_level(chunk, ";。"):
+            if not _usable_clause(clause):
+                continue
+            for text_, obj, verbs, kinds, generic in parse_clause(clause, section):
+                parsed.items.append(ScopeItem(text_, obj, verbs, kinds, section, position, generic, clause_no))
+                position += 1
+            clause_no += 1
+    if not parsed.items:
+        parsed.reason = "经营范围中没有可识别的经营项目"
+    return parsed
+
+
+def split_clauses(cleaned: str) -> list[tuple[str, str]]:
+    """(section, clause) pairs of cleaned text, in order: the unit the model caches on."""
+    out: list[tuple[str, str]] = []
+    for section, chunk in _sections(cleaned):
+        for clause in split_top_level(chunk, ";。"):
+            if _usable_clause(clause):
+                out.append((section, clause))
+    return out

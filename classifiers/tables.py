@@ -1,0 +1,81 @@
+"""Reading CSV/XLSX inputs for the classifier commands, and finding their columns.
+
+A small local reader (the project's `industry_gap.ingest.reading` serves the
+registry pipeline): every cell is read as text, CSV in UTF-8 (with or without
+BOM) or GB18030, XLSX through openpyxl.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from industry_gap.errors import InputFileError
+
+TEXT_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
+CODE_ALIASES = ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
+                "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label")
+NAME_ALIASES = ("企业名称", "name", "单位名称", "名称", "企业(机构)名称", "单位详细名称")
+
+
+def read_table(path) -> pd.DataFrame:
+    """All cells as text ('' for empty). Raises InputFileError with a Chinese message."""
+    file = Path(path)
+    if not file.exists():
+        raise InputFileError(path, "文件不存在")
+    if file.is_dir():
+        raise InputFileError(path, "这是一个文件夹，不是文件")
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
+    if not data.strip():
+        raise InputFileError(path, "文件是空的")
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            df = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+        elif data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise InputFileError(path, "这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再试")
+        else:
+            text = None
+            for encoding in ("utf-8-sig", "gb18030"):
+                try:
+                    text = data.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            if text is None:
+                raise InputFileError(path, "无法识别文件编码，请另存为 CSV（UTF-8）后再试")
+            sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except InputFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any parser failure is a file problem for the user
+        raise InputFileError(path, f"无法作为 CSV/XLSX 表格读取（{type(error).__name__}: {error}）") from None
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    return df
+
+
+def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], path, what: str,
+                required: bool = True) -> str | None:
+    """`wanted` if present; else (when `wanted` is the default) the first alias present."""
+    if wanted and wanted in df.columns:
+        return wanted
+    if wanted is None or wanted == aliases[0]:
+        for alias in aliases:
+            if alias in df.columns:
+                return alias
+    if not required:
+        return None
+    shown = "、".join(map(str, df.columns[:20]))
+    raise InputFileError(path, f"找不到{what}列“{wanted}”（现有列：{shown}）；请用参数指定列名")
+
+
+def write_csv(df: pd.DataFrame, path) -> None:
+    """UTF-8 with BOM, so that Excel opens it with Chinese intact."""
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False, encoding="utf-8-sig")

@@ -1,0 +1,116 @@
+"""Text normalisation for business-scope (经营范围) strings.
+
+Everything downstream sees the same canonical form: half-width ASCII, round
+brackets "()" for every bracket style, ";" "," ":" as the separators (the
+Chinese "、" and "。" are kept), no whitespace, no quotation marks, lower-case
+Latin letters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Full-width ASCII (U+FF01..U+FF5E) -> ASCII, then our own extra mappings.
+_TABLE: dict[int, str | None] = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+_TABLE.update({
+    0x3000: None,  # ideographic space
+    ord(" "): None, ord("\t"): None, ord("\r"): ";", ord("\n"): ";", 0xA0: None,
+    0x200B: None, 0xFEFF: None,
+    ord("【"): "(", ord("】"): ")", ord("〔"): "(", ord("〕"): ")", ord("["): "(", ord("]"): ")",
+    ord("［"): "(", ord("］"): ")", ord("{"): "(", ord("}"): ")", ord("｛"): "(", ord("｝"): ")",
+    ord("〖"): "(", ord("〗"): ")", ord("﹙"): "(", ord("﹚"): ")", ord("⑴"): None,
+    ord("“"): None, ord("”"): None, ord("‘"): None, ord("’"): None, ord('"'): None, ord("'"): None,
+    ord("《"): None, ord("》"): None, ord("〈"): None, ord("〉"): None, ord("「"): None, ord("」"): None,
+    ord("『"): None, ord("』"): None,
+    ord("﹔"): ";", ord("﹐"): ",", ord("﹑"): "、", ord("︰"): ":", ord("﹕"): ":", ord("｡"): "。",
+    ord("．"): ".", ord("｜"): "|", ord("／"): "/",
+    ord("—"): "-", ord("–"): "-", ord("－"): "-", ord("~"): "-", ord("～"): "-",
+    ord("・"): "·", ord("•"): "·",
+})
+_TABLE_UPPER = {cp: chr(cp + 32) for cp in range(ord("A"), ord("Z") + 1)}
+_TABLE.update(_TABLE_UPPER)
+for _cp in range(0xFF21, 0xFF3B):  # full-width upper-case letters straight to lower case
+    _TABLE[_cp] = chr(_cp - 0xFEE0 + 32)
+_TRANS = str.maketrans(_TABLE)
+
+_MULTI_SEP = re.compile(r"([;,、。:])[;,、。:]+")
+_NEEDS_NFKC = re.compile(r"[\u2160-\u217f\u2460-\u24ff\u3200-\u33ff\uf900-\ufaff\ufe30-\ufe4f\u00bc-\u00be\u2150-\u215f]")
+
+
+def normalize_text(text: object) -> str:
+    """Canonical form of a scope string (see module docstring); '' for None/NaN."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        if isinstance(text, float) and text != text:  # NaN
+            return ""
+        text = str(text)
+    if _NEEDS_NFKC.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_TRANS)
+    if ";;" in text or ",," in text or "。。" in text or ";。" in text:
+        text = _MULTI_SEP.sub(r"\1", text)
+    return text
+
+
+def normalize_term(text: str) -> str:
+    """Normalise a term from the reference annotations (same canonical form, no separators)."""
+    return normalize_text(text).strip(";,、。:")
+
+
+def split_top_level(text: str, separators: str) -> list[str]:
+    """Split on any of `separators` outside brackets; brackets may nest."""
+    if "(" not in text:
+        if len(separators) == 1:
+            return text.split(separators)
+        return re.split("[" + re.escape(separators) + "]", text)
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth:
+                depth -= 1
+        elif depth == 0 and ch in separators:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def bracket_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every top-level bracket group, end exclusive; unclosed runs to the end."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    if depth:
+        spans.append((start, len(text)))
+    return spans
+
+
+def remove_brackets(text: str, keep=None) -> str:
+    """Remove top-level bracket groups; `keep(inner) -> bool` keeps the inner text instead."""
+    if "(" not in text and ")" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    for start, end in bracket_spans(text):
+        out.append(text[pos:start])
+        inner = text[start + 1:end - 1] if text[end - 1:end] == ")" else text[start + 1:end]
+        if keep is not None and keep(inner):
+            out.append("(" + inner + ")")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,361 @@
+"""Building the reference-only model and training on an office's labelled enterprises.
+
+* `build_reference_model()` builds the default model from the GB/T 4754-2017
+  annotations alone (no labels); `load_default_model()` caches it in memory and
+  on disk (`$INDUSTRY_GAP_CACHE`, else `~/.cache/industry-gap/`), keyed by the
+  model version, the reference-data hash and the classifier's source code.
+* `train_model(texts, labels, label_edition)` adds a supervised 大类 layer on
+  top of the reference model. Labels may be 小类/中类/大类/门类 codes in any
+  spelling ("C1311", "1311", "131", "C13", "13", "C") and in the 2011 edition
+  (mapped with `standard().map_2011`). Every label that fixes a 大类 trains the
+  大类 layer; 小类 labels also give a prior over the 小类 inside each 大类.
+  Cross-validated accuracy goes into `model.metrics`, and the calibration
+  temperature is fitted on the cross-validated predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifiers.knowledge import KnowledgeBase, reference_hash
+from classifiers.model import DEFAULT_PARAMS, MODEL_VERSION, ScopeClassifier, ReferenceScorer, text_hash
+from classifiers.scope_parser import parse_clause, split_clauses
+from reference import UnknownCodeError, normalize_code, standard
+
+_SOURCE_FILES = ("text.py", "scope_parser.py", "knowledge.py", "features.py", "model.py", "training.py")
+
+
+# ---------------------------------------------------------------------------
+# Labels
+# ---------------------------------------------------------------------------
+
+def normalize_label(code, edition: str | int = "2017") -> str | None:
+    """The 2017 code (class/group/division/section) for a label in any spelling, or None.
+
+    "C1311", "1311", "131", "C13", "13", "c", full-width digits; numbers read
+    from a spreadsheet as "1311.0" are accepted. With edition 2011 the code is
+    mapped to its most likely 2017 counterpart at the same level.
+    """
+    if code is None:
+        return None
+    if isinstance(code, float):
+        if code != code:
+            return None
+        code = str(int(code)) if code.is_integer() else str(code)
+    text = str(code).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    canonical = normalize_code(text)
+    if canonical is None:
+        return None
+    s = standard()
+    if str(edition) == "2011":
+        try:
+            mapped = s.map_2011(canonical)
+        except UnknownCodeError:
+            return None
+        return mapped[0] if mapped else None
+    node = s.find(canonical)
+    return node.code if node else None
+
+
+# ---------------------------------------------------------------------------
+# Reference-only model
+# ---------------------------------------------------------------------------
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _SOURCE_FILES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def build_reference_model(params: dict | None = None) -> ScopeClassifier:
+    """The model from reference knowledge alone (≈15 s)."""
+    started = time.perf_counter()
+    kb = KnowledgeBase()
+    merged = dict(DEFAULT_PARAMS)
+    if params:
+        merged.update(params)
+    scorer = ReferenceScorer(kb, merged)
+    model = ScopeClassifier(scorer, merged)
+    model.info.update(mode="reference", build_seconds=round(time.perf_counter() - started, 1),
+                      n_terms=sum(len(c.terms) for c in kb.classes))
+    model.metrics = {"note": "reference-only model: no labelled data; see classifiers/README.md for dev figures"}
+    return model
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("INDUSTRY_GAP_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "industry-gap"
+
+
+def default_model_path() -> Path:
+    return cache_dir() / f"scope-model-{MODEL_VERSION}-{reference_hash()}-{_code_hash()}"
+
+
+@lru_cache(maxsize=1)
+def load_default_model() -> ScopeClassifier:
+    """The reference-only model: from the disk cache when present, else built (and cached if possible)."""
+    path = default_model_path()
+    if (path / "model.joblib").exists():
+        try:
+            return ScopeClassifier.load(path)
+        except Exception:  # a stale or broken cache is rebuilt
+            pass
+    model = build_reference_model()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
+        model.save(tmp)
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+        for stale in path.parent.glob("scope-model-*"):   # older versions / code: never used again
+            if stale != path and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass  # read-only home: keep the model in memory only
+    return model
+
+
+# ---------------------------------------------------------------------------
+# Supervised layer
+# ---------------------------------------------------------------------------
+
+def _object_text(cleaned: str) -> str:
+    """The objects of the specific items, in order (the text the supervised layer reads)."""
+    parts = []
+    for section, clause in split_clauses(cleaned):
+        for text, obj, verbs, kinds, generic in parse_clause(clause, section):
+            if not generic:
+                parts.append(obj if len(obj) >= 2 else text)
+    return " ".join(parts) if parts else cleaned
+
+
+def _head_text(cleaned: str, n: int = 3) -> str:
+    parts = []
+    for section, clause in split_clauses(cleaned):
+        for text, obj, verbs, kinds, generic in parse_clause(clause, section):
+            if not generic:
+                parts.append((obj if len(obj) >= 2 else text) + "".join(k[0] for k in kinds))
+                if len(parts) >= n:
+                    return " ".join(parts)
+    return " ".join(parts)
+
+
+class SupervisedLayer:
+    """大类 layer trained on labelled scopes.
+
+    Logistic regression over the reference 大类 scores (as features) and
+    character n-grams of the item objects; its output is mixed with the 大类
+    distribution of the adapted reference scorer (whose item model also learned
+    from the labelled items): P = share · P_lr + (1 − share) · P_adapted.
+    """
+
+    def __init__(self, C: float = 4.0, ref_weight: float = 1.0, share: float = 0.4):
+        self.C = C
+        self.ref_weight = ref_weight
+        self.share = share
+        self.vectorizer = None
+        self.head_vectorizer = None
+        self.clf = None
+        self.columns: np.ndarray | None = None   # model class -> division column
+
+    def _features(self, cleaned: list[str], D_ref: np.ndarray, fit: bool):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        objects = [_object_text(c) for c in cleaned]
+        heads = [_head_text(c) for c in cleaned]
+        if fit:
+            self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+                                              max_features=40000, dtype=np.float32)
+            self.head_vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
+                                                   min_df=2, max_features=10000, dtype=np.float32)
+            X1 = self.vectorizer.fit_transform(objects)
+            X3 = self.head_vectorizer.fit_transform(heads)
+        else:
+            X1 = self.vectorizer.transform(objects)
+            X3 = self.head_vectorizer.transform(heads)
+        ref = self.ref_weight * (np.log(np.clip(D_ref, 1e-4, 1.0)) / np.log(1e4) + 1.0)
+        return sp.hstack([sp.csr_matrix(ref.astype(np.float32)), X1, X3 * 0.5]).tocsr()
+
+    def fit(self, cleaned: list[str], D_ref: np.ndarray, y: np.ndarray) -> "SupervisedLayer":
+        import warnings
+
+        from sklearn.linear_model import LogisticRegression
+
+        X = self._features(cleaned, _normalize_rows(D_ref), fit=True)
+        self.clf = LogisticRegression(C=self.C, max_iter=200, tol=1e-3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.clf.fit(X, y)
+        self.columns = self.clf.classes_.astype(np.int64)
+        return self
+
+    def lr_proba(self, cleaned: list[str], D_ref: np.ndarray) -> np.ndarray:
+        X = self._features(list(cleaned), _normalize_rows(D_ref), fit=False)
+        out = np.zeros_like(D_ref, dtype=np.float64)
+        out[:, self.columns] = self.clf.predict_proba(X)
+        return out
+
+    def predict_divisions(self, cleaned, D_base: np.ndarray, D_adapted: np.ndarray) -> np.ndarray:
+        return self.share * self.lr_proba(cleaned, D_base) + (1.0 - self.share) * _normalize_rows(D_adapted)
+
+
+def _item_examples(model: ScopeClassifier, cleaned: list[str], y: np.ndarray, scale: float = 4.0):
+    """Labelled item objects for the adapted 大类 model: each specific item of a scope takes the
+    scope's 大类, weighted by its place in the scope (the first item most)."""
+    queries, labels, weights = [], [], []
+    for text, label in zip(cleaned, y):
+        plan = model._plan(text)
+        if not plan.keys:
+            continue
+        top = float(plan.weights.max())
+        for key, w in zip(plan.keys, plan.weights):
+            if w >= 0.1 * top:
+                queries.append(key[0])
+                labels.append(int(label))
+                weights.append(scale * float(w) / top)
+    return queries, labels, weights
+
+
+# ---------------------------------------------------------------------------
+# Training on labels
+# ---------------------------------------------------------------------------
+
+def _levels_of(codes: list[str]) -> Counter:
+    s = standard()
+    return Counter(s.nodes[c].level for c in codes)
+
+
+def _fit_temperature(D: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising the log-loss of P ∝ D^(1/T) on held-out predictions."""
+    best_t, best_loss = 1.0, np.inf
+    for t in np.exp(np.linspace(np.log(0.3), np.log(3.0), 41)):
+        P = np.power(np.clip(D, 1e-9, None), 1.0 / t)
+        P /= P.sum(axis=1, keepdims=True)
+        loss = -np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-9, None)))
+        if loss < best_loss:
+            best_t, best_loss = float(t), loss
+    return best_t
+
+
+def _accuracy(D: np.ndarray, y: np.ndarray) -> dict:
+    order = np.argsort(-D, axis=1)[:, :3]
+    top1 = float(np.mean(order[:, 0] == y)) if len(y) else float("nan")
+    top3 = float(np.mean([yi in row for yi, row in zip(y, order)])) if len(y) else float("nan")
+    return {"top1": round(top1, 4), "top3": round(top3, 4), "n": int(len(y))}
+
+
+def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeClassifier | None = None,
+                cv_folds: int = 2, seed: int = 0, **layer_options) -> ScopeClassifier:
+    """A model trained on labelled scopes on top of the reference model (`base`, default model if None).
+
+    texts: business scopes; labels: industry codes at any level, in `label_edition`
+    (2017 or 2011). Rows whose label cannot be read are skipped (counted in
+    `model.info['skipped_labels']`). The 大类 layer needs labels at 大类 level or
+    finer; 门类-only labels are kept out of it. Returns a new model; `base` is not changed.
+    """
+    texts = list(texts)
+    labels = list(labels)
+    if len(texts) != len(labels):
+        raise ValueError("texts and labels must have the same length")
+    if base is None:
+        from classifiers import load_default_model
+        base = load_default_model()
+    model = ScopeClassifier(base.scorer, base.params)
+    model.reference_hash = base.reference_hash
+    s = standard()
+    codes = [normalize_label(l, label_edition) for l in labels]
+    keep = [i for i, c in enumerate(codes) if c is not None]
+    skipped = len(codes) - len(keep)
+    texts_k = [texts[i] for i in keep]
+    codes_k = [codes[i] for i in keep]
+    sc = model.scorer
+    div_index = {d: i for i, d in enumerate(sc.div_codes)}
+    div_rows = [i for i, c in enumerate(codes_k) if s.nodes[c].level != "section"]
+    if len(div_rows) < 10:
+        raise ValueError("至少需要 10 条带有大类或更细层级行业代码的标注数据")
+    y = np.array([div_index[s.nodes[codes_k[i]].division] for i in div_rows])
+    cleaned_all = [c for c in _clean_all(texts_k)]
+    cleaned = [cleaned_all[i] for i in div_rows]
+    # reference scores (uncalibrated 大类 distribution) for the training rows
+    model.params["temperature"] = 1.0
+    plans = [model._plan(c) for c in cleaned]
+    D_ref, _, _ = model._reference_scores(plans)
+    D_ref = _normalize_rows(D_ref)
+    metrics: dict = {"labels": dict(_levels_of(codes_k)), "skipped_labels": skipped}
+    metrics["reference_division"] = _accuracy(D_ref, y)
+    # cross-validated estimate + temperature
+    oof = np.zeros_like(D_ref)
+    rng = np.random.default_rng(seed)
+    n_folds = cv_folds if cv_folds >= 2 else 0
+    folds = rng.permutation(len(y)) % max(1, n_folds)
+    for f in range(n_folds):
+        tr, te = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
+        if len(set(y[tr])) < 2 or not len(te):
+            oof[te] = D_ref[te]
+            continue
+        fold_model = _adapted_model(model, [cleaned[i] for i in tr], y[tr])
+        D_a = fold_model._reference_scores([fold_model._plan(cleaned[i]) for i in te])[0]
+        layer = SupervisedLayer(**layer_options).fit([cleaned[i] for i in tr], D_ref[tr], y[tr])
+        oof[te] = layer.predict_divisions([cleaned[i] for i in te], D_ref[te], D_a)
+    if n_folds:
+        temperature = _fit_temperature(oof, y)
+        metrics["cv_division"] = _accuracy(oof, y)
+        metrics["cv_folds"] = n_folds
+    else:
+        temperature = 1.0
+    metrics["temperature"] = round(temperature, 3)
+    # final model on all rows
+    final = _adapted_model(model, cleaned, y)
+    model.base_scorer = model.scorer
+    model.scorer = final.scorer
+    model.supervised = SupervisedLayer(**layer_options).fit(cleaned, D_ref, y)
+    model.params["temperature"] = temperature
+    # 小类 prior from class-level labels (Laplace-smoothed, relative within each 大类)
+    class_labels = [c for c in codes_k if s.nodes[c].level == "class"]
+    if class_labels:
+        counts = np.ones(sc.n_classes)
+        index = {c: i for i, c in enumerate(sc.class_codes)}
+        for c in class_labels:
+            counts[index[c]] += 1.0
+        model.class_prior = counts
+    model.training_hash = text_hash(texts, labels)
+    model.metrics = metrics
+    model.info = dict(base.info)
+    model.info.update(mode="trained", label_edition=str(label_edition), n_rows=len(texts), n_used=len(div_rows),
+                      trained=time.strftime("%Y-%m-%dT%H:%M:%S"), base_training_hash=base.training_hash)
+    model._reset_caches()
+    return model
+
+
+def _adapted_model(model: ScopeClassifier, cleaned: list[str], y: np.ndarray) -> ScopeClassifier:
+    queries, labels, weights = _item_examples(model, cleaned, y)
+    return ScopeClassifier(model.scorer.adapted(queries, labels, weights), model.params)
+
+
+def _clean_all(texts):
+    from classifiers.scope_parser import clean_scope
+    return [clean_scope(t) for t in texts]
+
+
+def _normalize_rows(D: np.ndarray) -> np.ndarray:
+    s = D.sum(axis=1, keepdims=True)
+    return np.divide(D, s, out=np.full_like(D, 1.0 / D.shape[1]), where=s > 0)
+
+
+__all__ = ["build_reference_model", "load_default_model", "train_model", "normalize_label", "SupervisedLayer",
+           "cache_dir", "default_model_path", "MODEL_VERSION"]
