@@ -67,7 +67,8 @@ def test_workbooks_are_written_for_the_month(sample_run):
     folder = output / "exports" / RUN_DATE[:7]
     workbooks = sorted(folder.glob("*.xlsx"))
     consolidated = [p for p in workbooks if "汇总" in p.name]
-    departments = [p for p in workbooks if "汇总" not in p.name]
+    departments = [p for p in workbooks if p.name.startswith("附件4附件5_")]
+    assert [p.name for p in workbooks if p.name.startswith("复核清单_")] == [f"复核清单_{RUN_DATE[:7]}.xlsx"]
     assert len(consolidated) == 1 and len(departments) >= 3
     book = openpyxl.load_workbook(consolidated[0])
     assert header_row(book[ANNEX4_SHEET]) == ANNEX4_HEADERS
@@ -100,7 +101,7 @@ def test_review_round_trip_pins_an_override(sample_run, tmp_path):
     absent = coverage[(coverage["level"] == "class") & ~coverage["present_above"].astype(bool)
                       & ~coverage["present_all"].astype(bool)]["code"]
     code = sorted(c for c in absent if c.startswith("3"))[0]  # a manufacturing class nobody has yet
-    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, column["类型"]).value == "企业"
+    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, column["类型"]).value == "规下企业"
                and sheet.cell(r, column["统一社会信用代码"]).value in companies)
     uscc = sheet.cell(row, column["统一社会信用代码"]).value
     sheet.cell(row, column["核定行业代码"]).value = code

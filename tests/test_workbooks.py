@@ -259,7 +259,7 @@ def test_summary_numbers_and_lines(exported, policy):
     result, paths, _ = exported
     summary = run_summary(result, policy, paths.all())
     assert summary["enterprises_read"] == 7
-    assert summary["classified"] == {"registry_code": 4, "classified": 3, "unclassified": 0}
+    assert summary["classified"] == {"registry_code": 4, "manual": 0, "classified": 3, "unclassified": 0}
     # gap flags do not depend on eligibility: the 个体工商户 in 3042 is flagged, though not in the pipeline
     assert summary["flagged"]["above"] == {"division": 2, "group": 1, "class": 1}
     assert summary["review"] == {"enterprises": 1, "projects": 0}
