@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import (
     Boolean, Column, Date, Float, Integer, MetaData, String, Table, Text,
-    create_engine, delete, event, func, inspect, select,
+    create_engine, delete, event, func, inspect, select, text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -34,6 +34,7 @@ from industry_gap.review.columns import OVERRIDE_COLUMNS
 from industry_gap.rewards import REWARD_COLUMNS
 
 DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
+WRITER_LOCK_KEY = 4754_2017  # PostgreSQL advisory lock id shared by every industry-gap writer
 
 # Column types of every table; "run_date" is added to each. Text for free
 # text, String for codes. Types are kept simple so SQLite and PostgreSQL agree.
@@ -205,6 +206,7 @@ class Warehouse:
         for attempt in range(retries):
             try:
                 with self.engine.begin() as connection:
+                    self._serialize_writers(connection)
                     for name, records in payload.items():
                         table = METADATA.tables[name]
                         connection.execute(delete(table).where(table.c.run_date == run_date))
@@ -217,6 +219,16 @@ class Warehouse:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def _serialize_writers(self, connection) -> None:
+        """Two runs writing at once must not both delete-then-insert: the second waits for the first.
+
+        SQLite does this by itself (one writer at a time); PostgreSQL's READ
+        COMMITTED would let both deletes miss the other's new rows, so a
+        transaction-scoped advisory lock queues the writers.
+        """
+        if self.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
 
     @staticmethod
     def _records(name: str, run_date: dt.date, frame: pd.DataFrame) -> list[dict]:

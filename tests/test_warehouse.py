@@ -86,3 +86,44 @@ def test_database_url_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
     assert default_database_url(tmp_path) == "postgresql+psycopg://u@h/db"
     assert _redact("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
+
+
+def test_concurrent_writers_for_one_date_never_double_rows(database_url, monkeypatch):
+    """Writer A pauses inside its transaction; writer B must wait for it, then replace its rows."""
+    import threading
+    import time
+
+    import industry_gap.warehouse as warehouse_module
+
+    a_inside, release_a = threading.Event(), threading.Event()
+
+    def pause_writer_a(name):
+        if threading.current_thread().name == "A":
+            a_inside.set()
+            release_a.wait(30)
+
+    monkeypatch.setattr(warehouse_module, "failpoint", pause_writer_a)
+    stores = {name: Warehouse(database_url) for name in "AB"}
+    stores["A"].ensure_schema()
+    day = dt.date(2026, 11, 1)
+    errors = []
+
+    def write(name):
+        try:
+            stores[name].replace_run(day, {"registry": registry_frame(50)})
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    writer_a = threading.Thread(target=write, args=("A",), name="A")
+    writer_a.start()
+    assert a_inside.wait(30)
+    writer_b = threading.Thread(target=write, args=("B",), name="B")
+    writer_b.start()
+    time.sleep(0.5)          # B is now trying to write while A's transaction is open
+    release_a.set()
+    writer_a.join(60)
+    writer_b.join(60)
+    assert not errors
+    assert stores["A"].count("registry", day) == 50
+    for store in stores.values():
+        store.dispose()
