@@ -18,6 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
 DISTRICT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
+def from_env(name: str, default: str) -> str:
+    """A setting's default, overridable by INDUSTRY_GAP_<NAME> in the code server's environment.
+
+    Read when the class is defined, so run config that sets one field (the
+    schedule's run_date, say) keeps every other field at this default.
+    """
+    return os.environ.get(f"INDUSTRY_GAP_{name.upper()}", default)
+
+
 SAMPLE_FILES = {
     "registry": SAMPLE_DIR / "registry.csv",
     "above_scale": SAMPLE_DIR / "above_scale.csv",
@@ -29,10 +38,10 @@ SAMPLE_FILES = {
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
-    registry: str = str(SAMPLE_FILES["registry"])
-    above_scale: str = str(SAMPLE_FILES["above_scale"])
-    targets: str = str(SAMPLE_FILES["targets"])
-    projects: str = str(SAMPLE_FILES["projects"])
+    registry: str = from_env("registry", str(SAMPLE_FILES["registry"]))
+    above_scale: str = from_env("above_scale", str(SAMPLE_FILES["above_scale"]))
+    targets: str = from_env("targets", str(SAMPLE_FILES["targets"]))
+    projects: str = from_env("projects", str(SAMPLE_FILES["projects"]))
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
@@ -44,9 +53,9 @@ class InputFiles(dg.ConfigurableResource):
 class PipelineSettings(dg.ConfigurableResource):
     """Run-wide settings: output folder, run date, the district's policy file."""
 
-    output_dir: str = "output"
+    output_dir: str = from_env("output", "output")
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
-    policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
+    policy_file: str = from_env("policy", "")  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
 
@@ -72,7 +81,7 @@ class PipelineSettings(dg.ConfigurableResource):
 class ModelSettings(dg.ConfigurableResource):
     """How the scope model is chosen: a saved model, or reference-only plus the office's labels."""
 
-    model_dir: str = ""                  # a model saved by `industry-gap train`; empty = build here
+    model_dir: str = from_env("model_dir", "")  # saved by `industry-gap train`; empty = build here
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
     min_labels: int = 50                 # fewer labels than this: reference-only model
     holdout_share: float = 0.2           # labels held out to measure accuracy
@@ -82,8 +91,8 @@ class ModelSettings(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
 
-    database_url: str = ""
-    output_dir: str = "output"
+    database_url: str = ""  # empty = DATABASE_URL, else SQLite in output_dir
+    output_dir: str = from_env("output", "output")
 
     def resolved_url(self) -> str:
         return self.database_url or default_database_url(self.output_dir)
@@ -93,14 +102,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources for the UI and the schedule: sample data unless env vars say otherwise."""
-    output_dir = os.environ.get("INDUSTRY_GAP_OUTPUT", "output")
-    files = {name: os.environ.get(f"INDUSTRY_GAP_{name.upper()}", str(path))
-             for name, path in SAMPLE_FILES.items()}
+    """Resources for the UI and the schedule: sample data unless INDUSTRY_GAP_* env vars say otherwise."""
     return {
-        "input_files": InputFiles(**files),
-        "settings": PipelineSettings(output_dir=output_dir,
-                                     policy_file=os.environ.get("INDUSTRY_GAP_POLICY", "")),
-        "model_settings": ModelSettings(model_dir=os.environ.get("INDUSTRY_GAP_MODEL_DIR", "")),
-        "warehouse": WarehouseResource(output_dir=output_dir),
+        "input_files": InputFiles(),
+        "settings": PipelineSettings(),
+        "model_settings": ModelSettings(),
+        "warehouse": WarehouseResource(),
     }
