@@ -20,7 +20,7 @@ from sqlalchemy import (
     create_engine, delete, event, func, inspect, select, text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from industry_gap.changes import CHANGE_COLUMNS
 from industry_gap.coverage import (
@@ -190,10 +190,20 @@ class Warehouse:
         return _redact(self.url)
 
     def ensure_schema(self) -> None:
-        try:
-            METADATA.create_all(self.engine)
-        except OperationalError as error:
-            raise UserError(f"无法连接数据库“{self.display_url}”：{error.orig}") from error
+        """Create missing tables; two runs starting together both survive it."""
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as connection:
+                    self._serialize_writers(connection)
+                    METADATA.create_all(connection)
+                return
+            except (OperationalError, ProgrammingError, IntegrityError) as error:
+                if "already exists" in str(error) or "duplicate" in str(error).lower():
+                    continue  # the other run created it first
+                if isinstance(error, OperationalError) and attempt == 0 and "locked" in str(error).lower():
+                    time.sleep(1)
+                    continue
+                raise UserError(f"无法连接数据库“{self.display_url}”：{error.orig}") from error
 
     def replace_run(self, run_date: dt.date, frames: Mapping[str, pd.DataFrame],
                     retries: int = 5) -> dict[str, int]:

@@ -79,6 +79,8 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
                                      city_coverage_file=options.city_coverage_file),
         "model_settings": ModelSettings(model_dir=options.model_dir),
         "warehouse": warehouse,
+        # values stay in this process: two runs at once never read each other's pickles
+        "io_manager": dg.mem_io_manager,
     }
     if instance is None:
         with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
