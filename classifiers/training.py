@@ -168,6 +168,8 @@ class SupervisedLayer:
         self.C = C
         self.ref_weight = ref_weight
         self.share = share
+        self.knn: KnnVote | None = None            # kNN vote over the labelled scopes
+        self.blend = (0.0, 0.0)                    # log-linear weights of the kNN vote and the reference
         self.vectorizer = None
         self.head_vectorizer = None
         self.clf = None
@@ -210,8 +212,103 @@ class SupervisedLayer:
         out[:, self.columns] = self.clf.predict_proba(X)
         return out
 
-    def predict_divisions(self, cleaned, D_base: np.ndarray, D_adapted: np.ndarray) -> np.ndarray:
+    def mixture(self, cleaned, D_base: np.ndarray, D_adapted: np.ndarray) -> np.ndarray:
         return self.share * self.lr_proba(cleaned, D_base) + (1.0 - self.share) * _normalize_rows(D_adapted)
+
+    def predict_divisions(self, cleaned, D_base: np.ndarray, D_adapted: np.ndarray) -> np.ndarray:
+        cleaned = list(cleaned)
+        P = self.mixture(cleaned, D_base, D_adapted)
+        knn = getattr(self, "knn", None)
+        b, a = getattr(self, "blend", (0.0, 0.0))
+        if a == 0 and (b == 0 or knn is None):
+            return P
+        K = knn.proba(cleaned, D_base.shape[1]) if knn is not None and b > 0 else np.ones_like(P)
+        return _log_blend(P, K, _normalize_rows(D_base), b if knn is not None else 0.0, a)
+
+
+def _words(text: str) -> list[str]:
+    import jieba
+
+    return [w for w in jieba.lcut(text) if w.strip() and w not in "、，；;,。 "]
+
+
+class KnnVote:
+    """Similarity-weighted vote of the k most similar labelled scopes (cosine on TF-IDF of the item
+    objects: char 1–3-grams and jieba words, plus char n-grams of the first two items)."""
+
+    def __init__(self, k: int = 10):
+        self.k = k
+
+    def _matrix(self, cleaned: list[str], fit: bool):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
+        objects = [_object_text(c) for c in cleaned]
+        heads = [_head_text(c, 2) for c in cleaned]
+        if fit:
+            self.vecs = [TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+                                         dtype=np.float32),
+                         TfidfVectorizer(analyzer=_words, sublinear_tf=True, min_df=2, dtype=np.float32),
+                         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+                                         dtype=np.float32)]
+            parts = [v.fit_transform(t) for v, t in zip(self.vecs, (objects, objects, heads))]
+        else:
+            parts = [v.transform(t) for v, t in zip(self.vecs, (objects, objects, heads))]
+        return normalize(sp.hstack(parts).tocsr())
+
+    def fit(self, cleaned: list[str], y: np.ndarray) -> "KnnVote":
+        self.X = self._matrix(list(cleaned), fit=True)
+        self.y = np.asarray(y, dtype=np.int64)
+        return self
+
+    def proba(self, cleaned: list[str], n_divisions: int) -> np.ndarray:
+        if not len(cleaned):
+            return np.zeros((0, n_divisions))
+        return self._votes(self._matrix(list(cleaned), fit=False), n_divisions, loo=False)
+
+    def proba_loo(self, n_divisions: int) -> np.ndarray:
+        """Leave-one-out votes of the training rows (each row's own similarity removed)."""
+        return self._votes(self.X, n_divisions, loo=True)
+
+    def _votes(self, Q, n_divisions: int, loo: bool, block: int = 1000) -> np.ndarray:
+        out = []
+        for start in range(0, Q.shape[0], block):        # bounded dense similarity blocks
+            S = (Q[start:start + block] @ self.X.T).toarray()
+            if loo:
+                r = np.arange(S.shape[0])
+                S[r, start + r] = -1.0
+            out.append(self._vote(S, n_divisions))
+        return np.vstack(out) if out else np.zeros((0, n_divisions))
+
+    def _vote(self, S: np.ndarray, n_divisions: int) -> np.ndarray:
+        k = min(self.k, S.shape[1])
+        idx = np.argpartition(-S, kth=k - 1, axis=1)[:, :k] if k < S.shape[1] else np.argsort(-S, axis=1)
+        sims = np.take_along_axis(S, idx, axis=1)
+        K = np.zeros((len(S), n_divisions))
+        sims = np.clip(sims, 0.0, None)
+        np.add.at(K, (np.repeat(np.arange(len(S)), idx.shape[1]), self.y[idx].ravel()), (sims ** 2).ravel())
+        return _normalize_rows(K + 1e-3)
+
+
+def _log_blend(P: np.ndarray, K: np.ndarray, D: np.ndarray, b: float, a: float) -> np.ndarray:
+    """log P + b·log kNN + a·log P_reference, renormalised."""
+    L = np.log(np.clip(P, 1e-6, None)) + b * np.log(np.clip(K, 1e-4, None)) + a * np.log(np.clip(D, 1e-4, None))
+    L -= L.max(axis=1, keepdims=True)
+    return _normalize_rows(np.exp(L))
+
+
+_BLEND_GRID = [(b, a) for b in (0.0, 0.1, 0.25, 0.5) for a in (0.0, 0.25, 0.5, 0.75, 1.0)]
+
+
+def _choose_blend(P: np.ndarray, K: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Blend weights maximising top-1 + top-3/2 on cross-validated predictions."""
+    best, best_score = (0.0, 0.0), -1.0
+    for b, a in _BLEND_GRID:
+        acc = _accuracy(_log_blend(P, K, D, b, a), y)
+        score = acc["top1"] + 0.5 * acc["top3"]
+        if score > best_score + 1e-9:
+            best, best_score = (b, a), score
+    return best
 
 
 def _item_examples(model: ScopeClassifier, cleaned: list[str], y: np.ndarray, scale: float = 4.0):
@@ -311,8 +408,16 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
         fold_model = _adapted_model(model, [cleaned[i] for i in tr], y[tr])
         D_a = fold_model._reference_scores([fold_model._plan(cleaned[i]) for i in te])[0]
         layer = SupervisedLayer(**layer_options).fit([cleaned[i] for i in tr], D_ref[tr], y[tr])
-        oof[te] = layer.predict_divisions([cleaned[i] for i in te], D_ref[te], D_a)
+        oof[te] = layer.mixture([cleaned[i] for i in te], D_ref[te], D_a)
+    blend = (0.0, 0.0)
+    try:
+        knn = KnnVote().fit(cleaned, y)
+        oof_knn = knn.proba_loo(D_ref.shape[1])
+    except ValueError:   # too few rows for a vocabulary (min_df=2)
+        knn, oof_knn = None, np.ones_like(D_ref)
     if n_folds:
+        blend = _choose_blend(oof, oof_knn, D_ref, y)
+        oof = _log_blend(oof, oof_knn, D_ref, *blend)
         temperature = _fit_temperature(oof, y)
         metrics["cv_division"] = _accuracy(oof, y)
         metrics["cv_folds"] = n_folds
@@ -324,6 +429,9 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
     model.base_scorer = model.scorer
     model.scorer = final.scorer
     model.supervised = SupervisedLayer(**layer_options).fit(cleaned, D_ref, y)
+    model.supervised.knn = knn if knn is not None and blend[0] > 0 else None
+    model.supervised.blend = blend
+    metrics["blend_knn_reference"] = list(blend)
     model.params["temperature"] = temperature
     # 小类 prior from class-level labels (Laplace-smoothed, relative within each 大类)
     class_labels = [c for c in codes_k if s.nodes[c].level == "class"]
@@ -357,5 +465,5 @@ def _normalize_rows(D: np.ndarray) -> np.ndarray:
     return np.divide(D, s, out=np.full_like(D, 1.0 / D.shape[1]), where=s > 0)
 
 
-__all__ = ["build_reference_model", "load_default_model", "train_model", "normalize_label", "SupervisedLayer",
+__all__ = ["build_reference_model", "load_default_model", "train_model", "normalize_label", "SupervisedLayer", "KnnVote",
            "cache_dir", "default_model_path", "MODEL_VERSION"]

@@ -197,3 +197,25 @@ def test_training_with_2011_codes(model):
     trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
     assert trained.info["label_edition"] == "2011"
     assert "cv_division" in trained.metrics and trained.metrics["cv_division"]["n"] == 40
+
+
+def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path):
+    from classifiers.training import KnnVote
+
+    texts, _ = _labelled()
+    y = np.arange(len(texts)) % 20
+    knn = KnnVote().fit(texts, y)
+    loo = knn.proba_loo(30)
+    assert loo.shape == (len(texts), 30) and np.allclose(loo.sum(axis=1), 1.0)
+    assert (loo.argmax(axis=1) == y).mean() > 0.8     # each text's duplicate (same label) is its neighbour
+    assert knn.proba([], 30).shape == (0, 30)
+    labels_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27",
+                   "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2
+    trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
+    b, a = trained.metrics["blend_knn_reference"]
+    assert 0.0 <= b <= 0.5 and 0.0 <= a <= 1.0
+    preds = trained.predict(["汽车零部件生产", "软件开发"])
+    assert preds[0].division == "36" and preds[1].division == "65"
+    trained.save(tmp_path / "k")
+    again = ScopeClassifier.load(tmp_path / "k").predict(["汽车零部件生产", "软件开发"])
+    assert [p.codes for p in again] == [p.codes for p in preds]
