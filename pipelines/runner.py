@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from industry_gap.errors import UserError
+from industry_gap.locking import exclusive_lock
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
 from pipelines.resources import (
@@ -16,6 +17,8 @@ from pipelines.resources import (
 )
 
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+RUN_LOCK_NAME = ".industry-gap-run.lock"
+RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
 DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
 
 
@@ -82,11 +85,14 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         # values stay in this process: two runs at once never read each other's pickles
         "io_manager": dg.mem_io_manager,
     }
-    if instance is None:
-        with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
-            values = _materialize(resources, local)
-    else:
-        values = _materialize(resources, instance)
+    # One run per output folder at a time: the schedule and a manual run queue here, so they
+    # never share a half-created Dagster home or interleave their files.
+    with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
+        if instance is None:
+            with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
+                values = _materialize(resources, local)
+        else:
+            values = _materialize(resources, instance)
     settings = resources["settings"]
     return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
                       summary=analysis_summary(values, settings))
