@@ -63,3 +63,32 @@ def pipeline_resources(output_dir: Path, database_url: str, *, registry: Path | 
         "model_settings": ModelSettings(),
         "warehouse": WarehouseResource(database_url=database_url, output_dir=str(output_dir)),
     }
+
+
+def classified_firm(uscc: str, **values) -> dict:
+    """A clean registry row with empty classifier columns, for the analysis tests."""
+    import math
+
+    from industry_gap.schema import REGISTRY_COLUMNS
+
+    row = {column: "" for column in REGISTRY_COLUMNS}
+    row.update(uscc=uscc, name=f"企业{uscc[-4:]}", scope="生产销售", status="存续",
+               enterprise_type="有限责任公司", town="交通街道", revenue_wan=math.nan, revenue_prev_wan=math.nan)
+    for rank in (1, 2, 3):
+        row[f"pred_code_{rank}"] = ""
+        row[f"pred_score_{rank}"] = math.nan
+    row.update(evidence="", reason="")
+    row.update(values)
+    return row
+
+
+def project_row(name: str, code: str, investment: float, **values) -> dict:
+    """A clean project-list row for the analysis tests."""
+    from industry_gap.schema import PROJECT_COLUMNS
+
+    row = {column: "" for column in PROJECT_COLUMNS}
+    row.update(project_name=name, builder=f"{name}建设公司", investment_wan=investment, stage="签约",
+               signed_date="2025-02-01", planned_production="2026-06", intended_code=code,
+               source_file="projects.xlsx", source_row=0)
+    row.update(values)
+    return row

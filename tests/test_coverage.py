@@ -13,7 +13,8 @@ from industry_gap.coverage import (
     gap_level, present_codes, resolve_baseline, resolve_enterprise_codes,
 )
 from industry_gap.policy import load_policy
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, REGISTRY_COLUMNS
+from industry_gap.schema import ABOVE_SCALE_COLUMNS
+from tests.factories import classified_firm
 
 RUN_DATE = dt.date(2025, 11, 24)
 
@@ -24,15 +25,7 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-4:]}", scope="生产销售", status="存续",
-               enterprise_type="有限责任公司", town="交通街道", revenue_wan=math.nan, revenue_prev_wan=math.nan)
-    for rank in (1, 2, 3):
-        row[f"pred_code_{rank}"] = ""
-        row[f"pred_score_{rank}"] = math.nan
-    row.update(evidence="", reason="")
-    row.update(values)
-    return row
+    return classified_firm(uscc, **values)
 
 
 def registry(*rows: dict) -> pd.DataFrame:

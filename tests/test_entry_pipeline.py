@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import pandas as pd
 import pytest
@@ -14,7 +13,8 @@ from industry_gap.entry_pipeline import (
 )
 from industry_gap.gaps import flag_enterprise_gaps
 from industry_gap.policy import load_policy
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, REGISTRY_COLUMNS
+from industry_gap.schema import ABOVE_SCALE_COLUMNS
+from tests.factories import classified_firm
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +23,8 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-4:]}有限公司", scope="生产销售", status="存续",
-               enterprise_type="有限责任公司(自然人投资或控股)", town="交通街道",
-               revenue_wan=math.nan, revenue_prev_wan=math.nan)
-    for rank in (1, 2, 3):
-        row[f"pred_code_{rank}"] = ""
-        row[f"pred_score_{rank}"] = math.nan
-    row.update(evidence="", reason="")
-    row.update(values)
-    return row
+    return classified_firm(uscc, **{"name": f"企业{uscc[-4:]}有限公司",
+                                    "enterprise_type": "有限责任公司(自然人投资或控股)", **values})
 
 
 ABOVE = pd.DataFrame([dict(uscc="91150602MA00000000A1", name="规上甲", industry_code="3670", revenue_wan=9000.0,

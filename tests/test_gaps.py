@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 import pytest
@@ -12,7 +11,8 @@ from industry_gap.gaps import (
     PROJECT_COLUMNS_ASSESSED, assess_projects, build_review_list, flag_enterprise_gaps, project_ids,
 )
 from industry_gap.policy import load_policy
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
+from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
+from tests.factories import classified_firm
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +21,7 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-4:]}", scope="生产销售汽车零部件", status="存续",
-               enterprise_type="有限责任公司", town="交通街道", revenue_wan=math.nan, revenue_prev_wan=math.nan)
-    for rank in (1, 2, 3):
-        row[f"pred_code_{rank}"] = ""
-        row[f"pred_score_{rank}"] = math.nan
-    row.update(evidence="", reason="")
-    row.update(values)
-    return row
+    return classified_firm(uscc, **{"scope": "生产销售汽车零部件", **values})
 
 
 def above(*pairs: tuple[str, str]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from industry_gap.rewards import (
     reward_by_entity, same_year_signed_and_producing,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
+from tests.factories import classified_firm, project_row
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +25,11 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-2:]}有限公司", scope="生产销售", status="存续",
-               enterprise_type="有限责任公司", town="交通街道", revenue_wan=1800.0, revenue_prev_wan=math.nan)
-    for rank in (1, 2, 3):
-        row[f"pred_code_{rank}"] = ""
-        row[f"pred_score_{rank}"] = math.nan
-    row.update(evidence="", reason="")
-    row.update(values)
-    return row
+    return classified_firm(uscc, **{"name": f"企业{uscc[-2:]}有限公司", "revenue_wan": 1800.0, **values})
 
 
 def project(name: str, code: str, investment: float, **values) -> dict:
-    row = {column: "" for column in PROJECT_COLUMNS}
-    row.update(project_name=name, builder=f"{name}建设公司", investment_wan=investment, stage="签约",
-               signed_date="2025-02-01", planned_production="2026-06", intended_code=code,
-               source_file="projects.xlsx", source_row=0)
-    row.update(values)
-    return row
+    return project_row(name, code, investment, **values)
 
 
 LEADER = "91150602MA00000000L1"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import re
 
@@ -19,8 +18,9 @@ from industry_gap.exports.workbooks import (
     REVIEW_SHEET, REWARDS_SHEET,
 )
 from industry_gap.policy import load_policy
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
+from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
 from industry_gap.summary import run_analysis, run_summary, summary_lines
+from tests.factories import classified_firm
 
 RUN_DATE = dt.date(2025, 11, 24)
 MALICIOUS = '=HYPERLINK("http://x","y")'
@@ -32,16 +32,10 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-2:]}有限公司", scope="生产销售农副食品、汽车零部件及配件", status="存续",
-               enterprise_type="有限责任公司", town="交通街道", revenue_wan=1800.0, revenue_prev_wan=1500.0,
-               legal_representative="张三", source_file="registry.csv", source_row=2)
-    for rank in (1, 2, 3):
-        row[f"pred_code_{rank}"] = ""
-        row[f"pred_score_{rank}"] = math.nan
-    row.update(evidence="", reason="")
-    row.update(values)
-    return row
+    return classified_firm(uscc, **{
+        "name": f"企业{uscc[-2:]}有限公司", "scope": "生产销售农副食品、汽车零部件及配件", "revenue_wan": 1800.0,
+        "revenue_prev_wan": 1500.0, "legal_representative": "张三", "source_file": "registry.csv",
+        "source_row": 2, **values})
 
 
 def project(name: str, code: str, investment: float, **values) -> dict:
