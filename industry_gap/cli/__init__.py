@@ -21,12 +21,47 @@ from industry_gap.errors import UserError
 COMMANDS = ["run", "check_registry", "code", "train", "classify", "evaluate"]
 
 
+# argparse's own error phrases, in Chinese (the rest of each message is names and values)
+ARGPARSE_PHRASES = {
+    "the following arguments are required": "缺少必需的参数",
+    "unrecognized arguments": "无法识别的参数",
+    "invalid choice": "无效的选项值",
+    "choose from": "可选",
+    "expected one argument": "需要提供一个值",
+    "invalid int value": "不是整数",
+    "invalid float value": "不是数字",
+    "argument ": "参数 ",
+}
+
+
+def translate_argparse(message: str) -> str:
+    for english, chinese in ARGPARSE_PHRASES.items():
+        message = message.replace(english, chinese)
+    return message
+
+
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    """Usage lines start with 用法： instead of argparse's English prefix."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix if prefix is not None else "用法：")
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
-    """argparse with Chinese usage errors (exit 2)."""
+    """argparse with Chinese help, section titles and usage errors (exit 2)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
 
     def error(self, message: str):  # noqa: D102 - argparse API
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：参数错误：{message}\n")
+        self.exit(2, f"{self.prog}：参数错误：{translate_argparse(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
