@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from classifiers import ScopeClassifier
+from classifiers.parallel import classify_in_processes
 from assets.overrides import OverrideSet
 from industry_gap.ingest import IngestResult
 from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
@@ -58,8 +59,8 @@ def holdout_accuracy_check(report: TrainingReport, floor: float) -> dg.AssetChec
 
 
 def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame,
-              text_column: str, name_column: str) -> pd.DataFrame:
-    classified = model.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=TOP_K)
+              text_column: str, name_column: str, workers: int = 1) -> pd.DataFrame:
+    classified = classify_in_processes(model, frame, text_column, name_column, top_k=TOP_K, workers=workers)
     scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
     context.add_output_metadata({
         "行数": dg.MetadataValue.int(len(classified)),
@@ -74,8 +75,9 @@ def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
           description="规下企业经营范围分类：每家企业的前三个候选小类、置信度、所属大类/门类、是否工业及分类依据。")
 def classified_registry(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
-                        registry: IngestResult, overrides: OverrideSet) -> pd.DataFrame:
-    classified = _classify(context, scope_model, registry.clean, "scope", "name")
+                        registry: IngestResult, overrides: OverrideSet,
+                        model_settings: ModelSettings) -> pd.DataFrame:
+    classified = _classify(context, scope_model, registry.clean, "scope", "name", model_settings.workers)
     return apply_overrides(classified, overrides.of_kind("enterprise"))
 
 

@@ -86,6 +86,7 @@ class ModelSettings(dg.ConfigurableResource):
     min_labels: int = 50                 # fewer labels than this: reference-only model
     holdout_share: float = 0.2           # labels held out to measure accuracy
     accuracy_floor: float = 0.5          # 大类 top-1 on held-out labels below this fails a check
+    workers: int = int(from_env("workers", "1"))  # processes classifying a large registry
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -1,0 +1,20 @@
+"""Fanning classification out to processes gives exactly the single-process result."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from classifiers import load_default_model
+from classifiers.parallel import classify_in_processes
+
+SCOPES = ["羊绒制品加工；针纺织品销售。", "矿山机械设备维修；机电设备安装。", "", "软件开发；信息技术咨询服务。",
+          "许可项目：乳制品生产。一般项目：食用农产品初加工。", "煤炭洗选；煤炭销售。"]
+
+
+def test_two_processes_match_one():
+    frame = pd.DataFrame({"scope": SCOPES * 5, "name": [f"企业{i}" for i in range(30)]})
+    model = load_default_model()
+    single = classify_in_processes(model, frame, "scope", "name", workers=1)
+    fanned = classify_in_processes(model, frame, "scope", "name", workers=2, chunk_rows=7)
+    pd.testing.assert_frame_equal(single.reset_index(drop=True), fanned.reset_index(drop=True))
+    assert list(fanned["name"]) == list(frame["name"])  # rows keep their order
