@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from industry_gap.errors import InputFileError
+from industry_gap.ingest.reading import read_input_bytes
 
 TEXT_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
 CODE_ALIASES = ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
@@ -22,17 +23,7 @@ NAME_ALIASES = ("企业名称", "name", "单位名称", "名称", "企业(机构
 
 def read_table(path) -> pd.DataFrame:
     """All cells as text ('' for empty). Raises InputFileError with a Chinese message."""
-    file = Path(path)
-    if not file.exists():
-        raise InputFileError(path, "文件不存在")
-    if file.is_dir():
-        raise InputFileError(path, "这是一个文件夹，不是文件")
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
-    if not data.strip():
-        raise InputFileError(path, "文件是空的")
+    data = read_input_bytes(path)
     try:
         if data.startswith(b"PK\x03\x04"):
             df = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")

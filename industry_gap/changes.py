@@ -31,7 +31,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import NO_GAP, find_node, gap_path, number, text
 from industry_gap.exports.excel_style import (
-    INTEGER_FORMAT, LEFT, SUBTITLE_FONT, fit_row_heights, set_widths, write_table, write_title,
+    INTEGER_FORMAT, LEFT, SUBTITLE_FONT, fit_row_heights, set_print_layout, set_widths, write_table,
+    write_title,
 )
 from industry_gap.policy import GAP_LEVELS, SCOPES, SCOPE_NAMES
 from reference import LEVEL_NAMES
@@ -459,12 +460,7 @@ def write_changes_sheet(workbook: Workbook, changes: pd.DataFrame, run_date: dt.
     fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, CHANGES_WIDTHS,
                     [CHANGES_HEADERS.index(h) + 1 for h in CHANGES_WRAP])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+    set_print_layout(ws, HEADER_ROW)
     return ws
 
 

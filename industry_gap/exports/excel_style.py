@@ -184,6 +184,16 @@ def save_atomically(workbook: Workbook, path: Path) -> Path:
     return path
 
 
+def set_print_layout(ws: Worksheet, header_row: int) -> None:
+    """A3 landscape, one page wide, the header row repeated on every printed page."""
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+
+
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Delete temporaries left by a killed run (call under the export lock: no writer is active)."""
     stale = list(Path(folder).glob(".*.xlsx.tmp")) if Path(folder).is_dir() else []

@@ -31,7 +31,7 @@ from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, 
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, LEFT, MONEY_FORMAT, PERCENT_FORMAT,
     SUBTITLE_FONT, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part, set_widths,
-    write_table, write_title,
+    set_print_layout, write_table, write_title,
 )
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy
@@ -198,12 +198,7 @@ def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: l
     fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, widths,
                     [headers.index(h) + 1 for h in wrap if h in headers])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+    set_print_layout(ws, HEADER_ROW)
     return written
 
 

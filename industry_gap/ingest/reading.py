@@ -573,11 +573,8 @@ def _uncached_formulas(data: bytes, title: str, records: list[list[str]]) -> dic
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def read_table(path: str | Path, dataset: str) -> RawTable:
-    """Read `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls).
-
-    Raises InputFileError with a Chinese explanation when the file cannot be used.
-    """
+def read_input_bytes(path: str | Path) -> bytes:
+    """The bytes of an input file; InputFileError (Chinese) when missing, a folder, unreadable or empty."""
     file = Path(path)
     if not file.exists():
         raise InputFileError(path, "文件不存在")
@@ -589,6 +586,15 @@ def read_table(path: str | Path, dataset: str) -> RawTable:
         raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
     if not data.strip(b" \t\r\n\x00"):
         raise InputFileError(path, "文件是空的")
+    return data
+
+
+def read_table(path: str | Path, dataset: str) -> RawTable:
+    """Read `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls).
+
+    Raises InputFileError with a Chinese explanation when the file cannot be used.
+    """
+    data = read_input_bytes(path)
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(path, data, dataset)
     if data.startswith(_OLE2_MAGIC):

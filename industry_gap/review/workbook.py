@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from industry_gap.coverage import find_node, number, text
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, INTEGER_FORMAT, LEFT, LEFT_WRAP, SUBTITLE_FONT, fit_row_heights, save_atomically, set_widths,
-    write_table, write_title,
+    set_print_layout, write_table, write_title,
 )
 from industry_gap.gaps import level_name
 from industry_gap.privacy import safe_for_output
@@ -165,9 +165,4 @@ def _layout(ws: Worksheet, written: int) -> None:
     ws.freeze_panes = FROZEN_CELL
     if written:
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{HEADER_ROW + written}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+    set_print_layout(ws, HEADER_ROW)
