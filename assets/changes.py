@@ -7,6 +7,7 @@ from assets.analysis import CoverageState, markdown_table
 from industry_gap.changes import RunSnapshot, change_summary, choose_comparison_dates, monthly_changes
 from industry_gap.ingest import IngestResult
 from industry_gap.warehouse import Warehouse
+from pipelines.partitions import REPORT_MONTHS, report_run_date
 from pipelines.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
@@ -19,13 +20,13 @@ def stored_snapshot(store: Warehouse, run_date) -> RunSnapshot | None:
                        coverage=store.read("coverage", run_date), above_scale=store.read("above_scale", run_date))
 
 
-@dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
-          description="本月变化：与上次运行及上月相比，新增或移出的入规候选企业、阶段升降、门类填补与重新空缺；"
+@dg.asset(group_name=GROUP, code_version="2", kinds={"pandas"}, partitions_def=REPORT_MONTHS,
+          description="本月变化（按月分区）：与上次运行及上月相比，新增或移出的入规候选企业、阶段升降、门类填补与重新空缺；"
                       "写入汇总工作簿的“本月变化”工作表。")
 def report_changes(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: WarehouseResource,
                    coverage: CoverageState, entry_candidates: pd.DataFrame,
                    above_scale: IngestResult) -> pd.DataFrame:
-    run_date = settings.resolved_run_date()
+    run_date = report_run_date(context, settings)
     current = RunSnapshot(run_date=run_date, candidates=entry_candidates, coverage=coverage.coverage,
                           above_scale=above_scale.clean)
     store = warehouse.open()

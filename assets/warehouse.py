@@ -12,6 +12,7 @@ from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output
 from industry_gap.warehouse import CLASSIFICATION_COLUMNS
+from pipelines.partitions import REPORT_MONTHS, report_run_date
 from pipelines.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
@@ -28,8 +29,8 @@ def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:
 
 
 @dg.asset(
-    group_name=GROUP, code_version="1", kinds={"sqlalchemy"},
-    description="将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对、分类结果、门类覆盖、基期、缺口、"
+    group_name=GROUP, code_version="2", kinds={"sqlalchemy"}, partitions_def=REPORT_MONTHS,
+    description="（按月分区）将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对、分类结果、门类覆盖、基期、缺口、"
                 "入规清单、项目评估、奖励测算、复核清单）按运行日期在一个事务中写入数据库；"
                 "同一运行日期重复运行时整体替换，保证幂等。",
 )
@@ -75,8 +76,8 @@ def warehouse_tables(
         "changes": report_changes,
     }
     frames = {name: safe_for_output(frame) for name, frame in frames.items()}
+    run_date = report_run_date(context, settings)
     store = warehouse.open()
-    run_date = settings.resolved_run_date()
     try:
         written = store.replace_run(run_date, frames)
     finally:
@@ -84,6 +85,7 @@ def warehouse_tables(
     context.add_output_metadata({
         "数据库": dg.MetadataValue.text(store.display_url),
         "运行日期": dg.MetadataValue.text(run_date.isoformat()),
+        "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
         "写入行数": dg.MetadataValue.md(
             "| 表 | 行数 |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in written.items())),
     })
@@ -91,10 +93,10 @@ def warehouse_tables(
 
 
 @dg.asset(
-    group_name=GROUP, code_version="1", kinds={"excel"}, deps=[warehouse_tables],  # tables commit first
+    group_name=GROUP, code_version="2", kinds={"excel"}, deps=[warehouse_tables], partitions_def=REPORT_MONTHS,  # tables commit first
     check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks",
                                    description="每个有目标门类的责任单位都有本月工作簿，且文件非空。")],
-    description="报送工作簿：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
+    description="报送工作簿（按月分区，每月一个文件夹，历月清单保留）：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
                 "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5，写入 exports/YYYY-MM/。",
 )
 def office_workbooks(
@@ -109,7 +111,7 @@ def office_workbooks(
     report_changes: pd.DataFrame,
 ):
     output_root = settings.output_path()
-    policy, run_date = settings.policy(), settings.resolved_run_date()
+    policy, run_date = settings.policy(), report_run_date(context, settings)
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
         review_path = write_review_workbook(
             safe_for_output(review_list), paths_folder(output_root, run_date) / review_workbook_name(run_date),
@@ -123,6 +125,7 @@ def office_workbooks(
             changes=safe_for_output(report_changes),
         )
     yield dg.Output(paths, metadata={
+        "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
         "文件夹": dg.MetadataValue.path(str(paths.folder)),

@@ -1,5 +1,6 @@
 """The nightly schedule and the inbox sensor, both running the whole graph."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -11,12 +12,22 @@ from industry_gap.inbox import (
 )
 from industry_gap.ingest import ingest_file
 from industry_gap.privacy import mask_text
-from pipelines.resources import SAMPLE_FILES
+from pipelines.partitions import report_partition_key
+from pipelines.resources import DISTRICT_TIMEZONE, SAMPLE_FILES
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh", selection=dg.AssetSelection.all(),
-    description="全量运行：接入 → 分类 → 分析 → 报送。",
+    description="全量运行：接入 → 分类 → 分析 → 报送（报送资产按月分区，分区即报送月份）。",
 )
+
+
+def district_today() -> dt.date:
+    return dt.datetime.now(DISTRICT_TIMEZONE).date()
+
+
+def district_day(moment: dt.datetime) -> dt.date:
+    """The district's calendar day of `moment` (naive times are taken as district time)."""
+    return (moment.astimezone(DISTRICT_TIMEZONE) if moment.tzinfo else moment).date()
 
 
 def inbox_dir() -> Path:
@@ -39,16 +50,22 @@ def current_inputs_config(inbox: Path) -> dict:
     return {"resources": {"input_files": {"config": files}}}
 
 
+def run_config_for(inbox: Path, day: dt.date) -> dict:
+    """Run config with the newest inputs and the run date fixed to `day`."""
+    config = current_inputs_config(inbox)
+    config["resources"]["settings"] = {"config": {"run_date": day.isoformat()}}
+    return config
+
+
 @dg.schedule(job=full_refresh_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="每晚 02:00（北京时间）使用最新输入文件全量运行。")
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     scheduled = context.scheduled_execution_time
-    run_date = scheduled.date().isoformat() if scheduled else ""
-    config = current_inputs_config(inbox_dir())
-    config["resources"]["settings"] = {"config": {"run_date": run_date}}
-    return dg.RunRequest(run_key=f"nightly-{run_date}", run_config=config,
-                         tags={"trigger": "nightly"})
+    day = district_day(scheduled) if scheduled else district_today()
+    config = run_config_for(inbox_dir(), day)
+    return dg.RunRequest(run_key=f"nightly-{day.isoformat()}", run_config=config,
+                         partition_key=report_partition_key(day), tags={"trigger": "nightly"})
 
 
 @dg.sensor(job=full_refresh_job, minimum_interval_seconds=60,
@@ -77,5 +94,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
     if not fresh:
         return dg.SkipReason("收件箱中没有新的可用文件" + (f"（{len(rejected)} 个文件无法使用）" if rejected else ""))
     run_key = "inbox-" + "-".join(sorted(item.sha256[:12] for item in fresh))
-    return dg.RunRequest(run_key=run_key, run_config=current_inputs_config(inbox),
+    day = district_today()  # fixed now, so a run queued past midnight still reports this month
+    return dg.RunRequest(run_key=run_key, run_config=run_config_for(inbox, day),
+                         partition_key=report_partition_key(day),
                          tags={"trigger": "inbox", "files": ",".join(i.path.name for i in fresh)[:200]})

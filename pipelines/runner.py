@@ -12,6 +12,7 @@ from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
+from pipelines.partitions import REPORT_MONTHS, report_partition_key
 from pipelines.resources import (
     SAMPLE_FILES, InputFiles, ModelSettings, PipelineSettings, WarehouseResource,
 )
@@ -85,24 +86,38 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         # values stay in this process: two runs at once never read each other's pickles
         "io_manager": dg.mem_io_manager,
     }
+    month = report_month_of(resources["settings"])
     # One run per output folder at a time: the schedule and a manual run queue here, so they
     # never share a half-created Dagster home or interleave their files.
     with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
         if instance is None:
             with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
-                values = _materialize(resources, local)
+                values = _materialize(resources, local, month)
         else:
-            values = _materialize(resources, instance)
+            values = _materialize(resources, instance, month)
     settings = resources["settings"]
     return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
                       summary=analysis_summary(values, settings))
 
 
-def _materialize(resources: dict, instance: dg.DagsterInstance) -> dict[str, object]:
-    """Run every asset and load each asset's value while the instance is open."""
+def report_month_of(settings: PipelineSettings) -> str:
+    """The monthly partition of the 报送 assets this run writes: the run date's month."""
+    try:
+        run_date = settings.resolved_run_date()
+    except ValueError:
+        raise UserError(f"运行日期“{settings.run_date}”无法识别，请写作 YYYY-MM-DD") from None
+    key = report_partition_key(run_date)
+    if not REPORT_MONTHS.has_partition_key(key):
+        first = REPORT_MONTHS.get_first_partition_key()
+        raise UserError(f"运行日期 {run_date.isoformat()} 不在可报送的月份内（自 {first[:7]} 起至本月）")
+    return key
+
+
+def _materialize(resources: dict, instance: dg.DagsterInstance, month: str) -> dict[str, object]:
+    """Run every asset (the 报送 ones for `month`) and load each value while the instance is open."""
     try:
         result = dg.materialize(all_assets, resources=resources, run_config=QUIET_LOGGING,
-                                instance=instance, raise_on_error=True)
+                                instance=instance, raise_on_error=True, partition_key=month)
     except Exception as error:  # unwrap the user's error from Dagster's step failure
         user_error = _find_user_error(error)
         if user_error is not None:

@@ -41,14 +41,25 @@ def test_schedule_runs_nightly_in_beijing_time(inbox):
     context = dg.build_schedule_context(scheduled_execution_time=scheduled)
     request = nightly_schedule(context)
     assert request.run_key == "nightly-2026-11-21"
+    assert request.partition_key == "2026-11-01"  # the month being reported
     assert request.run_config["resources"]["settings"]["config"]["run_date"] == "2026-11-21"
     assert request.run_config["resources"]["input_files"]["config"]["registry"].endswith("registry.csv")
+
+
+def test_schedule_reports_the_district_month_across_a_utc_boundary(inbox):
+    scheduled = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone.utc)  # 12-01 02:00 in Beijing
+    request = nightly_schedule(dg.build_schedule_context(scheduled_execution_time=scheduled))
+    assert request.partition_key == "2026-12-01"
+    assert request.run_config["resources"]["settings"]["config"]["run_date"] == "2026-12-01"
 
 
 def test_sensor_runs_for_a_new_file_and_moves_it(inbox):
     settle(small_registry(inbox / "规下名录_11月.csv"))
     result = evaluate()
     assert isinstance(result, dg.RunRequest)
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    assert result.partition_key == f"{today:%Y-%m}-01"
+    assert result.run_config["resources"]["settings"]["config"]["run_date"] == today.isoformat()
     processed = list((inbox / "processed").iterdir())
     assert len(processed) == 1 and processed[0].name.endswith("registry__规下名录_11月.csv")
     config = result.run_config["resources"]["input_files"]["config"]

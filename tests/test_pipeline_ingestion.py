@@ -16,7 +16,8 @@ from tests.factories import pipeline_resources, small_registry
 
 def materialize(registry_path, database_url, tmp_path, run_date="2026-11-20"):
     resources = pipeline_resources(tmp_path / "out", database_url, registry=registry_path, run_date=run_date)
-    return dg.materialize(all_assets, resources=resources, raise_on_error=False)
+    return dg.materialize(all_assets, resources=resources, raise_on_error=False,
+                          partition_key=f"{run_date[:7]}-01")
 
 
 def test_the_whole_graph_writes_every_row_somewhere(tmp_path, database_url):
@@ -69,10 +70,12 @@ def test_a_blocking_failure_stops_the_warehouse_write(tmp_path):
     stubs = [a for a in all_assets if a.key.to_user_string() not in {"registry"}]
     outcome = dg.materialize(
         [leaky_registry, *stubs],
-        resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}"),
-        raise_on_error=False,
+        resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}",
+                                     run_date="2026-11-20"),
+        raise_on_error=False, partition_key="2026-11-01",
     )
     assert not outcome.success
+    assert [event.step_key for event in outcome.get_step_failure_events()] == ["registry"]
     assert Warehouse(f"sqlite:///{tmp_path / 'w.sqlite'}").count("registry") == 0
 
 

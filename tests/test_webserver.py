@@ -23,7 +23,7 @@ run_coordinator:
 """
 
 ASSETS_QUERY = """
-{ assetNodes { assetKey { path } groupName description hasAssetChecks } }
+{ assetNodes { assetKey { path } groupName description hasAssetChecks isPartitioned } }
 """
 REPOSITORY_QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes { name location { name }
@@ -39,7 +39,12 @@ mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   ... on PythonError { message } ... on RunConfigValidationInvalid { errors { message } } } }
 """
 RUN_QUERY = """
-query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }
+query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }
+"""
+PARTITIONS_QUERY = """
+query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
+  partitionKeys assetPartitionStatuses { ... on TimePartitionStatuses {
+    ranges { status startKey endKey } } } } } }
 """
 
 
@@ -96,6 +101,8 @@ def test_ui_shows_every_asset_with_groups(webserver):
     keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
     assert {"registry", "classified_registry", "coverage", "entry_candidates", "office_workbooks"} <= keys
     assert {n["groupName"] for n in nodes} == {"ingest", "classify", "analyse", "report"}
+    partitioned = {"/".join(n["assetKey"]["path"]) for n in nodes if n["isPartitioned"]}
+    assert partitioned == {"report_changes", "warehouse_tables", "office_workbooks"}
 
 
 def test_ui_shows_checks_schedule_and_sensor(webserver):
@@ -117,6 +124,7 @@ def test_a_run_launched_from_the_ui_succeeds(webserver):
         "selector": {"repositoryLocationName": repository["location"]["name"],
                      "repositoryName": repository["name"], "jobName": "full_refresh"},
         "runConfigData": {"resources": {"settings": {"config": {"run_date": "2026-11-20"}}}},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2026-11-01"}]},
     }
     launched = graphql(port, LAUNCH_MUTATION, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
@@ -124,10 +132,16 @@ def test_a_run_launched_from_the_ui_succeeds(webserver):
     deadline = time.time() + 900
     status = ""
     while time.time() < deadline:
-        status = graphql(port, RUN_QUERY, {"id": run_id})["runOrError"]["status"]
+        run = graphql(port, RUN_QUERY, {"id": run_id})["runOrError"]
+        status = run["status"]
         if status in {"SUCCESS", "FAILURE", "CANCELED"}:
             break
         time.sleep(3)
     assert status == "SUCCESS"
+    assert {"key": "dagster/partition", "value": "2026-11-01"} in run["tags"]
     assert (output / "industry_gap.sqlite").exists()
-    assert list((output / "exports").glob("*/*.xlsx"))
+    assert list((output / "exports" / "2026-11").glob("*.xlsx"))
+    node = graphql(port, PARTITIONS_QUERY, {"key": {"path": ["office_workbooks"]}})["assetNodeOrError"]
+    assert node["partitionKeys"][0] == "2023-01-01" and "2026-11-01" in node["partitionKeys"]
+    ranges = node["assetPartitionStatuses"]["ranges"]
+    assert {"status": "MATERIALIZED", "startKey": "2026-11-01", "endKey": "2026-11-01"} in ranges
