@@ -44,7 +44,7 @@ from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, split_clauses
 from reference import LEVELS, standard
 
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
@@ -90,6 +90,7 @@ DEFAULT_PARAMS = dict(
     temperature=1.0,          # calibration: P ∝ score ** (1 / temperature)
     generic_only_factor=0.3,
     service_text=False,       # match service/repair/transport items on their whole text  # scores of scopes with only generic items are scaled down
+    division_balance=1.0,     # item model: annotation-term weights rebalanced to equal totals per 大类
 )
 
 
@@ -217,6 +218,14 @@ class ReferenceScorer:
                 texts.append(term)
                 labels.append(d)
                 weights.append(w)
+        # Divisions with many annotation terms (批发业 has ~70 小类) would get a larger prior in the
+        # item model; rebalance the term weights towards equal division totals (exponent
+        # `division_balance`: 0 keeps the raw weights, 1 gives every division the same total).
+        balance = float(params.get("division_balance", 0.0))   # 0 for models pickled before the option
+        if balance:
+            totals = np.bincount(labels, weights=weights, minlength=len(self.div_codes))
+            scale = (totals.mean() / np.clip(totals, 1e-9, None)) ** balance
+            weights = [w * float(scale[d]) for w, d in zip(weights, labels)]
         self.kb_examples = (texts, labels, weights)
         self.adapted_rows = 0
         self._fit_division_model([], [], [])

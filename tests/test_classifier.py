@@ -213,7 +213,9 @@ def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path)
                    "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2
     trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
     b, a = trained.metrics["blend_knn_reference"]
-    assert 0.0 <= b <= 0.5 and 0.0 <= a <= 1.0
+    assert 0.0 <= b <= 3.0 and 0.0 <= a <= 3.0 and 0.0 <= trained.metrics["blend_mixture"] <= 3.0
+    bias = trained.supervised.prior_bias       # per-大类 prior correction learned from the labels
+    assert bias is not None and bias.shape == (len(trained.division_codes),) and np.isfinite(bias).all()
     preds = trained.predict(["汽车零部件生产", "软件开发"])
     assert preds[0].division == "36" and preds[1].division == "65"
     trained.save(tmp_path / "k")
