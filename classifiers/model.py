@@ -44,7 +44,7 @@ from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, split_clauses
 from reference import LEVELS, standard
 
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.2.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
@@ -82,7 +82,8 @@ DEFAULT_PARAMS = dict(
     generic_weight=0.05,      # weight of generic items (货物进出口, 技术服务 …)
     position_decay=0.8,       # item k (0-based, generic ones not counted) weighs 1 / (1 + decay * k)
     nonproducer_weight=0.5,   # service/lease/... items in a scope that makes things (scaled by how early)
-    main_weight=1.0,          # items under 主要产品/主营业务
+    main_weight=2.0,          # items under 主要产品/主营业务 (their own order: a summary of the main business)
+    licensed_weight=0.5,      # non-producing items under 许可项目 (mostly ancillary 进出口/工程/运输/食品经营 …)
     bm25_power=3.0,           # sharpness of the BM25 大类 signal
     bm25_share=0.5,           # geometric weight of BM25 vs the linear model
     class_power=4.0,          # sharpness of P(小类 | 大类, item)
@@ -532,6 +533,7 @@ class ScopeClassifier:
         decay = p["position_decay"]
         generic_w = p["generic_weight"]
         main_w = p["main_weight"]
+        licensed_w = p.get("licensed_weight", 1.0)   # 1.0 for models pickled before the option
         producer = False
         first_producing = 0
         k = 0
@@ -546,6 +548,7 @@ class ScopeClassifier:
         weights = []
         texts = []
         k = 0
+        k_main = 0
         all_generic = True
         for text, query, kinds, generic, producing, demoted, sell_first, section in items:
             if generic:
@@ -554,12 +557,17 @@ class ScopeClassifier:
             else:
                 all_generic = False
                 pos = k
-                w = 1.0 / (1.0 + decay * k)
+                if section == "main":
+                    # 主要产品/主营业务 is a summary of the main business: its own order counts
+                    w = main_w / (1.0 + decay * k_main)
+                    k_main += 1
+                else:
+                    w = 1.0 / (1.0 + decay * k)
+                if section == "licensed" and not producing:
+                    w *= licensed_w   # a production licence (食品生产, 危险化学品生产) is core business
                 k += 1
                 if producer and demoted:
                     w *= demote
-                if section == "main":
-                    w *= main_w
             keys.append((query, kinds, producer and sell_first))
             weights.append(w)
             texts.append((pos, text, kinds))
