@@ -686,7 +686,22 @@ class ScopeClassifier:
         """Vectorised top-k for a chunk: plans, D, top 大类 (n×k), their best 小类 (n×k), status codes.
 
         status: 0 ok, 1 plan reason (empty …), 2 unrecognised, 3 only generic items.
+        Registries repeat scopes: each distinct text is scored once, then spread to its rows.
         """
+        first: dict = {}
+        inverse = np.fromiter((first.setdefault(t if isinstance(t, str) else (type(t).__name__, repr(t)), len(first)) for t in texts),
+                              dtype=np.int64, count=len(texts))
+        if len(first) == len(texts):
+            return self._core_distinct(texts, top_k)
+        distinct = [None] * len(first)
+        for row, slot in enumerate(inverse.tolist()):
+            if distinct[slot] is None:
+                distinct[slot] = texts[row]
+        plans, D, C, top_div, top_cls, top_scores, status = self._core_distinct(distinct, top_k)
+        return ([plans[i] for i in inverse.tolist()], D[inverse], C[inverse], top_div[inverse],
+                top_cls[inverse], top_scores[inverse], status[inverse])
+
+    def _core_distinct(self, texts: list, top_k: int):
         plans, D, C, recognised, _ = self._score_chunk(texts)
         n = len(plans)
         k = max(1, min(int(top_k), self.scorer.n_divisions))
@@ -716,9 +731,10 @@ class ScopeClassifier:
         sc = self.scorer
         plans, D, C, top_div, top_cls, top_scores, status = self._core(texts, top_k)
         results = []
-        mass = div_max = None
         if keep_scores and len(plans):
             mass, div_max = self._class_mass(C)
+            H = D[:, sc.class_div] * (mass / div_max[:, sc.class_div])   # hierarchy-consistent 小类 scores
+            div_scores, class_scores = _top_entries(D, 10), _top_entries(H, 30)
         for r, plan in enumerate(plans):
             pred = Prediction()
             st = status[r]
@@ -732,11 +748,8 @@ class ScopeClassifier:
             pred.names = [sc.class_names[i] for i in order]
             pred.scores = [round(float(top_scores[r, j]), 4) for j in keep]
             if keep_scores:
-                d_order = np.argsort(-D[r])[:10]
-                pred.division_scores = {sc.div_codes[i]: round(float(D[r, i]), 4) for i in d_order if D[r, i] > 0}
-                h = D[r, sc.class_div] * (mass[r] / div_max[r, sc.class_div])
-                c_order = np.argsort(-h)[:30]
-                pred.class_scores = {sc.class_codes[i]: round(float(h[i]), 4) for i in c_order if h[i] > 0}
+                pred.division_scores = {sc.div_codes[i]: v for i, v in div_scores[r]}
+                pred.class_scores = {sc.class_codes[i]: v for i, v in class_scores[r]}
             if st == 3:
                 pred.reason = self._ONLY_GENERIC
             if evidence:
@@ -894,6 +907,21 @@ class ScopeClassifier:
     def describe(self) -> dict:
         return {"version": self.version, "training_hash": self.training_hash,
                 "reference_hash": self.reference_hash, "mode": self.info.get("mode"), "metrics": self.metrics}
+
+
+def _top_entries(M: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    """Per row, the (column, value rounded to 4) of its k largest positive values, descending.
+
+    One partial sort for the whole chunk instead of a full argsort per row.
+    """
+    k = min(k, M.shape[1])
+    idx = np.argpartition(-M, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(M, idx, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    idx, vals = np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    rounded = np.round(vals, 4).tolist()
+    return [[(i, v) for i, v, raw in zip(ri, rv, rr) if raw > 0]
+            for ri, rv, rr in zip(idx.tolist(), rounded, vals.tolist())]
 
 
 def _json_default(obj):

@@ -122,6 +122,16 @@ def test_evidence_names_items_and_terms(model):
     assert "汽车零部件" in pred.evidence and pred.codes[0] in pred.evidence
 
 
+def test_repeated_scopes_in_a_chunk_predict_as_each_alone(model):
+    """Distinct texts are scored once per chunk; rows that repeat one must not differ from it."""
+    texts = ["水泥制品制造；建材销售", "None", None, float("nan"), "水泥制品制造；建材销售", "",
+             "乳制品生产", "乳制品生产", "货物进出口"]
+    together = model.predict(texts, top_k=3)
+    alone = [model.predict([text], top_k=3)[0] for text in texts]
+    assert together == alone
+    assert together[0].codes and together[0] == together[4] and not together[2].codes
+
+
 def test_save_load_round_trip_predicts_the_same(model, tmp_path):
     before = model.predict(SCOPES)
     model.save(tmp_path / "m")
