@@ -5,15 +5,25 @@ import os
 
 import dagster as dg
 
+from industry_gap.errors import UserError
 from industry_gap.policy import load_policy
-from industry_gap.report_month import first_report_month, month_key, resolve_report_date
+from industry_gap.report_month import FALLBACK_FIRST_MONTH, first_report_month, month_key, resolve_report_date
 from pipelines.resources import DISTRICT_TIMEZONE, PipelineSettings
+
+
+
+def _first_month() -> str:
+    """The plan's issue month; an unreadable policy file is reported by the run, not at load."""
+    try:
+        return first_report_month(load_policy(os.environ.get("INDUSTRY_GAP_POLICY") or None))
+    except UserError:
+        return month_key(FALLBACK_FIRST_MONTH)
+
 
 # From the month the plan was issued (the policy file's plan.issued) to the current month
 # (end_offset=1: the month in progress has its partition, it is the one being reported).
 REPORT_MONTHS = dg.MonthlyPartitionsDefinition(
-    start_date=first_report_month(load_policy(os.environ.get("INDUSTRY_GAP_POLICY") or None)),
-    end_offset=1, timezone=DISTRICT_TIMEZONE.key,
+    start_date=_first_month(), end_offset=1, timezone=DISTRICT_TIMEZONE.key,
 )
 
 
