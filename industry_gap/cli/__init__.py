@@ -69,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="industry-gap",
         description="扩增工业门类数据流水线：经营范围分类、门类缺口识别、小升规培育清单。",
     )
-    parser._positionals.title = "位置参数"
-    parser._optionals.title = "选项"
     subparsers = parser.add_subparsers(title="子命令", dest="command", metavar="命令",
                                        parser_class=ChineseArgumentParser)
     for name in COMMANDS:

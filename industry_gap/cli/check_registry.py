@@ -30,11 +30,8 @@ def register(subparsers) -> None:
         help="检查企业名录等输入文件：读入多少行、多少行合格、哪些行需要修正",
         description=("检查一个输入文件（CSV 或 XLSX）能否被流水线使用，并列出需要修正的行。"
                      "退出码：0 = 全部合格；1 = 有行被隔离（需修正）；2 = 文件无法使用。"),
-        add_help=False,
+       
     )
-    parser._positionals.title = "位置参数"
-    parser._optionals.title = "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("file", metavar="文件", help="要检查的文件路径（.csv / .xlsx）")
     parser.add_argument("--quarantine-out", metavar="隔离明细.csv",
                         help="把被隔离的行写入此 CSV 文件（UTF-8 带 BOM，可直接用 Excel/WPS 打开）")

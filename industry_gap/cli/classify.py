@@ -11,14 +11,11 @@ from industry_gap.errors import UserError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "classify", add_help=False, help="按经营范围预测国民经济行业小类",
+        "classify", help="按经营范围预测国民经济行业小类",
         description="读取 CSV 或 XLSX，按经营范围预测 GB/T 4754-2017 小类。输出 CSV（UTF-8 带 BOM，Excel 可直接打开）"
                     "保留全部输入列，并增加 pred_code_1..k（4 位小类代码）、pred_name_1..k、pred_score_1..k（降序）、"
                     "evidence（依据）、reason（无预测的原因）、pred_division、pred_section、is_industrial。",
     )
-    parser._positionals.title = "位置参数"
-    parser._optionals.title = "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("input", metavar="输入文件", help="CSV 或 XLSX 文件")
     parser.add_argument("--output", required=True, metavar="输出.csv", help="输出 CSV 文件")
     parser.add_argument("--model", metavar="模型目录", help="用 train 保存的模型（默认：仅用注释构建的内置模型）")

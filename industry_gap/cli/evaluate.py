@@ -7,12 +7,10 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "evaluate", add_help=False, help="用已标注行业代码的企业评估分类准确率",
+        "evaluate", help="用已标注行业代码的企业评估分类准确率",
         description="在带行业代码的企业名录上评估经营范围分类：输出标注所含各层级的 top-1/top-3 准确率、"
                     "不同置信度阈值下的准确率及其覆盖比例，以及最常见的混淆。",
     )
-    parser._optionals.title = "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("--labelled", required=True, metavar="文件", help="带行业代码的企业名录（CSV 或 XLSX）")
     parser.add_argument("--model", metavar="模型目录", help="模型目录（默认：仅用注释构建的内置模型）")
     parser.add_argument("--text-column", default="经营范围", metavar="列名", help="经营范围所在列（默认：经营范围）")

@@ -11,13 +11,11 @@ from industry_gap.errors import UserError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train", add_help=False, help="训练经营范围行业分类模型（无标注数据时仅用国民经济行业分类注释）",
+        "train", help="训练经营范围行业分类模型（无标注数据时仅用国民经济行业分类注释）",
         description="训练经营范围 → GB/T 4754-2017 小类的分类模型。不给 --labelled 时只用国民经济行业分类及其注释"
                     "构建模型；给出已标注行业代码的企业名录（如规上企业名录）时，在其上训练大类层并用标注中的小类分布作先验。"
                     "代码可为 C1311、1311、131、C13、13、C 等任意层级写法。",
     )
-    parser._optionals.title = "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("--labelled", nargs="+", metavar="文件", default=[],
                         help="带行业代码的企业名录（CSV 或 XLSX，可给多个）")
     parser.add_argument("--text-column", default="经营范围", metavar="列名", help="经营范围所在列（默认：经营范围）")
