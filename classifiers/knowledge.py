@@ -13,6 +13,7 @@ on products and services, and the activity is judged separately
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections import defaultdict
@@ -46,6 +47,8 @@ _REDIRECT_ALL_RE = re.compile(r"(?<![\d])([A-T]|\d{4}|\d{3}|\d{2})(?:（|\()")
 _TERM_JUNK_RE = re.compile(r"^(?:其他未列明的?|其他|未列明的?|各种|各类|部分|相关|一般|以及|及|和|与|下列|以下|含|包括)+")
 _TERM_TRAIL_RE = re.compile(r"(?:等|的|\(部分\)|部分|等产品|类|系列|专用|活动|服务|业务|制品)?$")
 _TERM_SPLIT = "、,;，；"
+REGISTRY_TERMS_FILE = "registry_terms.csv"
+REGISTRY_TERM_WEIGHT = 1.5   # between a 包括 item (0.8) and a class name (3.0)
 
 
 @dataclass
@@ -142,6 +145,7 @@ class KnowledgeBase:
                 continue
             share = 1.0 if node.level == "class" else (0.6 if node.level == "group" else 0.35)
             self._add_node_text(node, targets, share)
+        self._add_registry_terms()
         for entry in self.classes:
             entry.terms.pop("", None)
 
@@ -222,6 +226,18 @@ class KnowledgeBase:
                     for p in pieces:
                         self._add_term(ref_targets, p, w)
 
+    def _add_registry_terms(self) -> None:
+        """Everyday registry words the annotations do not use ("化工原料", "锂电池", "吸收公众存款"),
+        each given to the classes whose definition covers it (reference/data/registry_terms.csv)."""
+        path = DATA_DIR / REGISTRY_TERMS_FILE
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                targets = [self.index[c] for c in (row.get("codes") or "").split() if c in self.index]
+                if targets and row.get("term"):
+                    self._add_term(targets, row["term"], REGISTRY_TERM_WEIGHT)
+
     # -- views ----------------------------------------------------------------
     @property
     def codes(self) -> list[str]:
@@ -249,8 +265,10 @@ class KnowledgeBase:
 def reference_hash() -> str:
     """SHA-256 (first 16 hex) of the reference data files the knowledge base is built from."""
     digest = hashlib.sha256()
-    for name in ("gbt4754_2017.csv", "gbt4754_2011_to_2017.csv"):
-        digest.update((DATA_DIR / name).read_bytes())
+    for name in ("gbt4754_2017.csv", "gbt4754_2011_to_2017.csv", REGISTRY_TERMS_FILE):
+        path = DATA_DIR / name
+        if path.exists():
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

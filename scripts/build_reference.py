@@ -85,6 +85,7 @@ def build(source: Path) -> None:
         handle.write("Built by scripts/build_reference.py from the shared reference tables:\n")
         for path in (tree_file, notes_file, cross_file):
             handle.write(f"{path.name}\tsha256={sha256(path)}\n")
+        handle.write("registry_terms.csv is not built: it is compiled by the project (see reference/README.md).\n")
     print(f"wrote {len(nodes)} nodes and {len(crosswalk)} crosswalk pairs to {OUT}")
 
 

@@ -73,6 +73,50 @@ def test_a_manufacturer_that_also_sells_is_a_manufacturer(model):
     assert pred.section == "C"
 
 
+@pytest.mark.parametrize("scope, code", [
+    ("吸收公众存款；发放短期、中期和长期贷款；办理国内外结算；办理票据承兑与贴现", "66"),
+    ("锂电池的研发、生产和销售", "3841"),
+    ("危险化学品生产；化工产品销售（不含许可类化工产品）", "26"),
+    ("光伏组件的生产和销售", "3825"),
+])
+def test_registry_words_the_annotations_lack_reach_their_classes(model, scope, code):
+    """reference/data/registry_terms.csv: everyday registry words (银行业务, 锂电池, 危险化学品生产)."""
+    [pred] = model.predict([scope])
+    assert (pred.codes[0] if len(code) == 4 else pred.division) == code
+
+
+def test_a_registry_term_without_its_file_is_unknown(tmp_path, monkeypatch):
+    """The words come from the data file, not from code: without it the bank scope is not 66."""
+    from classifiers import knowledge
+
+    monkeypatch.setattr(knowledge, "REGISTRY_TERMS_FILE", "absent.csv")
+    kb = knowledge.KnowledgeBase()
+    assert "公众存款" not in kb.all_terms()
+    monkeypatch.undo()
+    assert kb.index["6621"] in knowledge.KnowledgeBase().all_terms()["公众存款"]
+
+
+def test_registry_terms_name_real_classes():
+    import csv
+
+    from reference.gbt4754 import DATA_DIR
+    from classifiers.knowledge import REGISTRY_TERMS_FILE
+
+    s = standard()
+    with (DATA_DIR / REGISTRY_TERMS_FILE).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) > 100
+    for row in rows:
+        assert row["term"].strip() and row["codes"].split(), row
+        assert all(s.nodes[c].level == "class" for c in row["codes"].split()), row
+
+
+@pytest.mark.parametrize("scope, division", [("药品零售", "52"), ("药品批发", "51"), ("服装零售", "52")])
+def test_retail_and_wholesale_verbs_choose_the_channel(model, scope, division):
+    [pred] = model.predict([scope])
+    assert pred.division == division
+
+
 def test_hierarchy_is_consistent(model):
     s = standard()
     for pred in model.predict(SCOPES, top_k=5):
