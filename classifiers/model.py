@@ -44,7 +44,7 @@ from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, split_clauses
 from reference import LEVELS, standard
 
-MODEL_VERSION = "1.2.0"
+MODEL_VERSION = "1.3.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
@@ -63,6 +63,11 @@ _COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
                         realestate=0.6)),
     "sell_in_producer": (0.15, dict(wholesale=0.5, retail=0.4, make=0.8, agri=0.2, mining=0.3, utility=0.3,
                                     realestate=0.6)),
+    # "零售" alone names retail (52), "批发"/"分销" alone wholesale (51); "销售" names neither
+    "sell_retail": (0.15, dict(retail=1.0, wholesale=0.25, make=0.3, agri=0.2, mining=0.2, utility=0.3,
+                               realestate=0.6)),
+    "sell_wholesale": (0.15, dict(wholesale=1.0, retail=0.25, make=0.35, agri=0.2, mining=0.2, utility=0.3,
+                                  realestate=0.6)),
     "rnd": (0.15, dict(rnd=1.0, techpromo=0.9, software=0.8, techsvc=0.6, make=0.45, internet=0.5)),
     "service": (0.15, {k: 1.0 for k in ("bizsvc", "techsvc", "techpromo", "software", "internet", "telecom",
                                         "finance", "realestate", "resident", "edu", "health", "culture", "env",
@@ -99,6 +104,24 @@ DEFAULT_PARAMS = dict(
 # others (services, repair, transport …) on their whole text, since service
 # classes are defined by the activity ("信息系统集成服务", "汽车维修").
 _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
+
+
+_SELL_MODES = {"producer": "sell_in_producer", "retail": "sell_retail", "wholesale": "sell_wholesale"}
+_RETAIL_VERBS = frozenset({"零售", "网上零售", "线上零售", "网络零售"})
+_WHOLESALE_VERBS = frozenset({"批发", "分销"})
+
+
+def _sell_channel(verbs) -> str:
+    """"retail" / "wholesale" when the selling verbs name only one channel, else ""."""
+    retail = any(v in _RETAIL_VERBS for v in verbs)
+    wholesale = any(v in _WHOLESALE_VERBS for v in verbs)
+    if retail == wholesale or any(v in _AMBIGUOUS_SELL_VERBS for v in verbs):
+        return ""
+    return "retail" if retail else "wholesale"
+
+
+_AMBIGUOUS_SELL_VERBS = frozenset({"销售", "经销", "购销", "批零兼营", "批发兼零售", "批发零售", "零售批发",
+                                   "批发和零售", "批发及零售", "批发与零售", "零售和批发", "经营", "贸易"})
 
 
 def _pos_weight(k: int, decay: float) -> float:
@@ -305,12 +328,17 @@ class ReferenceScorer:
     def n_divisions(self) -> int:
         return len(self.div_codes)
 
-    def compat_for(self, kinds: tuple[str, ...], producer: bool) -> np.ndarray:
+    def compat_for(self, kinds: tuple[str, ...], sell_mode) -> np.ndarray:
+        """Weights per 大类 for an item's activities. sell_mode refines a selling item: "producer"
+        (a producer selling its products), "retail" / "wholesale" (the verb says which), else ""."""
         if not kinds:
             return self.compat[""]
         ordered = sorted(kinds, key=_PRIORITY.index)
         first = ordered[0]
-        vec = self.compat["sell_in_producer" if (first == "sell" and producer) else first]
+        if sell_mode is True:            # keys of plans made before sell modes
+            sell_mode = "producer"
+        mode = _SELL_MODES.get(sell_mode) if first == "sell" else None
+        vec = self.compat.get(mode, self.compat[first]) if mode else self.compat[first]
         for other in ordered[1:]:
             vec = np.maximum(vec, self.compat[other] * 0.5)
         return vec
@@ -376,7 +404,8 @@ def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
         producing = bool(PRODUCING.intersection(kinds))
         demoted = not (producing or "product" in kinds or "sell" in kinds)
         sell_first = bool(kinds) and min(kinds, key=_PRIORITY.index) == "sell"
-        out.append((text, query, kinds, generic, producing, demoted, sell_first, section))
+        channel = _sell_channel(verbs) if sell_first else ""
+        out.append((text, query, kinds, generic, producing, demoted, sell_first, section, channel))
     return tuple(out)
 
 
@@ -550,7 +579,7 @@ class ScopeClassifier:
         k = 0
         k_main = 0
         all_generic = True
-        for text, query, kinds, generic, producing, demoted, sell_first, section in items:
+        for text, query, kinds, generic, producing, demoted, sell_first, section, channel in items:
             if generic:
                 w = generic_w
                 pos = k
@@ -568,7 +597,7 @@ class ScopeClassifier:
                 k += 1
                 if producer and demoted:
                     w *= demote
-            keys.append((query, kinds, producer and sell_first))
+            keys.append((query, kinds, "producer" if producer and sell_first else channel))
             weights.append(w)
             texts.append((pos, text, kinds))
         weights = np.array(weights, dtype=np.float32)
