@@ -109,6 +109,8 @@ _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
 _SELL_MODES = {"producer": "sell_in_producer", "retail": "sell_retail", "wholesale": "sell_wholesale"}
 _RETAIL_VERBS = frozenset({"零售", "网上零售", "线上零售", "网络零售"})
 _WHOLESALE_VERBS = frozenset({"批发", "分销"})
+_AMBIGUOUS_SELL_VERBS = frozenset({"销售", "经销", "购销", "批零兼营", "批发兼零售", "批发零售", "零售批发",
+                                   "批发和零售", "批发及零售", "批发与零售", "零售和批发", "经营", "贸易"})
 
 
 def _sell_channel(verbs) -> str:
@@ -118,10 +120,6 @@ def _sell_channel(verbs) -> str:
     if retail == wholesale or any(v in _AMBIGUOUS_SELL_VERBS for v in verbs):
         return ""
     return "retail" if retail else "wholesale"
-
-
-_AMBIGUOUS_SELL_VERBS = frozenset({"销售", "经销", "购销", "批零兼营", "批发兼零售", "批发零售", "零售批发",
-                                   "批发和零售", "批发及零售", "批发与零售", "零售和批发", "经营", "贸易"})
 
 
 def _pos_weight(k: int, decay: float) -> float:
@@ -335,10 +333,8 @@ class ReferenceScorer:
             return self.compat[""]
         ordered = sorted(kinds, key=_PRIORITY.index)
         first = ordered[0]
-        if sell_mode is True:            # keys of plans made before sell modes
-            sell_mode = "producer"
         mode = _SELL_MODES.get(sell_mode) if first == "sell" else None
-        vec = self.compat.get(mode, self.compat[first]) if mode else self.compat[first]
+        vec = self.compat.get(mode, self.compat[first])   # a model pickled before a mode lacks its vector
         for other in ordered[1:]:
             vec = np.maximum(vec, self.compat[other] * 0.5)
         return vec
