@@ -311,11 +311,16 @@ def _balance(obj: str) -> str:
     return obj
 
 
+# "电子类产品", "钼钨系列产品": the category word hides the product name ("电子产品")
+_CATEGORY_WORD_RE = re.compile(r"(?<=..)(?:类|系列)(?=(?:产品|设备|器材|用品|制品|材料|器件|元件)$)")
+
+
 def _clean_object(obj: str) -> str:
     if not obj:
         return obj
     obj = _LEAD_FILLER_RE.sub("", obj)
     obj = _TRAIL_FILLER_RE.sub("", obj)
+    obj = _CATEGORY_WORD_RE.sub("", obj)
     obj = _balance(obj)
     obj = obj.strip(":;,、。-·./ ")
     return obj

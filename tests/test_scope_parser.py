@@ -84,6 +84,15 @@ def test_a_make_and_sell_item_is_a_manufacturing_item():
     assert "make" in item.activities and "sell" in item.activities
 
 
+@pytest.mark.parametrize("text, obj", [
+    ("电子类产品的生产、销售", "电子产品"), ("安防类设备制造", "安防设备"), ("通讯类器材销售", "通讯器材"), ("仪表系列元件制造", "仪表元件"),
+    ("人类产品销售", "人类产品"),
+])
+def test_a_category_word_before_the_product_is_dropped(text, obj):
+    [item] = parse_scope(text).items
+    assert item.object == obj
+
+
 def test_nested_brackets_do_not_split_items():
     text = "化工产品（不含危险化学品（含易制毒化学品）、监控化学品）销售，电子元件（电阻、电容）制造"
     parsed = parse_scope(text)
