@@ -78,6 +78,8 @@ def test_a_manufacturer_that_also_sells_is_a_manufacturer(model):
     ("锂电池的研发、生产和销售", "3841"),
     ("危险化学品生产；化工产品销售（不含许可类化工产品）", "26"),
     ("光伏组件的生产和销售", "3825"),
+    ("肉羊养殖；牛羊肉销售", "0314"),
+    ("预拌混凝土生产、销售", "3021"),
 ])
 def test_registry_words_the_annotations_lack_reach_their_classes(model, scope, code):
     """reference/data/registry_terms.csv: everyday registry words (银行业务, 锂电池, 危险化学品生产)."""
