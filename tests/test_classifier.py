@@ -98,6 +98,16 @@ def test_a_registry_term_without_its_file_is_unknown(tmp_path, monkeypatch):
     assert kb.index["6621"] in knowledge.KnowledgeBase().all_terms()["公众存款"]
 
 
+def test_registry_terms_are_part_of_the_model_cache_key(monkeypatch):
+    """Editing the vocabulary file rebuilds the cached reference model (its path holds the hash)."""
+    from classifiers import knowledge, training
+
+    with_terms = (knowledge.reference_hash(), training.default_model_path())
+    monkeypatch.setattr(knowledge, "REGISTRY_TERMS_FILE", "absent.csv")
+    assert knowledge.reference_hash() != with_terms[0]
+    assert knowledge.reference_hash() not in str(with_terms[1])
+
+
 def test_registry_terms_name_real_classes():
     import csv
 
