@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
-from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, split_clauses
+from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, sell_channel, split_clauses
 from reference import LEVELS, standard
 
 MODEL_VERSION = "1.3.0"
@@ -107,19 +107,6 @@ _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
 
 
 _SELL_MODES = {"producer": "sell_in_producer", "retail": "sell_retail", "wholesale": "sell_wholesale"}
-_RETAIL_VERBS = frozenset({"零售", "网上零售", "线上零售", "网络零售"})
-_WHOLESALE_VERBS = frozenset({"批发", "分销"})
-_AMBIGUOUS_SELL_VERBS = frozenset({"销售", "经销", "购销", "批零兼营", "批发兼零售", "批发零售", "零售批发",
-                                   "批发和零售", "批发及零售", "批发与零售", "零售和批发", "经营", "贸易"})
-
-
-def _sell_channel(verbs) -> str:
-    """"retail" / "wholesale" when the selling verbs name only one channel, else ""."""
-    retail = any(v in _RETAIL_VERBS for v in verbs)
-    wholesale = any(v in _WHOLESALE_VERBS for v in verbs)
-    if retail == wholesale or any(v in _AMBIGUOUS_SELL_VERBS for v in verbs):
-        return ""
-    return "retail" if retail else "wholesale"
 
 
 def _pos_weight(k: int, decay: float) -> float:
@@ -400,7 +387,7 @@ def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
         producing = bool(PRODUCING.intersection(kinds))
         demoted = not (producing or "product" in kinds or "sell" in kinds)
         sell_first = bool(kinds) and min(kinds, key=_PRIORITY.index) == "sell"
-        channel = _sell_channel(verbs) if sell_first else ""
+        channel = sell_channel(verbs) if sell_first else ""
         out.append((text, query, kinds, generic, producing, demoted, sell_first, section, channel))
     return tuple(out)
 

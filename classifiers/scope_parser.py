@@ -76,6 +76,21 @@ _add("invest", "投资 投资管理 资产管理 股权投资 实业投资 投�
 # filler in "经营本企业…", "…业务".
 _WEAK_VERBS = {"经营", "业务", "技术"}
 
+# Selling verbs that name one channel: 零售 → retail (52), 批发/分销 → wholesale (51).
+_RETAIL_VERBS = frozenset({"零售", "网上零售", "线上零售", "网络零售"})
+_WHOLESALE_VERBS = frozenset({"批发", "分销"})
+_AMBIGUOUS_SELL_VERBS = frozenset({"销售", "经销", "购销", "批零兼营", "批发兼零售", "批发零售", "零售批发",
+                                   "批发和零售", "批发及零售", "批发与零售", "零售和批发", "经营", "贸易"})
+
+
+def sell_channel(verbs) -> str:
+    """"retail" / "wholesale" when the selling verbs name only one channel, else ""."""
+    retail = any(v in _RETAIL_VERBS for v in verbs)
+    wholesale = any(v in _WHOLESALE_VERBS for v in verbs)
+    if retail == wholesale or any(v in _AMBIGUOUS_SELL_VERBS for v in verbs):
+        return ""
+    return "retail" if retail else "wholesale"
+
 ACTIVITY_KINDS = ("make", "farm", "mine", "supply", "sell", "rnd", "service", "repair", "lease",
                   "transport", "construct", "invest", "product")
 ACTIVITY_NAMES = {
@@ -311,7 +326,7 @@ def _balance(obj: str) -> str:
     return obj
 
 
-# "电子类产品", "钼钨系列产品": the category word hides the product name ("电子产品")
+# "电子类产品", "仪表系列元件": the category word hides the product name ("电子产品")
 _CATEGORY_WORD_RE = re.compile(r"(?<=..)(?:类|系列)(?=(?:产品|设备|器材|用品|制品|材料|器件|元件)$)")
 
 
