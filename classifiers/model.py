@@ -44,7 +44,7 @@ from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, sell_channel, split_clauses
 from reference import LEVELS, standard
 
-MODEL_VERSION = "1.3.0"
+MODEL_VERSION = "1.3.1"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
@@ -382,6 +382,8 @@ def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
             query = text
         elif service_text and kinds and not _OBJECT_KINDS.intersection(kinds):
             query = text
+        elif "transport" in kinds and not _OBJECT_KINDS.intersection(kinds):
+            query = text   # "煤炭运输": the object is the cargo, not the industry
         else:
             query = obj
         producing = bool(PRODUCING.intersection(kinds))

@@ -327,6 +327,12 @@ def _balance(obj: str) -> str:
 
 
 # "电子类产品", "仪表系列元件": the category word hides the product name ("电子产品")
+# Objects that are only a modifier once the verb is peeled off ("普通货运" → 普通, "国内货物运输代理" →
+# 国内, "专业设计服务" → 专业): the item is matched on its whole text instead.
+_MODIFIER_OBJECTS = frozenset("普通 国内 国际 专业 基础 一般 综合 公共 对外 道路普通 普通道路 国内外 境内 境外".split())
+# "生产Ⅱ类、Ⅲ类医疗器械" (after normalisation "ii类", "iii类医疗器械"), "第一类、第二类医疗器械"
+_ORDINAL_CLASS_RE = re.compile(r"^(第?(?:[一二三四五六]|i{1,3}|iv|[1-6]))(?:类(.*))?$")
+
 _CATEGORY_WORD_RE = re.compile(r"(?<=..)(?:类|系列)(?=(?:产品|设备|器材|用品|制品|材料|器件|元件)$)")
 
 
@@ -497,6 +503,7 @@ def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[
             verb_buffer = []
             verb_only_texts = []
             prefix = []
+    _share_ordinal_heads(items)
     out = []
     for it in items:
         verbs = tuple(dict.fromkeys(v for v in it.verbs))
@@ -505,8 +512,24 @@ def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[
         if not kinds and section == "main":
             kinds = ("product",)
         obj = _balance(it.obj)
+        if obj in _MODIFIER_OBJECTS:
+            obj = it.text   # the verb carries the meaning: "普通货运", "专业设计服务"
         out.append((it.text, obj, strong, kinds, _is_generic(obj, kinds, it.text)))
     return tuple(out)
+
+
+def _share_ordinal_heads(items: list[_Item]) -> None:
+    """"生产Ⅱ类、Ⅲ类医疗器械": the bare "ii类" shares the head noun of the next ordinal class."""
+    head = ""
+    for it in reversed(items):
+        m = _ORDINAL_CLASS_RE.match(it.obj)
+        if not m:
+            head = ""
+            continue
+        if m.group(2):
+            head = m.group(2)
+        elif head and it.text.endswith("类"):
+            it.obj = m.group(1) + "类" + head
 
 
 def _sections(text: str) -> list[tuple[str, str]]:

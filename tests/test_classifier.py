@@ -87,6 +87,18 @@ def test_registry_words_the_annotations_lack_reach_their_classes(model, scope, c
     assert (pred.codes[0] if len(code) == 4 else pred.division) == code
 
 
+@pytest.mark.parametrize("scope, code", [
+    ("普通货运", "5431"),                       # was 5920 通用仓储: the object "普通" said nothing
+    ("国内货物运输代理；装卸搬运", "5821"),     # was 9052 体育表演服务 ("国内" matched 国内和国际体育赛事)
+    ("专业设计服务", "7492"),
+    ("生产Ⅱ类、Ⅲ类医疗器械", "358"),            # "ii类" alone matched nothing medical
+    ("粮食仓储", "5951"),
+])
+def test_items_whose_verb_carries_the_meaning(model, scope, code):
+    [pred] = model.predict([scope])
+    assert pred.codes[0].startswith(code)
+
+
 def test_a_registry_term_without_its_file_is_unknown(tmp_path, monkeypatch):
     """The words come from the data file, not from code: without it the bank scope is not 66."""
     from classifiers import knowledge

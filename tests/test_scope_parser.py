@@ -93,6 +93,27 @@ def test_a_category_word_before_the_product_is_dropped(text, obj):
     assert item.object == obj
 
 
+@pytest.mark.parametrize("text, objects", [
+    ("生产Ⅱ类、Ⅲ类医疗器械", ["ii类医疗器械", "iii类医疗器械"]),
+    ("第一类、第二类医疗器械的销售", ["第一类医疗器械", "第二类医疗器械"]),
+    ("第一产业投资", ["第一产业"]),
+])
+def test_coordinated_ordinal_classes_share_the_head_noun(text, objects):
+    assert [i.object for i in parse_scope(text).items] == objects
+
+
+@pytest.mark.parametrize("text, obj, kind", [
+    ("普通货运", "普通货运", "transport"),
+    ("国内货物运输代理", "国内货物运输代理", "transport"),
+    ("专业设计服务", "专业设计服务", "service"),
+    ("汽车零部件制造", "汽车零部件", "make"),
+])
+def test_an_object_that_is_only_a_modifier_keeps_the_whole_item(text, obj, kind):
+    """Peeling the verb off "普通货运" leaves 普通, which says nothing: the item keeps its whole text."""
+    [item] = parse_scope(text).items
+    assert item.object == obj and kind in item.activities
+
+
 def test_nested_brackets_do_not_split_items():
     text = "化工产品（不含危险化学品（含易制毒化学品）、监控化学品）销售，电子元件（电阻、电容）制造"
     parsed = parse_scope(text)
