@@ -18,6 +18,11 @@ from industry_gap.ingest.reading import read_input_bytes
 TEXT_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
 CODE_ALIASES = ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
                 "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label")
+CODE_SYSTEM_ALIASES = ("code_system", "分类体系", "行业分类体系", "行业分类标准")
+# Codes of another industry code system that have no GB/T 4754 counterpart. The securities
+# regulator's CSRC-2012 divisions use the GB/T 4754-2011 numbering, except S90 综合
+# (conglomerates), which in GB/T 4754-2011 would read as 中国共产党机关.
+NO_GBT_COUNTERPART = {"CSRC": frozenset({"S90"})}
 NAME_ALIASES = ("企业名称", "name", "单位名称", "名称", "企业(机构)名称", "单位详细名称")
 
 
@@ -62,6 +67,32 @@ def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], 
         return None
     shown = "、".join(map(str, df.columns[:20]))
     raise InputFileError(path, f"找不到{what}列“{wanted}”（现有列：{shown}）；请用参数指定列名")
+
+
+def gbt_labels(df: pd.DataFrame, code_column: str) -> tuple[list, int]:
+    """The code column as labels for training or scoring, and how many were set aside.
+
+    When the table names its code system (a `code_system` column, e.g. "CSRC-2012"), codes that
+    system uses without a GB/T 4754 counterpart (CSRC "S90 综合") become None: skipped, not read
+    as the GB/T code of the same spelling.
+    """
+    labels = df[code_column].tolist()
+    system_col = next((c for c in CODE_SYSTEM_ALIASES if c in df.columns), None)
+    if system_col is None:
+        return labels, 0
+    set_aside = 0
+    for i, (label, system) in enumerate(zip(labels, df[system_col].tolist())):
+        system = str(system).strip().upper()
+        for prefix, codes in NO_GBT_COUNTERPART.items():
+            if system.startswith(prefix) and str(label).strip().upper() in codes:
+                labels[i] = None
+                set_aside += 1
+    return labels, set_aside
+
+
+def set_aside_message(n: int) -> str:
+    return (f"其中 {n} 行的代码在其分类体系中没有对应的国民经济行业（如证监会行业分类“S90 综合”），未计入"
+            if n else "")
 
 
 def write_csv(df: pd.DataFrame, path) -> None:

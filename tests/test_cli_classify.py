@@ -112,6 +112,23 @@ def test_train_with_labels(tmp_path, capsys):
     assert "大类（20 行）" in capsys.readouterr().out
 
 
+def test_csrc_s90_labels_are_set_aside_not_read_as_gbt(tmp_path, capsys):
+    """CSRC-2012 "S90 综合" has no GB/T 4754 counterpart (GB/T 2011 S90 would be 中国共产党机关)."""
+    from classifiers.tables import gbt_labels
+
+    frame = pd.DataFrame({"business_scope": ["汽车零部件的研发、生产和销售", "实业投资；房地产开发；酒店管理",
+                                             "软件开发；信息系统集成服务"],
+                          "division_code": ["C36", "S90", "I65"], "code_system": ["CSRC-2012"] * 3})
+    assert gbt_labels(frame, "division_code") == (["C36", None, "I65"], 1)
+    assert gbt_labels(frame.drop(columns="code_system"), "division_code") == (["C36", "S90", "I65"], 0)
+    src = tmp_path / "csrc.csv"
+    frame.to_csv(src, index=False)
+    assert main(["evaluate", "--labelled", str(src), "--text-column", "business_scope",
+                 "--code-column", "division_code", "--code-edition", "2011"]) == 0
+    out = capsys.readouterr().out
+    assert "标注行数：3（可用 2，" in out and "大类（2 行）" in out and "S90 综合" in out
+
+
 def test_help_is_chinese(capsys):
     for command in ("train", "classify", "evaluate"):
         with pytest.raises(SystemExit):

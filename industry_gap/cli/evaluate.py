@@ -22,15 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers.evaluation import evaluate_model
-    from classifiers.tables import CODE_ALIASES, TEXT_ALIASES, find_column, read_table
+    from classifiers.tables import (CODE_ALIASES, TEXT_ALIASES, find_column, gbt_labels, read_table,
+                                    set_aside_message)
     from industry_gap.cli.classify import load_model
 
     df = read_table(args.labelled)
     text_col = find_column(df, args.text_column, TEXT_ALIASES, args.labelled, "经营范围")
     code_col = find_column(df, args.code_column, CODE_ALIASES, args.labelled, "行业代码")
     model = load_model(args.model)
-    report = evaluate_model(model, df[text_col].tolist(), df[code_col].tolist(), args.code_edition)
+    labels, set_aside = gbt_labels(df, code_col)
+    report = evaluate_model(model, df[text_col].tolist(), labels, args.code_edition)
     print(f"模型：版本 {model.version}，{'仅注释' if model.info.get('mode') == 'reference' else '已训练'}"
           f"（训练数据哈希 {model.training_hash}）")
-    print(report.format())
+    head, _, rest = report.format().partition("\n")
+    print(head)
+    if set_aside:
+        print(set_aside_message(set_aside))
+    print(rest)
     return 0

@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers import build_reference_model, load_default_model, train_model
-    from classifiers.tables import CODE_ALIASES, TEXT_ALIASES, find_column, read_table
+    from classifiers.tables import (CODE_ALIASES, TEXT_ALIASES, find_column, gbt_labels, read_table,
+                                    set_aside_message)
 
     started = time.perf_counter()
     if not args.labelled:
@@ -41,9 +42,12 @@ def run(args: argparse.Namespace) -> int:
             df = read_table(path)
             text_col = find_column(df, args.text_column, TEXT_ALIASES, path, "经营范围")
             code_col = find_column(df, args.code_column, CODE_ALIASES, path, "行业代码")
+            file_labels, set_aside = gbt_labels(df, code_col)
             texts.extend(df[text_col].tolist())
-            labels.extend(df[code_col].tolist())
+            labels.extend(file_labels)
             print(f"读取 {path}：{len(df)} 行（经营范围列“{text_col}”，代码列“{code_col}”）", file=sys.stderr)
+            if set_aside:
+                print(set_aside_message(set_aside), file=sys.stderr)
         print("构建基础模型并训练……", file=sys.stderr)
         try:
             model = train_model(texts, labels, label_edition=args.code_edition, base=load_default_model())
