@@ -326,13 +326,12 @@ def _balance(obj: str) -> str:
     return obj
 
 
-# "电子类产品", "仪表系列元件": the category word hides the product name ("电子产品")
 # Objects that are only a modifier once the verb is peeled off ("普通货运" → 普通, "国内货物运输代理" →
 # 国内, "专业设计服务" → 专业): the item is matched on its whole text instead.
 _MODIFIER_OBJECTS = frozenset("普通 国内 国际 专业 基础 一般 综合 公共 对外 道路普通 普通道路 国内外 境内 境外".split())
 # "生产Ⅱ类、Ⅲ类医疗器械" (after normalisation "ii类", "iii类医疗器械"), "第一类、第二类医疗器械"
 _ORDINAL_CLASS_RE = re.compile(r"^(第?(?:[一二三四五六]|i{1,3}|iv|[1-6]))(?:类(.*))?$")
-
+# "电子类产品", "仪表系列元件": the category word hides the product name ("电子产品")
 _CATEGORY_WORD_RE = re.compile(r"(?<=..)(?:类|系列)(?=(?:产品|设备|器材|用品|制品|材料|器件|元件)$)")
 
 
