@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from classifiers.model import Prediction, ScopeClassifier
 from classifiers.training import normalize_label
 from reference import LEVEL_NAMES, LEVELS, standard
 
 THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+CALIBRATION_BINS = 10
 
 
 @dataclass
@@ -24,12 +27,14 @@ class EvaluationReport:
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     confusion_level: str = "division"
     no_prediction: int = 0
+    calibration: dict = field(default_factory=dict)   # mean top score, top-1 accuracy, ECE (threshold level)
 
     def to_dict(self) -> dict:
         return {
             "n_rows": self.n_rows, "n_labelled": self.n_labelled, "n_skipped": self.n_skipped,
             "label_levels": self.label_levels, "accuracy": self.accuracy, "thresholds": self.thresholds,
             "threshold_level": self.threshold_level, "no_prediction": self.no_prediction,
+            "calibration": self.calibration,
             "confusions": [{"true": t, "pred": p, "count": n} for t, p, n in self.confusions],
         }
 
@@ -50,6 +55,10 @@ class EvaluationReport:
         for t in self.thresholds:
             acc = "—" if t["n"] == 0 else f"{t['top1']:.3f}"
             lines.append(f"  ≥{t['threshold']:.1f}：占比 {t['share']:.3f}（{t['n']} 行），top-1 准确率 {acc}")
+        if self.calibration:
+            c = self.calibration
+            lines.append(f"  校准：首选得分平均 {c['mean_score']:.3f}，top-1 准确率 {c['top1']:.3f}，"
+                         f"期望校准误差（ECE，{CALIBRATION_BINS} 档）{c['ece']:.3f}")
         lines.append("")
         lines.append(f"最常见的混淆（{LEVEL_NAMES[self.confusion_level]}，真实 → 预测）：")
         for true, pred, n in self.confusions:
@@ -99,6 +108,9 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
         ok = sum(1 for p, g in above if _ancestors(p.codes[:1], level)[:1] == [s.ancestor(g, level).code])
         report.thresholds.append({"threshold": t, "share": round(len(above) / max(1, len(rows)), 4),
                                   "n": len(above), "top1": round(ok / len(above), 4) if above else float("nan")})
+    report.calibration = calibration_error(
+        [p.scores[0] if p.scores else 0.0 for p, _ in rows],
+        [bool(p.codes) and _ancestors(p.codes[:1], level)[:1] == [s.ancestor(g, level).code] for p, g in rows])
     confusion: Counter = Counter()
     for p, g in rows:
         truth = s.ancestor(g, level).code
@@ -107,6 +119,21 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
             confusion[(truth, got[0])] += 1
     report.confusions = [(t, p, n) for (t, p), n in confusion.most_common(10)]
     return report
+
+
+def calibration_error(scores, correct, bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error: |mean score - accuracy| per score bin, weighted by the bin's rows.
+
+    A calibrated model's top score is the chance that its top prediction is right (0 is perfect)."""
+    scores = np.asarray(scores, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if not len(scores):
+        return {}
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    gap = sum(abs(scores[which == b].mean() - correct[which == b].mean()) * np.sum(which == b)
+              for b in range(bins) if np.any(which == b))
+    return {"mean_score": round(float(scores.mean()), 4), "top1": round(float(correct.mean()), 4),
+            "ece": round(float(gap / len(scores)), 4)}
 
 
 def evaluate_model(model: ScopeClassifier, texts, labels, edition="2017") -> EvaluationReport:

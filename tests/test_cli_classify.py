@@ -93,7 +93,7 @@ def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir)]) == 0
     text = capsys.readouterr().out
-    for needle in ("小类", "大类", "门类", "top-1", "top-3", "≥0.5", "混淆"):
+    for needle in ("小类", "大类", "门类", "top-1", "top-3", "≥0.5", "混淆", "期望校准误差"):
         assert needle in text
 
 
