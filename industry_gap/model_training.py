@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from classifiers import ScopeClassifier, load_default_model, train_model
+from classifiers.evaluation import calibration_error
 from industry_gap.errors import UserError
 
 SEED = 20170101
@@ -53,7 +54,7 @@ def holdout_split(frame: pd.DataFrame, share: float, seed: int = SEED) -> tuple[
 
 
 def accuracy_on(model: ScopeClassifier, frame: pd.DataFrame, top_k: int = 3) -> dict[str, float]:
-    """Top-1 / top-3 accuracy at 大类 and, for 4-digit labels, at 小类."""
+    """Top-1 / top-3 accuracy at 大类 and, for 4-digit labels, at 小类; the 大类 calibration error."""
     if frame.empty:
         return {}
     predicted = model.classify_frame(frame, text_column="text", top_k=top_k)
@@ -69,6 +70,11 @@ def accuracy_on(model: ScopeClassifier, frame: pd.DataFrame, top_k: int = 3) -> 
         cut = np.vectorize(lambda c: c[:width])(preds[rows])
         metrics[f"{name} top-1"] = float(np.mean(cut[:, 0] == truth))
         metrics[f"{name} top-{top_k}"] = float(np.mean((cut == truth[:, None]).any(axis=1)))
+        if level == "division":
+            # the top score claims a chance that the 大类 is right; how far it is off, on these rows
+            scores = pd.to_numeric(predicted["pred_score_1"], errors="coerce").fillna(0.0).to_numpy()[rows]
+            calibration = calibration_error(scores, cut[:, 0] == truth)
+            metrics["大类 校准误差（ECE）"] = calibration["ece"]
     return metrics
 
 

@@ -67,6 +67,9 @@ def test_holdout_accuracy_check(tmp_path, scrambled, passed):
     evaluation = check(result, "scope_model", "holdout_accuracy")
     assert evaluation.passed is passed
     assert "留出样本" in evaluation.description and "下限 60%" in evaluation.description
+    metadata = result.asset_materializations_for_node("scope_model")[0].metadata
+    assert 0.0 <= metadata["大类 校准误差（ECE）"].value <= 1.0
+    assert metadata["大类 top-1"].value >= 0.6 if passed else metadata["大类 top-1"].value < 0.6
 
 
 def above_scale_file(path, firms: list[tuple[int, str, str]]):
