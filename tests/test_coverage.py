@@ -60,11 +60,10 @@ def test_above_scale_presence_propagates_up(policy):
 
 
 def test_all_scope_sources_and_confidence_threshold(policy):
-    threshold = policy.count_in_all_min_score
     frame = registry(
         firm("91150602MA0000000011", industry_code="1391"),
-        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=threshold),  # at the threshold: counts
-        firm("91150602MA0000000013", pred_code_1="3042", pred_score_1=threshold - 0.01),  # just below: does not
+        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=0.70),  # at the threshold: counts
+        firm("91150602MA0000000013", pred_code_1="3042", pred_score_1=0.69),  # just below: does not
         firm("91150602MA0000000014", pred_code_1="5137", pred_score_1=0.99),  # non-industrial
     )
     coverage = build_coverage(frame, above(), policy)

@@ -96,7 +96,7 @@ def test_threshold_check_respects_inclusive_flag(policy):
     ("class = 48\ntotal = 56", "class = 48\ntotal = 57", "goals.all.total"),
     ("share = 0.50", "share = 0.40", "rewards.payment_stages"),
     ('excluded_by = ["project_above"]', 'excluded_by = ["no_such_rule"]', "rewards.rules[1].excluded_by"),
-    ("review_below_score = 0.60", "review_below_score = 0.90", "classification.review_below_score"),
+    ("review_below_score = 0.50", "review_below_score = 0.90", "classification.review_below_score"),
     ('gap_scope = "above"', 'gap_scope = "city"', "rewards.rules[1].gap_scope"),
     ("amounts = { division = 100, group = 60, class = 20 }",
      "amounts = { division = 100, group = 60, clas = 20 }", "rewards.rules[1].amounts.class"),
