@@ -103,14 +103,15 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
     level = "division" if all(depth[s.nodes[g].level] >= depth["division"] for _, g in rows) else "section"
     report.threshold_level = level
     report.confusion_level = level
+    top_score = [p.scores[0] if p.scores else 0.0 for p, _ in rows]
+    top_right = [bool(p.codes) and _ancestors(p.codes[:1], level)[:1] == [s.ancestor(g, level).code]
+                 for p, g in rows]
     for t in THRESHOLDS:
-        above = [(p, g) for p, g in rows if p.scores and p.scores[0] >= t]
-        ok = sum(1 for p, g in above if _ancestors(p.codes[:1], level)[:1] == [s.ancestor(g, level).code])
+        above = [right for (p, _), right in zip(rows, top_right) if p.scores and p.scores[0] >= t]
         report.thresholds.append({"threshold": t, "share": round(len(above) / max(1, len(rows)), 4),
-                                  "n": len(above), "top1": round(ok / len(above), 4) if above else float("nan")})
-    report.calibration = calibration_error(
-        [p.scores[0] if p.scores else 0.0 for p, _ in rows],
-        [bool(p.codes) and _ancestors(p.codes[:1], level)[:1] == [s.ancestor(g, level).code] for p, g in rows])
+                                  "n": len(above),
+                                  "top1": round(sum(above) / len(above), 4) if above else float("nan")})
+    report.calibration = calibration_error(top_score, top_right)
     confusion: Counter = Counter()
     for p, g in rows:
         truth = s.ancestor(g, level).code
