@@ -41,16 +41,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
+from classifiers.names import name_core
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, sell_channel, split_clauses
 from reference import LEVELS, standard
 
-MODEL_VERSION = "1.3.2"
+MODEL_VERSION = "2.0.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
 PRODUCING = frozenset({"make", "farm", "mine", "supply"})
 _PRIORITY = ("make", "farm", "mine", "supply", "construct", "transport", "repair", "lease", "product",
-             "rnd", "service", "invest", "sell")
+             "rnd", "service", "invest", "sell", "name")
 
 # Activity kind -> weight per kind of 大类 (CLASS_KINDS); unlisted kinds get the default.
 _COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
@@ -80,6 +81,8 @@ _COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
     "invest": (0.15, dict(bizsvc=0.6, finance=0.5)),
     "product": (0.15, dict(make=1.0, agri=0.6, mining=0.6, utility=0.5, software=0.4, wholesale=0.3)),
     "": (0.5, dict(make=0.8)),
+    # an enterprise name with no legal form that implies an activity ("XX服饰有限公司"): no lean
+    "name": (1.0, {}),
 }
 
 # Tuned constants (on the public annotations and the listed-company development set).
@@ -100,6 +103,9 @@ DEFAULT_PARAMS = dict(
     generic_only_factor=0.3,  # scores of scopes with only generic items are scaled down
     service_text=False,       # match service/repair/transport items on their whole text
     division_balance=1.0,     # item model: annotation-term weights rebalanced to equal totals per 大类
+    class_sharpness=2.0,      # P(小类 | 大类) ∝ 小类 mass ** sharpness (register dev: top-1 +0.6, top-5 −0.6 points)
+    name_weight=0.3,          # share of the enterprise name's industry words beside a scope with items
+    generic_name_weight=0.8,  # the name's share when the scope has only generic items
 )
 
 
@@ -122,16 +128,15 @@ def _pos_weight(k: int, decay: float) -> float:
 
 @dataclass
 class Prediction:
-    """The result for one scope.
+    """The result for one scope (and enterprise name).
 
-    codes/names/scores: the top-k 小类, descending score. A score is the
-    calibrated probability that the 小类's 大类 is right, times the 小类's
-    plausibility relative to the best 小类 of that 大类 (so the best 小类 of a
-    大类 carries the 大类's probability). `division`/`group`/`section` and
-    `is_industrial` describe the top 小类. `evidence` is Chinese text naming the
-    items and annotation terms behind the top prediction; `reason` says why
-    there is no prediction ("" otherwise). `division_scores` holds the
-    calibrated 大类 distribution (top ones, summing to ≤ 1).
+    codes/names/scores: the top-k 小类, descending probability; several may share a
+    大类. A score is the calibrated probability of that 小类; a 中类/大类/门类's
+    probability is the sum of its 小类 (`level_scores`), so levels never contradict.
+    `division`/`group`/`section` and `is_industrial` describe the top 小类.
+    `evidence` is Chinese text naming the items (and the name) behind the top
+    prediction; `reason` says why there is no prediction ("" otherwise).
+    `division_scores` holds the 大类 distribution (top 10), `class_scores` the top 30 小类.
     """
 
     codes: list[str] = field(default_factory=list)
@@ -175,19 +180,21 @@ class Prediction:
     def level_scores(self, level: str) -> dict[str, float]:
         """Scores at `level` ('class', 'group', 'division', 'section'), descending.
 
-        A node's score is the best score of the 小类 beneath it (among those
-        kept in `class_scores`), so the ranking agrees across levels: the top
-        小类's group, division and section are the top ones of their level.
+        A node's score is the sum of the probabilities of the 小类 beneath it: 大类 and 门类
+        from the full 大类 distribution, 中类 from the kept `class_scores` (the top 30 小类,
+        so a lower bound). A parent therefore always scores at least any of its children.
         """
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
         s = standard()
+        source = self.division_scores if level in ("division", "section") and self.division_scores \
+            else self.class_scores
         out: dict[str, float] = {}
-        for code, score in self.class_scores.items():
+        for code, score in source.items():
             node = s.ancestor(code, level)
-            if node and score > out.get(node.code, -1.0):
-                out[node.code] = score
-        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+            if node:
+                out[node.code] = out.get(node.code, 0.0) + score
+        return {k: round(v, 4) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
 # ---------------------------------------------------------------------------
@@ -407,6 +414,7 @@ class _Plan:
     resolved: dict = field(default_factory=dict)   # id(item table) -> (row indices, recognised)
     cleaned: str = ""
     evidence: dict = field(default_factory=dict)   # top class index -> evidence text
+    name: str = ""         # the enterprise name given with the scope ("" when none)
 
 
 class _ItemTable:
@@ -496,6 +504,7 @@ class ScopeClassifier:
         self.supervised = None          # classifiers.training.SupervisedLayer or None
         self.base_scorer: ReferenceScorer | None = None   # un-adapted scorer of a trained model
         self.class_prior: np.ndarray | None = None
+        self.class_layer = None         # classifiers.class_layer.ClassLayer (many 小类 labels) or None
         self.version = MODEL_VERSION
         self.reference_hash = reference_hash()
         self.training_hash = "reference-only"
@@ -523,28 +532,62 @@ class ScopeClassifier:
         self._reset_caches()
 
     # -- plans -------------------------------------------------------------------
-    def _plan(self, text) -> _Plan:
-        """The parsed, weighted items of a raw scope (cached by the raw text: registries repeat scopes)."""
+    def _plan(self, text, name=None) -> _Plan:
+        """The parsed, weighted items of a raw scope and, when given, the enterprise name.
+
+        Cached by the raw text and name: registries repeat scopes."""
         key = text if isinstance(text, str) else ("" if text is None else str(text))
+        if name is not None and name == name and str(name).strip():
+            key = (key, str(name))
+        else:
+            name = None
         plan = self._plans.get(key)
         if plan is not None:
             self._plans.move_to_end(key)
             return plan
         cleaned = clean_scope(text)
-        plan = self._make_plan(cleaned)
+        plan = self._make_plan(cleaned, self._name_item(name) if name is not None else None)
         plan.cleaned = cleaned
+        plan.name = "" if name is None else str(name)
         self._plans[key] = plan
         if len(self._plans) > self._plan_cache_size:
             self._plans.popitem(last=False)
         return plan
 
-    def _make_plan(self, cleaned: str) -> _Plan:
+    def _name_item(self, name) -> tuple | None:
+        """(query, kinds, shown text) of the name's industry words, or None when it has none.
+
+        The brand (字号, usually two characters) is cut where the first annotation term
+        starts: "恒通印刷" → "印刷", "天耀嘉苑环保科技" → "环保科技"."""
+        core = name_core(name)
+        text = core.core
+        if len(text) < 2:
+            return None
+        terms = self.scorer.term_set
+        query = None
+        for i in range(min(2, len(text) - 2), len(text) - 1):
+            if any(text[i:j] in terms for j in range(i + 2, min(len(text), i + 12) + 1)):
+                query = text[i:]
+                break
+        if query is None:
+            return None     # no industry word: a brand alone says nothing
+        return query, core.kinds or ("name",), f"企业名称：{core.name}"
+
+    def _make_plan(self, cleaned: str, name_item: tuple | None = None) -> _Plan:
         p = self.params
         service_text = bool(p["service_text"])
         items = []
-        for section, clause in split_clauses(cleaned):
+        clauses = split_clauses(cleaned)
+        for section, clause in clauses:
             items.extend(_clause_items(clause, section, service_text))
+        if len(items) == 1 and not service_text and p.get("single_service_text", True):
+            # a one-item text (the register's 主要业务活动, "工程管理服务") is read whole: a service
+            # class is named by its activity, and there is no list around it to blur the match
+            items = list(_clause_items(clauses[0][1], clauses[0][0], True))
         if not items:
+            if name_item is not None:
+                query, kinds, shown = name_item
+                return _Plan(((query, kinds, ""),), np.ones(1, dtype=np.float32), ((0, shown, kinds),))
             reason = "经营范围为空" if not cleaned.strip(";,、。:()") else "经营范围中没有可识别的经营项目"
             return _Plan((), np.zeros(0, dtype=np.float32), (), reason)
         decay = p["position_decay"]
@@ -590,6 +633,13 @@ class ScopeClassifier:
             texts.append((pos, text, kinds))
         weights = np.array(weights, dtype=np.float32)
         weights /= weights.sum()
+        if name_item is not None:
+            query, kinds, shown = name_item
+            share = p.get("generic_name_weight", 0.8) if all_generic else p.get("name_weight", 0.3)
+            weights = np.r_[weights * (1.0 - share), np.float32(share)].astype(np.float32)
+            keys.append((query, kinds, ""))
+            texts.append((len(texts), shown, kinds))
+            all_generic = False
         return _Plan(tuple(keys), weights, tuple(texts), "", all_generic)
 
     # -- scoring -----------------------------------------------------------------
@@ -626,21 +676,33 @@ class ScopeClassifier:
         s = D.sum(axis=1, keepdims=True)
         return np.divide(D, s, out=np.zeros_like(D), where=s > 0)
 
-    def _score_chunk(self, texts: list) -> tuple[list[_Plan], np.ndarray, sp.csr_matrix, np.ndarray, list[str]]:
-        plans = [self._plan(t) for t in texts]
-        cleaned = [p.cleaned for p in plans]
+    def _score_chunk(self, texts: list, names: list | None = None) -> tuple[list[_Plan], np.ndarray, np.ndarray]:
+        """Plans, P(小类) (n × 1,382, rows summing to ≤ 1) and the recognised flag of a chunk."""
+        plans = [self._plan(t, None if names is None else names[i]) for i, t in enumerate(texts)]
         D, C, best = self._reference_scores(plans)
         if self.supervised is not None:
+            cleaned = [p.cleaned for p in plans]
             D_base = self._reference_scores(plans, base=True)[0] if self.base_scorer is not None else D
             D = self.supervised.predict_divisions(cleaned, D_base, D)
         D = self._calibrate(D)
-        damp = np.array([self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans])
-        D = D * damp[:, None]
-        return plans, D, C, best, cleaned
+        P = self.class_probabilities(D, C)
+        class_layer = getattr(self, "class_layer", None)   # None for models saved before the layer
+        if class_layer is not None:
+            P, known = class_layer.combine(P, [p.cleaned for p in plans], [p.name for p in plans])
+            best = np.maximum(best, known)
+        damp = np.array([self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans],
+                        dtype=np.float32)
+        P *= damp[:, None]
+        return plans, P, best
 
-    def division_scores(self, texts) -> np.ndarray:
-        """Calibrated 大类 distribution per text (n × len(self.division_codes))."""
-        return self._score_chunk(list(texts))[1]
+    def division_scores(self, texts, names=None) -> np.ndarray:
+        """Calibrated 大类 distribution per text (n × len(self.division_codes)): sums of P(小类)."""
+        P = self._score_chunk(list(texts), None if names is None else list(names))[1]
+        return np.add.reduceat(P, self.scorer.div_start, axis=1)
+
+    def class_scores(self, texts, names=None) -> np.ndarray:
+        """P(小类) per text (n × len(self.class_codes))."""
+        return self._score_chunk(list(texts), None if names is None else list(names))[1]
 
     @property
     def division_codes(self) -> list[str]:
@@ -660,79 +722,72 @@ class ScopeClassifier:
         mass += sc.fallback[None, :]
         return mass, np.maximum.reduceat(mass, sc.div_start, axis=1)
 
-    def predict(self, texts, top_k: int = 3, evidence: bool = True) -> list[Prediction]:
-        """One `Prediction` per text (see `Prediction`); never raises on bad text."""
+    def predict(self, texts, top_k: int = 3, evidence: bool = True, names=None) -> list[Prediction]:
+        """One `Prediction` per text (see `Prediction`); never raises on bad text.
+
+        names: the enterprise names (企业名称) of the same rows, or None."""
         texts = list(texts)
+        names = list(names) if names is not None else None
+        if names is not None and len(names) != len(texts):
+            raise ValueError("texts and names must have the same length")
         out: list[Prediction] = []
         for start in range(0, len(texts), 5000):
-            out.extend(self._predict_chunk(texts[start:start + 5000], top_k, evidence))
+            out.extend(self._predict_chunk(texts[start:start + 5000], top_k, evidence,
+                                           names=None if names is None else names[start:start + 5000]))
         return out
 
     _NO_MATCH = "经营范围未能识别：没有经营动词，也没有与行业分类注释相符的词语（可能为乱码）"
     _ONLY_GENERIC = "仅含通用经营项目（如货物进出口、技术服务），行业判断依据不足"
 
-    def _best_classes(self, C: sp.csr_matrix, top_div: np.ndarray) -> np.ndarray:
-        """Index of the best 小类 inside each of the given 大类 per row (n × k); a 大类 without
-        小类 mass gets its first 小类."""
-        sc = self.scorer
-        n, k = top_div.shape
-        best = sc.div_start[top_div].astype(np.int64)
-        C = C.tocsr()
-        if not C.nnz:
-            return best
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(C.indptr))
-        cols = C.indices.astype(np.int64)
-        div = sc.class_div[cols]
-        slot = np.full(len(cols), -1, dtype=np.int64)
-        for j in range(k):
-            slot[(slot < 0) & (div == top_div[rows, j])] = j
-        keep = slot >= 0
-        rows, cols, slot = rows[keep], cols[keep], slot[keep]
-        vals = C.data[keep].astype(np.float64)
-        if self.class_prior is not None:
-            vals = vals * self.class_prior[cols]
-        keys = rows * k + slot
-        order = np.lexsort((cols, -vals, keys))          # per (row, slot): largest mass, then lowest code
-        keys_sorted = keys[order]
-        first = np.r_[True, keys_sorted[1:] != keys_sorted[:-1]]
-        sel = order[first]
-        best.reshape(-1)[keys[sel]] = cols[sel]
-        return best
+    def class_probabilities(self, D: np.ndarray, C: sp.csr_matrix) -> np.ndarray:
+        """P(小类) (n × 1,382, float32): P(大类) × P(小类 | 大类), the second from the items' 小类 mass.
 
-    def _core(self, texts: list, top_k: int):
-        """Vectorised top-k for a chunk: plans, D, top 大类 (n×k), their best 小类 (n×k), status codes.
+        Every 中类/大类/门类 score is the sum of its 小类, so levels never contradict."""
+        sc = self.scorer
+        mass, _ = self._class_mass(C)
+        sharp = float(self.params.get("class_sharpness", 1.0))
+        if sharp != 1.0:
+            mass = np.power(mass, sharp)
+        div_sum = np.add.reduceat(mass, sc.div_start, axis=1)
+        P = (mass / div_sum[:, sc.class_div]) * D[:, sc.class_div]
+        return P.astype(np.float32, copy=False)
+
+    def _core(self, texts: list, top_k: int, names: list | None = None):
+        """Vectorised top-k for a chunk: plans, P(小类) (n×C), top 小类 (n×k), their scores, status codes.
 
         status: 0 ok, 1 plan reason (empty …), 2 unrecognised, 3 only generic items.
-        Registries repeat scopes: each distinct text is scored once, then spread to its rows.
+        Registries repeat scopes: each distinct (scope, name) is scored once, then spread to its rows.
         """
+        def key(t, n):
+            k = t if isinstance(t, str) else (type(t).__name__, repr(t))
+            return k if n is None else (k, n if isinstance(n, str) else repr(n))
+
+        pairs = list(zip(texts, names if names is not None else [None] * len(texts)))
         first: dict = {}
-        inverse = np.fromiter((first.setdefault(t if isinstance(t, str) else (type(t).__name__, repr(t)), len(first)) for t in texts),
-                              dtype=np.int64, count=len(texts))
-        if len(first) == len(texts):
-            return self._core_distinct(texts, top_k)
-        distinct = [None] * len(first)
+        inverse = np.fromiter((first.setdefault(key(t, n), len(first)) for t, n in pairs),
+                              dtype=np.int64, count=len(pairs))
+        if len(first) == len(pairs):
+            return self._core_distinct(texts, top_k, names)
+        distinct: list = [None] * len(first)
         for row, slot in enumerate(inverse.tolist()):
             if distinct[slot] is None:
-                distinct[slot] = texts[row]
-        plans, D, C, top_div, top_cls, top_scores, status = self._core_distinct(distinct, top_k)
-        return ([plans[i] for i in inverse.tolist()], D[inverse], C[inverse], top_div[inverse],
-                top_cls[inverse], top_scores[inverse], status[inverse])
+                distinct[slot] = pairs[row]
+        plans, P, top_cls, top_scores, status = self._core_distinct(
+            [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct])
+        return ([plans[i] for i in inverse.tolist()], P[inverse], top_cls[inverse],
+                top_scores[inverse], status[inverse])
 
-    def _core_distinct(self, texts: list, top_k: int):
-        plans, D, C, recognised, _ = self._score_chunk(texts)
+    def _core_distinct(self, texts: list, top_k: int, names: list | None = None):
+        plans, P, recognised = self._score_chunk(texts, names)
         n = len(plans)
-        k = max(1, min(int(top_k), self.scorer.n_divisions))
+        k = max(1, min(int(top_k), self.scorer.n_classes))
         if n == 0:
             z = np.zeros((0, k), dtype=np.int64)
-            return plans, D, C, z, z, np.zeros((0, k)), np.zeros(0, dtype=np.int8)
-        if k < D.shape[1]:
-            part = np.argpartition(-D, kth=k - 1, axis=1)[:, :k]
-            sub = np.take_along_axis(D, part, axis=1)
-            top_div = np.take_along_axis(part, np.argsort(-sub, axis=1, kind="stable"), axis=1)
-        else:
-            top_div = np.argsort(-D, axis=1, kind="stable")
-        top_scores = np.take_along_axis(D, top_div, axis=1)
-        top_cls = self._best_classes(C, top_div)
+            return plans, P, z, np.zeros((0, k)), np.zeros(0, dtype=np.int8)
+        part = np.argpartition(-P, kth=k - 1, axis=1)[:, :k]
+        sub = np.take_along_axis(P, part, axis=1)
+        top_cls = np.take_along_axis(part, np.argsort(-sub, axis=1, kind="stable"), axis=1)
+        top_scores = np.take_along_axis(P, top_cls, axis=1).astype(np.float64)
         status = np.zeros(n, dtype=np.int8)
         for r, plan in enumerate(plans):
             if plan.reason:
@@ -741,17 +796,17 @@ class ScopeClassifier:
                 status[r] = 2
             elif plan.only_generic:
                 status[r] = 3
-        return plans, D, C, top_div, top_cls, top_scores, status
+        return plans, P, top_cls, top_scores, status
 
-    def _predict_chunk(self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True) -> list[Prediction]:
-        """Top-k = the best 小类 of each of the k most likely 大类 (score = that 大类's probability)."""
+    def _predict_chunk(self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True,
+                       names: list | None = None) -> list[Prediction]:
+        """Top-k = the k most likely 小类 (several may share a 大类), scores their probabilities."""
         sc = self.scorer
-        plans, D, C, top_div, top_cls, top_scores, status = self._core(texts, top_k)
+        plans, P, top_cls, top_scores, status = self._core(texts, top_k, names)
         results = []
         if keep_scores and len(plans):
-            mass, div_max = self._class_mass(C)
-            H = D[:, sc.class_div] * (mass / div_max[:, sc.class_div])   # hierarchy-consistent 小类 scores
-            div_scores, class_scores = _top_entries(D, 10), _top_entries(H, 30)
+            D = np.add.reduceat(P, sc.div_start, axis=1)
+            div_scores, class_scores = _top_entries(D, 10), _top_entries(P, 30)
         for r, plan in enumerate(plans):
             pred = Prediction()
             st = status[r]
@@ -759,7 +814,7 @@ class ScopeClassifier:
                 pred.reason = plan.reason if st == 1 else self._NO_MATCH
                 results.append(pred)
                 continue
-            keep = [j for j in range(top_div.shape[1]) if j == 0 or top_scores[r, j] > 0]
+            keep = [j for j in range(top_cls.shape[1]) if j == 0 or top_scores[r, j] > 0]
             order = [int(top_cls[r, j]) for j in keep]
             pred.codes = [sc.class_codes[i] for i in order]
             pred.names = [sc.class_names[i] for i in order]
@@ -799,8 +854,8 @@ class ScopeClassifier:
                 term = sc.best_term(query, class_index)
                 if len(self._evidence_cache) < 200_000:
                     self._evidence_cache[cache_key] = term
-            act = "、".join(ACTIVITY_NAMES[k] for k in kinds[:2]) if kinds else ""
-            piece = f"“{text}”"
+            act = "、".join(ACTIVITY_NAMES[k] for k in kinds[:2] if k in ACTIVITY_NAMES) if kinds else ""
+            piece = text if text.startswith("企业名称：") else f"“{text}”"
             extra = []
             if act:
                 extra.append(act)
@@ -810,17 +865,18 @@ class ScopeClassifier:
                 piece += "（" + "，".join(extra) + "）"
             parts.append(piece)
         name = sc.class_names[class_index]
-        return f"依据经营项目{'；'.join(parts)} → {sc.class_codes[class_index]} {name}"
+        head = "依据" if parts[0].startswith("企业名称：") else "依据经营项目"
+        return f"{head}{'；'.join(parts)} → {sc.class_codes[class_index]} {name}"
 
     # -- tables -------------------------------------------------------------------
     def classify_frame(self, df, text_column: str, name_column: str | None = None, top_k: int = 3,
-                       chunk_size: int = 20000, progress=None, evidence: bool = True):
+                       chunk_size: int = 10000, progress=None, evidence: bool = True):
         """Input columns plus pred_code_1..k, pred_name_1..k, pred_score_1..k, evidence, reason,
         pred_division, pred_section, is_industrial (for the top prediction).
 
         Works in chunks so memory stays flat; `progress(done, total)` is called after each chunk.
-        `name_column` (企业名称) is checked and kept; the prediction uses the scope only, so an
-        empty scope gives no prediction even when the name suggests an industry.
+        `name_column` (企业名称) is a signal of its own: its industry words ("…印刷厂") weigh beside
+        the scope's items, and alone when the scope is empty.
         """
         import pandas as pd
 
@@ -842,7 +898,8 @@ class ScopeClassifier:
         for start in range(0, total, chunk_size):
             part = df.iloc[start:start + chunk_size]
             texts = part[text_column].tolist()
-            plans, D, C, top_div, top_cls, top_scores, status = self._core(texts, k)
+            names = part[name_column].tolist() if name_column is not None else None
+            plans, _, top_cls, top_scores, status = self._core(texts, k, names)
             empty_rows = (status == 1) | (status == 2)
             cls = top_cls.copy()
             scores = top_scores.astype(np.float64).round(4)

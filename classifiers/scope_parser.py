@@ -251,6 +251,11 @@ def _keep_bracket(inner: str) -> bool:
     return not _QUALIFIER_RE.search(stripped)
 
 
+# Objects that "制作" makes as a service, not in a factory.
+_MADE_AS_SERVICE = ("广告", "影视", "节目", "动画", "动漫", "视频", "短视频", "宣传片", "专题片", "网页", "网站",
+                    "课件", "多媒体", "影视剧", "电影", "电视剧", "演出", "舞台")
+
+
 def _verb_kinds(verbs: list[str]) -> tuple[str, ...]:
     kinds: list[str] = []
     for verb in verbs:
@@ -513,6 +518,11 @@ def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[
         obj = _balance(it.obj)
         if obj in _MODIFIER_OBJECTS:
             obj = it.text   # the verb carries the meaning: "普通货运", "专业设计服务"
+        if "make" in kinds and obj.endswith(_MADE_AS_SERVICE) and not any(
+                VERBS.get(v) == "make" and v != "制作" for v in strong):
+            # "广告制作", "影视节目制作": making an advert or a programme is a service (72, 87), not a factory
+            kinds = tuple("service" if k == "make" else k for k in kinds)
+            obj = it.text
         out.append((it.text, obj, strong, kinds, _is_generic(obj, kinds, it.text)))
     return tuple(out)
 

@@ -395,22 +395,40 @@ def _accuracy(D: np.ndarray, y: np.ndarray) -> dict:
     return {"top1": round(top1, 4), "top3": round(top3, 4), "n": int(len(y))}
 
 
+# With at least this many 小类 labels the office's own coding is learned directly (`ClassLayer`);
+# below it, the 大类 stack (item model + logistic layer + kNN) adapts the reference.
+MIN_CLASS_LABELS = 500
+
+
 def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeClassifier | None = None,
-                cv_folds: int = 2, seed: int = 0, **layer_options) -> ScopeClassifier:
+                cv_folds: int = 2, seed: int = 0, names=None, min_class_labels: int = MIN_CLASS_LABELS,
+                **layer_options) -> ScopeClassifier:
     """A model trained on labelled scopes on top of the reference model (`base`, default model if None).
 
     texts: business scopes; labels: industry codes at any level, in `label_edition`
-    (2017 or 2011). Rows whose label cannot be read are skipped (counted in
-    `model.info['skipped_labels']`). The 大类 layer needs labels at 大类 level or
-    finer; 门类-only labels are kept out of it. Returns a new model; `base` is not changed.
+    (2017 or 2011); names: the enterprise names of the same rows, or None. Rows whose
+    label cannot be read are skipped (counted in `model.metrics['skipped_labels']`).
+    With `min_class_labels` or more 4-digit labels, a supervised 小类 model is blended
+    with the reference (`classifiers.class_layer`); otherwise a 大类 layer is trained
+    (labels at 大类 level or finer; 门类-only labels are kept out of it).
+    Returns a new model; `base` is not changed.
     """
     texts = list(texts)
     labels = list(labels)
     if len(texts) != len(labels):
         raise ValueError("texts and labels must have the same length")
+    if names is not None:
+        names = ["" if n is None or n != n else str(n) for n in names]
+        if len(names) != len(texts):
+            raise ValueError("texts and names must have the same length")
     if base is None:
         from classifiers import load_default_model
         base = load_default_model()
+    s = standard()
+    normalised = [normalize_label(l, label_edition) for l in labels]
+    n_class = sum(1 for c in normalised if c is not None and s.nodes[c].level == "class")
+    if n_class >= min_class_labels:
+        return _train_class_model(texts, labels, normalised, names, label_edition, base, seed)
     model = ScopeClassifier(base.scorer, base.params)
     model.reference_hash = base.reference_hash
     s = standard()
@@ -492,6 +510,65 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
                       trained=time.strftime("%Y-%m-%dT%H:%M:%S"), base_training_hash=base.training_hash)
     model._reset_caches()
     return model
+
+
+def _train_class_model(texts: list, labels: list, codes: list, names: list | None, label_edition,
+                       base: ScopeClassifier, seed: int, folds: int = 3) -> ScopeClassifier:
+    """Reference + a supervised 小类 layer, blend weights fitted on out-of-fold margins."""
+    from classifiers.class_layer import ClassLayer, blend_probabilities
+
+    started = time.perf_counter()
+    s = standard()
+    model = ScopeClassifier(base.scorer, base.params)
+    model.reference_hash = base.reference_hash
+    sc = model.scorer
+    index = {c: i for i, c in enumerate(sc.class_codes)}
+    rows = [i for i, c in enumerate(codes) if c is not None and s.nodes[c].level == "class"]
+    y = np.array([index[codes[i]] for i in rows])
+    cleaned = [clean for clean in _clean_all([texts[i] for i in rows])]
+    row_names = [names[i] for i in rows] if names is not None else [""] * len(rows)
+    # reference P(小类) of the training rows, scope and name as at prediction time
+    P_ref = np.vstack([model.class_scores(texts_part, names_part) for texts_part, names_part in
+                       _chunks([texts[i] for i in rows], [names[i] for i in rows] if names is not None else None)])
+    P_ref = P_ref / np.clip(P_ref.sum(axis=1, keepdims=True), 1e-12, None)
+    metrics: dict = {"labels": dict(_levels_of([c for c in codes if c is not None])),
+                     "skipped_labels": sum(1 for c in codes if c is None),
+                     "not_class_level": len([c for c in codes if c is not None]) - len(rows)}
+    metrics["reference_class"] = _accuracy(P_ref, y)
+    rng = np.random.default_rng(seed)
+    fold_of = rng.permutation(len(y)) % folds
+    M_oof = np.zeros((len(y), sc.n_classes), dtype=np.float32)
+    for f in range(folds):
+        tr, te = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
+        part = ClassLayer(sc.n_classes).fit([cleaned[i] for i in tr], [row_names[i] for i in tr], P_ref[tr], y[tr])
+        M_oof[te] = part.full_margins(part.margins([cleaned[i] for i in te], [row_names[i] for i in te], P_ref[te]))
+    layer = ClassLayer(sc.n_classes).fit(cleaned, row_names, P_ref, y)
+    blend = layer.fit_blend(P_ref, M_oof, y, layer.classes_)
+    P_oof = blend_probabilities(P_ref, M_oof, blend, layer.classes_)
+    metrics["cv_class"] = _accuracy(P_oof, y)
+    metrics["cv_division"] = _accuracy(_to_divisions(P_oof, sc), sc.class_div[y])
+    metrics["reference_division"] = _accuracy(_to_divisions(P_ref, sc), sc.class_div[y])
+    metrics["cv_folds"] = folds
+    metrics["blend_reference_margin"] = [round(v, 3) for v in blend]
+    model.class_layer = layer
+    model.training_hash = text_hash(texts, labels) if names is None else text_hash(
+        [f"{t}\x1d{n}" for t, n in zip(texts, names)], labels)
+    model.metrics = metrics
+    model.info = dict(base.info)
+    model.info.update(mode="trained", label_edition=str(label_edition), n_rows=len(texts), n_used=len(rows),
+                      layer="class", train_seconds=round(time.perf_counter() - started, 1),
+                      trained=time.strftime("%Y-%m-%dT%H:%M:%S"), base_training_hash=base.training_hash)
+    model._reset_caches()
+    return model
+
+
+def _chunks(texts: list, names: list | None, size: int = 5000):
+    for start in range(0, len(texts), size):
+        yield texts[start:start + size], (None if names is None else names[start:start + size])
+
+
+def _to_divisions(P: np.ndarray, scorer: ReferenceScorer) -> np.ndarray:
+    return np.add.reduceat(P, scorer.div_start, axis=1)
 
 
 def _adapted_model(model: ScopeClassifier, cleaned: list[str], y: np.ndarray) -> ScopeClassifier:

@@ -1,0 +1,99 @@
+"""The supervised 小类 layer (many 小类 labels) and the office model's train-once cache.
+
+Real data: the sample district's firms with their true 小类 (sample_data/truth), real jieba,
+scikit-learn and the reference model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from classifiers import ScopeClassifier, load_default_model, train_model
+from industry_gap.model_training import train_office_model
+
+ROOT = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> pd.DataFrame:
+    registry = pd.read_csv(ROOT / "registry.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(ROOT / "truth" / "registry_true_codes.csv", dtype=str, keep_default_na=False)
+    rows = registry.merge(truth[["统一社会信用代码", "true_code"]], on="统一社会信用代码")
+    rows = rows[rows["true_code"].str.len() == 4]
+    return pd.DataFrame({"uscc": rows["统一社会信用代码"], "text": rows["经营范围"], "name": rows["企业名称"],
+                         "code": rows["true_code"]}).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def split(labelled):
+    held = np.random.default_rng(7).random(len(labelled)) < 0.3
+    return labelled[~held].reset_index(drop=True), labelled[held].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def trained(split):
+    train, _ = split
+    return train_model(train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(),
+                       base=load_default_model())
+
+
+def _top1(model, frame) -> float:
+    preds = model.predict(frame["text"].tolist(), top_k=1, evidence=False, names=frame["name"].tolist())
+    return float(np.mean([bool(p.codes) and p.codes[0] == c for p, c in zip(preds, frame["code"])]))
+
+
+def test_many_class_labels_train_the_class_layer_and_beat_the_reference(trained, split):
+    _, test = split
+    assert trained.class_layer is not None and trained.info["layer"] == "class"
+    a, b, _ = trained.class_layer.blend
+    assert b > 0, "the labelled model must carry weight with thousands of labels"
+    assert _top1(trained, test) > _top1(load_default_model(), test) + 0.02
+    assert trained.metrics["cv_class"]["n"] == trained.info["n_used"]
+
+
+def test_trained_class_probabilities_are_a_distribution(trained, split):
+    _, test = split
+    P = trained.class_scores(test["text"].tolist()[:50], test["name"].tolist()[:50])
+    assert np.all(P >= 0) and np.all(P.sum(axis=1) <= 1.0 + 1e-5)
+    D = trained.division_scores(test["text"].tolist()[:50], test["name"].tolist()[:50])
+    assert np.allclose(np.add.reduceat(P, trained.scorer.div_start, axis=1), D, atol=1e-5)
+
+
+def test_save_and_load_predict_the_same(trained, split, tmp_path):
+    _, test = split
+    trained.save(tmp_path / "m")
+    loaded = ScopeClassifier.load(tmp_path / "m")
+    texts, names = test["text"].tolist()[:200], test["name"].tolist()[:200]
+    before = trained.predict(texts, top_k=5, names=names)
+    after = loaded.predict(texts, top_k=5, names=names)
+    assert [(p.codes, p.scores, p.evidence) for p in before] == [(p.codes, p.scores, p.evidence) for p in after]
+
+
+def test_few_class_labels_keep_the_division_layer(labelled):
+    small = labelled.iloc[:120]
+    model = train_model(small["text"].tolist(), small["code"].tolist(), names=small["name"].tolist(),
+                        base=load_default_model())
+    assert model.class_layer is None and model.supervised is not None
+
+
+def test_the_office_model_is_trained_once_and_reused(labelled, tmp_path):
+    """The cache hit: same labels → the saved model is loaded, not retrained; new labels → retrained."""
+    frame = labelled.iloc[:700].reset_index(drop=True)
+    first = train_office_model(frame, cache_dir=tmp_path)
+    assert not first.report.reused and "首次训练" in first.report.mode
+    [entry] = list(tmp_path.glob("office-model-*"))
+    stamp = (entry / "model.joblib").stat().st_mtime_ns
+    second = train_office_model(frame, cache_dir=tmp_path)
+    assert second.report.reused and "复用" in second.report.mode
+    assert second.report.accuracy == first.report.accuracy
+    assert second.model.training_hash == first.model.training_hash
+    assert (entry / "model.joblib").stat().st_mtime_ns == stamp
+    changed = frame.copy()
+    changed.loc[0, "code"] = "2319" if changed.loc[0, "code"] != "2319" else "1811"
+    third = train_office_model(changed, cache_dir=tmp_path)
+    assert not third.report.reused and "重新训练" in third.report.mode
+    assert [p.name for p in tmp_path.glob("office-model-*")] != [entry.name]
