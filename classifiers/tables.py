@@ -15,7 +15,10 @@ import pandas as pd
 from industry_gap.errors import InputFileError
 from industry_gap.ingest.reading import read_input_bytes
 
-TEXT_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
+SCOPE_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
+# The statistical register's 主要业务活动: what the firm actually does, shorter and truer than its scope.
+MAIN_ACTIVITY_ALIASES = ("主要业务活动", "main_activity", "主营业务活动", "主要经济活动")
+TEXT_ALIASES = SCOPE_ALIASES[:1] + MAIN_ACTIVITY_ALIASES + SCOPE_ALIASES[1:]
 CODE_ALIASES = ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
                 "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label")
 CODE_SYSTEM_ALIASES = ("code_system", "分类体系", "行业分类体系", "行业分类标准")
@@ -67,6 +70,30 @@ def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], 
         return None
     shown = "、".join(map(str, df.columns[:20]))
     raise InputFileError(path, f"找不到{what}列“{wanted}”（现有列：{shown}）；请用参数指定列名")
+
+
+def scope_texts(df: pd.DataFrame, text_column: str | None, path) -> tuple[list[str], str]:
+    """One text per row to classify, and a Chinese description of the columns it came from.
+
+    With the default `text_column`, a table holding both a scope column and a 主要业务活动 column
+    is classified on both (`combine_activity_and_scope`); a named column is used alone.
+    """
+    from classifiers.text import combine_activity_and_scope
+
+    if text_column is None or text_column == TEXT_ALIASES[0]:
+        scope = next((c for c in SCOPE_ALIASES if c in df.columns), None)
+        main = next((c for c in MAIN_ACTIVITY_ALIASES if c in df.columns), None)
+        if scope is not None and main is not None:
+            texts = [combine_activity_and_scope(m, s) for m, s in zip(df[main].tolist(), df[scope].tolist())]
+            return texts, f"主要业务活动列“{main}”与经营范围列“{scope}”合并"
+    column = find_column(df, text_column, TEXT_ALIASES, path, "经营范围")
+    what = "主要业务活动" if column in MAIN_ACTIVITY_ALIASES else "经营范围"
+    return df[column].tolist(), f"{what}列“{column}”"
+
+
+def find_name_column(df: pd.DataFrame, wanted: str | None, path) -> str | None:
+    """The 企业名称 column: `wanted` (an error when absent), else the first alias present, else None."""
+    return find_column(df, wanted, NAME_ALIASES, path, "企业名称", required=wanted is not None)
 
 
 def gbt_labels(df: pd.DataFrame, code_column: str) -> tuple[list, int]:

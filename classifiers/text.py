@@ -114,3 +114,21 @@ def remove_brackets(text: str, keep=None) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def combine_activity_and_scope(main_activity: object, scope: object) -> str:
+    """The register's 主要业务活动 ahead of the scope, under the "主营业务：" heading the parser
+    weighs most; either one alone when the other is empty."""
+    main, text = _cell(main_activity), _cell(scope)
+    if not main:
+        return text
+    if not text:
+        return main
+    return f"主营业务：{main}；{text}"
+
+
+def _cell(value: object) -> str:
+    """A table cell as stripped text; '' for None/NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()

@@ -93,7 +93,8 @@ def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir)]) == 0
     text = capsys.readouterr().out
-    for needle in ("小类", "大类", "门类", "top-1", "top-3", "≥0.5", "混淆", "期望校准误差"):
+    for needle in ("小类", "大类", "门类", "top-1", "top-3", "top-5", "≥0.5", "混淆", "期望校准误差", "按门类",
+                   "送复核最不确定的 5%", "企业名称列“企业名称”"):
         assert needle in text
 
 
@@ -129,9 +130,58 @@ def test_csrc_s90_labels_are_set_aside_not_read_as_gbt(tmp_path, capsys):
     assert "标注行数：3（可用 2，" in out and "大类（2 行）" in out and "S90 综合" in out
 
 
+PRED_COLUMNS = {"evidence", "reason", "pred_division", "pred_section", "is_industrial"}
+
+
+def test_classify_combines_main_activity_and_scope_and_keeps_the_input_columns(tmp_path, capsys):
+    frame = pd.DataFrame({
+        "企业名称": ["甲公司", "乙公司", "丙公司"],
+        "经营范围": ["技术服务；货物进出口", "", "软件开发；信息系统集成服务"],
+        "主要业务活动": ["汽车座椅制造", "汽车零部件制造", ""],
+        "备注": ["a", "b", "c"],
+    })
+    src = tmp_path / "both.csv"
+    frame.to_csv(src, index=False, encoding="utf-8-sig")
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out)]) == 0
+    df = _read_out(out)
+    assert list(df.columns[:4]) == list(frame.columns)
+    added = set(df.columns[4:])
+    assert all(c.startswith("pred_") or c in PRED_COLUMNS for c in added), added   # no temporary column
+    assert df[list(frame.columns)].equals(frame)
+    assert df.loc[0, "pred_division"] == "36" and df.loc[1, "pred_division"] == "36"
+    assert df.loc[2, "pred_division"] == "65"
+
+
+def test_classify_recognises_a_main_activity_column_alone(tmp_path):
+    src = tmp_path / "main.csv"
+    pd.DataFrame({"单位名称": ["甲公司"], "主要业务活动": ["汽车零部件的研发、生产和销售"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out)]) == 0
+    df = _read_out(out)
+    assert list(df.columns[:2]) == ["单位名称", "主要业务活动"] and df.loc[0, "pred_code_1"] == "3670"
+
+
+def test_scope_texts_and_combine_activity_and_scope(tmp_path):
+    from classifiers.tables import TEXT_ALIASES, scope_texts
+    from classifiers.text import combine_activity_and_scope
+
+    assert combine_activity_and_scope("汽车座椅制造", "技术服务") == "主营业务：汽车座椅制造；技术服务"
+    assert combine_activity_and_scope("", "技术服务") == "技术服务"
+    assert combine_activity_and_scope(" 汽车座椅制造 ", float("nan")) == "汽车座椅制造"
+    assert combine_activity_and_scope(None, None) == ""
+    assert TEXT_ALIASES[:5] == ("经营范围", "主要业务活动", "main_activity", "主营业务活动", "主要经济活动")
+    both = pd.DataFrame({"business_scope": ["技术服务", "x"], "主要经济活动": ["汽车座椅制造", ""]})
+    assert scope_texts(both, "经营范围", "f.csv") == (
+        ["主营业务：汽车座椅制造；技术服务", "x"], "主要业务活动列“主要经济活动”与经营范围列“business_scope”合并")
+    assert scope_texts(both, "business_scope", "f.csv") == (["技术服务", "x"], "经营范围列“business_scope”")
+    assert scope_texts(both.drop(columns="business_scope"), None, "f.csv")[1] == "主要业务活动列“主要经济活动”"
+
+
 def test_help_is_chinese(capsys):
     for command in ("train", "classify", "evaluate"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = capsys.readouterr().out
         assert "显示本帮助并退出" in text and "show this help" not in text
+        assert "名称参与分类" in text and "主要业务活动" in text

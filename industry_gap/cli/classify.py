@@ -14,13 +14,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "classify", help="按经营范围预测国民经济行业小类",
         description="读取 CSV 或 XLSX，按经营范围预测 GB/T 4754-2017 小类。输出 CSV（UTF-8 带 BOM，Excel 可直接打开）"
                     "保留全部输入列，并增加 pred_code_1..k（4 位小类代码）、pred_name_1..k、pred_score_1..k（降序）、"
-                    "evidence（依据）、reason（无预测的原因）、pred_division、pred_section、is_industrial。",
+                    "evidence（依据）、reason（无预测的原因）、pred_division、pred_section、is_industrial。"
+                    "表中同时有经营范围和主要业务活动两列时两者合并用于预测；有企业名称列时名称也参与分类。",
     )
     parser.add_argument("input", metavar="输入文件", help="CSV 或 XLSX 文件")
     parser.add_argument("--output", required=True, metavar="输出.csv", help="输出 CSV 文件")
     parser.add_argument("--model", metavar="模型目录", help="用 train 保存的模型（默认：仅用注释构建的内置模型）")
-    parser.add_argument("--text-column", default="经营范围", metavar="列名", help="经营范围所在列（默认：经营范围）")
-    parser.add_argument("--name-column", default=None, metavar="列名", help="企业名称所在列（可选，仅校验并保留）")
+    parser.add_argument("--text-column", default="经营范围", metavar="列名",
+                        help="经营范围所在列（默认：经营范围，并自动识别主要业务活动列）")
+    parser.add_argument("--name-column", default=None, metavar="列名",
+                        help="企业名称所在列（默认自动识别；名称参与分类）")
     parser.add_argument("--top-k", type=int, default=3, metavar="K", help="输出前 K 个预测（默认 3）")
     parser.set_defaults(func=run)
 
@@ -39,15 +42,19 @@ def load_model(path):
 
 
 def run(args: argparse.Namespace) -> int:
-    from classifiers.tables import NAME_ALIASES, TEXT_ALIASES, find_column, read_table, write_csv
+    from classifiers.tables import find_name_column, read_table, scope_texts, write_csv
 
     if args.top_k < 1 or args.top_k > 20:
         raise UserError("--top-k 应在 1 到 20 之间")
     started = time.perf_counter()
     df = read_table(args.input)
-    text_col = find_column(df, args.text_column, TEXT_ALIASES, args.input, "经营范围")
-    name_col = find_column(df, args.name_column, NAME_ALIASES, args.input, "企业名称",
-                           required=args.name_column is not None) if args.name_column else None
+    texts, _ = scope_texts(df, args.text_column, args.input)
+    name_col = find_name_column(df, args.name_column, args.input)
+    # The text to classify goes in a temporary column, dropped again: the output keeps the input columns.
+    text_col = "_分类文本"
+    while text_col in df.columns:
+        text_col = "_" + text_col
+    df = df.assign(**{text_col: texts})
     model = load_model(args.model)
     total = len(df)
     show = total >= 20000
@@ -57,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             rate = done / max(1e-9, time.perf_counter() - started)
             print(f"已分类 {done}/{all_rows} 行（{rate:,.0f} 行/秒）", file=sys.stderr, flush=True)
 
-    out = model.classify_frame(df, text_col, name_column=name_col, top_k=args.top_k, progress=progress)
+    out = model.classify_frame(df, text_col, name_column=name_col, top_k=args.top_k,
+                               progress=progress).drop(columns=[text_col])
     write_csv(out, args.output)
     empty = int((out["pred_code_1"] == "").sum()) if total else 0
     print(f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 reason 列）；"

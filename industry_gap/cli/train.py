@@ -14,11 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="训练经营范围行业分类模型（无标注数据时仅用国民经济行业分类注释）",
         description="训练经营范围 → GB/T 4754-2017 小类的分类模型。不给 --labelled 时只用国民经济行业分类及其注释"
                     "构建模型；给出已标注行业代码的企业名录（如规上企业名录）时，在其上训练大类层并用标注中的小类分布作先验。"
-                    "代码可为 C1311、1311、131、C13、13、C 等任意层级写法。",
+                    "代码可为 C1311、1311、131、C13、13、C 等任意层级写法。表中同时有经营范围和主要业务活动两列时两者合并使用；"
+                    "有企业名称列时名称也参与训练。",
     )
     parser.add_argument("--labelled", nargs="+", metavar="文件", default=[],
                         help="带行业代码的企业名录（CSV 或 XLSX，可给多个）")
-    parser.add_argument("--text-column", default="经营范围", metavar="列名", help="经营范围所在列（默认：经营范围）")
+    parser.add_argument("--text-column", default="经营范围", metavar="列名",
+                        help="经营范围所在列（默认：经营范围，并自动识别主要业务活动列）")
+    parser.add_argument("--name-column", default=None, metavar="列名",
+                        help="企业名称所在列（默认自动识别；名称参与分类）")
     parser.add_argument("--code-column", default="行业代码", metavar="列名", help="行业代码所在列（默认：行业代码）")
     parser.add_argument("--code-edition", choices=["2017", "2011"], default="2017",
                         help="标注代码的版本（默认 2017；2011 版代码按对照表转换）")
@@ -28,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers import build_reference_model, load_default_model, train_model
-    from classifiers.tables import (CODE_ALIASES, TEXT_ALIASES, find_column, gbt_labels, read_table,
-                                    set_aside_message)
+    from classifiers.tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
+                                    scope_texts, set_aside_message)
 
     started = time.perf_counter()
     if not args.labelled:
@@ -38,19 +42,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         texts: list = []
         labels: list = []
+        names: list = []
+        any_names = False
         for path in args.labelled:
             df = read_table(path)
-            text_col = find_column(df, args.text_column, TEXT_ALIASES, path, "经营范围")
+            file_texts, used = scope_texts(df, args.text_column, path)
             code_col = find_column(df, args.code_column, CODE_ALIASES, path, "行业代码")
+            name_col = find_name_column(df, args.name_column, path)
             file_labels, set_aside = gbt_labels(df, code_col)
-            texts.extend(df[text_col].tolist())
+            texts.extend(file_texts)
             labels.extend(file_labels)
-            print(f"读取 {path}：{len(df)} 行（经营范围列“{text_col}”，代码列“{code_col}”）", file=sys.stderr)
+            # One name per row across files: '' for a file without a name column.
+            names.extend(df[name_col].tolist() if name_col else [""] * len(df))
+            any_names = any_names or name_col is not None
+            shown_name = f"，企业名称列“{name_col}”" if name_col else ""
+            print(f"读取 {path}：{len(df)} 行（{used}，代码列“{code_col}”{shown_name}）", file=sys.stderr)
             if set_aside:
                 print(set_aside_message(set_aside), file=sys.stderr)
         print("构建基础模型并训练……", file=sys.stderr)
+        extra = {"names": names} if any_names else {}
         try:
-            model = train_model(texts, labels, label_edition=args.code_edition, base=load_default_model())
+            model = train_model(texts, labels, label_edition=args.code_edition, base=load_default_model(), **extra)
         except ValueError as error:
             raise UserError(f"无法训练：{error}") from error
     model.save(args.output)
