@@ -5,11 +5,12 @@ import pandas as pd
 
 from classifiers import ScopeClassifier
 from classifiers.parallel import classify_in_processes
+from classifiers.text import combine_activity_and_scope
 from assets.overrides import OverrideSet
 from industry_gap.ingest import IngestResult
 from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
 from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
-from pipelines.resources import ModelSettings
+from pipelines.resources import ModelSettings, PipelineSettings
 
 GROUP = "classify"  # 分类
 TOP_K = 3
@@ -21,8 +22,9 @@ TOP_K = 3
               description="分类准确率：在留出的本地标注样本上，大类 top-1 准确率不低于设定下限。")],
           description="经营范围分类模型：默认使用由国民经济行业分类注释构建的参考模型；"
                       "名录中登记了行业代码的企业（及人工核定结果）作为标注数据时，在其上继续训练，"
-                      "并用留出部分评估准确率。")
-def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings,
+                      "并用留出部分评估准确率。训练好的模型按标注、参考数据和模型版本的哈希保存在输出目录的 models/ 下，"
+                      "未变化时直接复用，不再重新训练。")
+def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings, settings: PipelineSettings,
                 registry: IngestResult, overrides: OverrideSet):
     pinned = overrides.of_kind("enterprise")
     if model_settings.train_on_registry_codes:
@@ -31,12 +33,14 @@ def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings
         labelled = override_labels(pinned, registry.clean)
     trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
                                  min_labels=model_settings.min_labels,
-                                 holdout_share=model_settings.holdout_share)
+                                 holdout_share=model_settings.holdout_share,
+                                 cache_dir=settings.output_path() / "models")
     model, report = trained.model, trained.report
     metadata = {
         "模型版本": dg.MetadataValue.text(model.version),
         "训练方式": dg.MetadataValue.text(report.mode),
         "标注样本数": dg.MetadataValue.int(report.labelled_rows),
+        "模型来源": dg.MetadataValue.text("复用" if report.reused else "本次构建或训练"),
     }
     for key, value in report.accuracy.items():
         metadata[key] = dg.MetadataValue.float(round(float(value), 4))
@@ -77,7 +81,14 @@ def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: 
 def classified_registry(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
                         registry: IngestResult, overrides: OverrideSet,
                         model_settings: ModelSettings) -> pd.DataFrame:
-    classified = _classify(context, scope_model, registry.clean, "scope", "name", model_settings.workers)
+    frame, text_column = registry.clean, "scope"
+    if "main_activity" in frame.columns and frame["main_activity"].fillna("").astype(str).str.strip().ne("").any():
+        # The register's 主要业务活动 says what the firm does: classify on it together with the scope.
+        text_column = "_classified_text"
+        frame = frame.assign(**{text_column: [combine_activity_and_scope(m, s) for m, s in
+                                              zip(frame["main_activity"].tolist(), frame["scope"].tolist())]})
+    classified = _classify(context, scope_model, frame, text_column, "name", model_settings.workers)
+    classified = classified.drop(columns=[text_column]) if text_column != "scope" else classified
     return apply_overrides(classified, overrides.of_kind("enterprise"))
 
 

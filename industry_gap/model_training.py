@@ -9,6 +9,11 @@ the ranking. Below `min_labels` the reference-only model is used as is.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +33,7 @@ class TrainingReport:
     labelled_rows: int = 0
     holdout_rows: int = 0
     accuracy: dict[str, float] = field(default_factory=dict)  # Chinese metric name -> value
+    reused: bool = False                        # a cached trained model was loaded instead of training
 
 
 @dataclass
@@ -37,13 +43,21 @@ class TrainedModel:
 
 
 def labelled_rows(registry: pd.DataFrame, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
-    """(text, code) pairs: registry rows with a code, overridden by analysts' codes where given."""
-    frame = registry[["uscc", "scope", "industry_code"]].rename(columns={"scope": "text", "industry_code": "code"})
+    """(uscc, text, name, code): registry rows with a code, overridden by analysts' codes where given."""
+    columns = ["uscc", "scope", "name", "industry_code"] if "name" in registry.columns else [
+        "uscc", "scope", "industry_code"]
+    frame = registry[columns].rename(columns={"scope": "text", "industry_code": "code"})
+    if "main_activity" in registry.columns:   # the register's 主要业务活动 with the scope, as classified
+        from classifiers.text import combine_activity_and_scope
+        frame["text"] = [combine_activity_and_scope(m, t) for m, t in
+                         zip(registry["main_activity"].tolist(), frame["text"].tolist())]
+    if "name" not in frame.columns:
+        frame["name"] = ""
     if overrides is not None and not overrides.empty:
         pinned = overrides.drop_duplicates("uscc", keep="last").set_index("uscc")["code"]
         frame["code"] = frame["uscc"].map(pinned).fillna(frame["code"])
     frame = frame[frame["code"].astype(str).str.len() > 0]
-    return frame[["uscc", "text", "code"]].reset_index(drop=True)
+    return frame[["uscc", "text", "name", "code"]].reset_index(drop=True)
 
 
 def holdout_split(frame: pd.DataFrame, share: float, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,33 +68,51 @@ def holdout_split(frame: pd.DataFrame, share: float, seed: int = SEED) -> tuple[
 
 
 def accuracy_on(model: ScopeClassifier, frame: pd.DataFrame, top_k: int = 3) -> dict[str, float]:
-    """Top-1 / top-3 accuracy at 大类 and, for 4-digit labels, at 小类; the 大类 calibration error."""
+    """Top-1 / top-k accuracy at 大类 and, for 4-digit labels, at 小类; the 大类 calibration error.
+
+    Ranked on the model's P(小类) and its sums per 大类, so the 大类 figures are the 大类
+    the model believes most, not the 大类 of its best 小类."""
     if frame.empty:
         return {}
-    predicted = model.classify_frame(frame, text_column="text", top_k=top_k)
+    sc = model.scorer
     codes = frame["code"].astype(str).to_numpy()
-    columns = [f"pred_code_{i}" for i in range(1, top_k + 1)]
-    preds = predicted[columns].fillna("").astype(str).to_numpy()
+    texts = frame["text"].tolist()
+    names = frame["name"].fillna("").astype(str).tolist() if "name" in frame.columns else None
+    top_cls, top_div, div_best = [], [], []
+    for start in range(0, len(texts), 5000):
+        P = model.class_scores(texts[start:start + 5000], None if names is None else names[start:start + 5000])
+        D = np.add.reduceat(P, sc.div_start, axis=1)
+        top_cls.append(np.argsort(-P, axis=1)[:, :top_k])
+        order = np.argsort(-D, axis=1)[:, :top_k]
+        top_div.append(order)
+        div_best.append(np.take_along_axis(D, order[:, :1], axis=1)[:, 0])
+    class_codes = np.array(sc.class_codes)
+    div_codes = np.array(sc.div_codes)
+    ranked = {"division": div_codes[np.vstack(top_div)], "class": class_codes[np.vstack(top_cls)]}
     metrics: dict[str, float] = {}
     for level, width, name in (("division", 2, "大类"), ("class", 4, "小类")):
         rows = np.array([len(c) >= width and c[:width].isdigit() for c in codes])
         if not rows.any():
             continue
         truth = np.array([c[:width] for c in codes])[rows]
-        cut = np.vectorize(lambda c: c[:width])(preds[rows])
-        metrics[f"{name} top-1"] = float(np.mean(cut[:, 0] == truth))
-        metrics[f"{name} top-{top_k}"] = float(np.mean((cut == truth[:, None]).any(axis=1)))
+        got = ranked[level][rows]
+        metrics[f"{name} top-1"] = float(np.mean(got[:, 0] == truth))
+        metrics[f"{name} top-{top_k}"] = float(np.mean((got == truth[:, None]).any(axis=1)))
         if level == "division":
             # the top score claims a chance that the 大类 is right; how far it is off, on these rows
-            scores = pd.to_numeric(predicted["pred_score_1"], errors="coerce").fillna(0.0).to_numpy()[rows]
-            calibration = calibration_error(scores, cut[:, 0] == truth)
+            calibration = calibration_error(np.concatenate(div_best)[rows], got[:, 0] == truth)
             metrics["大类 校准误差（ECE）"] = calibration["ece"]
     return metrics
 
 
 def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None = None,
-                       min_labels: int = 50, holdout_share: float = 0.2) -> TrainedModel:
-    """A saved model when one is named; else reference-only, trained further on enough labels."""
+                       min_labels: int = 50, holdout_share: float = 0.2,
+                       cache_dir: str | Path | None = None) -> TrainedModel:
+    """A saved model when one is named; else reference-only, trained further on enough labels.
+
+    With `cache_dir`, a trained model is kept there under the hash of its labels, the
+    reference data, the classifier's code and version and the split settings, and reused
+    until one of them changes (training takes tens of seconds; loading about one)."""
     if model_dir:
         path = Path(model_dir)
         if not path.exists():
@@ -101,8 +133,79 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
             report.holdout_rows = count
             report.accuracy = accuracy_on(base, labelled)
         return TrainedModel(base, report)
+    key = training_key(labelled, min_labels, holdout_share)
+    cached = _load_cached(cache_dir, key) if cache_dir else None
+    if cached is not None:
+        return cached
     train, holdout = holdout_split(labelled, holdout_share)
-    model = train_model(train["text"].tolist(), train["code"].tolist(), base=base)
-    report = TrainingReport(mode="参考知识 + 本地标注样本训练", labelled_rows=len(labelled),
+    names = train["name"].tolist() if "name" in train.columns else None
+    model = train_model(train["text"].tolist(), train["code"].tolist(), base=base, names=names)
+    why = _why_retrained(cache_dir)
+    report = TrainingReport(mode=f"参考知识 + 本地标注样本训练（{why}）", labelled_rows=len(labelled),
                             holdout_rows=len(holdout), accuracy=accuracy_on(model, holdout))
+    if cache_dir:
+        _store_cached(cache_dir, key, model, report)
     return TrainedModel(model, report)
+
+
+_CACHE_PREFIX = "office-model-"
+_REPORT_FILE = "training_report.json"
+
+
+def training_key(labelled: pd.DataFrame, min_labels: int, holdout_share: float) -> str:
+    """Hash of everything a trained office model depends on."""
+    from classifiers.model import MODEL_VERSION, text_hash
+    from classifiers.training import _code_hash
+    from classifiers.knowledge import reference_hash
+
+    names = labelled["name"] if "name" in labelled.columns else pd.Series([""] * len(labelled))
+    rows = [f"{t}\x1d{n}" for t, n in zip(labelled["text"].astype(str), names.fillna("").astype(str))]
+    digest = hashlib.sha256("|".join([
+        MODEL_VERSION, reference_hash(), _code_hash(), text_hash(rows, labelled["code"].astype(str)),
+        str(min_labels), repr(float(holdout_share)), str(SEED)]).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def _load_cached(cache_dir, key: str) -> TrainedModel | None:
+    path = Path(cache_dir) / f"{_CACHE_PREFIX}{key}"
+    if not (path / _REPORT_FILE).exists():
+        return None
+    try:
+        model = ScopeClassifier.load(path)
+        saved = json.loads((path / _REPORT_FILE).read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - a broken cache entry is retrained, never trusted
+        return None
+    report = TrainingReport(mode=f"{saved['mode']}；复用已训练模型（标注、参考数据与模型版本均未变化）",
+                            labelled_rows=saved["labelled_rows"], holdout_rows=saved["holdout_rows"],
+                            accuracy=saved["accuracy"], reused=True)
+    return TrainedModel(model, report)
+
+
+def _why_retrained(cache_dir) -> str:
+    if not cache_dir or not Path(cache_dir).is_dir():
+        return "首次训练"
+    if any(Path(cache_dir).glob(f"{_CACHE_PREFIX}*")):
+        return "重新训练：标注、参考数据或模型版本已变化"
+    return "首次训练"
+
+
+def _store_cached(cache_dir, key: str, model: ScopeClassifier, report: TrainingReport) -> None:
+    """Save atomically (a temporary folder renamed into place) and drop older entries."""
+    root = Path(cache_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+        model.save(tmp)
+        mode = report.mode.split("（")[0]
+        (tmp / _REPORT_FILE).write_text(json.dumps(
+            {"mode": mode, "labelled_rows": report.labelled_rows, "holdout_rows": report.holdout_rows,
+             "accuracy": report.accuracy}, ensure_ascii=False, indent=2), encoding="utf-8")
+        target = root / f"{_CACHE_PREFIX}{key}"
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        for stale in root.glob(f"{_CACHE_PREFIX}*"):
+            if stale != target:
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass  # an unwritable cache only costs the next run a retraining

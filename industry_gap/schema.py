@@ -13,6 +13,7 @@ REGISTRY_COLUMNS = [
     "uscc",                    # 统一社会信用代码, 18 chars, upper case, check digit valid
     "name",                    # 企业名称
     "scope",                   # 经营范围 (raw text, not empty)
+    "main_activity",           # 主要业务活动 (statistical register, raw text), may be empty
     "status",                  # 登记状态, active ones only: 存续/在业/开业/...
     "enterprise_type",         # 企业类型 (有限责任公司, 个体工商户, 分公司 ...), may be empty
     "established",             # 成立日期, ISO "YYYY-MM-DD" or empty

@@ -34,6 +34,8 @@ def test_aliases_cover_schema_and_nothing_else(dataset):
     ("乡镇街道", "town"), ("所属镇街", "town"), ("所属街道", "town"), ("镇街", "town"), ("乡镇（街道）", "town"),
     ("行业代码", "industry_code"), ("国民经济行业代码", "industry_code"), ("行业分类代码", "industry_code"),
     ("法定代表人", "legal_representative"), ("负责人", "legal_representative"),
+    ("主要业务活动", "main_activity"), ("主营业务活动", "main_activity"), ("主要经济活动", "main_activity"),
+    ("主要产品", "main_activity"),
     (" 企业\u3000名称 ", "name"), ("*企业名称", "name"), ("经营范围：", "scope"), ("营业收入\n（万元）", "revenue_wan"),
 ])
 def test_registry_aliases(header, column):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import dagster as dg
@@ -83,3 +84,32 @@ def test_empty_result_for_inputs_not_provided():
     result = empty_result("projects")
     assert result.accounting()["in"] == 0
     assert isinstance(result.clean, pd.DataFrame) and result.clean.empty
+
+
+def test_registry_main_activity_is_read_and_classified_with_the_scope(tmp_path):
+    """The statistical register's 主要业务活动 is optional; when filled it joins the scope for classifying."""
+    from assets.classification import classified_registry
+    from assets.overrides import OverrideSet
+    from classifiers import load_default_model
+    from industry_gap.review.columns import OVERRIDE_COLUMNS
+    from pipelines.resources import ModelSettings
+    from tests.factories import REGISTRY_HEADER, registry_row, write_csv
+
+    rows = [registry_row(1, "鄂尔多斯市甲有限公司", "技术服务；货物进出口。") + ["汽车座椅制造"],
+            registry_row(2, "鄂尔多斯市乙有限公司", "软件开发；信息技术咨询服务。") + [""]]
+    path = write_csv(tmp_path / "registry.csv", REGISTRY_HEADER + ["主营业务活动"], rows)
+    registry = ingest_file(path, "registry")
+    assert registry.clean["main_activity"].tolist() == ["汽车座椅制造", ""]
+    assert ingest_file(small_registry(tmp_path / "plain.csv"), "registry").clean["main_activity"].eq("").all()
+
+    def classify(result):
+        return classified_registry(dg.build_asset_context(), scope_model=load_default_model(), registry=result,
+                                   overrides=OverrideSet(accepted=pd.DataFrame(columns=OVERRIDE_COLUMNS)),
+                                   model_settings=ModelSettings(workers=1))
+
+    classified = classify(registry)
+    assert list(classified.columns[:len(registry.clean.columns)]) == list(registry.clean.columns)
+    assert "_classified_text" not in classified.columns
+    assert classified["pred_division"].tolist() == ["36", "65"]
+    without = classify(dataclasses.replace(registry, clean=registry.clean.assign(main_activity="")))
+    assert without.loc[0, "pred_division"] != "36"     # the scope alone says nothing about the industry

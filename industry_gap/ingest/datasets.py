@@ -79,6 +79,7 @@ DATASETS: dict[str, DatasetSpec] = {
         F("uscc", "uscc", True, True),
         F("name", "text", True, True),
         F("scope", "scope", True, True),
+        F("main_activity", "text"),
         F("status", "status"),
         F("enterprise_type", "text"),
         F("established", "date", no_future=True),
