@@ -103,7 +103,7 @@ DEFAULT_PARAMS = dict(
     generic_only_factor=0.3,  # scores of scopes with only generic items are scaled down
     service_text=False,       # match service/repair/transport items on their whole text
     division_balance=1.0,     # item model: annotation-term weights rebalanced to equal totals per 大类
-    class_sharpness=2.0,      # P(小类 | 大类) ∝ 小类 mass ** sharpness (register dev: top-1 +0.6, top-5 −0.6 points)
+    class_sharpness=3.0,      # P(小类 | 大类) ∝ 小类 mass ** sharpness: 3 is calibrated at 小类 (sample district ECE 0.04)
     name_weight=0.3,          # share of the enterprise name's industry words beside a scope with items
     generic_name_weight=0.8,  # the name's share when the scope has only generic items
 )
@@ -112,6 +112,9 @@ DEFAULT_PARAMS = dict(
 # Items with these activities are matched on their object (the product); the
 # others (services, repair, transport …) on their whole text, since service
 # classes are defined by the activity ("信息系统集成服务", "汽车维修").
+EXACT_TERM_MIN_WEIGHT = 1.5   # registry words (1.5) and class names (3.0), not 包括 items (0.8)
+EXACT_TERM_BOOST = 1.25       # above every other 小类 of the 大类 (then ** class_power)
+
 _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
 
 
@@ -267,6 +270,19 @@ class ReferenceScorer:
             ranked = sorted(entry.terms.items(), key=lambda kv: (-kv[1], len(kv[0])))
             self.class_terms.append([t for t, _ in ranked[:400]])
         self.term_set = frozenset(t for t in terms if len(t) >= 2)
+        # 4. exact terms: a query that is a strong term (a class name, a registry word) of some 小类
+        #    picks those 小类 inside their 大类 ("水泥制品" → 3021, not 3023 石棉水泥制品)
+        exact: dict[str, tuple[int, ...]] = {}
+        for term, per_class in terms.items():
+            best: dict[int, float] = {}
+            for ci, w in per_class.items():
+                d = int(self.class_div[ci])
+                best[d] = max(best.get(d, 0.0), w)
+            chosen = tuple(sorted(ci for ci, w in per_class.items()
+                                  if w >= EXACT_TERM_MIN_WEIGHT and w >= best[int(self.class_div[ci])] - 1e-9))
+            if chosen and len(term) >= 2:
+                exact[term] = chosen
+        self.exact_terms = exact
         first = self.div_start[self.class_div]
         self.fallback = (1e-9 / (1.0 + np.arange(len(self.class_codes)) - first)).astype(np.float32)
         self.params = dict(params)
@@ -357,6 +373,11 @@ class ReferenceScorer:
         w = p["bm25_share"]
         base = (lin ** (1 - w)) * ((bm + 1e-6) ** w)
         base /= base.sum(axis=1, keepdims=True)
+        exact = getattr(self, "exact_terms", {})   # {} for models pickled before exact terms
+        for r, query in enumerate(queries):
+            hit = exact.get(query)
+            if hit:
+                sims[r, list(hit)] = np.maximum(sims[r, list(hit)], 1.0) * EXACT_TERM_BOOST
         powered = sims ** p["class_power"]
         div_sum = np.add.reduceat(powered, self.div_start, axis=1)
         within = np.divide(powered, div_sum[:, self.class_div], out=np.zeros_like(powered),
