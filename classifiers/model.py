@@ -973,7 +973,7 @@ class ScopeClassifier:
 
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path / MODEL_FILE, compress=3)
+        joblib.dump(self, path / MODEL_FILE)   # uncompressed: loading is a plain read (≈2× faster)
         meta = {
             "version": self.version,
             "reference_hash": self.reference_hash,

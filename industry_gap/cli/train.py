@@ -75,4 +75,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"使用标注 {cv['n']} 行（跳过无法识别的代码 {metrics.get('skipped_labels', 0)} 行）")
         print(f"大类准确率（{metrics['cv_folds']} 折交叉验证）：top-1 {cv['top1']:.3f}  top-3 {cv['top3']:.3f}"
               f"（仅用注释的基础模型：top-1 {ref['top1']:.3f}  top-3 {ref['top3']:.3f}）")
+    if "cv_class" in metrics:
+        cv, ref = metrics["cv_class"], metrics["reference_class"]
+        print(f"小类准确率（{metrics['cv_folds']} 折交叉验证）：top-1 {cv['top1']:.3f}  top-3 {cv['top3']:.3f}"
+              f"（仅用注释的基础模型：top-1 {ref['top1']:.3f}  top-3 {ref['top3']:.3f}）")
+        if metrics.get("not_class_level"):
+            print(f"代码只到大类/中类/门类的 {metrics['not_class_level']} 行未用于小类模型")
     return 0
