@@ -69,6 +69,7 @@ class RunOutcome:
     inputs: InputFiles | None = None
     database: str = ""
     summary: dict = field(default_factory=dict)   # industry_gap.summary.run_summary numbers
+    stage_seconds: dict[str, float] = field(default_factory=dict)   # asset -> seconds its step took
 
 
 def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None) -> RunOutcome:
@@ -92,12 +93,12 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
     with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
         if instance is None:
             with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
-                values = _materialize(resources, local, month)
+                values, seconds = _materialize(resources, local, month)
         else:
-            values = _materialize(resources, instance, month)
+            values, seconds = _materialize(resources, instance, month)
     settings = resources["settings"]
     return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
-                      summary=analysis_summary(values, settings))
+                      summary=analysis_summary(values, settings), stage_seconds=seconds)
 
 
 def report_month_of(settings: PipelineSettings) -> str:
@@ -113,8 +114,10 @@ def report_month_of(settings: PipelineSettings) -> str:
     return key
 
 
-def _materialize(resources: dict, instance: dg.DagsterInstance, month: str) -> dict[str, object]:
-    """Run every asset (the 报送 ones for `month`) and load each value while the instance is open."""
+def _materialize(resources: dict, instance: dg.DagsterInstance,
+                 month: str) -> tuple[dict[str, object], dict[str, float]]:
+    """Run every asset (the 报送 ones for `month`), load each value while the instance is open, and
+    say how long each step took (a slow step is visible to the user)."""
     try:
         result = dg.materialize(all_assets, resources=resources, run_config=QUIET_LOGGING,
                                 instance=instance, raise_on_error=True, partition_key=month)
@@ -125,7 +128,19 @@ def _materialize(resources: dict, instance: dg.DagsterInstance, month: str) -> d
         raise
     if not result.success:
         raise UserError("流水线运行失败，请查看 Dagster 日志")
-    return {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
+    values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
+    seconds = {event.step_key: round(event.event_specific_data.duration_ms / 1000.0, 1)
+               for event in result.get_step_success_events()}
+    return values, seconds
+
+
+def stage_label(asset_name: str) -> str:
+    """The Chinese name of an asset: its description up to the first colon."""
+    for asset in all_assets:
+        for spec in asset.specs:
+            if spec.key.to_user_string() == asset_name and spec.description:
+                return spec.description.split("：", 1)[0]
+    return asset_name
 
 
 def analysis_summary(values: dict[str, object], settings: PipelineSettings) -> dict:

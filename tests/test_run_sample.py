@@ -43,6 +43,21 @@ def test_run_succeeds_and_prints_a_chinese_summary(sample_run):
     assert (output / "industry_gap.sqlite").exists()
 
 
+def test_the_summary_says_how_long_each_stage_took(sample_run):
+    _, printed, _ = sample_run
+    stages = printed.split("五、各环节用时", 1)[1]
+    assert "经营范围分类模型（scope_model）" in stages and "秒" in stages
+    for asset in ("registry", "classified_registry", "coverage", "warehouse_tables", "office_workbooks"):
+        assert f"（{asset}）：" in stages
+
+
+def test_the_trained_office_model_is_kept_beside_the_warehouse(sample_run):
+    """The sample registry's coded firms train the model once; it is kept under output/models."""
+    _, _, output = sample_run
+    [entry] = list((output / "models").glob("office-model-*"))
+    assert (entry / "model.joblib").exists() and (entry / "training_report.json").exists()
+
+
 def test_every_deliberately_bad_row_is_quarantined_or_set_aside(sample_run):
     _, _, output = sample_run
     store = Warehouse(f"sqlite:///{output / 'industry_gap.sqlite'}")

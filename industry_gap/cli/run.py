@@ -81,4 +81,11 @@ def summary_lines_for(outcome) -> list[str]:
     lines.append("四、输出位置")
     lines.append(f"  数据库：{outcome.database}（quarantine 表为隔离行及原因，set_aside 表为剔除行）")
     lines.append(f"  报送工作簿文件夹：{values['office_workbooks'].folder}")
+    if outcome.stage_seconds:
+        from pipelines.runner import stage_label
+
+        total = sum(outcome.stage_seconds.values())
+        lines.append(f"五、各环节用时（合计 {total:.1f} 秒，从长到短）")
+        for step, seconds in sorted(outcome.stage_seconds.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {stage_label(step)}（{step}）：{seconds:.1f} 秒")
     return lines
