@@ -23,18 +23,18 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.names import name_core
 
 _EPS = 1e-6
 UNSEEN_MARGIN = -1.0     # a LinearSVC's margin for a class it votes against
 
 
-def _name_words(name: str) -> str:
-    return name_core(name).core if name else ""
+def _name_words(words: str) -> str:
+    return words or ""
 
 
 class ClassLayer:
-    """Char 1–3-gram TF-IDF (scope; name words at `name_weight`) → LinearSVC over the labelled 小类."""
+    """Char 1–3-gram TF-IDF (scope; the name's industry words, `ScopeClassifier.name_words`, at
+    `name_weight`; √P_reference) → LinearSVC over the labelled 小类."""
 
     def __init__(self, n_classes: int, C: float = 0.5, name_weight: float = 0.5, reference_weight: float = 0.5,
                  reference_top: int = 10):
@@ -143,7 +143,7 @@ class ClassLayer:
             return loss, np.array([g.mean() for g in grads])
 
         result = minimize(objective, x0=np.array([1.0, 1.0, 0.0]), jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, 5.0), (0.0, 50.0), (-50.0, 50.0)])
+                          bounds=[(0.0, 20.0), (0.0, 50.0), (-50.0, 50.0)])
         self.blend = tuple(float(v) for v in result.x)
         return self.blend
 

@@ -541,10 +541,11 @@ class ScopeClassifier:
         self._plans: OrderedDict[str, _Plan] = OrderedDict()
         self._plan_cache_size = 100_000
         self._evidence_cache: dict[tuple, str] = {}
+        self._name_cache: dict[str, tuple | None] = {}
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        for key in ("_items", "_base_items", "_plans", "_evidence_cache"):
+        for key in ("_items", "_base_items", "_plans", "_evidence_cache", "_name_cache"):
             state.pop(key, None)
         return state
 
@@ -556,30 +557,42 @@ class ScopeClassifier:
     def _plan(self, text, name=None) -> _Plan:
         """The parsed, weighted items of a raw scope and, when given, the enterprise name.
 
-        Cached by the raw text and name: registries repeat scopes."""
+        Cached by the raw text and the name's industry words: registries repeat scopes, and
+        "甲印刷厂" and "乙印刷厂" are the same signal."""
         key = text if isinstance(text, str) else ("" if text is None else str(text))
-        if name is not None and name == name and str(name).strip():
-            key = (key, str(name))
-        else:
-            name = None
+        item = self.name_words(name)
+        if item is not None:
+            key = (key, item)
         plan = self._plans.get(key)
         if plan is not None:
             self._plans.move_to_end(key)
             return plan
         cleaned = clean_scope(text)
-        plan = self._make_plan(cleaned, self._name_item(name) if name is not None else None)
+        plan = self._make_plan(cleaned, item)
         plan.cleaned = cleaned
-        plan.name = "" if name is None else str(name)
+        plan.name = item[0] if item is not None else ""
         self._plans[key] = plan
         if len(self._plans) > self._plan_cache_size:
             self._plans.popitem(last=False)
         return plan
 
-    def _name_item(self, name) -> tuple | None:
-        """(query, kinds, shown text) of the name's industry words, or None when it has none.
+    def name_words(self, name) -> tuple | None:
+        """(query, kinds, shown text) of an enterprise name's industry words, or None when it has none.
 
         The brand (字号, usually two characters) is cut where the first annotation term
-        starts: "恒通印刷" → "印刷", "天耀嘉苑环保科技" → "环保科技"."""
+        starts: "恒通印刷" → "印刷", "天耀嘉苑环保科技" → "环保科技". Cached per name."""
+        if name is None or name != name or not str(name).strip():
+            return None
+        name = str(name)
+        cache = self._name_cache
+        if name in cache:
+            return cache[name]
+        if len(cache) > 500_000:
+            cache.clear()
+        cache[name] = found = self._find_name_words(name)
+        return found
+
+    def _find_name_words(self, name: str) -> tuple | None:
         core = name_core(name)
         text = core.core
         if len(text) < 2:
@@ -592,7 +605,8 @@ class ScopeClassifier:
                 break
         if query is None:
             return None     # no industry word: a brand alone says nothing
-        return query, core.kinds or ("name",), f"企业名称：{core.name}"
+        kinds = core.kinds or ("name",)
+        return query, kinds, f"企业名称含“{query}”"
 
     def _make_plan(self, cleaned: str, name_item: tuple | None = None) -> _Plan:
         p = self.params
@@ -781,7 +795,8 @@ class ScopeClassifier:
         """
         def key(t, n):
             k = t if isinstance(t, str) else (type(t).__name__, repr(t))
-            return k if n is None else (k, n if isinstance(n, str) else repr(n))
+            item = self.name_words(n)
+            return k if item is None else (k, item)
 
         pairs = list(zip(texts, names if names is not None else [None] * len(texts)))
         first: dict = {}
@@ -876,7 +891,7 @@ class ScopeClassifier:
                 if len(self._evidence_cache) < 200_000:
                     self._evidence_cache[cache_key] = term
             act = "、".join(ACTIVITY_NAMES[k] for k in kinds[:2] if k in ACTIVITY_NAMES) if kinds else ""
-            piece = text if text.startswith("企业名称：") else f"“{text}”"
+            piece = text if text.startswith("企业名称") else f"“{text}”"
             extra = []
             if act:
                 extra.append(act)
@@ -886,7 +901,7 @@ class ScopeClassifier:
                 piece += "（" + "，".join(extra) + "）"
             parts.append(piece)
         name = sc.class_names[class_index]
-        head = "依据" if parts[0].startswith("企业名称：") else "依据经营项目"
+        head = "依据" if parts[0].startswith("企业名称") else "依据经营项目"
         return f"{head}{'；'.join(parts)} → {sc.class_codes[class_index]} {name}"
 
     # -- tables -------------------------------------------------------------------
