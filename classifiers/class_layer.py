@@ -150,16 +150,19 @@ class ClassLayer:
 
 def blend_probabilities(P_ref: np.ndarray, M_full: np.ndarray, blend, seen: np.ndarray) -> np.ndarray:
     """P(小类) ∝ exp(b · margin) for the 小类 the labels name, exp(a · log P_ref + c − b) for the others
-    (float32, rows sum to 1): the labelled model ranks what it knows, the reference the rest."""
+    (float32, rows sum to 1): the labelled model ranks what it knows, the reference the rest.
+    In place over one float32 matrix: this runs on every chunk of a registry."""
     a, b, c = blend
-    unseen = np.ones(P_ref.shape[1], dtype=bool)
-    unseen[seen] = False
-    z = b * M_full.astype(np.float64)
-    z[:, unseen] += a * np.log(P_ref[:, unseen].astype(np.float64) + _EPS) + c
+    unseen = np.ones(P_ref.shape[1], dtype=np.float32)
+    unseen[seen] = 0.0
+    z = np.log(P_ref.astype(np.float32) + np.float32(_EPS))
+    z *= (np.float32(a) * unseen)[None, :]
+    z += (np.float32(c) * unseen)[None, :]
+    z += np.float32(b) * M_full.astype(np.float32, copy=False)
     z -= z.max(axis=1, keepdims=True)
-    P = np.exp(z)
-    P /= P.sum(axis=1, keepdims=True)
-    return P.astype(np.float32)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
 
 
 __all__ = ["ClassLayer", "blend_probabilities"]

@@ -780,12 +780,16 @@ class ScopeClassifier:
         Every 中类/大类/门类 score is the sum of its 小类, so levels never contradict."""
         sc = self.scorer
         mass, _ = self._class_mass(C)
+        mass = mass.astype(np.float32, copy=False)
         sharp = float(self.params.get("class_sharpness", 1.0))
-        if sharp != 1.0:
-            mass = np.power(mass, sharp)
+        if sharp == 3.0:
+            mass = mass * mass * mass
+        elif sharp != 1.0:
+            mass = np.power(mass, np.float32(sharp))
         div_sum = np.add.reduceat(mass, sc.div_start, axis=1)
-        P = (mass / div_sum[:, sc.class_div]) * D[:, sc.class_div]
-        return P.astype(np.float32, copy=False)
+        ratio = (D.astype(np.float32) / np.where(div_sum > 0, div_sum, np.float32(1.0)))
+        mass *= ratio[:, sc.class_div]
+        return mass
 
     def _core(self, texts: list, top_k: int, names: list | None = None):
         """Vectorised top-k for a chunk: plans, P(小类) (n×C), top 小类 (n×k), their scores, status codes.
