@@ -792,10 +792,12 @@ class ScopeClassifier:
         return mass
 
     def _core(self, texts: list, top_k: int, names: list | None = None):
-        """Vectorised top-k for a chunk: plans, P(小类) (n×C), top 小类 (n×k), their scores, status codes.
+        """Vectorised top-k for a chunk: plans, P(小类) of the distinct rows (m×C), each row's index
+        into P (n), top 小类 (n×k), their scores, status codes.
 
         status: 0 ok, 1 plan reason (empty …), 2 unrecognised, 3 only generic items.
-        Registries repeat scopes: each distinct (scope, name) is scored once, then spread to its rows.
+        Registries repeat scopes: each distinct (scope, name words) is scored once, then spread to
+        its rows (P itself is not copied per row: 1,382 floats a row).
         """
         def key(t, n):
             k = t if isinstance(t, str) else (type(t).__name__, repr(t))
@@ -807,14 +809,15 @@ class ScopeClassifier:
         inverse = np.fromiter((first.setdefault(key(t, n), len(first)) for t, n in pairs),
                               dtype=np.int64, count=len(pairs))
         if len(first) == len(pairs):
-            return self._core_distinct(texts, top_k, names)
+            plans, P, top_cls, top_scores, status = self._core_distinct(texts, top_k, names)
+            return plans, P, np.arange(len(plans)), top_cls, top_scores, status
         distinct: list = [None] * len(first)
         for row, slot in enumerate(inverse.tolist()):
             if distinct[slot] is None:
                 distinct[slot] = pairs[row]
         plans, P, top_cls, top_scores, status = self._core_distinct(
             [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct])
-        return ([plans[i] for i in inverse.tolist()], P[inverse], top_cls[inverse],
+        return ([plans[i] for i in inverse.tolist()], P, inverse, top_cls[inverse],
                 top_scores[inverse], status[inverse])
 
     def _core_distinct(self, texts: list, top_k: int, names: list | None = None):
@@ -842,11 +845,13 @@ class ScopeClassifier:
                        names: list | None = None) -> list[Prediction]:
         """Top-k = the k most likely 小类 (several may share a 大类), scores their probabilities."""
         sc = self.scorer
-        plans, P, top_cls, top_scores, status = self._core(texts, top_k, names)
+        plans, P, row_of, top_cls, top_scores, status = self._core(texts, top_k, names)
         results = []
         if keep_scores and len(plans):
             D = np.add.reduceat(P, sc.div_start, axis=1)
-            div_scores, class_scores = _top_entries(D, 10), _top_entries(P, 30)
+            div_distinct, class_distinct = _top_entries(D, 10), _top_entries(P, 30)
+            div_scores = [div_distinct[i] for i in row_of.tolist()]
+            class_scores = [class_distinct[i] for i in row_of.tolist()]
         for r, plan in enumerate(plans):
             pred = Prediction()
             st = status[r]
@@ -939,7 +944,7 @@ class ScopeClassifier:
             part = df.iloc[start:start + chunk_size]
             texts = part[text_column].tolist()
             names = part[name_column].tolist() if name_column is not None else None
-            plans, _, top_cls, top_scores, status = self._core(texts, k, names)
+            plans, _, _, top_cls, top_scores, status = self._core(texts, k, names)
             empty_rows = (status == 1) | (status == 2)
             cls = top_cls.copy()
             scores = top_scores.astype(np.float64).round(4)
