@@ -14,13 +14,14 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean, Column, Date, Float, Integer, MetaData, String, Table, Text,
     create_engine, delete, event, func, inspect, select, text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from industry_gap.changes import CHANGE_COLUMNS
 from industry_gap.coverage import (
@@ -207,23 +208,30 @@ class Warehouse:
 
     def replace_run(self, run_date: dt.date, frames: Mapping[str, pd.DataFrame],
                     retries: int = 5) -> dict[str, int]:
-        """Write all `frames` for `run_date` in one transaction, replacing that date's rows."""
+        """Write all `frames` for `run_date` in one transaction, replacing that date's rows.
+
+        Values are converted column by column before the transaction starts
+        (a value that does not fit its column fails the run before anything
+        is deleted); each table is then written in one bulk statement: the
+        DBAPI's ``executemany`` on SQLite, ``COPY ... FROM STDIN`` with
+        psycopg 3 on PostgreSQL, SQLAlchemy's batched insert elsewhere.
+        """
         unknown = set(frames) - set(TABLE_COLUMNS)
         if unknown:
             raise ValueError(f"unknown warehouse tables: {sorted(unknown)}")
         self.ensure_schema()
-        payload = {name: self._records(name, run_date, frame) for name, frame in frames.items()}
+        payload = {name: _table_columns(name, run_date, frame) for name, frame in frames.items()}
         for attempt in range(retries):
             try:
                 with self.engine.begin() as connection:
                     self._serialize_writers(connection)
-                    for name, records in payload.items():
+                    for name, columns in payload.items():
                         table = METADATA.tables[name]
                         connection.execute(delete(table).where(table.c.run_date == run_date))
-                        if records:
-                            connection.execute(table.insert(), records)
+                        if columns["run_date"]:
+                            _bulk_insert(connection, table, columns)
                     failpoint(WAREHOUSE_BEFORE_COMMIT)
-                return {name: len(records) for name, records in payload.items()}
+                return {name: len(columns["run_date"]) for name, columns in payload.items()}
             except OperationalError as error:
                 if "locked" not in str(error).lower() or attempt == retries - 1:
                     raise
@@ -242,18 +250,9 @@ class Warehouse:
 
     @staticmethod
     def _records(name: str, run_date: dt.date, frame: pd.DataFrame) -> list[dict]:
-        columns = TABLE_COLUMNS[name]
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"table {name}: frame lacks columns {missing}")
-        subset = frame[list(columns)]
-        casts = [_cast_for(kind) for kind in columns.values()]
-        records = []
-        for row in subset.itertuples(index=False, name=None):
-            record = {col: cast(_python_value(value)) for col, cast, value in zip(columns, casts, row)}
-            record["run_date"] = run_date
-            records.append(record)
-        return records
+        """The rows `replace_run` writes for one table, as dicts (for inspection and tests)."""
+        columns = _table_columns(name, run_date, frame)
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
     def read(self, name: str, run_date: dt.date | None = None) -> pd.DataFrame:
         """One table for one run date (the latest when not given); empty when none."""
@@ -302,6 +301,138 @@ def _cast_for(kind: object):
     if isinstance(kind, Float):
         return keep_none(lambda v: float(v) if v != "" else None)
     return lambda value: value
+
+
+_MAX_EXACT_INT = 2 ** 53  # integers up to here survive the int(float(v)) of `_cast_for` unchanged
+
+
+def _table_columns(name: str, run_date: dt.date, frame: pd.DataFrame) -> dict[str, list]:
+    """{column: values} for one table, ``run_date`` first, each value cast to its column's type.
+
+    The values are exactly those of ``_cast_for(kind)(_python_value(cell))``
+    cell by cell, computed a column at a time (see `_column_values`).
+    """
+    columns = TABLE_COLUMNS[name]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {name}: frame lacks columns {missing}")
+    values = {"run_date": [run_date] * len(frame)}
+    for column, kind in columns.items():
+        values[column] = _column_values(frame[column], kind)
+    return values
+
+
+def _column_values(series: pd.Series, kind: object) -> list:
+    """One column as the Python values the database gets: None for missing, else cast to `kind`.
+
+    Plain numpy columns (numbers, booleans) and pandas' text columns are
+    converted with vectorised operations; anything else (object columns of
+    mixed values, nullable extension types) goes value by value through the
+    same `_python_value` and `_cast_for` as always, so the result is the same.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        converted = _numeric_values(series.to_numpy(), kind)
+        if converted is not None:
+            return converted
+    elif isinstance(dtype, pd.StringDtype) and isinstance(kind, (String, Text)):
+        # str cells stay as they are (str(s) is s), missing cells become None
+        return series.to_numpy(dtype=object, na_value=None).tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcO":
+        cells = series.to_numpy().tolist()  # the Python scalars iterating the column would give
+    else:
+        cells = list(series)
+    cast = _cast_for(kind)
+    return [cast(_python_value(value)) for value in cells]
+
+
+def _numeric_values(array: np.ndarray, kind: object) -> list | None:
+    """Vectorised `_cast_for` for a numpy bool/int/float column; None where only the cell-by-cell path
+    gives the same result (huge integers, infinities into an Integer column, numbers into text)."""
+    if isinstance(kind, Float):
+        floats = array.astype(np.float64)
+        return _none_where(floats, np.isnan(floats))
+    if isinstance(kind, Integer):
+        if array.dtype.kind == "f":
+            missing = np.isnan(array)
+            present = array[~missing]
+            if not np.isfinite(present).all() or (np.abs(present) >= _MAX_EXACT_INT).any():
+                return None
+            return _none_where(np.trunc(np.where(missing, 0.0, array)).astype(np.int64), missing)
+        if array.dtype.kind in "iu" and array.size and np.abs(array.astype(np.float64)).max() >= _MAX_EXACT_INT:
+            return None
+        return array.astype(np.int64).tolist()
+    if isinstance(kind, Boolean):
+        if array.dtype.kind == "f":
+            missing = np.isnan(array)
+            return _none_where(array != 0, missing)
+        return (array != 0).tolist()
+    return None
+
+
+def _none_where(array: np.ndarray, missing: np.ndarray) -> list:
+    """`array` as a list of Python scalars with None where `missing`."""
+    values = array.tolist()
+    if missing.any():
+        for position in np.flatnonzero(missing).tolist():
+            values[position] = None
+    return values
+
+
+def _bulk_insert(connection, table: Table, columns: dict[str, list]) -> None:
+    """Insert one table's rows ({column: values}, already cast) in one bulk statement."""
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        connection.exec_driver_sql(_insert_sql(table, list(columns), dialect), _bound_rows(table, columns, dialect))
+    elif dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy_rows(connection, table, list(columns), _bound_rows(table, columns, dialect))
+    else:  # another driver: SQLAlchemy's own executemany / insertmanyvalues batching
+        names = list(columns)
+        connection.execute(table.insert(), [dict(zip(names, row)) for row in zip(*columns.values())])
+
+
+def _bound_rows(table: Table, columns: dict[str, list], dialect) -> list[tuple]:
+    """Row tuples as the DBAPI gets them: each column through the dialect's bind processor, as
+    SQLAlchemy itself applies it (dates as text on SQLite, booleans checked), a column at a time."""
+    values = []
+    for column, column_values in columns.items():
+        process = table.c[column].type._cached_bind_processor(dialect)
+        if process is None:
+            values.append(column_values)
+        elif column == "run_date":  # one date repeated: process it once
+            values.append([process(column_values[0])] * len(column_values))
+        else:
+            values.append(list(map(process, column_values)))
+    return list(zip(*values))
+
+
+def _insert_sql(table: Table, columns: list[str], dialect) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)`` in the driver's parameter style."""
+    preparer = dialect.identifier_preparer
+    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(preparer.quote(column) for column in columns)
+    return (f"INSERT INTO {preparer.format_table(table)} ({names}) "
+            f"VALUES ({', '.join([placeholder] * len(columns))})")
+
+
+def _copy_rows(connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL: stream `rows` with psycopg 3's COPY, inside the connection's open transaction.
+
+    A database error is raised as SQLAlchemy's (``DataError``, ``IntegrityError`` ...), the
+    same as an INSERT through SQLAlchemy would raise it.
+    """
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    names = ", ".join(preparer.quote(column) for column in columns)
+    statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+    driver_connection = connection.connection.driver_connection
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error,
+                                  dialect=dialect) from error
 
 
 def _as_bool(value: object) -> bool | None:
