@@ -47,7 +47,14 @@ LEFT = Alignment(horizontal="left", vertical="center")
 
 def clean_value(value: Any) -> Any:
     """A value openpyxl can store: NaN/None → None, numpy scalars → Python, text without control chars."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    kind = type(value)
+    if kind is str:  # the common cases first, with the same results as the general path below
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if kind is float:
+        return None if math.isnan(value) else value
+    if kind is int or kind is bool or value is None:
+        return value
+    if value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
@@ -110,13 +117,33 @@ def write_table(ws: Worksheet, header_row: int, headers: Sequence[str], rows: It
         cell.alignment = CENTER
         cell.border = BORDER
     templates = [_column_style(ws, header, formats.get(header), header in wrap) for header in headers]
+    return _write_body(ws, header_row + 1, templates, rows)
+
+
+def _write_body(ws: Worksheet, first_row: int, templates: list, rows: Iterable[Sequence[Any]]) -> int:
+    """Data rows from `first_row`, each cell with its column's style; returns the number of rows.
+
+    The cells are built directly (not through ``ws.cell``) and only the cell
+    types that need it go through the general `clean_value`; the result is
+    the same as ``set_cell(ws.cell(...), value)`` with the template's style.
+    """
+    cells = ws._cells
     count = 0
     for count, values in enumerate(rows, start=1):
-        row_number = header_row + count
+        row_number = first_row + count - 1
         for column, (template, value) in enumerate(zip(templates, values), start=1):
-            cell = ws.cell(row=row_number, column=column)
-            cell._style = copy(template)  # openpyxl's StyleArray: font, border, alignment, number format
-            set_cell(cell, value)
+            value = clean_value(value)
+            if (row_number, column) in cells:  # an existing cell keeps its other attributes
+                cell = cells[row_number, column]
+                cell._style = copy(template)
+                cell.value = value
+            else:  # the style array (font, border, alignment, number format) is copied, then the value bound
+                cell = cells[row_number, column] = Cell(ws, row_number, column, value, template)
+            if type(value) is str and value.startswith(FORMULA_PREFIXES):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+    if count:
+        ws._current_row = max(ws._current_row, first_row + count - 1)
     return count
 
 
@@ -140,9 +167,23 @@ LINE_HEIGHT = 14.0   # points per wrapped line at the body font size
 MAX_LINES = 12       # a very long 判定依据 is cut visually rather than making a page-high row
 
 
+class _CharacterWidths(dict):
+    """Character → 1 or 2 column units, looked up once per character (``unicodedata`` is slow per call)."""
+
+    def __missing__(self, character: str) -> int:
+        width = self[character] = 2 if unicodedata.east_asian_width(character) in "WF" else 1
+        return width
+
+
+_CHARACTER_WIDTHS = _CharacterWidths()
+
+
 def display_width(value: object) -> int:
     """Width in Excel column units: CJK and full-width characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+    text = str(value)
+    if text.isascii():
+        return len(text)
+    return sum(map(_CHARACTER_WIDTHS.__getitem__, text))
 
 
 def fit_row_heights(ws: Worksheet, first_row: int, last_row: int, widths: Sequence[float],
@@ -150,17 +191,27 @@ def fit_row_heights(ws: Worksheet, first_row: int, last_row: int, widths: Sequen
     """Give rows with wrapped text a height that shows it: neither Excel nor LibreOffice
     reliably auto-fits rows of a generated file when it opens."""
     columns = [c for c in wrap_columns if c <= len(widths)]
+    usable = {column: max(widths[column - 1] - 1, 1) for column in columns}
+    cells = ws._cells
     for row in range(first_row, last_row + 1):
         lines = 1
         for column in columns:
-            value = ws.cell(row=row, column=column).value
+            cell = cells.get((row, column))
+            if cell is None:
+                cell = ws.cell(row=row, column=column)  # as before: the look-up creates the empty cell
+            value = cell.value
             if value is None:
                 continue
-            usable = max(widths[column - 1] - 1, 1)
-            lines = max(lines, sum(math.ceil(max(display_width(part), 1) / usable)
-                                   for part in str(value).split("\n")))
+            lines = max(lines, _line_count(str(value), usable[column]))
         if lines > 1:
             ws.row_dimensions[row].height = min(lines, MAX_LINES) * LINE_HEIGHT
+
+
+def _line_count(text: str, usable: float) -> int:
+    """Lines `text` takes in a column `usable` units wide (each paragraph wraps on its own)."""
+    if "\n" not in text:
+        return math.ceil(max(display_width(text), 1) / usable)
+    return sum(math.ceil(max(display_width(part), 1) / usable) for part in text.split("\n"))
 
 
 def save_atomically(workbook: Workbook, path: Path) -> Path:

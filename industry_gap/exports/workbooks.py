@@ -315,13 +315,22 @@ def _pipeline_sheet(workbook: Workbook, candidates: pd.DataFrame, rewards: pd.Da
                 ("企业名称", "判定依据", "行业名称"), nil_line=True)
 
 
+EXCLUDED_SOURCE_COLUMNS = ["name", "uscc", "town", "enterprise_type", "code", "code_name", "revenue_wan",
+                           "exclusion_reason"]
+
+
 def _excluded_sheet(workbook: Workbook, candidates: pd.DataFrame, policy: Policy, run_date: dt.date) -> None:
     rows = []
     if not candidates.empty:
-        excluded = candidates[~candidates["included"].astype(bool)]
+        # most of the register is excluded: read only the columns shown, look each code up once
+        excluded = candidates.loc[~candidates["included"].astype(bool), EXCLUDED_SOURCE_COLUMNS]
+        industrial: dict[object, bool] = {}
         for r in excluded.to_dict("records"):
-            node = find_node(r["code"])
-            if node is None or not node.is_industrial:
+            code = r["code"]
+            if code not in industrial:
+                node = find_node(code)
+                industrial[code] = node is not None and node.is_industrial
+            if not industrial[code]:
                 continue
             rows.append((len(rows) + 1, r["name"], r["uscc"], r["town"], r["enterprise_type"], r["code"],
                          r["code_name"], number(r["revenue_wan"]), r["exclusion_reason"]))
