@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,11 +136,13 @@ def _materialize(resources: dict, instance: dg.DagsterInstance,
 
 
 def stage_label(asset_name: str) -> str:
-    """The Chinese name of an asset: its description up to the first colon."""
+    """The Chinese name of an asset: the head of its description ("报送工作簿（按月分区…" → 报送工作簿)."""
     for asset in all_assets:
         for spec in asset.specs:
             if spec.key.to_user_string() == asset_name and spec.description:
-                return spec.description.split("：", 1)[0]
+                text = re.sub(r"^（[^）]*）", "", spec.description)
+                head = re.split(r"[：；，。（]", text, maxsplit=1)[0]
+                return head[:20] or asset_name
     return asset_name
 
 
