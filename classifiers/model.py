@@ -112,7 +112,7 @@ DEFAULT_PARAMS = dict(
 # Items with these activities are matched on their object (the product); the
 # others (services, repair, transport …) on their whole text, since service
 # classes are defined by the activity ("信息系统集成服务", "汽车维修").
-EXACT_TERM_MIN_WEIGHT = 1.5   # registry words (1.5) and class names (3.0), not 包括 items (0.8)
+EXACT_TERM_MIN_WEIGHT = 0.9   # class names (3.0, whole 1.8), registry words (1.5, whole 0.9), not 包括 items (0.8)
 EXACT_TERM_BOOST = 1.25       # above every other 小类 of the 大类 (then ** class_power)
 
 _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
