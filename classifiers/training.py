@@ -525,7 +525,7 @@ def _train_class_model(texts: list, labels: list, codes: list, names: list | Non
     index = {c: i for i, c in enumerate(sc.class_codes)}
     rows = [i for i, c in enumerate(codes) if c is not None and s.nodes[c].level == "class"]
     y = np.array([index[codes[i]] for i in rows])
-    cleaned = [clean for clean in _clean_all([texts[i] for i in rows])]
+    cleaned = _clean_all([texts[i] for i in rows])
     words = [model.name_words(names[i]) if names is not None else None for i in rows]
     row_names = [w[0] if w is not None else "" for w in words]     # as `_Plan.name` at prediction
     # reference P(小类) of the training rows, scope and name as at prediction time
