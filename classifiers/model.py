@@ -747,15 +747,15 @@ class ScopeClassifier:
     def class_codes(self) -> list[str]:
         return list(self.scorer.class_codes)
 
-    def _class_mass(self, C: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-        """Dense 小类 mass (with the labelled-data prior) and its maximum per 大类."""
+    def _class_mass(self, C: sp.csr_matrix) -> np.ndarray:
+        """Dense 小类 mass (with the labelled-data prior)."""
         sc = self.scorer
         mass = C.toarray()
         if self.class_prior is not None:
             mass = mass * self.class_prior[None, :].astype(mass.dtype)
         # tiny deterministic fallback so every 大类 has a best 小类 (its first one)
         mass += sc.fallback[None, :]
-        return mass, np.maximum.reduceat(mass, sc.div_start, axis=1)
+        return mass
 
     def predict(self, texts, top_k: int = 3, evidence: bool = True, names=None) -> list[Prediction]:
         """One `Prediction` per text (see `Prediction`); never raises on bad text.
@@ -779,7 +779,7 @@ class ScopeClassifier:
 
         Every 中类/大类/门类 score is the sum of its 小类, so levels never contradict."""
         sc = self.scorer
-        mass, _ = self._class_mass(C)
+        mass = self._class_mass(C)
         mass = mass.astype(np.float32, copy=False)
         sharp = float(self.params.get("class_sharpness", 1.0))
         if sharp == 3.0:
