@@ -35,7 +35,7 @@ import pandas as pd
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import values as v
 from industry_gap.ingest.aliases import ALIASES, ColumnMatch, display_header, label, map_headers, match_header
-from industry_gap.ingest.reading import RawTable
+from industry_gap.ingest.reading import RawTable, TableStream
 from industry_gap.ingest.result import (
     REASON_SEPARATOR, IngestResult, quarantine_frame, set_aside_frame,
 )
@@ -206,92 +206,246 @@ def _missing_columns_error(file: str, dataset: str, missing: list[FieldSpec], ra
 
 def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017",
                    today: dt.date | None = None) -> IngestResult:
-    spec = DATASETS[dataset]
-    header_map = map_headers(dataset, raw.headers)
-    missing = [f for f in spec.fields if f.required_column and f.column not in header_map.columns]
-    if missing:
-        raise _missing_columns_error(file, dataset, missing, raw)
-    today_iso = (today or dt.date.today()).isoformat()
+    """Validate a whole table (a file read in chunks goes through `Validator` chunk by chunk)."""
+    validator = Validator(raw, dataset, file, edition, today)
+    validator.add(raw)
+    return validator.finish(raw.notes)
 
-    n = len(raw.rows)
-    columns_raw = list(zip(*raw.rows)) if n else [() for _ in raw.headers]
-    parsed: dict[str, _Column] = {}
-    for field_spec in spec.fields:
-        match = header_map.columns.get(field_spec.column)
-        if match is None:
-            continue
-        cells = np.array(columns_raw[match.index], dtype=object) if n else np.empty(0, dtype=object)
-        parsed[field_spec.column] = _parse_column(field_spec, dataset, match, cells, edition, today_iso)
-    ordered = sorted(parsed.values(), key=lambda c: c.match.index)   # problems in sheet order
 
-    rows = np.asarray(raw.row_numbers, dtype=np.int64)
-    _reread_numeric_codes(parsed, raw, rows)
-    _mark_formulas(parsed, raw, rows, dataset)
-    overflow = np.array(raw.overflow if raw.overflow else [""] * n, dtype=object)
-    has_overflow = overflow != ""
-    repeated_header = _repeated_header_rows(raw, header_map, columns_raw)
-    has_problem = np.zeros(n, dtype=bool)
-    for column in ordered:
-        has_problem |= np.not_equal(column.problems, None)
+class Validator:
+    """Validates a table chunk by chunk, keeping only what spans chunks.
 
-    # Set-aside decisions.
-    aside_reason = np.full(n, None, dtype=object)
-    aside_reason[repeated_header] = "重复的表头行（多份导出拼接时常见），不是数据"
-    dedup_candidates = ~repeated_header & ~has_overflow
-    superseded, kept_row = _duplicates(spec, parsed, dedup_candidates, rows)
-    notes = list(raw.notes) + _duplicate_column_notes(raw, header_map, dataset)
-    notes += _renamed_duplicate_notes(parsed, superseded, kept_row, rows, dataset)
-    notes += _long_cell_notes(parsed, rows, dataset)
-    for i in np.flatnonzero(superseded & np.equal(aside_reason, None)):
-        what = "统一社会信用代码重复" if spec.dedup == "uscc" else "口径和行业代码重复"
-        aside_reason[i] = f"{what}，保留第{kept_row[i]}行的较新记录"
-    status = parsed.get("status") if spec.status_filter else None
-    if status is not None:
-        for i in np.flatnonzero(np.equal(aside_reason, None) & ~has_overflow):
-            state, word = status.values[i]
-            if state == "closed":
-                aside_reason[i] = f"登记状态为{word}，不纳入统计"
-            elif state == "unknown":
-                status.problems[i] = f"登记状态无法识别：“{v.quote(status.raw[i])}”（应为存续、在业、注销、吊销等）"
-                has_problem[i] = True
+    Each chunk is settled on its own except for duplicates: a row can be superseded by a row
+    any number of chunks later. So the key, row and name of every row that may take part in
+    deduplication are kept compactly (about 100 bytes a row) and `finish` sets aside each row
+    whose key comes again later, taking it out of clean or quarantine if it was put there.
+    The clean rows themselves are kept only with `keep_clean` (check-registry just counts them).
+    """
 
-    is_aside = np.not_equal(aside_reason, None)
-    is_quarantined = ~is_aside & (has_overflow | has_problem)
-    is_clean = ~is_aside & ~is_quarantined
+    def __init__(self, table: RawTable | TableStream, dataset: str, file: str, edition: str = "2017",
+                 today: dt.date | None = None, *, keep_clean: bool = True):
+        self.spec = spec = DATASETS[dataset]
+        self.dataset, self.file, self.edition, self.keep_clean = dataset, file, edition, keep_clean
+        self.header_map = map_headers(dataset, table.headers)
+        missing = [f for f in spec.fields if f.required_column and f.column not in self.header_map.columns]
+        if missing:
+            raise _missing_columns_error(file, dataset, missing, table)
+        self.headers, self.header_row, self.sheet = table.headers, table.header_row, table.sheet
+        self.today_iso = (today or dt.date.today()).isoformat()
+        self.rows_in = 0
+        self.quarantine: list[tuple] = []
+        self.set_aside: list[tuple] = []
+        self.clean_frames: list[pd.DataFrame] = []
+        self.clean_rows: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []         # dedup keys as UTF-8 bytes, per chunk
+        self.key_rows: list[np.ndarray] = []
+        self.names = _Texts()                    # the set-aside record's name for each key
+        self.long_cells: dict[str, list] = {}    # column -> [first five rows, count, longest]
+        self.unnamed_with_data: set[int] = set()
 
-    quarantine_records = []
-    for i in np.flatnonzero(is_quarantined):
-        items = []
-        if has_overflow[i]:
-            items.append((WHOLE_ROW, overflow[i],
-                          f"该行的单元格比表头多（多出“{overflow[i][:50]}”），可能是某个单元格中有未加引号的英文逗号"))
-        items.extend((c.match.header, c.raw[i], c.problems[i]) for c in ordered if c.problems[i] is not None)
-        reason = REASON_SEPARATOR.join(dict.fromkeys(p for _, _, p in items))
-        quarantine_records.append((dataset, file, int(rows[i]), items[0][0], _shown_value(items[0][1]), reason))
+    def add(self, raw: RawTable) -> None:
+        spec, dataset, file = self.spec, self.dataset, self.file
+        n = len(raw.rows)
+        self.rows_in += n
+        columns_raw = list(zip(*raw.rows)) if n else [() for _ in raw.headers]
+        parsed: dict[str, _Column] = {}
+        for field_spec in spec.fields:
+            match = self.header_map.columns.get(field_spec.column)
+            if match is None:
+                continue
+            cells = np.array(columns_raw[match.index], dtype=object) if n else np.empty(0, dtype=object)
+            parsed[field_spec.column] = _parse_column(field_spec, dataset, match, cells, self.edition, self.today_iso)
+        ordered = sorted(parsed.values(), key=lambda c: c.match.index)   # problems in sheet order
 
-    uscc = parsed.get("uscc")
-    name_column = parsed.get("name")
-    set_aside_records = []
-    for i in np.flatnonzero(is_aside):
-        uscc_text = (uscc.values[i] or uscc.raw[i]) if uscc is not None else ""
-        if dataset == "targets":
-            code = parsed["code"].values[i]
-            name_text = standard().get(code).name if code else ""
+        rows = np.asarray(raw.row_numbers, dtype=np.int64)
+        _reread_numeric_codes(parsed, raw, rows)
+        _mark_formulas(parsed, raw, rows, dataset)
+        overflow = np.array(raw.overflow if raw.overflow else [""] * n, dtype=object)
+        has_overflow = overflow != ""
+        repeated_header = _repeated_header_rows(raw, self.header_map, columns_raw)
+        has_problem = np.zeros(n, dtype=bool)
+        for column in ordered:
+            has_problem |= np.not_equal(column.problems, None)
+        names = _set_aside_names(parsed, dataset)
+        self._remember_keys(parsed, ~repeated_header & ~has_overflow, rows, names)
+        self._note_long_cells(parsed, rows)
+        self._note_unnamed_columns(raw, columns_raw)
+
+        # Set-aside decisions (older duplicates are settled in `finish`).
+        aside_reason = np.full(n, None, dtype=object)
+        aside_reason[repeated_header] = "重复的表头行（多份导出拼接时常见），不是数据"
+        status = parsed.get("status") if spec.status_filter else None
+        if status is not None:
+            for i in np.flatnonzero(np.equal(aside_reason, None) & ~has_overflow):
+                state, word = status.values[i]
+                if state == "closed":
+                    aside_reason[i] = f"登记状态为{word}，不纳入统计"
+                elif state == "unknown":
+                    status.problems[i] = f"登记状态无法识别：“{v.quote(status.raw[i])}”（应为存续、在业、注销、吊销等）"
+                    has_problem[i] = True
+
+        is_aside = np.not_equal(aside_reason, None)
+        is_quarantined = ~is_aside & (has_overflow | has_problem)
+        is_clean = ~is_aside & ~is_quarantined
+
+        for i in np.flatnonzero(is_quarantined):
+            items = []
+            if has_overflow[i]:
+                items.append((WHOLE_ROW, overflow[i],
+                              f"该行的单元格比表头多（多出“{overflow[i][:50]}”），可能是某个单元格中有未加引号的英文逗号"))
+            items.extend((c.match.header, c.raw[i], c.problems[i]) for c in ordered if c.problems[i] is not None)
+            reason = REASON_SEPARATOR.join(dict.fromkeys(p for _, _, p in items))
+            self.quarantine.append((dataset, file, int(rows[i]), items[0][0], _shown_value(items[0][1]), reason))
+
+        uscc = parsed.get("uscc")
+        for i in np.flatnonzero(is_aside):
+            uscc_text = (uscc.values[i] or uscc.raw[i]) if uscc is not None else ""
+            self.set_aside.append((dataset, file, int(rows[i]), str(uscc_text or ""), str(names[i]), aside_reason[i]))
+
+        self.clean_rows.append(rows[is_clean])
+        if self.keep_clean:
+            self.clean_frames.append(_clean_frame(spec, parsed, is_clean, rows, file))
+
+    def _remember_keys(self, parsed: dict[str, _Column], candidates: np.ndarray, rows: np.ndarray,
+                       names: np.ndarray) -> None:
+        """Keys of the rows that take part in deduplication (not repeated headers, not overflowing)."""
+        if self.spec.dedup == "uscc":
+            keys = parsed["uscc"].values
+        elif self.spec.dedup == "target":
+            scope, code = parsed["scope"].values, parsed["code"].values
+            keys = np.array([f"{s}|{c}" if s and c else None for s, c in zip(scope, code)], dtype=object)
         else:
-            name_text = name_column.raw[i] if name_column is not None else ""
-        set_aside_records.append((dataset, file, int(rows[i]), str(uscc_text or ""), str(name_text), aside_reason[i]))
+            return
+        usable = np.flatnonzero(candidates & np.not_equal(keys, None))
+        self.keys.append(np.array([keys[i].encode() for i in usable], dtype=bytes))
+        self.key_rows.append(rows[usable])
+        self.names.extend([str(x) for x in names[usable]])
 
-    clean = _clean_frame(spec, parsed, is_clean, rows, file)
-    return IngestResult(
-        dataset=dataset, file=file, clean=clean,
-        quarantine=quarantine_frame(quarantine_records),
-        set_aside=set_aside_frame(set_aside_records),
-        rows_in=n,
-        ignored_columns=header_map.ignored + _unnamed_columns(raw, header_map),
-        header_row=raw.header_row, sheet=raw.sheet,
-        column_headers={c: m.header for c, m in header_map.columns.items()},
-        notes=notes,
-    )
+    def _note_long_cells(self, parsed: dict[str, _Column], rows: np.ndarray) -> None:
+        for column in parsed.values():
+            if column.spec.kind not in ("text", "scope") or not len(column.raw):
+                continue
+            lengths = pd.Series(column.raw, dtype=object).str.len().to_numpy()
+            long_rows = rows[lengths > EXCEL_CELL_LIMIT]
+            if len(long_rows):
+                seen = self.long_cells.setdefault(column.spec.column, [[], 0, 0])
+                seen[0] = (seen[0] + [int(r) for r in long_rows[:5]])[:5]
+                seen[1] += len(long_rows)
+                seen[2] = max(seen[2], int(lengths.max()))
+
+    def _note_unnamed_columns(self, raw: RawTable, columns_raw) -> None:
+        used = {m.index for m in self.header_map.columns.values()}
+        for index, header in enumerate(raw.headers):
+            if not (header or index in used or index in self.unnamed_with_data) and any(columns_raw[index]):
+                self.unnamed_with_data.add(index)
+
+    def finish(self, notes: list[str]) -> IngestResult:
+        """The result, once every chunk was added; `notes` are the reading notes (complete by now)."""
+        spec, dataset, file = self.spec, self.dataset, self.file
+        aside, kept_row, kept = self._superseded()
+        notes = list(notes) + _duplicate_column_notes(self.headers, self.header_map, dataset)
+        notes += self._renamed_duplicate_notes(aside, kept)
+        notes += self._long_cell_notes()
+        quarantine, set_aside = self.quarantine, self.set_aside
+        clean_rows = np.concatenate(self.clean_rows) if self.clean_rows else np.empty(0, dtype=np.int64)
+        superseded_clean = np.zeros(len(clean_rows), dtype=bool)
+        if len(aside):
+            rows = np.concatenate(self.key_rows)
+            gone = set(rows[aside].tolist())
+            quarantine = [r for r in quarantine if r[2] not in gone]
+            set_aside = [r for r in set_aside if r[2] not in gone]
+            what = "统一社会信用代码重复" if spec.dedup == "uscc" else "口径和行业代码重复"
+            keys = np.concatenate(self.keys)[aside]
+            for row, key, name, kept_at in zip(rows[aside], keys, self.names.get(aside), kept_row[aside]):
+                uscc_text = key.decode() if spec.dedup == "uscc" else ""
+                set_aside.append((dataset, file, int(row), uscc_text, name, f"{what}，保留第{kept_at}行的较新记录"))
+            set_aside.sort(key=lambda r: r[2])
+            superseded_clean = np.isin(clean_rows, rows[aside])
+        clean = None
+        if self.keep_clean:
+            frames = [f for f in self.clean_frames if len(f)] or self.clean_frames[:1]
+            clean = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            if superseded_clean.any():
+                clean = clean[~superseded_clean].reset_index(drop=True)
+        return IngestResult(
+            dataset=dataset, file=file, clean=clean,
+            quarantine=quarantine_frame(quarantine),
+            set_aside=set_aside_frame(set_aside),
+            rows_in=self.rows_in,
+            ignored_columns=self.header_map.ignored + [f"（第{i + 1}列，无表头）" for i in sorted(self.unnamed_with_data)],
+            header_row=self.header_row, sheet=self.sheet,
+            column_headers={c: m.header for c, m in self.header_map.columns.items()},
+            notes=notes,
+            clean_rows=None if self.keep_clean else clean_rows[~superseded_clean],
+        )
+
+    def _superseded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indexes of the remembered rows whose key comes again later, sheet row of each key's last
+        row, index of that row): the LAST row in the file wins."""
+        keys = np.concatenate(self.keys) if self.keys else np.empty(0, dtype=bytes)
+        if not len(keys):
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        rows = np.concatenate(self.key_rows)
+        _, group = np.unique(keys, return_inverse=True)
+        last = np.zeros(int(group.max()) + 1, dtype=np.int64)
+        np.maximum.at(last, group.ravel(), rows)
+        kept_row = last[group.ravel()]
+        return np.flatnonzero(rows < kept_row), kept_row, np.searchsorted(rows, kept_row)
+
+    def _renamed_duplicate_notes(self, aside: np.ndarray, kept: np.ndarray) -> list[str]:
+        """Older duplicates whose 企业名称 differs from the kept record (a rename, or a wrong code)."""
+        if self.spec.dedup != "uscc" or "name" not in self.header_map.columns or not len(aside):
+            return []
+        rows = np.concatenate(self.key_rows)
+        differing = []
+        for i, old, new in zip(aside, self.names.get(aside), self.names.get(kept[aside])):
+            old, new = display_header(old), display_header(new)
+            if old and new and old != new:
+                differing.append((int(rows[i]), old, int(rows[kept[i]]), new))
+        if not differing:
+            return []
+        row, old, kept_at, new = differing[0]
+        more = f"等{len(differing)}处" if len(differing) > 1 else ""
+        return [f"同一统一社会信用代码下企业名称不同：第{row}行“{v.quote(old)}”与第{kept_at}行“{v.quote(new)}”{more}，"
+                "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"]
+
+    def _long_cell_notes(self) -> list[str]:
+        """Cells longer than Excel allows are kept whole; exports to Excel may cut them."""
+        notes = []
+        for column, (first, count, longest) in self.long_cells.items():
+            shown = "、".join(str(r) for r in first) + (f"等{count}行" if count > 5 else "行")
+            notes.append(f"第{shown}的{label(self.dataset, column)}超过{EXCEL_CELL_LIMIT}字"
+                         f"（最长{longest}字，Excel 单元格放不下），已完整保留")
+        return notes
+
+
+def _set_aside_names(parsed: dict[str, _Column], dataset: str) -> np.ndarray:
+    """The name shown for each row in the set-aside table (targets: the standard's name of the code)."""
+    if dataset == "targets":
+        return np.array([standard().get(c).name if c else "" for c in parsed["code"].values], dtype=object)
+    names = parsed.get("name")
+    if names is None:
+        n = len(next(iter(parsed.values())).raw) if parsed else 0
+        return np.full(n, "", dtype=object)
+    return names.raw
+
+
+class _Texts:
+    """Many short strings in one UTF-8 buffer: a 3,000,000-row registry's names take ~150 MB, not ~400 MB."""
+
+    def __init__(self):
+        self._buffer = bytearray()
+        self._ends: list[np.ndarray] = []
+
+    def extend(self, texts: list[str]) -> None:
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        self._ends.append(len(self._buffer) + np.cumsum([len(e) for e in encoded], dtype=np.int64))
+        self._buffer += b"".join(encoded)
+
+    def get(self, indexes: np.ndarray) -> list[str]:
+        ends = np.concatenate(self._ends) if self._ends else np.empty(0, dtype=np.int64)
+        starts = np.concatenate([[0], ends[:-1]])
+        return [self._buffer[starts[i]:ends[i]].decode("utf-8", "surrogatepass") for i in indexes]
 
 
 def _shown_value(value: object) -> str:
@@ -315,50 +469,15 @@ def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, 
                 column.values[i] = ("empty", None)   # the formula is the problem, not an unknown state
 
 
-def _duplicate_column_notes(raw: RawTable, header_map, dataset: str) -> list[str]:
+def _duplicate_column_notes(headers: list[str], header_map, dataset: str) -> list[str]:
     """Two headers naming the same column: the first is used, which the user should know."""
     notes = []
-    for index, header in enumerate(raw.headers):
+    for index, header in enumerate(headers):
         column = match_header(dataset, header) if header else None
         used = header_map.columns.get(column) if column else None
         if used is not None and used.index != index:
             notes.append(f"第{used.index + 1}列“{used.header}”和第{index + 1}列“{display_header(header)}”"
                          f"都表示{label(dataset, column)}，只使用了第{used.index + 1}列")
-    return notes
-
-
-def _renamed_duplicate_notes(parsed: dict[str, _Column], superseded: np.ndarray, kept_row: np.ndarray,
-                             rows: np.ndarray, dataset: str) -> list[str]:
-    """Older duplicates whose 企业名称 differs from the kept record (a rename, or a wrong code)."""
-    names = parsed.get("name")
-    if names is None or "uscc" not in parsed or not superseded.any():
-        return []
-    differing = []
-    for i in np.flatnonzero(superseded):
-        kept = int(np.searchsorted(rows, kept_row[i]))
-        old, new = display_header(names.raw[i]), display_header(names.raw[kept])
-        if old and new and old != new:
-            differing.append((int(rows[i]), old, int(kept_row[i]), new))
-    if not differing:
-        return []
-    row, old, kept, new = differing[0]
-    more = f"等{len(differing)}处" if len(differing) > 1 else ""
-    return [f"同一统一社会信用代码下企业名称不同：第{row}行“{v.quote(old)}”与第{kept}行“{v.quote(new)}”{more}，"
-            "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"]
-
-
-def _long_cell_notes(parsed: dict[str, _Column], rows: np.ndarray, dataset: str) -> list[str]:
-    """Cells longer than Excel allows are kept whole; exports to Excel may cut them."""
-    notes = []
-    for column in parsed.values():
-        if column.spec.kind not in ("text", "scope") or not len(column.raw):
-            continue
-        lengths = pd.Series(column.raw, dtype=object).str.len().to_numpy()
-        long_rows = rows[lengths > EXCEL_CELL_LIMIT]
-        if len(long_rows):
-            shown = "、".join(str(r) for r in long_rows[:5]) + (f"等{len(long_rows)}行" if len(long_rows) > 5 else "行")
-            notes.append(f"第{shown}的{label(dataset, column.spec.column)}超过{EXCEL_CELL_LIMIT}字"
-                         f"（最长{int(lengths.max())}字，Excel 单元格放不下），已完整保留")
     return notes
 
 
@@ -382,43 +501,6 @@ def _repeated_header_rows(raw: RawTable, header_map, columns_raw) -> np.ndarray:
         if n:
             matches += np.asarray(columns_raw[index], dtype=object) == raw.headers[index]
     return matches * 2 > len(indexes)
-
-
-def _duplicates(spec: DatasetSpec, parsed: dict[str, _Column], candidates: np.ndarray,
-                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(superseded mask, sheet row of the kept record) for rows whose key repeats later in the file."""
-    n = len(rows)
-    superseded = np.zeros(n, dtype=bool)
-    kept_row = np.zeros(n, dtype=np.int64)
-    if spec.dedup == "uscc":
-        keys = pd.Series(parsed["uscc"].values, dtype=object)
-    elif spec.dedup == "target":
-        scope, code = parsed["scope"].values, parsed["code"].values
-        keys = pd.Series([f"{s}|{c}" if s and c else None for s, c in zip(scope, code)], dtype=object)
-    else:
-        return superseded, kept_row
-    usable = candidates & keys.notna().to_numpy()
-    if not usable.any():
-        return superseded, kept_row
-    subset = keys[usable]
-    last_row = pd.Series(rows[usable], index=subset.index).groupby(subset.values).transform("last")
-    dup = subset.duplicated(keep="last").to_numpy()
-    positions = subset.index.to_numpy()
-    superseded[positions[dup]] = True
-    kept_row[positions] = last_row.to_numpy()
-    return superseded, kept_row
-
-
-def _unnamed_columns(raw: RawTable, header_map) -> list[str]:
-    """Columns without a header that still hold data (XLSX), named by their position."""
-    used = {m.index for m in header_map.columns.values()}
-    names = []
-    for index, header in enumerate(raw.headers):
-        if header or index in used:
-            continue
-        if any(row[index] for row in raw.rows):
-            names.append(f"（第{index + 1}列，无表头）")
-    return names
 
 
 def _clean_frame(spec: DatasetSpec, parsed: dict[str, _Column], mask: np.ndarray,

@@ -6,6 +6,11 @@ WPS saves "xls" files that are really xlsx or HTML. Row numbers are the ones
 the user sees in Excel/WPS (1-based, counting title rows and blank lines), so
 a quarantine row can be found in the original file.
 
+A CSV/TSV is decoded and parsed as it is read (`open_table(...).chunks(n)`: n data rows at
+a time), so a registry of millions of rows is never held whole; the encoding is decided over
+the whole file first (`decoding`), the header from its first rows, and checks that need the
+whole file run after the last row. `read_table` returns the whole table at once.
+
 Damage that can be repaired without guessing is repaired and reported in
 `RawTable.notes` (shown by check-registry): control characters such as NUL are
 removed from cells, trailing NUL padding is ignored, lines of a file that mixes
@@ -17,7 +22,6 @@ InputFileError.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -25,20 +29,19 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
-
-from charset_normalizer import from_bytes
 
 from industry_gap.errors import InputFileError
 from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, score_header
+from industry_gap.ingest.decoding import TextSource, detect, is_blank_file, rows_text
 
 HEADER_SCAN_ROWS = 15          # title rows plus a few blank lines above the header
 # C0 controls except tab/line feed/carriage return, DEL and C1 controls: never part of real text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 _CONTROL_NAMES = {"\x00": "空字符 NUL", "\x1b": "ESC", "\x7f": "DEL", "\x0b": "垂直制表符", "\x0c": "换页符"}
 # A cell may hold more than csv's default 131,072 characters (a 50,000-character 经营范围 in a
 # GB18030 file is fine; a runaway quote is caught by _check_runaway_quote, not by this limit).
@@ -144,201 +147,235 @@ def _subheader(records, header_index: int, dataset: str) -> list[str] | None:
 _NUMBER_LIKE_RE = re.compile(r"^[\d.,，\-+/: ]+$")
 
 
-def _strip_controls(records, start: int, first_row_number: int) -> tuple[list[list[str]], str | None]:
-    """Records with control characters removed from every cell, and a note naming the rows."""
-    rows: list[int] = []
-    seen: set[str] = set()
-    cleaned = []
-    for offset, record in enumerate(records):
-        if offset >= start and any(_CONTROL_RE.search(c) for c in record if c):
-            for cell in record:
-                seen.update(_CONTROL_RE.findall(cell or ""))
-            record = [_CONTROL_RE.sub("", c) if c else c for c in record]
-            rows.append(first_row_number + offset)
-        cleaned.append(record)
-    if not rows:
-        return cleaned, None
-    kinds = "、".join(sorted({_CONTROL_NAMES.get(c, f"U+{ord(c):04X}") for c in seen}))
-    return cleaned, f"{_rows_text(rows)}的单元格中有不可见的控制字符（{kinds}），已删除"
+class _Controls:
+    """Removes control characters from the header and data rows, remembering rows and kinds for one note."""
+
+    def __init__(self):
+        self.rows: list[int] = []      # the first ten sheet rows
+        self.count = 0
+        self.seen: set[str] = set()
+
+    def strip(self, record: list[str], number: int) -> list[str]:
+        if not _CONTROL_RE.search("\n".join(c for c in record if c)):
+            return record
+        for cell in record:
+            self.seen.update(_CONTROL_RE.findall(cell or ""))
+        self.count += 1
+        if len(self.rows) < 10:
+            self.rows.append(number)
+        return [_CONTROL_RE.sub("", c) if c else c for c in record]
+
+    def note(self) -> str | None:
+        if not self.count:
+            return None
+        kinds = "、".join(sorted({_CONTROL_NAMES.get(c, f"U+{ord(c):04X}") for c in self.seen}))
+        return f"{rows_text(self.rows, self.count)}的单元格中有不可见的控制字符（{kinds}），已删除"
 
 
-def _rows_text(rows: list[int]) -> str:
-    """"第3、5行", or the first ten and the count: "第3、5、…、40等共25行"."""
-    shown = "、".join(str(r) for r in rows[:10])
-    return f"第{shown}行" if len(rows) <= 10 else f"第{shown}等共{len(rows)}行"
+@dataclass
+class TableStream:
+    """The header of a table and its data rows, produced in chunks by `chunks` while the file is read.
+
+    `notes` is complete once `chunks` is exhausted (control characters are found row by row).
+    Checks that need the whole file (a runaway quote) run after the last row, so a broken file
+    still ends in an InputFileError, never in a partial table.
+    """
+
+    headers: list[str]
+    header_row: int
+    header_rows: int
+    width: int                     # cells per data row (CSV/HTML: the header's; XLSX: the widest row)
+    records: Iterator[tuple[int, list[str]]]   # (sheet row, cells) of the records below the header rows
+    controls: _Controls
+    notes_before: list[str] = field(default_factory=list)   # decoding repairs
+    notes_after: list[str] = field(default_factory=list)    # two header rows, uncached formulas
+    numeric_codes: dict[int, set[int]] = field(default_factory=dict)
+    formula_cells: dict[int, set[int]] = field(default_factory=dict)
+    sheet: str | None = None
+    encoding: str | None = None
+    kind: str = "csv"
+    finish: Callable[[], None] | None = None   # whole-file checks, run after the last record
+    close: Callable[[], None] = lambda: None
+
+    @property
+    def notes(self) -> list[str]:
+        control = self.controls.note()
+        return self.notes_before + ([control] if control else []) + self.notes_after
+
+    def chunks(self, size: int) -> Iterator[RawTable]:
+        """RawTables of `size` data rows (0: all rows in one); at least one, possibly empty."""
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        overflow: list[str] = []
+        width, empty = self.width, True
+        for number, record in self.records:
+            cells = [clean_cell(c) for c in record]
+            if not any(cells):
+                continue   # blank lines are not rows
+            extra = [c for c in cells[width:] if c]
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            elif len(cells) > width:
+                cells = cells[:width]
+            rows.append(cells)
+            numbers.append(number)
+            overflow.append("，".join(extra))
+            if len(rows) == size:
+                yield self._chunk(rows, numbers, overflow)
+                rows, numbers, overflow, empty = [], [], [], False
+        if self.finish is not None:
+            self.finish()
+        if rows or empty:
+            yield self._chunk(rows, numbers, overflow)
+
+    def drain(self) -> None:
+        """Read to the end without keeping rows, so errors further down the file are raised."""
+        for _ in self.chunks(1000):
+            pass
+
+    def _chunk(self, rows, numbers, overflow) -> RawTable:
+        return RawTable(headers=self.headers, rows=rows, row_numbers=numbers, header_row=self.header_row,
+                        overflow=overflow, numeric_codes=self.numeric_codes, formula_cells=self.formula_cells,
+                        sheet=self.sheet, encoding=self.encoding, kind=self.kind, header_rows=self.header_rows)
 
 
-def _build(records, header_index: int, *, dataset: str, first_row_number: int = 1,
-           width_from_header: bool, strip_controls: bool = False) -> RawTable:
-    """Split records into header + non-blank data rows, keeping sheet row numbers."""
-    notes: list[str] = []
-    if strip_controls:
-        records, note = _strip_controls(records, header_index, first_row_number)
-        if note:
-            notes.append(note)
-    joined = _subheader(records, header_index, dataset)
+def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int, *, dataset: str,
+            width: int | None = None) -> TableStream:
+    """Header (one row, or two under merged cells) from `head`, the first records; data rows follow lazily.
+
+    `width=None` (CSV/HTML): the header fixes the width and extra cells in a row are reported,
+    not dropped. XLSX passes its widest row: cells past the header are an unnamed column,
+    listed as ignored by the caller. Sheet rows are record index + 1.
+    """
+    controls = _Controls()
+    head = head[:header_index] + [controls.strip(r, n) for n, r in enumerate(head[header_index:], header_index + 1)]
+    joined = _subheader(head, header_index, dataset)
     header_rows = 2 if joined is not None else 1
-    header = joined if joined is not None else [clean_cell(c) for c in records[header_index]]
+    header = joined if joined is not None else [clean_cell(c) for c in head[header_index]]
+    notes_after = []
     if joined is not None:
-        lower = "、".join(c for c in (clean_cell(x) for x in records[header_index + 1]) if c)
-        notes.append(f"第{first_row_number + header_index}行和第{first_row_number + header_index + 1}行"
-                     f"是两层表头（合并单元格），已合并读取（第二层：{lower}）")
-    if width_from_header:
-        # CSV/HTML: the header fixes the width; extra cells in a row are reported, not dropped.
+        lower = "、".join(c for c in (clean_cell(x) for x in head[header_index + 1]) if c)
+        notes_after.append(f"第{header_index + 1}行和第{header_index + 2}行是两层表头（合并单元格），"
+                           f"已合并读取（第二层：{lower}）")
+    if width is None:
         width = len(header)
     else:
-        # XLSX: cells past the header are an unnamed column, listed as ignored by the caller.
-        width = max((len(r) for r in records[header_index:]), default=len(header))
         header = header + [""] * (width - len(header))
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    overflow: list[str] = []
-    for offset, record in enumerate(records[header_index + header_rows:], start=header_index + header_rows):
-        cells = [clean_cell(c) for c in record]
-        if not any(cells):
-            continue   # blank lines are not rows
-        extra = [c for c in cells[width:] if c]
-        if len(cells) < width:
-            cells.extend([""] * (width - len(cells)))
-        elif len(cells) > width:
-            cells = cells[:width]
-        rows.append(cells)
-        numbers.append(first_row_number + offset)
-        overflow.append("，".join(extra))
-    return RawTable(headers=header, rows=rows, row_numbers=numbers,
-                    header_row=first_row_number + header_index, overflow=overflow,
-                    header_rows=header_rows, notes=notes)
+    start = header_index + header_rows
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        for offset in range(start, len(head)):
+            yield offset + 1, head[offset]
+        for offset, record in enumerate(rest, start=len(head)):
+            yield offset + 1, controls.strip(record, offset + 1)
+
+    return TableStream(headers=header, header_row=header_index + 1, header_rows=header_rows, width=width,
+                       records=records(), controls=controls, notes_after=notes_after)
 
 
 # -- text (CSV / TSV) ---------------------------------------------------------------------------
-def decode_bytes(data: bytes, path: object) -> tuple[str, str, list[str]]:
-    """(text, encoding, notes): UTF-16 BOM, then strict UTF-8 (with or without BOM), then
-    UTF-8 and GB18030 line by line (files pasted together), then GB18030, then a guess.
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+def _csv_records(path: object, source: TextSource, delimiter: str,
+                 runaway: _RunawayQuote | None = None) -> Iterator[list[str]]:
+    """Records of the whole text, parsed as it is decoded; records spanning lines go to `runaway`."""
+    count = 0
+    with source.open() as stream:
+        reader = csv.reader(stream, delimiter=delimiter)
+        lines = 0
         try:
-            return data.decode("utf-16"), "utf-16", []
-        except UnicodeDecodeError as error:
-            raise InputFileError(path, f"文件声明为 UTF-16 编码但内容有误（{error.reason}）") from None
-    notes: list[str] = []
-    body = data.rstrip(b"\x00")
-    if len(body) < len(data) and body.count(b"\x00") < len(body) // 4:
-        # NUL padding after the text (an interrupted copy, fixed-size exports); UTF-16 keeps its zeros.
-        notes.append(f"文件末尾有{len(data) - len(body)}个空字节（常见于拷贝中断或系统导出时补齐），已忽略")
-        data = body
-    sample = data[:4096]
-    if sample.count(b"\x00") > len(sample) // 4:
-        # UTF-16 without a BOM: every other byte of ASCII text is zero.
-        encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
-        try:
-            return data.decode(encoding), encoding, notes
-        except UnicodeDecodeError:
-            raise InputFileError(path, f"文件不是文本表格（含有大量空字节），{_SAVE_AS}") from None
-    sample = data[:65536]
-    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > max(8, len(sample) // 100):
-        raise InputFileError(path, "文件内容不是文字表格（含有大量二进制数据），可能已损坏，或是图片、压缩包等"
-                                   f"被改成了表格的扩展名；{_SAVE_AS}")
-    try:
-        return data.decode("utf-8-sig"), "utf-8-sig", notes
-    except UnicodeDecodeError:
-        pass
-    mixed = _decode_mixed(data)
-    if mixed is not None:
-        return mixed[0], "utf-8+gb18030", notes + [mixed[1]]
-    try:
-        return data.decode("gb18030"), "gb18030", notes
-    except UnicodeDecodeError:
-        pass
-    guess = from_bytes(data).best()
-    if guess is not None:
-        return str(guess), guess.encoding, notes
-    raise InputFileError(path, f"无法识别文件的文字编码，{_SAVE_AS}")
+            for record in reader:
+                if runaway is not None and reader.line_num - lines > 1:
+                    runaway.see(count, record)
+                lines = reader.line_num
+                count += 1
+                yield record
+        except csv.Error as error:
+            raise InputFileError(path, f"CSV 格式错误（{error}）。常见原因是单元格中有不成对的英文双引号，{_SAVE_AS}") from None
+    if runaway is not None:
+        runaway.records = count
 
 
-def _decode_mixed(data: bytes) -> tuple[str, str] | None:
-    """Text and a note when some lines are UTF-8 and others GBK/GB18030 (exports pasted together).
-
-    A line counts as UTF-8 only with at least two non-ASCII characters that decode as UTF-8:
-    a short GBK line can pass as UTF-8 by accident, a longer one practically never.
-    """
-    lines = data.split(b"\n")
-    texts: list[str] = []
-    gbk_lines: list[int] = []
-    utf8_lines = 0
-    for number, line in enumerate(lines, start=1):
-        try:
-            text = line.decode("utf-8")
-            if sum(1 for byte in line if byte >= 0x80) >= 6:
-                utf8_lines += 1
-        except UnicodeDecodeError:
-            try:
-                text = line.decode("gb18030")
-            except UnicodeDecodeError:
-                return None
-            gbk_lines.append(number)
-        texts.append(text)
-    if not utf8_lines or not gbk_lines:
-        return None
-    note = (f"文件混用了 UTF-8 和 GBK 两种文字编码（{_rows_text(gbk_lines)}为 GBK，常见于把不同系统的导出文件拼接在一起），"
-            "已逐行识别，请核对这些行的文字")
-    return "\n".join(texts).removeprefix("\ufeff"), note
-
-
-def _parse_csv(text: str, delimiter: str, limit: int | None = None) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return list(islice(reader, limit)) if limit else list(reader)
-
-
-def _check_runaway_quote(path: object, text: str, records: list[list[str]], header_index: int,
-                         delimiter: str) -> None:
+class _RunawayQuote:
     """A cell that opens an English double quote and never closes it swallows the lines after it.
 
     csv then returns fewer rows than the file has, and the lost rows would vanish without a
     trace, so this is an error. Sign: a cell spanning lines, one of which holds a whole row's
-    worth of delimiters (a scope written over two lines does not).
+    worth of delimiters (a scope written over two lines does not). Cells are looked at only in
+    records that span lines, and the error is raised after the last record.
     """
-    lines = text.count("\n") or text.count("\r")
-    if lines <= len(records) + 1:
-        return   # every record is one line: no cell spans lines
-    threshold = max(3, len(records[header_index]) - 1)
-    for offset in range(header_index + 1, len(records)):
-        for cell in records[offset]:
+
+    def __init__(self, path: object, source: TextSource, delimiter: str):
+        self.path, self.source, self.delimiter = path, source, delimiter
+        self.header_index: int | None = None
+        self.threshold = 0
+        self.pending: list[tuple[int, list[str]]] = []   # records seen before the header was known
+        self.first: tuple[int, int] | None = None        # (record index, swallowed lines)
+        self.records = 0
+
+    def set_header(self, header_index: int, header: list[str]) -> None:
+        self.header_index, self.threshold = header_index, max(3, len(header) - 1)
+        for index, record in self.pending:
+            self.see(index, record)
+        self.pending = []
+
+    def see(self, index: int, record: list[str]) -> None:
+        if self.first is not None:
+            return
+        if self.header_index is None:
+            self.pending.append((index, record))
+            return
+        if index <= self.header_index:
+            return
+        for cell in record:
             if "\n" not in cell and "\r" not in cell:
                 continue
-            swallowed = sum(1 for line in cell.splitlines()[1:] if line.count(delimiter) >= threshold)
+            swallowed = sum(1 for line in cell.splitlines()[1:] if line.count(self.delimiter) >= self.threshold)
             if swallowed:
-                raise InputFileError(
-                    path, f"第{offset + 1}行有一个以英文双引号（\"）开头却没有结束引号的单元格，其后至少{swallowed}行"
-                          "被并入了这一个单元格，这些行无法可靠地读取。请用记事本或 WPS 打开该行，删除多余的英文双引号"
-                          "或补上结束引号后再试")
+                self.first = (index, swallowed)
+                return
+
+    def check(self) -> None:
+        """Raise when a swallowing cell was seen and the text has more lines than records."""
+        if self.first is None:
+            return
+        newlines = returns = 0
+        with self.source.open() as stream:
+            for block in iter(lambda: stream.read(1 << 20), ""):
+                newlines += block.count("\n")
+                returns += block.count("\r")
+        if (newlines or returns) <= self.records + 1:
+            return   # every record is one line: no cell spans lines
+        index, swallowed = self.first
+        raise InputFileError(
+            self.path, f"第{index + 1}行有一个以英文双引号（\"）开头却没有结束引号的单元格，其后至少{swallowed}行"
+                       "被并入了这一个单元格，这些行无法可靠地读取。请用记事本或 WPS 打开该行，删除多余的英文双引号"
+                       "或补上结束引号后再试")
 
 
-def _read_text(path: object, text: str, encoding: str, dataset: str, notes: list[str] | None = None) -> RawTable:
+def _open_text(path: object, source: TextSource, dataset: str) -> TableStream:
     # Choose the delimiter whose split makes the best header (commas inside 经营范围 fool plain counting).
     best = (",", 0, 0)
     for delimiter in _DELIMITERS:
         try:
-            sample = _parse_csv(text, delimiter, HEADER_SCAN_ROWS)
-        except csv.Error:
+            sample = list(islice(_csv_records(path, source, delimiter), HEADER_SCAN_ROWS))
+        except InputFileError:
             continue
         index, score = _find_header(sample, dataset)
         if score > best[2]:
             best = (delimiter, index, score)
     delimiter, header_index, score = best
-    try:
-        records = _parse_csv(text, delimiter)
-    except csv.Error as error:
-        raise InputFileError(path, f"CSV 格式错误（{error}）。常见原因是单元格中有不成对的英文双引号，{_SAVE_AS}") from None
-    if not any(any(clean_cell(c) for c in r) for r in records):
-        raise InputFileError(path, "文件是空的")
+    runaway = _RunawayQuote(path, source, delimiter)
+    records = _csv_records(path, source, delimiter, runaway)
+    head = list(islice(records, HEADER_SCAN_ROWS + 1))
     if score == 0:
-        raise _no_header_error(path, records)
-    _check_runaway_quote(path, text, records, header_index, delimiter)
-    table = _build(records, header_index, dataset=dataset, width_from_header=True,
-                   strip_controls=bool(_CONTROL_RE.search(text)))
-    table.encoding = encoding
-    table.notes[:0] = notes or []
+        first = next((r for r in chain(head, records) if any(clean_cell(c) for c in r)), None)
+        for _ in records:
+            pass   # a CSV error further down is reported first, as when the whole file was parsed
+        if first is None:
+            raise InputFileError(path, "文件是空的")
+        raise _no_header_error(path, [first])
+    runaway.set_header(header_index, head[header_index])
+    table = _stream(head, records, header_index, dataset=dataset)
+    table.encoding, table.notes_before, table.finish = source.encoding, list(source.notes), runaway.check
     return table
 
 
@@ -419,7 +456,7 @@ def _span_attr(attrs, name: str) -> int:
         return 1
 
 
-def _read_html(path: object, text: str, encoding: str, dataset: str, notes: list[str] | None = None) -> RawTable:
+def _read_html(path: object, text: str, encoding: str, dataset: str, notes: list[str] | None = None) -> TableStream:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
@@ -430,10 +467,8 @@ def _read_html(path: object, text: str, encoding: str, dataset: str, notes: list
     index, score = _find_header(records, dataset)
     if score == 0:
         raise _no_header_error(path, records)
-    table = _build(records, index, dataset=dataset, width_from_header=True,
-                   strip_controls=bool(_CONTROL_RE.search(text)))
-    table.encoding, table.kind = encoding, "html"
-    table.notes[:0] = notes or []
+    table = _stream(records, iter(()), index, dataset=dataset)
+    table.encoding, table.kind, table.notes_before = encoding, "html", list(notes or [])
     return table
 
 
@@ -461,7 +496,7 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: object, data: bytes, dataset: str) -> RawTable:
+def _read_xlsx(path: object, data: bytes, dataset: str) -> TableStream:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -499,14 +534,13 @@ def _read_xlsx(path: object, data: bytes, dataset: str) -> RawTable:
         where = f"工作表“{sheet.title}”" if len(workbook.worksheets) == 1 else "所有工作表的"
         raise _no_header_error(path, records, where)
     formula_cells = _uncached_formulas(data, sheet.title, records) if has_formulas else {}
-    table = _build(records, index, dataset=dataset, width_from_header=False,
-                   strip_controls=bool(_CONTROL_RE.search("\n".join("\t".join(r) for r in records))))
+    table = _stream(records, iter(()), index, dataset=dataset, width=max(len(r) for r in records[index:]))
     table.sheet, table.kind = sheet.title, "xlsx"
     table.numeric_codes = {i: rows for i, rows in numeric_codes.items() if rows}
     table.formula_cells = formula_cells
     if formula_cells:
         count = sum(len(rows) for rows in formula_cells.values())
-        table.notes.append(f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），"
+        table.notes_after.append(f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），"
                            "本程序不计算公式；用到这些单元格的行已隔离")
     return table
 
@@ -589,23 +623,57 @@ def read_input_bytes(path: str | Path) -> bytes:
     return data
 
 
-def read_table(path: str | Path, dataset: str) -> RawTable:
-    """Read `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls).
+def open_table(path: str | Path, dataset: str) -> TableStream:
+    """Open `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls) for reading in chunks.
 
-    Raises InputFileError with a Chinese explanation when the file cannot be used.
+    CSV/TSV is decoded and parsed as the chunks are read, so a big registry is never held whole;
+    XLSX and HTML are read whole (an XLSX sheet holds at most 1,048,576 rows). Raises
+    InputFileError with a Chinese explanation when the file cannot be used; call `close()` when done.
     """
-    data = read_input_bytes(path)
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, data, dataset)
-    if data.startswith(_OLE2_MAGIC):
+    file = Path(path)
+    if not file.exists():
+        raise InputFileError(path, "文件不存在")
+    if file.is_dir():
+        raise InputFileError(path, "这是一个文件夹，不是文件")
+    try:
+        handle = file.open("rb")
+    except OSError as error:
+        raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
+    try:
+        table = _open(path, handle, dataset)
+    except BaseException:
+        handle.close()
+        raise
+    if table.kind != "csv":
+        handle.close()
+    else:
+        table.close = handle.close
+    return table
+
+
+def _open(path: str | Path, handle, dataset: str) -> TableStream:
+    try:
+        magic = handle.read(8)
+        blank = is_blank_file(handle)
+    except OSError as error:
+        raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
+    if blank:
+        raise InputFileError(path, "文件是空的")
+    if magic.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, read_input_bytes(path), dataset)
+    if magic.startswith(_OLE2_MAGIC):
         raise InputFileError(path, "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
                                    "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试")
-    text, encoding, notes = decode_bytes(data, path)
-    head = text[:4096].lstrip("\ufeff \t\r\n").lower()
-    if head.startswith("<") and "<table" in text[:200000].lower():
-        return _read_html(path, text, encoding, dataset, notes)
+    source = detect(handle, path)
+    with source.open() as stream:
+        start = stream.read(200000)
+    head = start[:4096].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith("<") and "<table" in start.lower():
+        with source.open() as stream:
+            text = stream.read()
+        return _read_html(path, text, source.encoding, dataset, source.notes)
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
-        title = _HTML_TITLE_RE.search(text[:20000])
+        title = _HTML_TITLE_RE.search(start[:20000])
         shown = f"（网页标题：{clean_cell(title.group(1))[:50]}）" if title and clean_cell(title.group(1)) else ""
         raise InputFileError(path, f"这是一个网页文件{shown}，其中没有表格。常见原因是从系统下载时登录已过期或下载出错，"
                                    "保存下来的是提示页面；请重新导出名录")
@@ -613,4 +681,15 @@ def read_table(path: str | Path, dataset: str) -> RawTable:
         raise InputFileError(path, f"这是 Excel 2003 XML 表格，{_SAVE_AS}")
     if head.startswith(("{\\rtf", "%pdf")):
         raise InputFileError(path, f"这不是表格文件，{_SAVE_AS}")
-    return _read_text(path, text, encoding, dataset, notes)
+    return _open_text(path, source, dataset)
+
+
+def read_table(path: str | Path, dataset: str) -> RawTable:
+    """The whole table of `path` at once (see `open_table`)."""
+    stream = open_table(path, dataset)
+    try:
+        table = next(stream.chunks(0))
+    finally:
+        stream.close()
+    table.notes = stream.notes
+    return table

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from industry_gap.schema import DATASET_LABELS, QUARANTINE_COLUMNS, SET_ASIDE_COLUMNS
@@ -72,7 +73,7 @@ def set_aside_frame(records: list[tuple]) -> pd.DataFrame:
 class IngestResult:
     dataset: str                    # registry / above_scale / targets / projects
     file: str                       # the path as given
-    clean: pd.DataFrame             # exactly the dataset's schema columns, in order
+    clean: pd.DataFrame | None      # exactly the dataset's schema columns, in order; None if not kept
     quarantine: pd.DataFrame        # QUARANTINE_COLUMNS, one row per bad input row
     set_aside: pd.DataFrame         # SET_ASIDE_COLUMNS
     rows_in: int                    # data rows with any non-blank cell
@@ -83,13 +84,16 @@ class IngestResult:
     # Things the user should know that are not row problems: repairs made while reading
     # (control characters removed, two header rows joined), renamed duplicates, very long cells.
     notes: list[str] = field(default_factory=list)
+    # Sheet rows of the clean rows when `clean` was not kept (ingest_file(..., keep_clean=False)).
+    clean_rows: np.ndarray | None = None
 
     @property
     def label(self) -> str:
         return DATASET_LABELS.get(self.dataset, self.dataset)
 
     def accounting(self) -> dict[str, int]:
-        clean, quarantined, set_aside = len(self.clean), len(self.quarantine), len(self.set_aside)
+        quarantined, set_aside = len(self.quarantine), len(self.set_aside)
+        clean = len(self.clean) if self.clean is not None else len(self.clean_rows)
         return {
             "in": int(self.rows_in),
             "clean": clean,
@@ -122,10 +126,11 @@ def accounting_problem(result: IngestResult) -> str | None:
         return (f"{label}的行数对不上：读入 {counts['in']} 行，合格 {counts['clean']} 行、"
                 f"隔离 {counts['quarantined']} 行、暂不纳入 {counts['set_aside']} 行，"
                 f"{lost}了 {abs(counts['missing'])} 行。这是程序错误，请反馈给维护人员。")
-    rows = pd.concat([
-        result.clean["source_row"] if "source_row" in result.clean else pd.Series(dtype="int64"),
-        result.quarantine["row"], result.set_aside["row"],
-    ], ignore_index=True)
+    if result.clean is None:
+        clean_rows = pd.Series(result.clean_rows, dtype="int64")
+    else:
+        clean_rows = result.clean["source_row"] if "source_row" in result.clean else pd.Series(dtype="int64")
+    rows = pd.concat([clean_rows, result.quarantine["row"], result.set_aside["row"]], ignore_index=True)
     repeated = sorted(set(rows[rows.duplicated()].astype(int)))
     if repeated:
         shown = "、".join(str(r) for r in repeated[:10]) + ("等" if len(repeated) > 10 else "")
