@@ -81,15 +81,21 @@ def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: 
 def classified_registry(context: dg.AssetExecutionContext, scope_model: ScopeClassifier,
                         registry: IngestResult, overrides: OverrideSet,
                         model_settings: ModelSettings) -> pd.DataFrame:
-    frame, text_column = registry.clean, "scope"
+    classified = classify_registry_rows(context, scope_model, registry.clean, model_settings.workers)
+    return apply_overrides(classified, overrides.of_kind("enterprise"))
+
+
+def classify_registry_rows(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame,
+                           workers: int = 1) -> pd.DataFrame:
+    """Clean registry rows with their top-3 小类, by 主要业务活动 and 经营范围 together when both are given."""
+    text_column = "scope"
     if "main_activity" in frame.columns and frame["main_activity"].fillna("").astype(str).str.strip().ne("").any():
         # The register's 主要业务活动 says what the firm does: classify on it together with the scope.
         text_column = "_classified_text"
         frame = frame.assign(**{text_column: [combine_activity_and_scope(m, s) for m, s in
                                               zip(frame["main_activity"].tolist(), frame["scope"].tolist())]})
-    classified = _classify(context, scope_model, frame, text_column, "name", model_settings.workers)
-    classified = classified.drop(columns=[text_column]) if text_column != "scope" else classified
-    return apply_overrides(classified, overrides.of_kind("enterprise"))
+    classified = _classify(context, model, frame, text_column, "name", workers)
+    return classified.drop(columns=[text_column]) if text_column != "scope" else classified
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},

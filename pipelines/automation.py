@@ -16,7 +16,7 @@ from pipelines.partitions import report_partition_key
 from pipelines.resources import DISTRICT_TIMEZONE, SAMPLE_FILES
 
 full_refresh_job = dg.define_asset_job(
-    "full_refresh", selection=dg.AssetSelection.all(),
+    "full_refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("city"),
     description="全量运行：接入 → 分类 → 分析 → 报送（报送资产按月分区，分区即报送月份）。",
 )
 

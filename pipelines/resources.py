@@ -89,6 +89,18 @@ class ModelSettings(dg.ConfigurableResource):
     workers: int = int(from_env("workers", "1"))  # processes classifying a large registry
 
 
+class CityInputs(dg.ConfigurableResource):
+    """A city's folder: one sub-folder per district with its registry and 规上 list (`industry_gap.city`)."""
+
+    city_dir: str = from_env("city_dir", "")
+    code_edition: str = "2017"
+
+
+def city_storage_dir(output_dir: str) -> str:
+    """Where the district partitions' values are kept between runs (and read by the city-wide step)."""
+    return str(Path(output_dir).resolve() / "city" / "storage")
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
 
@@ -109,4 +121,6 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "settings": PipelineSettings(),
         "model_settings": ModelSettings(),
         "warehouse": WarehouseResource(),
+        "city_inputs": CityInputs(),
+        "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(from_env("output", "output"))),
     }

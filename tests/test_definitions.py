@@ -17,6 +17,7 @@ EXPECTED_GROUPS = {
     "analyse": {"coverage", "gap_flags", "project_assessment", "entry_candidates", "reward_estimates",
                 "review_list"},
     "report": {"report_changes", "warehouse_tables", "office_workbooks"},
+    "city": {"district_inputs", "district_classified", "district_coverage", "city_coverage"},
 }
 
 
@@ -34,8 +35,18 @@ def test_row_accounting_checks_are_blocking():
     graph = defs.resolve_asset_graph()
     specs = {key.to_user_string(): graph.get_check_spec(key) for key in graph.asset_check_keys}
     accounting = {name: spec for name, spec in specs.items() if name.endswith("row_accounting")}
-    assert len(accounting) == 4
+    assert len(accounting) == 5   # four district inputs and the city's district_inputs
     assert all(spec.blocking for spec in accounting.values())
+
+
+def test_city_jobs_are_partitioned_by_district_and_kept_apart_from_the_district_graph():
+    districts = defs.resolve_job_def("city_districts")
+    assert districts.partitions_def.name == "city_district"
+    assert districts.executor_def.name == "multiprocess"
+    assert {k.to_user_string() for k in defs.resolve_job_def("city_summary").asset_layer.executable_asset_keys} == {
+        "city_coverage"}
+    full = {k.to_user_string() for k in defs.resolve_job_def("full_refresh").asset_layer.executable_asset_keys}
+    assert not full & EXPECTED_GROUPS["city"] and EXPECTED_GROUPS["analyse"] <= full
 
 
 def test_schedule_and_sensor_are_defined():

@@ -41,9 +41,12 @@ def test_a_report_date_must_lie_in_its_month():
 
 
 def test_only_the_report_assets_are_partitioned_by_month():
-    partitioned = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes
-                   if node.partitions_def is not None}
-    assert partitioned == REPORT_ASSETS
+    by_month = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes
+                if node.partitions_def == REPORT_MONTHS}
+    by_district = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes
+                   if node.partitions_def is not None and node.partitions_def != REPORT_MONTHS}
+    assert by_month == REPORT_ASSETS
+    assert by_district == {"district_inputs", "district_classified", "district_coverage"}   # the city run
     assert defs.resolve_job_def("full_refresh").partitions_def == REPORT_MONTHS
 
 

@@ -100,7 +100,7 @@ def test_ui_shows_every_asset_with_groups(webserver):
     nodes = graphql(port, ASSETS_QUERY)["assetNodes"]
     keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
     assert {"registry", "classified_registry", "coverage", "entry_candidates", "office_workbooks"} <= keys
-    assert {n["groupName"] for n in nodes} == {"ingest", "classify", "analyse", "report"}
+    assert {n["groupName"] for n in nodes} == {"ingest", "classify", "analyse", "report", "city"}
     partitioned = {"/".join(n["assetKey"]["path"]) for n in nodes if n["isPartitioned"]}
     assert partitioned == {"report_changes", "warehouse_tables", "office_workbooks"}
 
