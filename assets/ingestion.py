@@ -6,6 +6,7 @@ import pandas as pd
 
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.ingest.result import empty_quarantine, empty_set_aside
+from industry_gap.privacy import mask_text
 from industry_gap.schema import DATASET_COLUMNS, DATASET_LABELS
 from pipelines.resources import InputFiles, PipelineSettings
 
@@ -40,10 +41,10 @@ def ingestion_metadata(result: IngestResult) -> dict[str, dg.MetadataValue]:
     reasons = result.reasons_summary()
     if reasons:
         table = "| 原因 | 行数 |\n|---|---|\n" + "\n".join(
-            f"| {reason} | {count} |" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]))
+            f"| {mask_text(reason)} | {count} |" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]))
         metadata["问题行原因"] = dg.MetadataValue.md(table)
     if result.notes:
-        metadata["提示"] = dg.MetadataValue.md("\n".join(f"- {note}" for note in result.notes))
+        metadata["提示"] = dg.MetadataValue.md("\n".join(f"- {mask_text(note)}" for note in result.notes))
     if result.ignored_columns:
         metadata["未使用的列"] = dg.MetadataValue.text("、".join(result.ignored_columns))
     return metadata

@@ -12,6 +12,7 @@ from industry_gap.ingest import IngestResult
 from industry_gap.review import (
     OVERRIDE_COLUMNS, REJECTED_COLUMNS, conform_overrides, merge_overrides, read_overrides, unmatched_overrides,
 )
+from industry_gap.privacy import mask_text
 from pipelines.resources import InputFiles, PipelineSettings, WarehouseResource
 
 GROUP = "ingest"  # 接入
@@ -59,7 +60,7 @@ def overrides(context: dg.AssetExecutionContext, input_files: InputFiles, settin
     context.add_output_metadata({
         "生效的人工核定": dg.MetadataValue.int(len(result.accepted)),
         "被拒绝的行": dg.MetadataValue.int(len(result.rejected)),
-        "说明": dg.MetadataValue.md("\n".join(f"- {m}" for m in result.messages) or "（无）"),
+        "说明": dg.MetadataValue.md("\n".join(f"- {mask_text(m)}" for m in result.messages) or "（无）"),
         "被拒绝的行明细": dg.MetadataValue.md(markdown_table(result.rejected, {
             "source_row": "行号", "column": "列", "value": "值", "reason": "原因"})),
     })

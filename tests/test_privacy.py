@@ -10,8 +10,8 @@ import pytest
 from stdnum.cn import uscc as uscc_std
 
 from industry_gap.privacy import (
-    PERSONAL_COLUMNS, MaskingFilter, drop_personal_columns, id_check_char, is_id_number, mask_frame,
-    mask_text,
+    PERSONAL_COLUMNS, MaskingFilter, drop_personal_columns, id_check_char, is_id_number,
+    looks_like_id_number, mask_frame, mask_text,
 )
 from tests.factories import make_uscc
 
@@ -75,14 +75,20 @@ def test_valid_usccs_are_left_untouched():
         assert mask_text(code) == code
 
 
-def test_invalid_check_or_birth_date_is_not_an_id():
-    wrong_check = ID_BEIJING[:-1] + ("4" if ID_BEIJING[-1] != "4" else "5")
+def test_invalid_birth_date_or_province_is_not_an_id():
     bad_month = make_id("11010119901307123")
-    future = make_id("11010129990307123")
+    future = make_id("11010129990307123")        # year 2999: outside 1900–2099
     not_a_province = make_id("99010119900307123")
-    for value in (wrong_check, bad_month, future, not_a_province):
-        assert not is_id_number(value)
+    for value in (bad_month, future, not_a_province):
+        assert not is_id_number(value) and not looks_like_id_number(value)
         assert mask_text(value) == value
+
+
+def test_wrong_check_character_is_still_masked():
+    # Issue 14: a typo in the check character is no reason to publish the number.
+    wrong_check = ID_BEIJING[:-1] + ("4" if ID_BEIJING[-1] != "4" else "5")
+    assert not is_id_number(wrong_check) and looks_like_id_number(wrong_check)
+    assert mask_text(wrong_check) == "110*************34"
 
 
 def test_residual_risk_documented_all_digit_uscc_that_is_also_a_valid_id_is_masked():

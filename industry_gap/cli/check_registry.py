@@ -16,6 +16,7 @@ from pathlib import Path
 
 from industry_gap.errors import UserError
 from industry_gap.ingest import CHUNK_ROWS, CODE_EDITIONS, DATASETS, IngestResult, accounting_problem, ingest_file
+from industry_gap.privacy import mask_text, safe_for_output
 from industry_gap.schema import DATASET_LABELS, QUARANTINE_COLUMNS
 
 QUARANTINE_HEADERS = {"dataset": "数据集", "file": "文件", "row": "行号", "column": "列", "value": "值",
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         write_quarantine_csv(result, args.quarantine_out)
         print(f"隔离明细已写入：{args.quarantine_out}（{len(result.quarantine)} 行）")
     if problem:
-        print(f"错误：{problem}", file=sys.stderr)
+        print(f"错误：{mask_text(problem)}", file=sys.stderr)
         return 3
     if len(result.quarantine):
         if not args.quarantine_out:
@@ -79,12 +80,12 @@ def _print_summary(result: IngestResult) -> None:
     if result.ignored_columns:
         print(f"未使用的列：{'、'.join(result.ignored_columns)}")
     for note in result.notes:
-        print(f"提示：{note}")
+        print(f"提示：{mask_text(note)}")
 
 
 def _print_reasons(reasons: dict[str, int]) -> None:
     for reason, count in reasons.items():
-        print(f"    {reason}：{count}")
+        print(f"    {mask_text(reason)}：{count}")
 
 
 def write_quarantine_csv(result: IngestResult, path: str | os.PathLike) -> None:
@@ -93,7 +94,7 @@ def write_quarantine_csv(result: IngestResult, path: str | os.PathLike) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UserError(f"无法写入隔离明细：目录“{directory}”不存在")
-    table = result.quarantine.copy()
+    table = safe_for_output(result.quarantine).copy()   # a bad cell may be an ID typed in the wrong column
     table["dataset"] = table["dataset"].map(lambda d: DATASET_LABELS.get(d, d))
     table = table.rename(columns=QUARANTINE_HEADERS)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

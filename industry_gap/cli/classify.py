@@ -66,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
     out = model.classify_frame(df, text_col, name_column=name_col, top_k=args.top_k,
                                progress=progress).drop(columns=[text_col])
-    write_csv(out, args.output)
+    # personal numbers in any input column (a 身份证号 or 手机号 column, a scope quoting one) are masked
+    from industry_gap.privacy import is_identifier_column, mask_frame
+
+    write_csv(mask_frame(out, [c for c in out.columns if not is_identifier_column(c)]), args.output)
     empty = int((out["pred_code_1"] == "").sum()) if total else 0
     print(f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 reason 列）；"
           f"模型版本 {model.version}（{model.training_hash}），用时 {time.perf_counter() - started:.1f} 秒")
