@@ -20,6 +20,7 @@ from industry_gap.errors import UserError
 from industry_gap.ingest import accounting_problem, ingest_file
 from industry_gap.ingest.aliases import ALIASES
 from industry_gap.ingest.result import REASON_SEPARATOR
+from industry_gap.privacy import mask_series, mask_text
 from tests.corpus.cases import CORPUS, Case, Error, Rows
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -123,10 +124,10 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
     assert f"隔离（需修正）：{counts['quarantined']}\n" in captured.out
     assert f"暂不纳入：{counts['set_aside']}\n" in captured.out
     for note in result.notes:
-        assert f"提示：{note}\n" in captured.out
+        assert f"提示：{mask_text(note)}\n" in captured.out
     with out_file.open(encoding="utf-8-sig", newline="") as handle:
         written = list(csv.DictReader(handle))
-    assert [r["原因"] for r in written] == list(result.quarantine["reason"])
+    assert [r["原因"] for r in written] == list(mask_series(result.quarantine["reason"]))   # masked like every output
     assert [int(r["行号"]) for r in written] == list(result.quarantine["row"])
 
 

@@ -38,6 +38,7 @@ def test_uscc_problems(text, reason):
 
 
 def test_uscc_fast_path_agrees_with_stdnum():
+    """Length, charset and check digit agree with python-stdnum (which wants digits in positions 1-8)."""
     import random
     from stdnum.cn import uscc as reference
     rng = random.Random(7)
@@ -45,13 +46,76 @@ def test_uscc_fast_path_agrees_with_stdnum():
     samples = [make_uscc(i) for i in range(300)]
     samples += ["".join(rng.choice(alphabet) for _ in range(18)) for _ in range(3000)]
     samples += [s[:-1] + rng.choice(alphabet) for s in samples[:300]]
+    usable = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    for _ in range(3000):   # right check digit, random parts: only the structure can be wrong
+        first17 = "".join(rng.choice(usable[:10] if 2 <= i < 8 else usable) for i in range(17))
+        samples.append(first17 + reference.calc_check_digit(first17))
     for text in samples:
-        assert (v.parse_uscc(text)[0] is not None) == reference.is_valid(text), text
+        value, problem = v.parse_uscc(text)
+        well_formed = value is not None or problem.startswith("统一社会信用代码第")   # only the structure is wrong
+        if text[:8].isdigit():
+            assert well_formed == reference.is_valid(text), text
+        elif well_formed:
+            assert text[17] == reference.calc_check_digit(text), text
 
 
 def test_uscc_bad_characters():
     value, problem = v.parse_uscc("9133010000001234O5")
     assert value is None and problem.startswith("统一社会信用代码含有不允许的字符")
+
+
+def _code(first17: str) -> str:
+    return first17 + calc_check_digit(first17)
+
+
+@pytest.mark.parametrize("code", [
+    _code("11100000000013127"),   # 机构编制/机关, national region 100000
+    _code("12150602MB1234567"),   # 事业单位
+    _code("31110000E00012345"),   # 律师执业机构
+    _code("51150602MJ1234567"),   # 社会团体
+    _code("54150602MF1234567"),   # 村民委员会 (assigned after the standard)
+    _code("71150602MB1234567"),   # 宗教活动场所
+    _code("81150602MC1234567"),   # 基层工会
+    _code("91150602000000000"),   # all-zero 主体标识码: consistent under GB 11714, accepted
+    _code("92150602MA0N12345"),   # 个体工商户
+    _code("93650100MA7812345"),   # 农民专业合作社, 新疆
+    _code("A1110000MA0012345"),   # 军队事业单位
+    _code("N2150602MF1234567"),   # 村级集体经济组织
+    _code("Y1820000MA0012345"),   # 其他, 澳门
+    _code("G1110000MA0012345"),   # 境外非政府组织代表机构 (公安, after the standard)
+])
+def test_uscc_structure_valid(code):
+    assert v.parse_uscc(code) == (code, None)
+
+
+@pytest.mark.parametrize("first17, reason", [
+    ("00000000000000000", "统一社会信用代码第1位登记管理部门代码“0”不存在"),
+    ("B1150602MA0012345", "统一社会信用代码第1位登记管理部门代码“B”不存在"),
+    ("99999999999999999", "统一社会信用代码第2位机构类别代码“9”不存在（登记管理部门“9”（工商）下没有这一类别）"),
+    ("94150602MA0012345", "统一社会信用代码第2位机构类别代码“4”不存在"),
+    ("1A150602MA0012345", "统一社会信用代码第2位机构类别代码“A”不存在"),
+    ("Y2150602MA0012345", "统一社会信用代码第2位机构类别代码“2”不存在"),
+    ("91000000MA0012345", "统一社会信用代码第3-8位行政区划码“000000”无效"),
+    ("91990000MA0012345", "统一社会信用代码第3-8位行政区划码“990000”无效"),
+    ("91101000MA0012345", "统一社会信用代码第3-8位行政区划码“101000”无效"),   # only 100000 itself is national
+    ("91150602999999999", "统一社会信用代码第9-17位主体标识码“999999999”无效"),
+])
+def test_uscc_impossible_structure(first17, reason):
+    value, problem = v.parse_uscc(_code(first17))
+    assert value is None and problem.startswith(reason), problem
+    assert reason_kind(problem).startswith("统一社会信用代码第") and "“" not in reason_kind(problem)   # groups by part
+
+
+def test_uscc_letter_in_region_is_a_charset_problem():
+    value, problem = v.parse_uscc(_code("9115060A"[:8] + "MA0012345"))
+    assert value is None and problem.startswith("统一社会信用代码含有不允许的字符（第3-8位应为数字")
+
+
+def test_uscc_structure_table_is_complete():
+    from industry_gap.ingest.uscc_structure import DEPARTMENTS
+    assert "".join(DEPARTMENTS) == "123456789ANY"
+    assert set(DEPARTMENTS["9"][1]) == {"1", "2", "3"}
+    assert all(set(cats) <= set("123459") for _, cats in DEPARTMENTS.values())
 
 
 # -- dates -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from industry_gap.errors import InputFileError, UserError
 from industry_gap.ingest.datasets import DATASETS, DatasetSpec, Validator, validate_table
+from industry_gap.ingest.limits import InputLimits
 from industry_gap.ingest.reading import RawTable, TableStream, open_table, read_table
 from industry_gap.ingest.result import IngestResult, accounting_problem, reason_kind
 from industry_gap.schema import DATASET_LABELS
@@ -37,13 +38,14 @@ CODE_EDITIONS = ("2017", "2011")
 CHUNK_ROWS = 100_000   # data rows read and validated at a time
 
 __all__ = [
-    "CHUNK_ROWS", "CODE_EDITIONS", "DATASETS", "DatasetSpec", "IngestResult", "RawTable", "TableStream",
+    "CHUNK_ROWS", "CODE_EDITIONS", "DATASETS", "DatasetSpec", "IngestResult", "InputLimits", "RawTable", "TableStream",
     "Validator", "accounting_problem", "ingest_file", "open_table", "read_table", "reason_kind", "validate_table",
 ]
 
 
 def ingest_file(path: str | Path, dataset: str, code_edition: str | int = "2017", *,
-                today: dt.date | None = None, chunk_rows: int = CHUNK_ROWS, keep_clean: bool = True) -> IngestResult:
+                today: dt.date | None = None, chunk_rows: int = CHUNK_ROWS, keep_clean: bool = True,
+                limits: InputLimits | None = None) -> IngestResult:
     """Read and validate one input file.
 
     `dataset` is one of DATASETS ("registry", "above_scale", "targets",
@@ -66,11 +68,11 @@ def ingest_file(path: str | Path, dataset: str, code_edition: str | int = "2017"
     if edition not in CODE_EDITIONS:
         raise UserError(f"行业代码版本“{code_edition}”不支持，可选：2017、2011")
     if chunk_rows <= 0:
-        result = validate_table(read_table(path, dataset), dataset, str(path), edition, today)
+        result = validate_table(read_table(path, dataset, limits), dataset, str(path), edition, today)
         if not keep_clean:
             result.clean_rows, result.clean = result.clean["source_row"].to_numpy(), None
         return result
-    stream = open_table(path, dataset)
+    stream = open_table(path, dataset, limits)
     try:
         try:
             validator = Validator(stream, dataset, str(path), edition, today, keep_clean=keep_clean)

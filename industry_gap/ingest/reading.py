@@ -17,7 +17,8 @@ removed from cells, trailing NUL padding is ignored, lines of a file that mixes
 UTF-8 and GBK are decoded one by one, and a second header row under merged
 header cells ("营业收入" over "本年"/"上年") is joined to the first. Damage that
 cannot (a quote that swallows the rest of the file, binary data) is an
-InputFileError.
+InputFileError, and so is a file over the size limits (`limits`: zip bombs, huge
+sheets, runaway rows, columns or cells), checked before and while it is parsed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pathlib import Path
 from industry_gap.errors import InputFileError
 from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, score_header
 from industry_gap.ingest.decoding import TextSource, detect, is_blank_file, rows_text
+from industry_gap.ingest.limits import InputLimits, RecordGuard, check_archive, check_dimension
 
 HEADER_SCAN_ROWS = 15          # title rows plus a few blank lines above the header
 # C0 controls except tab/line feed/carriage return, DEL and C1 controls: never part of real text.
@@ -78,11 +80,16 @@ def clean_cell(value: str) -> str:
     return value.strip(_STRIP) if value else ""
 
 
+# No header cell is longer; longer cells are not looked at (normalising a 1,000,000-character
+# 经营范围 as a possible header takes seconds).
+HEADER_CELL_LIMIT = 200
+
+
 def _find_header(records: list[list[str]], dataset: str) -> tuple[int, int]:
     """(index, score) of the record in the first rows that names the most schema columns; earliest on ties."""
     best_index, best_score = 0, 0
     for index, record in enumerate(records[:HEADER_SCAN_ROWS]):
-        score = score_header(dataset, [clean_cell(c) for c in record])
+        score = score_header(dataset, [clean_cell(c) if len(c) <= HEADER_CELL_LIMIT else "" for c in record])
         if score > best_score:
             best_index, best_score = index, score
     return best_index, best_score
@@ -155,8 +162,9 @@ class _Controls:
         self.count = 0
         self.seen: set[str] = set()
 
-    def strip(self, record: list[str], number: int) -> list[str]:
-        if not _CONTROL_RE.search("\n".join(c for c in record if c)):
+    def strip(self, record: list[str], number: int, text: str | None = None) -> list[str]:
+        """`text`: the record's cells joined by line feeds, when the caller has it already."""
+        if not _CONTROL_RE.search("\n".join(c for c in record if c) if text is None else text):
             return record
         for cell in record:
             self.seen.update(_CONTROL_RE.findall(cell or ""))
@@ -240,14 +248,17 @@ class TableStream:
 
 
 def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int, *, dataset: str,
-            width: int | None = None) -> TableStream:
+            width: int | None = None, guard: RecordGuard | None = None) -> TableStream:
     """Header (one row, or two under merged cells) from `head`, the first records; data rows follow lazily.
 
     `width=None` (CSV/HTML): the header fixes the width and extra cells in a row are reported,
     not dropped. XLSX passes its widest row: cells past the header are an unnamed column,
-    listed as ignored by the caller. Sheet rows are record index + 1.
+    listed as ignored by the caller. Sheet rows are record index + 1. `guard` checks each record
+    against the size limits (XLSX records were checked while the sheet was read).
     """
     controls = _Controls()
+    if guard is not None:
+        head = [guard.check(number, record) for number, record in enumerate(head, 1)]
     head = head[:header_index] + [controls.strip(r, n) for n, r in enumerate(head[header_index:], header_index + 1)]
     joined = _subheader(head, header_index, dataset)
     header_rows = 2 if joined is not None else 1
@@ -266,8 +277,16 @@ def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int,
     def records() -> Iterator[tuple[int, list[str]]]:
         for offset in range(start, len(head)):
             yield offset + 1, head[offset]
+        # The common case inline (a 3,000,000-row CSV); `check` explains, or trims empty cells.
+        big = float("inf")
+        rows, columns, chars = ((guard.limits.max_rows, guard.limits.max_columns, guard.limits.max_cell_chars)
+                                if guard is not None else (big, big, big))
         for offset, record in enumerate(rest, start=len(head)):
-            yield offset + 1, controls.strip(record, offset + 1)
+            text = "\n".join(record)   # no cell is longer than the row's text
+            if offset >= rows or len(record) > columns or len(text) > chars:
+                record = guard.check(offset + 1, record)
+                text = "\n".join(record)
+            yield offset + 1, controls.strip(record, offset + 1, text)
 
     return TableStream(headers=header, header_row=header_index + 1, header_rows=header_rows, width=width,
                        records=records(), controls=controls, notes_after=notes_after)
@@ -351,7 +370,7 @@ class _RunawayQuote:
                        "或补上结束引号后再试")
 
 
-def _open_text(path: object, source: TextSource, dataset: str) -> TableStream:
+def _open_text(path: object, source: TextSource, dataset: str, limits: InputLimits) -> TableStream:
     # Choose the delimiter whose split makes the best header (commas inside 经营范围 fool plain counting).
     best = (",", 0, 0)
     for delimiter in _DELIMITERS:
@@ -374,7 +393,7 @@ def _open_text(path: object, source: TextSource, dataset: str) -> TableStream:
             raise InputFileError(path, "文件是空的")
         raise _no_header_error(path, [first])
     runaway.set_header(header_index, head[header_index])
-    table = _stream(head, records, header_index, dataset=dataset)
+    table = _stream(head, records, header_index, dataset=dataset, guard=RecordGuard(path, limits))
     table.encoding, table.notes_before, table.finish = source.encoding, list(source.notes), runaway.check
     return table
 
@@ -456,7 +475,8 @@ def _span_attr(attrs, name: str) -> int:
         return 1
 
 
-def _read_html(path: object, text: str, encoding: str, dataset: str, notes: list[str] | None = None) -> TableStream:
+def _read_html(path: object, text: str, encoding: str, dataset: str, limits: InputLimits,
+               notes: list[str] | None = None) -> TableStream:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
@@ -467,7 +487,7 @@ def _read_html(path: object, text: str, encoding: str, dataset: str, notes: list
     index, score = _find_header(records, dataset)
     if score == 0:
         raise _no_header_error(path, records)
-    table = _stream(records, iter(()), index, dataset=dataset)
+    table = _stream(records, iter(()), index, dataset=dataset, guard=RecordGuard(path, limits))
     table.encoding, table.kind, table.notes_before = encoding, "html", list(notes or [])
     return table
 
@@ -496,14 +516,26 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: object, data: bytes, dataset: str) -> TableStream:
+def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether a sheet's XML holds a formula tag, read in blocks (a sheet can be a gigabyte of XML)."""
+    tail = b""
+    with archive.open(name) as member:
+        for block in iter(lambda: member.read(1 << 22), b""):
+            if _FORMULA_TAG_RE.search(tail + block[:16]) or _FORMULA_TAG_RE.search(block):
+                return True
+            tail = block[-16:]
+    return False
+
+
+def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits) -> TableStream:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_archive(path, archive, limits)   # before anything is decompressed
             names = set(archive.namelist())
-            has_formulas = any(_FORMULA_TAG_RE.search(archive.read(name)) for name in names
+            has_formulas = any(_has_formula(archive, name) for name in names
                                if name.startswith("xl/worksheets/") and name.endswith(".xml"))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
         raise InputFileError(path, f"文件已损坏（可能只下载或拷贝了一部分）或不是 Excel 工作簿，{_SAVE_AS}") from None
@@ -519,7 +551,7 @@ def _read_xlsx(path: object, data: bytes, dataset: str) -> TableStream:
     except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise InputFileError(path, f"无法打开 Excel 工作簿（{error}），{_SAVE_AS}") from None
     try:
-        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset)
+        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits))
     except InputFileError:
         raise
     except Exception as error:   # a damaged part shows up only while rows are read (read-only mode is lazy)
@@ -545,10 +577,12 @@ def _read_xlsx(path: object, data: bytes, dataset: str) -> TableStream:
     return table
 
 
-def _read_sheet(workbook, dataset: str):
+def _read_sheet(workbook, dataset: str, guard: RecordGuard):
     """(records, sheet, header index, score, numeric code cells) of the sheet with the best header."""
     best = None   # (score, sheet, first rows): the sheet whose header names most columns
     for sheet in workbook.worksheets:
+        # A declared size over the limits is refused; one too small is common and harmless.
+        check_dimension(guard.path, sheet.title, sheet.max_row, sheet.max_column, guard.limits)
         sheet.reset_dimensions()   # WPS files often carry a wrong <dimension>, truncating reads
         head = [[_xlsx_cell(v) for v in row]
                 for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
@@ -565,7 +599,7 @@ def _read_sheet(workbook, dataset: str):
     numeric_codes: dict[int, set[int]] = {i: set() for i in code_indexes}
     records = []
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        records.append([_xlsx_cell(v) for v in row])
+        records.append(guard.check(number, [_xlsx_cell(v) for v in row]))
         for i in code_indexes:
             if i < len(row) and isinstance(row[i], (int, float)) and not isinstance(row[i], bool):
                 numeric_codes[i].add(number)
@@ -623,13 +657,15 @@ def read_input_bytes(path: str | Path) -> bytes:
     return data
 
 
-def open_table(path: str | Path, dataset: str) -> TableStream:
+def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None) -> TableStream:
     """Open `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls) for reading in chunks.
 
     CSV/TSV is decoded and parsed as the chunks are read, so a big registry is never held whole;
     XLSX and HTML are read whole (an XLSX sheet holds at most 1,048,576 rows). Raises
-    InputFileError with a Chinese explanation when the file cannot be used; call `close()` when done.
+    InputFileError with a Chinese explanation when the file cannot be used or is over `limits`
+    (default: `InputLimits.from_env()`); call `close()` when done.
     """
+    limits = limits if limits is not None else InputLimits.from_env()
     file = Path(path)
     if not file.exists():
         raise InputFileError(path, "文件不存在")
@@ -640,7 +676,7 @@ def open_table(path: str | Path, dataset: str) -> TableStream:
     except OSError as error:
         raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
     try:
-        table = _open(path, handle, dataset)
+        table = _open(path, handle, dataset, limits)
     except BaseException:
         handle.close()
         raise
@@ -651,7 +687,7 @@ def open_table(path: str | Path, dataset: str) -> TableStream:
     return table
 
 
-def _open(path: str | Path, handle, dataset: str) -> TableStream:
+def _open(path: str | Path, handle, dataset: str, limits: InputLimits) -> TableStream:
     try:
         magic = handle.read(8)
         blank = is_blank_file(handle)
@@ -660,7 +696,7 @@ def _open(path: str | Path, handle, dataset: str) -> TableStream:
     if blank:
         raise InputFileError(path, "文件是空的")
     if magic.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, read_input_bytes(path), dataset)
+        return _read_xlsx(path, read_input_bytes(path), dataset, limits)
     if magic.startswith(_OLE2_MAGIC):
         raise InputFileError(path, "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
                                    "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试")
@@ -671,7 +707,7 @@ def _open(path: str | Path, handle, dataset: str) -> TableStream:
     if head.startswith("<") and "<table" in start.lower():
         with source.open() as stream:
             text = stream.read()
-        return _read_html(path, text, source.encoding, dataset, source.notes)
+        return _read_html(path, text, source.encoding, dataset, limits, source.notes)
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
         title = _HTML_TITLE_RE.search(start[:20000])
         shown = f"（网页标题：{clean_cell(title.group(1))[:50]}）" if title and clean_cell(title.group(1)) else ""
@@ -681,12 +717,12 @@ def _open(path: str | Path, handle, dataset: str) -> TableStream:
         raise InputFileError(path, f"这是 Excel 2003 XML 表格，{_SAVE_AS}")
     if head.startswith(("{\\rtf", "%pdf")):
         raise InputFileError(path, f"这不是表格文件，{_SAVE_AS}")
-    return _open_text(path, source, dataset)
+    return _open_text(path, source, dataset, limits)
 
 
-def read_table(path: str | Path, dataset: str) -> RawTable:
+def read_table(path: str | Path, dataset: str, limits: InputLimits | None = None) -> RawTable:
     """The whole table of `path` at once (see `open_table`)."""
-    stream = open_table(path, dataset)
+    stream = open_table(path, dataset, limits)
     try:
         table = next(stream.chunks(0))
     finally:

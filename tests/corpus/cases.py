@@ -363,6 +363,37 @@ def _big_check(result: IngestResult) -> None:
     assert set(result.set_aside["row"]) >= set(range(2, 2 + BIG_DUPLICATES))   # the older records
 
 
+def _uscc(first17: str) -> str:
+    """A code with the right check digit (python-stdnum's), whatever its parts mean."""
+    from stdnum.cn.uscc import calc_check_digit
+    return first17 + calc_check_digit(first17)
+
+
+def _zip_bomb_xlsx(path: Path, megabytes: int = 100) -> None:
+    """A real workbook whose sheet XML is `megabytes` MB of one repeated row (~1000:1), written in 1 MB blocks."""
+    row = "<row>" + "".join(f'<c t="inlineStr"><is><t>{make_uscc(1)}</t></is></c>' for _ in REGISTRY_HEADER) + "</row>"
+    block = (row * ((1 << 20) // len(row))).encode()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes(_registry_sheet([])))) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info, source.read(info.filename))
+                continue
+            member = zipfile.ZipInfo(info.filename)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(member, "w", force_zip64=True) as out:
+                out.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                for _ in range(megabytes):
+                    out.write(block)
+                out.write(b"</sheetData></worksheet>")
+
+
+def _styled_far_right(workbook: openpyxl.Workbook) -> None:
+    """Two firms, and a styled empty cell in column 700: the sheet declares 700 columns."""
+    _registry_sheet([reg(1), reg(2)])(workbook)
+    workbook.active.cell(row=4, column=700).font = openpyxl.styles.Font(bold=True)
+
+
 CORPUS: list[Case] = [
     # -- files that cannot be used --------------------------------------------------------------
     Case("empty_file", "空文件（0字节）/ empty file", "名录.csv", raw_file(b""), Error("文件是空的")),
@@ -576,6 +607,47 @@ CORPUS: list[Case] = [
          Rows(BIG_ROWS - BIG_QUARANTINED - BIG_CLOSED - BIG_DUPLICATES, BIG_QUARANTINED, BIG_CLOSED + BIG_DUPLICATES,
               notes=(f"等{BIG_DUPLICATES}处",), check=_big_check),
          slow=True),
+
+    # -- 统一社会信用代码 structure (GB 32100-2015): right check digit, impossible parts -------------------
+    Case("uscc_bad_department", "信用代码第1位登记管理部门代码不存在 / impossible registration authority", "名录.csv",
+         csv_file([reg(1), reg(2, uscc=_uscc("01150602MA0012345")), reg(3, uscc=_uscc("B1150602MA0012345"))]),
+         Rows(1, 2, quarantine=(Quarantined(3, H["uscc"], "统一社会信用代码第1位登记管理部门代码“0”不存在"),
+                                Quarantined(4, H["uscc"], "统一社会信用代码第1位登记管理部门代码“B”不存在")))),
+    Case("uscc_bad_category", "信用代码第2位机构类别代码不存在 / impossible institution category", "名录.csv",
+         csv_file([reg(1, uscc=_uscc("94150602MA0012345")), reg(2, uscc=_uscc("1A150602MA0012345")), reg(3)]),
+         Rows(1, 2, quarantine=(Quarantined(2, H["uscc"], "统一社会信用代码第2位机构类别代码“4”不存在（登记管理部门“9”（工商）"),
+                                Quarantined(3, H["uscc"], "统一社会信用代码第2位机构类别代码“A”不存在")))),
+    Case("uscc_region_000000", "信用代码行政区划码为000000或不是省级代码 / region 000000", "名录.csv",
+         csv_file([reg(1, uscc=_uscc("91000000MA0012345")), reg(2, uscc=_uscc("91990602MA0012345")), reg(3)]),
+         Rows(1, 2, quarantine=(Quarantined(2, H["uscc"], "统一社会信用代码第3-8位行政区划码“000000”无效"),
+                                Quarantined(3, H["uscc"], "统一社会信用代码第3-8位行政区划码“990602”无效")))),
+    Case("uscc_all_zeros", "信用代码全是0（校验位也对）/ an all-zero code (its check digit is right)", "名录.csv",
+         csv_file([reg(1), reg(2, uscc="000000000000000000")]),
+         Rows(1, 1, quarantine=(Quarantined(3, H["uscc"], "统一社会信用代码第1位登记管理部门代码“0”不存在"),))),
+    Case("uscc_all_nines", "信用代码全是9、主体标识码全是9 / all-nine code and all-nine body", "名录.csv",
+         csv_file([reg(1, uscc=_uscc("99999999999999999")), reg(2, uscc=_uscc("91150602999999999")), reg(3)]),
+         Rows(1, 2, quarantine=(Quarantined(2, H["uscc"], "统一社会信用代码第2位机构类别代码“9”不存在"),
+                                Quarantined(3, H["uscc"], "统一社会信用代码第9-17位主体标识码“999999999”无效")))),
+    Case("uscc_rare_but_real", "少见但真实的信用代码：军队、农村集体经济组织、村委会、国家级登记、主体标识码全0 / rare real codes",
+         "名录.csv",
+         csv_file([reg(1, uscc=_uscc("A1110000MA0012345")), reg(2, uscc=_uscc("N2150602MF1234567")),
+                   reg(3, uscc=_uscc("54150602MF1234567")), reg(4, uscc=_uscc("11100000000013127")),
+                   reg(5, uscc=_uscc("91150602000000000"))]),
+         Rows(5, check=values("uscc", [_uscc("A1110000MA0012345"), _uscc("N2150602MF1234567"),
+                                       _uscc("54150602MF1234567"), _uscc("11100000000013127"),
+                                       _uscc("91150602000000000")]))),
+
+    # -- over the size limits (industry_gap.ingest.limits), refused before / while parsing --------------------
+    Case("xlsx_zip_bomb", "解压后100MB、压缩后约0.1MB的 xlsx（压缩炸弹）/ an xlsx that unpacks 1000:1 (zip bomb)", "名录.xlsx",
+         _zip_bomb_xlsx, Error("超过100倍的压缩比上限（环境变量 INDUSTRY_GAP_MAX_XLSX_RATIO 可调整）")),
+    Case("xlsx_declared_too_wide", "工作表声明700列（远处有带格式的空单元格）/ a sheet declaring 700 columns",
+         "名录.xlsx", xlsx_file(_styled_far_right),
+         Error("工作表“Sheet”声明有700列，超过500列的上限（环境变量 INDUSTRY_GAP_MAX_COLUMNS 可调整）")),
+    Case("csv_too_many_columns", "一行有600多列数据 / a CSV row with over 600 filled cells", "名录.csv",
+         csv_file([reg(1), reg(2) + ["备注"] * 600]), Error("第3行有613列，超过500列的上限")),
+    Case("csv_cell_too_long", "一个单元格有140万字 / a 1,400,000-character cell", "名录.csv",
+         csv_file([reg(1), reg(2, scope="塑料制品制造；" * 200_000)]),
+         Error("第3行第3列的单元格有1,400,000字，超过单元格1,000,000字的上限（环境变量 INDUSTRY_GAP_MAX_CELL_CHARS 可调整）")),
 ]
 
 assert len({case.id for case in CORPUS}) == len(CORPUS), "case ids must be unique"
