@@ -6,7 +6,11 @@ import pandas as pd
 from assets.analysis import CoverageState, RewardEstimate
 from assets.overrides import OverrideSet
 from assets.ingestion import combined
-from industry_gap.exports import ExportPaths, export_folder as paths_folder, write_exports
+from industry_gap.exports import ExportPaths, department_row_problems, write_exports
+from industry_gap.exports.publishing import (
+    Recovery, month_of, open_staging, publish, published_folder, recover_exports, seal, staged_manifest,
+    staging_folder,
+)
 from industry_gap.review import write_review_workbook
 from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
@@ -29,15 +33,17 @@ def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:
 
 
 @dg.asset(
-    group_name=GROUP, code_version="2", kinds={"sqlalchemy"}, partitions_def=REPORT_MONTHS,
+    group_name=GROUP, code_version="3", kinds={"sqlalchemy"}, partitions_def=REPORT_MONTHS,
     description="（按月分区）将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对、分类结果、门类覆盖、基期、缺口、"
-                "入规清单、项目评估、奖励测算、复核清单）按运行日期在一个事务中写入数据库；"
+                "入规清单、项目评估、奖励测算、复核清单）连同本月工作簿清单（文件名、大小、SHA-256）按运行日期在一个事务中"
+                "写入数据库，随后把暂存的本月工作簿整体换入 exports/YYYY-MM/：数据库与工作簿一同切换。"
                 "同一运行日期重复运行时整体替换，保证幂等。",
 )
 def warehouse_tables(
     context: dg.AssetExecutionContext,
     settings: PipelineSettings,
     warehouse: WarehouseResource,
+    office_workbooks: ExportPaths,
     registry: IngestResult,
     above_scale: IngestResult,
     targets: IngestResult,
@@ -77,9 +83,14 @@ def warehouse_tables(
     }
     frames = {name: safe_for_output(frame) for name, frame in frames.items()}
     run_date = report_run_date(context, settings)
+    output_root = settings.output_path()
+    month = month_of(run_date)
+    frames["export_manifest"] = staged_manifest(staging_folder(output_root, month, office_workbooks.token))
     store = warehouse.open()
     try:
-        written = store.replace_run(run_date, frames)
+        with exclusive_lock(output_root / "exports" / ".lock"):  # commit and swap in the order of commits
+            written = store.replace_run(run_date, frames)
+            publish(output_root, month, office_workbooks.token)
     finally:
         store.dispose()
     context.add_output_metadata({
@@ -93,15 +104,19 @@ def warehouse_tables(
 
 
 @dg.asset(
-    group_name=GROUP, code_version="2", kinds={"excel"}, deps=[warehouse_tables], partitions_def=REPORT_MONTHS,  # tables commit first
-    check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks",
-                                   description="每个有目标门类的责任单位都有本月工作簿，且文件非空。")],
+    group_name=GROUP, code_version="3", kinds={"excel"}, partitions_def=REPORT_MONTHS,
+    check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks", blocking=True,
+                                   description="每个有目标门类的责任单位都有本月工作簿，且文件非空。"),
+                 dg.AssetCheckSpec("department_rows_match", asset="office_workbooks", blocking=True,
+                                   description="汇总工作簿中每个责任单位的附件4、附件5 行，与该单位自己工作簿中的行完全一致。")],
     description="报送工作簿（按月分区，每月一个文件夹，历月清单保留）：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
-                "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5，写入 exports/YYYY-MM/。",
+                "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5；先写入暂存文件夹，"
+                "数据库提交后整体换入 exports/YYYY-MM/。",
 )
 def office_workbooks(
     context: dg.AssetExecutionContext,
     settings: PipelineSettings,
+    warehouse: WarehouseResource,
     targets: IngestResult,
     coverage: CoverageState,
     project_assessment: pd.DataFrame,
@@ -112,26 +127,65 @@ def office_workbooks(
 ):
     output_root = settings.output_path()
     policy, run_date = settings.policy(), report_run_date(context, settings)
+    month = month_of(run_date)
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
-        review_path = write_review_workbook(
-            safe_for_output(review_list), paths_folder(output_root, run_date) / review_workbook_name(run_date),
-            run_date, district=policy.district)
-        paths = write_exports(
+        recovery = recover_staged_exports(context, output_root, warehouse)
+        token, staging = open_staging(output_root, month, context.run.run_id)
+        write_review_workbook(safe_for_output(review_list), staging / review_workbook_name(run_date),
+                              run_date, district=policy.district)
+        staged = write_exports(
             projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
             rewards=safe_for_output(reward_estimates.rewards),
             progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
             policy=policy, run_date=run_date,
             output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
-            changes=safe_for_output(report_changes),
+            changes=safe_for_output(report_changes), folder=staging,
         )
+        seal(staging, month, token)
+    staged = ExportPaths(folder=staged.folder, consolidated=staged.consolidated, departments=staged.departments,
+                         token=token)
+    final = published_folder(output_root, month)
+    paths = staged.moved_to(final)
     yield dg.Output(paths, metadata={
         "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
-        "文件夹": dg.MetadataValue.path(str(paths.folder)),
-        "复核工作簿": dg.MetadataValue.path(str(review_path)),
+        "文件夹": dg.MetadataValue.path(str(final)),
+        "复核工作簿": dg.MetadataValue.path(str(final / review_workbook_name(run_date))),
+        "暂存文件夹": dg.MetadataValue.path(str(staging)),
+        **({"中断恢复": dg.MetadataValue.md("\n".join(f"- {m}" for m in recovery.messages()))}
+           if recovery.messages() else {}),
     })
-    yield workbooks_present_check(paths, departments_to_write_for(targets.clean))
+    yield workbooks_present_check(staged, departments_to_write_for(targets.clean))
+    yield department_rows_check(staged)
+
+
+def recover_staged_exports(context: dg.AssetExecutionContext, output_root, warehouse: WarehouseResource) -> Recovery:
+    """Finish a swap a killed run committed but did not do; drop workbooks staged by runs that died."""
+    store = warehouse.open()
+    try:
+        manifest = store.read_all("export_manifest")
+    finally:
+        store.dispose()
+
+    def is_active(run_id: str) -> bool:
+        run = context.instance.get_run_by_id(run_id) if run_id else None
+        return run is not None and not run.is_finished and run_id != context.run.run_id
+
+    recovery = recover_exports(output_root, manifest, is_active)
+    for message in recovery.messages():
+        context.log.warning(message)
+    return recovery
+
+
+def department_rows_check(paths: ExportPaths) -> dg.AssetCheckResult:
+    """Row accounting for the exports: each department's rows, consolidated vs its own workbook."""
+    problems = department_row_problems(paths)
+    return dg.AssetCheckResult(
+        check_name="department_rows_match", passed=not problems,
+        description="各责任单位工作簿的行与汇总一致" if not problems else "；".join(problems),
+        metadata={"责任单位数": dg.MetadataValue.int(len(paths.departments))},
+    )
 
 
 def review_workbook_name(run_date) -> str:

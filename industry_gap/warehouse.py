@@ -72,6 +72,11 @@ TABLE_COLUMNS: dict[str, dict[str, object]] = {
         "dataset": _S, "file": _T, "rows_in": _I, "clean": _I, "quarantined": _I,
         "set_aside": _I,
     },
+    # the month's workbooks this run's rows go with (industry_gap.exports.publishing)
+    "export_manifest": {
+        "month": String(7), "token": String(32), "file": _T, "bytes": _I, "sha256": String(64),
+        "committed_at": String(40),
+    },
 }
 
 
@@ -204,7 +209,10 @@ class Warehouse:
                 if isinstance(error, OperationalError) and attempt == 0 and "locked" in str(error).lower():
                     time.sleep(1)
                     continue
-                raise UserError(f"无法连接数据库“{self.display_url}”：{error.orig}") from error
+                from industry_gap.environment import explain_environment_error
+
+                explained = explain_environment_error(error, database_url=self.url)
+                raise (explained or UserError(f"无法连接数据库“{self.display_url}”：{error.orig}")) from error
 
     def replace_run(self, run_date: dt.date, frames: Mapping[str, pd.DataFrame],
                     retries: int = 5) -> dict[str, int]:
@@ -264,6 +272,15 @@ class Warehouse:
                 run_date = connection.execute(select(func.max(table.c.run_date))).scalar()
             query = select(table).where(table.c.run_date == run_date).order_by(table.c.id)
             frame = pd.read_sql(query, connection)
+        return frame.drop(columns=["id"])
+
+    def read_all(self, name: str) -> pd.DataFrame:
+        """Every run date's rows of one table (small tables such as the export manifest)."""
+        table = METADATA.tables[name]
+        if not inspect(self.engine).has_table(name):
+            return pd.DataFrame(columns=["run_date", *TABLE_COLUMNS[name]])
+        with self.engine.connect() as connection:
+            frame = pd.read_sql(select(table).order_by(table.c.id), connection)
         return frame.drop(columns=["id"])
 
     def run_dates(self, name: str = "row_accounting") -> list[dt.date]:

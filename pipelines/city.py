@@ -28,6 +28,7 @@ import dagster as dg
 
 from assets.city import CITY_DISTRICTS, city_coverage, district_assets
 from industry_gap.city import discover_districts
+from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
 from pipelines.resources import PipelineSettings, city_storage_dir, default_resources
@@ -138,7 +139,7 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
 
     _executor(options.executor)   # a missing dagster-celery is reported before anything runs
     districts = discover_districts(options.city_dir)
-    Path(options.output_dir).mkdir(parents=True, exist_ok=True)
+    check_writable_folder(options.output_dir)
     report_month_of(PipelineSettings(output_dir=options.output_dir, run_date=options.run_date))  # a bad date stops here
     names = [d.district for d in districts]
     log_dir = Path(options.output_dir) / "city" / "logs"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
+from industry_gap.exports.publishing import published_folder
 from industry_gap.locking import exclusive_lock
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
@@ -18,7 +20,9 @@ from pipelines.resources import (
     SAMPLE_FILES, InputFiles, ModelSettings, PipelineSettings, WarehouseResource,
 )
 
-QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# A failing step's own stack trace is for the maintainer (the run's event log has it); the user gets one
+# Chinese message from the error that caused it.
+QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RUN_LOCK_NAME = ".industry-gap-run.lock"
 RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
 DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
@@ -71,13 +75,19 @@ class RunOutcome:
     database: str = ""
     summary: dict = field(default_factory=dict)   # industry_gap.summary.run_summary numbers
     stage_seconds: dict[str, float] = field(default_factory=dict)   # asset -> seconds its step took
+    recovered: list[str] = field(default_factory=list)   # what was repaired of a killed earlier run
 
 
 def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None) -> RunOutcome:
     """Materialise every asset; user errors inside a step come back as UserError."""
     files = options.input_files()
-    Path(options.output_dir).mkdir(parents=True, exist_ok=True)
+    check_writable_folder(options.output_dir)
     warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir)
+    store = warehouse.open()
+    try:
+        store.ensure_schema()   # an unreachable database is reported now, not after the inputs are read
+    finally:
+        store.dispose()
     resources = {
         "input_files": files,
         "settings": PipelineSettings(output_dir=options.output_dir, run_date=options.run_date,
@@ -89,17 +99,41 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         "io_manager": dg.mem_io_manager,
     }
     month = report_month_of(resources["settings"])
+    for workbook in published_folder(options.output_dir, month[:7]).glob("*.xlsx"):
+        check_not_locked_by_office(workbook)   # this month's lists open in Excel/WPS: say so before working
     # One run per output folder at a time: the schedule and a manual run queue here, so they
     # never share a half-created Dagster home or interleave their files.
     with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
         if instance is None:
             with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
+                recovered = recover_on_start(options.output_dir, warehouse, local)
                 values, seconds = _materialize(resources, local, month)
         else:
+            recovered = recover_on_start(options.output_dir, warehouse, instance)
             values, seconds = _materialize(resources, instance, month)
     settings = resources["settings"]
     return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
-                      summary=analysis_summary(values, settings), stage_seconds=seconds)
+                      summary=analysis_summary(values, settings), stage_seconds=seconds, recovered=recovered)
+
+
+def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg.DagsterInstance) -> list[str]:
+    """A run killed after its warehouse commit gets its workbooks swapped in before anything else happens."""
+    from industry_gap.exports.publishing import STAGING, recover_exports
+
+    if not (Path(output_dir) / "exports" / STAGING).is_dir():
+        return []
+    store = warehouse.open()
+    try:
+        manifest = store.read_all("export_manifest")
+    finally:
+        store.dispose()
+
+    def is_active(run_id: str) -> bool:
+        run = instance.get_run_by_id(run_id) if run_id else None
+        return run is not None and not run.is_finished
+
+    with exclusive_lock(Path(output_dir) / "exports" / ".lock"):
+        return recover_exports(output_dir, manifest, is_active).messages()
 
 
 def report_month_of(settings: PipelineSettings) -> str:

@@ -40,6 +40,10 @@ from openpyxl.styles.cell_style import StyleArray
 
 DATABASE_NAME = "industry_gap.sqlite"
 EXPORTS_FOLDER = "exports"
+# Differ between any two runs by design: the staging token, the commit time, and the files' hashes
+# and sizes (an .xlsx records when it was written); the file names are still compared.
+RUN_SPECIFIC_COLUMNS = {"export_manifest.token", "export_manifest.committed_at", "export_manifest.sha256",
+                        "export_manifest.bytes"}
 SHOWN = 20
 MESSAGE_LIMIT = 600   # characters of one difference shown
 ORDER_KEY = "id"
@@ -140,7 +144,7 @@ def _workbooks(root: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*.xlsx"))
-            if not path.name.startswith(".")}
+            if not any(part.startswith(".") for part in path.relative_to(folder).parts)}
 
 
 def _style(workbook, cell) -> tuple:
@@ -258,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"输出文件夹不存在：{folder}", file=sys.stderr)
             return 2
     excluded = {c.removeprefix("*.") for c in args.exclude_column if c.startswith("*.")} | \
-        {c for c in args.exclude_column if not c.startswith("*.")}
+        {c for c in args.exclude_column if not c.startswith("*.")} | RUN_SPECIFIC_COLUMNS
 
     diff = Differences()
     rows = compare_warehouse(args.out_a, args.out_b, excluded, args.ignore_row_order, diff)

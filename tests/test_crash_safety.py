@@ -1,8 +1,9 @@
-"""A run SIGKILLed in the middle of the database write or the export leaves the previous results intact.
+"""A run SIGKILLed anywhere in the report switch leaves the warehouse and the workbooks consistent.
 
 Real subprocesses run `python -m industry_gap.cli run`; a failpoint pauses the
-process at the exact moment (inside the open transaction, or after a workbook's
-temporary file is written but before it is renamed) and the test kills it.
+process at the exact moment (a workbook half-staged, inside the open
+transaction, or after the commit but before the staged folder is swapped in)
+and the test kills it. Runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from industry_gap.failpoints import EXPORT_BEFORE_RENAME, WAREHOUSE_BEFORE_COMMIT
+from industry_gap.failpoints import EXPORT_BEFORE_PUBLISH, EXPORT_BEFORE_RENAME, WAREHOUSE_BEFORE_COMMIT
 from industry_gap.warehouse import Warehouse
 from tests.factories import REGISTRY_HEADER, registry_row, small_registry, write_csv
 
@@ -58,12 +59,38 @@ def bigger_registry(path: Path) -> Path:
     return write_csv(path, REGISTRY_HEADER, rows)
 
 
+def published_state(output: Path, database_url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(published workbooks, the workbooks the warehouse's newest commit for the month names)."""
+    store = Warehouse(database_url)
+    try:
+        manifest = store.read_all("export_manifest")
+    finally:
+        store.dispose()
+    committed: dict[str, str] = {}
+    if len(manifest):
+        month = manifest[manifest["month"] == RUN_DATE[:7]]
+        newest = month[month["token"] == month.sort_values("committed_at")["token"].iloc[-1]]
+        committed = dict(zip(newest["file"], newest["sha256"]))
+    return workbook_state(output / "exports" / RUN_DATE[:7]), committed
+
+
+def assert_consistent(output: Path, database_url: str) -> None:
+    """What a reader sees: the published workbooks are exactly those the warehouse's newest commit names."""
+    published, committed = published_state(output, database_url)
+    assert published == committed
+
+
 @pytest.mark.slow
-def test_kill_during_database_write_and_export(tmp_path, database_url):
+def test_kill_at_every_step_of_the_report_switch(tmp_path, database_url):
+    """Stage workbooks → commit tables with their manifest → swap the folder: a SIGKILL at each step
+    leaves the old complete state, or a committed one the next start completes."""
+    from industry_gap.exports.publishing import STAGING, recover_exports
+
     output = tmp_path / "out"
     first = small_registry(tmp_path / "registry_v1.csv")
     second = bigger_registry(tmp_path / "registry_v2.csv")
     exports = output / "exports" / RUN_DATE[:7]
+    staging = output / "exports" / STAGING
 
     done = run_cli(first, output, database_url)
     assert done.wait(timeout=900) == 0, done.communicate()
@@ -71,23 +98,55 @@ def test_kill_during_database_write_and_export(tmp_path, database_url):
     assert store.count("registry", DAY) == 5
     workbooks_before = workbook_state(exports)
     assert workbooks_before
+    assert_consistent(output, database_url)
 
-    # 1. killed inside the warehouse transaction: the earlier rows stay, no workbook changes
+    # 1. killed while a workbook is being staged: nothing visible changes
+    marker = tmp_path / "at_export.marker"
+    kill_at_failpoint(run_cli(second, output, database_url, EXPORT_BEFORE_RENAME, marker), marker)
+    assert store.count("registry", DAY) == 5
+    assert workbook_state(exports) == workbooks_before
+    assert_consistent(output, database_url)
+
+    # 2. killed inside the warehouse transaction (workbooks fully staged): the old rows and workbooks stay
     marker = tmp_path / "at_db.marker"
     kill_at_failpoint(run_cli(second, output, database_url, WAREHOUSE_BEFORE_COMMIT, marker), marker)
     assert store.count("registry", DAY) == 5
-    assert set(store.read("registry", DAY)["name"]) == set(Warehouse(database_url).read("registry", DAY)["name"])
     assert workbook_state(exports) == workbooks_before
+    assert_consistent(output, database_url)
+    assert len([p for p in staging.iterdir()]) == 2   # the two killed runs' uncommitted staging folders
 
-    # 2. killed after a workbook's temporary is written, before it replaces the old one
-    marker = tmp_path / "at_export.marker"
-    kill_at_failpoint(run_cli(second, output, database_url, EXPORT_BEFORE_RENAME, marker), marker)
-    assert workbook_state(exports) == workbooks_before  # the visible workbooks are the old ones, whole
+    # 3. killed after the commit, before the swap: the next start swaps the committed workbooks in
+    marker = tmp_path / "at_publish.marker"
+    kill_at_failpoint(run_cli(second, output, database_url, EXPORT_BEFORE_PUBLISH, marker), marker)
+    assert store.count("registry", DAY) == 6
+    published, committed = published_state(output, database_url)
+    assert published == workbooks_before and committed != workbooks_before   # the window a start repairs
+    recovery = recover_exports(output, store.read_all("export_manifest"))
+    assert recovery.completed == [RUN_DATE[:7]] and len(recovery.discarded) == 2
+    assert_consistent(output, database_url)
+    assert workbook_state(exports) != workbooks_before
+    assert not staging.exists() or not list(staging.iterdir())
 
-    # 3. the next run completes and cleans up the killed run's temporary file
+    # 4. a whole run afterwards is consistent again and leaves nothing staged
     done = run_cli(second, output, database_url)
     assert done.wait(timeout=900) == 0, done.communicate()
     assert store.count("registry", DAY) == 6
+    assert_consistent(output, database_url)
+    assert not staging.exists() or not list(staging.iterdir())
     assert not list(exports.glob(".*.tmp"))
-    assert workbook_state(exports) != workbooks_before
     store.dispose()
+
+
+@pytest.mark.slow
+def test_a_start_finishes_a_committed_swap_before_running(tmp_path, database_url):
+    """`industry-gap run` recovers at start: a run killed after its commit is completed by the next one."""
+    output = tmp_path / "out"
+    registry = small_registry(tmp_path / "registry.csv")
+    marker = tmp_path / "at_publish.marker"
+    kill_at_failpoint(run_cli(registry, output, database_url, EXPORT_BEFORE_PUBLISH, marker), marker)
+    assert not (output / "exports" / RUN_DATE[:7]).exists()   # first month: nothing published yet
+    done = run_cli(registry, output, database_url, "nonexistent")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr
+    assert "已补完 2026-11 报送工作簿的替换" in stdout
+    assert_consistent(output, database_url)

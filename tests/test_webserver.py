@@ -102,7 +102,8 @@ def test_ui_shows_every_asset_with_groups(webserver):
     assert {"registry", "classified_registry", "coverage", "entry_candidates", "office_workbooks"} <= keys
     assert {n["groupName"] for n in nodes} == {"ingest", "classify", "analyse", "report", "city"}
     partitioned = {"/".join(n["assetKey"]["path"]) for n in nodes if n["isPartitioned"]}
-    assert partitioned == {"report_changes", "warehouse_tables", "office_workbooks"}
+    assert partitioned == {"report_changes", "warehouse_tables", "office_workbooks",   # by month
+                           "district_inputs", "district_classified", "district_coverage"}   # by district (city)
 
 
 def test_ui_shows_checks_schedule_and_sensor(webserver):

@@ -2,8 +2,11 @@
 
 Each module in COMMANDS defines `register(subparsers)`, which adds its parser
 and sets `func(args) -> int`. User errors print one Chinese message and exit
-with their code; anything unexpected is logged, summarised in Chinese, and
-exits 3, so no traceback reaches a user.
+with their code; so do problems with the user's own machine (full or
+read-only disk, no permission, unreachable database: see
+`industry_gap.environment`). Anything else is logged under the output folder
+(or the user's cache), summarised in Chinese, and exits 3, so no traceback
+reaches a user.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
-import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -98,20 +102,87 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as error:
-        print(f"错误：{error.message}", file=sys.stderr)
+    except UserError as error:   # a message may quote a cell (a header row that was data), so it is masked
+        from industry_gap.privacy import mask_text
+
+        print(f"错误：{mask_text(error.message)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
     except Exception as error:  # last resort: never show a traceback to a user
-        log = Path(tempfile.gettempdir()) / "industry-gap-error.log"
+        explained = environment_problem(error, args)
+        if explained is not None:
+            from industry_gap.privacy import mask_text
+
+            print(f"错误：{mask_text(explained.message)}", file=sys.stderr)
+            sys.unraisablehook = quiet_unraisable   # e.g. a half-written file's close() hits the full disk again
+            return explained.exit_code
         from industry_gap.privacy import mask_text
-        log.write_text(mask_text(traceback.format_exc()), encoding="utf-8")
+
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        print(f"内部错误：{type(error).__name__}: {error}。详细信息已写入 {log}，请将该文件反馈给维护人员。",
-              file=sys.stderr)
+        log = write_error_log(traceback.format_exc(), getattr(args, "output", None))
+        where = (f"详细信息已写入 {log}，请将该文件反馈给维护人员。" if log
+                 else "错误日志也无法写入，请将本信息反馈给维护人员。")
+        print(f"内部错误：{type(error).__name__}: {mask_text(str(error))}。{where}", file=sys.stderr)
         return 3
+
+
+def environment_problem(error: Exception, args: argparse.Namespace) -> UserError | None:
+    """The user's machine (disk, permission, database), explained in Chinese; None for our own bugs."""
+    try:
+        from industry_gap.environment import explain_environment_error
+
+        return explain_environment_error(error, database_url=database_url_of(args),
+                                         output_dir=str(getattr(args, "output", "") or ""))
+    except Exception:  # explaining must never hide the original error behind a new one
+        logging.getLogger(__name__).debug("could not explain the error", exc_info=True)
+        return None
+
+
+def quiet_unraisable(unraisable) -> None:
+    """After an environment error the user has their message; later cleanup failures go to debug logging only."""
+    logging.getLogger(__name__).debug("ignored during cleanup: %r", unraisable.exc_value)
+
+
+def database_url_of(args: argparse.Namespace) -> str:
+    """The database a command uses (`run`: --database, DATABASE_URL, else SQLite in the output folder)."""
+    if not hasattr(args, "database"):
+        return os.environ.get("DATABASE_URL", "")
+    if args.database:
+        return args.database
+    from industry_gap.warehouse import default_database_url
+
+    return default_database_url(getattr(args, "output", None) or "output")
+
+
+def error_log_folders(output: str | None) -> list[Path]:
+    """Where an unexpected error's log may go: the command's output folder, then the user's cache.
+
+    Never a shared temporary folder: another user could read it (or plant a link there).
+    """
+    folders = [Path(output) / "logs"] if output and Path(output).is_dir() else []
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return folders + [Path(cache) / "industry-gap" / "logs"]
+
+
+def write_error_log(text: str, output: str | None) -> Path | None:
+    """Write the masked traceback to the first usable folder; None when none can be written."""
+    from industry_gap.privacy import mask_text
+
+    name = f"industry-gap-error-{time.strftime('%Y%m%d-%H%M%S')}"
+    for folder in error_log_folders(output):
+        for log in (folder / f"{name}.log", folder / f"{name}-{os.getpid()}.log"):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with log.open("x", encoding="utf-8") as handle:
+                    handle.write(mask_text(text))
+                return log
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+    return None
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from industry_gap.environment import check_not_locked_by_office, check_writable_folder, explain_environment_error
 from industry_gap.errors import UserError
 from industry_gap.ingest import CHUNK_ROWS, CODE_EDITIONS, DATASETS, IngestResult, accounting_problem, ingest_file
 from industry_gap.privacy import mask_text, safe_for_output
@@ -47,6 +48,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Only counts of the clean rows are needed: a 3,000,000-row registry is checked in about 1 GB.
+    if args.quarantine_out:   # an unwritable destination is reported before the file is read
+        check_writable_folder(Path(args.quarantine_out).parent or Path("."), label="隔离明细目录", create=False)
+        check_not_locked_by_office(args.quarantine_out)
     result = ingest_file(args.file, args.dataset, args.code_edition, chunk_rows=args.chunk_rows, keep_clean=False)
     if result.rows_in == 0:
         where = f"工作表“{result.sheet}”" if result.sheet else "文件"
@@ -97,15 +101,19 @@ def write_quarantine_csv(result: IngestResult, path: str | os.PathLike) -> None:
     table = safe_for_output(result.quarantine).copy()   # a bad cell may be an ID typed in the wrong column
     table["dataset"] = table["dataset"].map(lambda d: DATASET_LABELS.get(d, d))
     table = table.rename(columns=QUARANTINE_HEADERS)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    temp = ""
     try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
             table.to_csv(out, index=False)
         os.chmod(temp, 0o644)   # mkstemp creates 0600; the list is meant to be shared
         os.replace(temp, target)
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise UserError(f"无法写入隔离明细“{path}”：{error.strerror or error}") from None
+        if temp:
+            Path(temp).unlink(missing_ok=True)
+        explained = explain_environment_error(error, output_dir=str(directory))
+        raise (explained or UserError(f"无法写入隔离明细“{path}”：{error.strerror or error}")) from None
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        if temp:
+            Path(temp).unlink(missing_ok=True)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from industry_gap.errors import UserError
 
@@ -46,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top_k < 1 or args.top_k > 20:
         raise UserError("--top-k 应在 1 到 20 之间")
+    from industry_gap.environment import check_not_locked_by_office, check_writable_folder
+
+    check_writable_folder(Path(args.output).parent, label="输出目录", create=False)
+    check_not_locked_by_office(args.output)
     started = time.perf_counter()
     df = read_table(args.input)
     texts, _ = scope_texts(df, args.text_column, args.input)

@@ -57,7 +57,8 @@ def summary_lines_for(outcome) -> list[str]:
     from industry_gap.summary import summary_lines
 
     values = outcome.values
-    lines = ["运行完成。", "一、数据接入（读入 = 清洁 + 隔离 + 剔除）"]
+    lines = ["运行完成。", *(f"提示：{message}" for message in outcome.recovered),
+             "一、数据接入（读入 = 清洁 + 隔离 + 剔除）"]
     for dataset, label in DATASET_LABELS.items():
         result = values[dataset]
         counts = result.accounting()

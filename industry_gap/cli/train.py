@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from classifiers import build_reference_model, load_default_model, train_model
     from classifiers.tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
                                     scope_texts, set_aside_message)
+    from industry_gap.environment import check_writable_folder
 
+    check_writable_folder(args.output, label="模型目录")   # before minutes of training, not after
     started = time.perf_counter()
     if not args.labelled:
         print("未提供标注数据：仅用国民经济行业分类注释构建模型……", file=sys.stderr)

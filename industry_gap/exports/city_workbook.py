@@ -19,6 +19,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from industry_gap.coverage import CODE_SOURCE_NAMES
+from industry_gap.environment import check_not_locked_by_office
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, save_atomically, set_print_layout, set_widths,
     write_table, write_title,
@@ -111,6 +112,7 @@ def _candidate_sheet(workbook: Workbook, candidates: pd.DataFrame, city_name: st
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
     """UTF-8 with BOM (Excel/WPS open it as is), through a temporary file renamed into place."""
+    check_not_locked_by_office(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".csv.tmp")
     try:

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from industry_gap.environment import check_not_locked_by_office
 from industry_gap.failpoints import EXPORT_BEFORE_RENAME, failpoint
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -221,6 +222,7 @@ def save_atomically(workbook: Workbook, path: Path) -> Path:
     the previous file in place.
     """
     path = Path(path)
+    check_not_locked_by_office(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx.tmp")
     os.close(handle)

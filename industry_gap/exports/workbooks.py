@@ -18,6 +18,7 @@ looks like a formula stays text (see `excel_style`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, text
+from industry_gap.errors import UserError
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, LEFT, MONEY_FORMAT, PERCENT_FORMAT,
     SUBTITLE_FONT, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part, set_widths,
@@ -103,9 +105,15 @@ class ExportPaths:
     folder: Path
     consolidated: Path
     departments: dict[str, Path] = field(default_factory=dict)
+    token: str = ""          # the staging token these files were written under (see `publishing`)
 
     def all(self) -> list[Path]:
         return [self.consolidated, *self.departments.values()]
+
+    def moved_to(self, folder: Path) -> "ExportPaths":
+        """The same files once their folder is published as `folder`."""
+        return ExportPaths(folder=folder, consolidated=folder / self.consolidated.name,
+                           departments={d: folder / p.name for d, p in self.departments.items()}, token=self.token)
 
 
 # -- the list tables (Chinese headers, export order) ------------------------
@@ -386,8 +394,39 @@ def consolidated_name(run_date: dt.date) -> str:
     return f"扩增工业门类清单_汇总_{run_date.year:04d}-{run_date.month:02d}.xlsx"
 
 
+DEPARTMENT_NAME_LIMIT = 60   # characters of the department's name kept in its file name
+
+
 def department_file_name(department: str, run_date: dt.date) -> str:
-    return f"附件4附件5_{safe_file_part(department)}_{run_date.year:04d}-{run_date.month:02d}.xlsx"
+    """The file name of one department's workbook when no other department clashes with it."""
+    return department_file_names([department], run_date)[department]
+
+
+def department_file_names(departments: list[str], run_date: dt.date) -> dict[str, str]:
+    """A distinct, deterministic file name for every distinct department.
+
+    Names that clean up alike ("a/b", "a_b", "a:b"; "工信和科技局" and "工信和科技局/"; two long
+    names sharing their first 60 characters) or that had to be shortened get a short hash of the
+    full name, so no department's workbook overwrites another's. Clashes are compared as Windows
+    does (case-insensitively), since the office opens the folder there.
+    """
+    month = f"{run_date.year:04d}-{run_date.month:02d}"
+    parts = {d: safe_file_part(d, limit=10_000) for d in departments}
+    shortened = {d: p[:DEPARTMENT_NAME_LIMIT] for d, p in parts.items()}
+    clashes: dict[str, int] = {}
+    for part in shortened.values():
+        clashes[part.casefold()] = clashes.get(part.casefold(), 0) + 1
+    names = {}
+    for department, part in shortened.items():
+        if clashes[part.casefold()] > 1 or part != parts[department]:   # a clash, or a shortened name
+            part = f"{part}_{hashlib.sha1(department.encode('utf-8')).hexdigest()[:6]}"
+        names[department] = f"附件4附件5_{part}_{month}.xlsx"
+    seen: dict[str, str] = {}
+    for department, name in names.items():
+        other = seen.setdefault(name.casefold(), department)
+        if other != department:   # cannot happen with distinct names and SHA-1; stop rather than overwrite
+            raise UserError(f"责任单位“{other}”和“{department}”的工作簿文件名相同（{name}），请修改其中一个名称")
+    return names
 
 
 def departments_to_write(annex4: pd.DataFrame, annex5: pd.DataFrame, targets: pd.DataFrame | None) -> list[str]:
@@ -408,21 +447,24 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
                   progress: pd.DataFrame, divisions: pd.DataFrame, review: pd.DataFrame | None,
                   policy: Policy, run_date: dt.date | str, output_root: str | Path,
                   targets: pd.DataFrame | None = None, reward_basis: str = "",
-                  changes: pd.DataFrame | None = None, compared_with: tuple[str, ...] = ()) -> ExportPaths:
+                  changes: pd.DataFrame | None = None, compared_with: tuple[str, ...] = (),
+                  folder: Path | None = None) -> ExportPaths:
     """Write the consolidated workbook and one per department; returns their paths.
 
     ``projects`` is the assessed project table, ``candidates`` the 入规
     pipeline, ``progress``/``divisions`` come from `coverage_progress` and
     `coverage_by_division`, ``targets`` names the departments that must file
     even with no rows. ``reward_basis`` is shown in the subtitles (全市 or the
-    district fallback).
+    district fallback). ``folder`` (a staging folder) overrides ``exports/YYYY-MM``.
     """
     run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
-    folder = export_folder(output_root, run_day)
+    folder = folder or export_folder(output_root, run_day)
     remove_stale_temporaries(folder)
     lookup = _reward_lookup(rewards)
     annex4 = annex4_table(projects, lookup)
     annex5 = annex5_table(candidates, lookup)
+    departments = departments_to_write(annex4, annex5, targets)
+    file_names = department_file_names(departments, run_day)   # checked distinct before anything is written
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -438,13 +480,49 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
 
     written: dict[str, Path] = {}
-    for department in departments_to_write(annex4, annex5, targets):
+    for department in departments:
         workbook = Workbook()
         workbook.remove(workbook.active)
         _annex_sheets(workbook, _renumber(annex4[annex4["责任单位"] == department]),
                       _renumber(annex5[annex5["责任单位"] == department]), policy, department, run_day, reward_basis)
-        written[department] = save_atomically(workbook, folder / department_file_name(department, run_day))
+        written[department] = save_atomically(workbook, folder / file_names[department])
     return ExportPaths(folder=folder, consolidated=consolidated, departments=written)
+
+
+def _rows_by_department(path: Path) -> dict[tuple[str, str], list[tuple]]:
+    """(sheet, 责任单位) → the data rows of 附件4 and 附件5 as written in one workbook (序号 left out)."""
+    from openpyxl import load_workbook
+
+    found: dict[tuple[str, str], list[tuple]] = {}
+    book = load_workbook(path, read_only=True)
+    try:
+        for sheet, headers in ((ANNEX4_SHEET, ANNEX4_HEADERS), (ANNEX5_SHEET, ANNEX5_HEADERS)):
+            column = headers.index("责任单位")
+            for row in book[sheet].iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+                if len(row) > column and row[1] is not None and row[0] != NO_ROWS_TEXT:
+                    found.setdefault((sheet, str(row[column] or "")), []).append(tuple(row[1:len(headers)]))
+    finally:
+        book.close()
+    return found
+
+
+def department_row_problems(paths: ExportPaths) -> list[str]:
+    """Every department's rows in the consolidated 附件4/附件5 are exactly the rows of its own workbook."""
+    consolidated = _rows_by_department(paths.consolidated)
+    problems = []
+    for department, path in paths.departments.items():
+        own = _rows_by_department(path)
+        for sheet in (ANNEX4_SHEET, ANNEX5_SHEET):
+            expected = consolidated.get((sheet, department), [])
+            got = own.get((sheet, department), [])
+            others = sum(len(rows) for (s, d), rows in own.items() if s == sheet and d != department)
+            if sorted(map(repr, expected)) != sorted(map(repr, got)) or others:
+                problems.append(f"{department}：{sheet[:3]}汇总中 {len(expected)} 行，本单位工作簿中 {len(got)} 行"
+                                + (f"，另有其他单位的 {others} 行" if others else ""))
+    listed = {d for (_, d) in consolidated if d}
+    for department in sorted(listed - set(paths.departments)):
+        problems.append(f"{department}：汇总中有该单位的行，但没有生成它的工作簿")
+    return problems
 
 
 def write_analysis_exports(result: Any, policy: Policy, output_root: str | Path,
@@ -458,6 +536,8 @@ def write_analysis_exports(result: Any, policy: Policy, output_root: str | Path,
 
 __all__ = [
     "ANNEX4_HEADERS", "ANNEX5_HEADERS", "ExportPaths", "annex4_table", "annex5_table", "consolidated_name",
-    "department_file_name", "departments_to_write", "export_folder", "project_expansion_text",
+    "department_file_name", "department_file_names", "department_row_problems", "departments_to_write",
+    "export_folder",
+    "project_expansion_text",
     "write_analysis_exports", "write_exports",
 ]
