@@ -161,7 +161,19 @@ def office_workbooks(
 
 
 def recover_staged_exports(context: dg.AssetExecutionContext, output_root, warehouse: WarehouseResource) -> Recovery:
-    """Finish a swap a killed run committed but did not do; drop workbooks staged by runs that died."""
+    """`recover_exports_of_killed_runs` inside a run (the caller holds the exports lock), logged."""
+    recovery = recover_exports_of_killed_runs(output_root, warehouse, context.instance, context.run.run_id)
+    for message in recovery.messages():
+        context.log.warning(message)
+    return recovery
+
+
+def recover_exports_of_killed_runs(output_root, warehouse: WarehouseResource, instance: dg.DagsterInstance,
+                                   current_run_id: str = "") -> Recovery:
+    """Finish a swap a killed run committed but did not do; drop workbooks staged by runs that died.
+
+    A staging folder of a run that is still going (another run of the UI, say) is left alone.
+    """
     store = warehouse.open()
     try:
         manifest = store.read_all("export_manifest")
@@ -169,13 +181,10 @@ def recover_staged_exports(context: dg.AssetExecutionContext, output_root, wareh
         store.dispose()
 
     def is_active(run_id: str) -> bool:
-        run = context.instance.get_run_by_id(run_id) if run_id else None
-        return run is not None and not run.is_finished and run_id != context.run.run_id
+        run = instance.get_run_by_id(run_id) if run_id else None
+        return run is not None and not run.is_finished and run_id != current_run_id
 
-    recovery = recover_exports(output_root, manifest, is_active)
-    for message in recovery.messages():
-        context.log.warning(message)
-    return recovery
+    return recover_exports(output_root, manifest, is_active)
 
 
 def department_rows_check(paths: ExportPaths) -> dg.AssetCheckResult:

@@ -118,22 +118,13 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
 
 def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg.DagsterInstance) -> list[str]:
     """A run killed after its warehouse commit gets its workbooks swapped in before anything else happens."""
-    from industry_gap.exports.publishing import STAGING, recover_exports
+    from assets.warehouse import recover_exports_of_killed_runs
+    from industry_gap.exports.publishing import STAGING
 
     if not (Path(output_dir) / "exports" / STAGING).is_dir():
         return []
-    store = warehouse.open()
-    try:
-        manifest = store.read_all("export_manifest")
-    finally:
-        store.dispose()
-
-    def is_active(run_id: str) -> bool:
-        run = instance.get_run_by_id(run_id) if run_id else None
-        return run is not None and not run.is_finished
-
     with exclusive_lock(Path(output_dir) / "exports" / ".lock"):
-        return recover_exports(output_dir, manifest, is_active).messages()
+        return recover_exports_of_killed_runs(output_dir, warehouse, instance).messages()
 
 
 def report_month_of(settings: PipelineSettings) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ import pandas as pd
 
 from industry_gap.environment import check_not_locked_by_office
 from industry_gap.failpoints import EXPORT_BEFORE_PUBLISH, failpoint
+from industry_gap.inbox import file_sha256
 
 STAGING = ".staging"
 MANIFEST_FILE = ".manifest.json"
@@ -55,14 +55,6 @@ def published_folder(output_root: str | Path, month: str) -> Path:
 
 def staging_folder(output_root: str | Path, month: str, token: str) -> Path:
     return Path(output_root) / "exports" / STAGING / f"{month}-{token}"
-
-
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 OWNER_FILE = ".owner"
@@ -95,7 +87,7 @@ def seal(folder: Path, month: str, token: str) -> pd.DataFrame:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     # one instant for the whole month's files: the newest commit of a month wins in recovery
     committed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-    rows = [{"month": month, "token": token, "file": p.name, "bytes": p.stat().st_size, "sha256": _digest(p),
+    rows = [{"month": month, "token": token, "file": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p),
              "committed_at": committed_at} for p in files]
     (folder / MANIFEST_FILE).write_text(json.dumps({"month": month, "token": token, "files": rows},
                                                    ensure_ascii=False, indent=1), encoding="utf-8")

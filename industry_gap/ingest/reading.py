@@ -641,13 +641,18 @@ def _uncached_formulas(data: bytes, title: str, records: list[list[str]]) -> dic
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def read_input_bytes(path: str | Path) -> bytes:
-    """The bytes of an input file; InputFileError (Chinese) when missing, a folder, unreadable or empty."""
+def _existing_file(path: str | Path) -> Path:
     file = Path(path)
     if not file.exists():
         raise InputFileError(path, "文件不存在")
     if file.is_dir():
         raise InputFileError(path, "这是一个文件夹，不是文件")
+    return file
+
+
+def read_input_bytes(path: str | Path) -> bytes:
+    """The bytes of an input file; InputFileError (Chinese) when missing, a folder, unreadable or empty."""
+    file = _existing_file(path)
     try:
         data = file.read_bytes()
     except OSError as error:
@@ -666,11 +671,7 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     (default: `InputLimits.from_env()`); call `close()` when done.
     """
     limits = limits if limits is not None else InputLimits.from_env()
-    file = Path(path)
-    if not file.exists():
-        raise InputFileError(path, "文件不存在")
-    if file.is_dir():
-        raise InputFileError(path, "这是一个文件夹，不是文件")
+    file = _existing_file(path)
     try:
         handle = file.open("rb")
     except OSError as error:
