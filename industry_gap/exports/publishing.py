@@ -36,6 +36,7 @@ from industry_gap.inbox import file_sha256
 
 STAGING = ".staging"
 MANIFEST_FILE = ".manifest.json"
+OWNER_FILE = ".owner"
 MANIFEST_COLUMNS = ["month", "token", "file", "bytes", "sha256", "committed_at"]
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -55,9 +56,6 @@ def published_folder(output_root: str | Path, month: str) -> Path:
 
 def staging_folder(output_root: str | Path, month: str, token: str) -> Path:
     return Path(output_root) / "exports" / STAGING / f"{month}-{token}"
-
-
-OWNER_FILE = ".owner"
 
 
 def open_staging(output_root: str | Path, month: str, run_id: str) -> tuple[str, Path]:
@@ -142,6 +140,7 @@ def publish(output_root: str | Path, month: str, token: str) -> Path:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
+    (target / OWNER_FILE).unlink(missing_ok=True)   # only staging needs to say whose it is
     return target
 
 
