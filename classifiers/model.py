@@ -116,9 +116,22 @@ EXACT_TERM_MIN_WEIGHT = 0.9   # class names (3.0, whole 1.8), registry words (1.
 EXACT_TERM_BOOST = 1.25       # above every other 小类 of the 大类 (then ** class_power)
 
 _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
+_QUERY_BLOCK = 1024           # queries scored together (dense block of 1,024 × 1,382 floats)
 
 
 _SELL_MODES = {"producer": "sell_in_producer", "retail": "sell_retail", "wholesale": "sell_wholesale"}
+
+
+def _transposable_coef(linear_model):
+    """Store a fitted linear model's coefficients column-major (same values), and return the model.
+
+    Its predict computes X @ coef_.T; scipy copies a non-C-contiguous right operand to a fresh
+    array on every call (the whole n_features × 大类 matrix for each block of queries). Column-major
+    coef_ makes coef_.T C-contiguous, so the product reads it in place with the same arithmetic."""
+    coef = getattr(linear_model, "coef_", None)
+    if coef is not None and coef.ndim == 2 and not coef.T.flags.c_contiguous:
+        linear_model.coef_ = np.asfortranarray(coef)
+    return linear_model
 
 
 def _pos_weight(k: int, decay: float) -> float:
@@ -307,6 +320,7 @@ class ReferenceScorer:
         from classifiers.features import CharWordAnalyzer
 
         kb_texts, kb_labels, kb_weights = self.kb_examples
+        self.__dict__.pop("_feature_lookup", None)   # built from the vectoriser fitted here
         all_texts = list(kb_texts) + list(texts)
         self.div_vectorizer = TfidfVectorizer(analyzer=CharWordAnalyzer(self.tokenizer), sublinear_tf=True,
                                               min_df=2, dtype=np.float32)
@@ -318,6 +332,7 @@ class ReferenceScorer:
                                sample_weight=np.array(list(kb_weights) + list(weights), dtype=np.float64))
         self.model_divs = self.div_model.classes_.astype(np.int64)
         self.adapted_rows = len(texts)
+        _transposable_coef(self.div_model)
 
     def adapted(self, texts, labels, weights) -> "ReferenceScorer":
         """A copy whose 大类 model also learned from labelled item objects (division indices as labels)."""
@@ -326,6 +341,93 @@ class ReferenceScorer:
         clone = copy.copy(self)
         clone._fit_division_model(texts, labels, weights)
         return clone
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_feature_lookup", None)   # derived from the vectorisers, rebuilt on demand
+        return state
+
+    def _query_features(self, queries: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The item model's TF-IDF rows and the BM25 query rows (features present = 1.0) of queries.
+
+        Equal to `div_vectorizer.transform` and `bm_vectorizer.transform` (then binarised), which
+        both take character 1–3-grams of the same text: here the n-grams of a whole block are looked
+        up at once (`NgramIndex`), and the counts go through the vectoriser's own TF-IDF step."""
+        lookup = self._feature_lookup if hasattr(self, "_feature_lookup") else self._build_feature_lookup()
+        if lookup is None or not queries:
+            q = self.bm_vectorizer.transform(queries)
+            q.data[:] = 1.0
+            return self.div_vectorizer.transform(queries), q
+        div_index, bm_index, words, bm_vocab, white, lower, cut = lookup
+        n = len(queries)
+        div_rows, div_cols = div_index.lookup(queries)
+        bm_rows, bm_cols = bm_index.lookup(queries)
+        word_rows: list[int] = []
+        word_cols: list[int] = []
+        other_rows: list[int] = []   # BM25 columns of texts the BM25 vectoriser sees otherwise
+        other_cols: list[int] = []
+        differs = np.zeros(n, dtype=bool)
+        for r, text in enumerate(queries):
+            bm_text = white.sub(" ", text.lower() if lower else text)
+            if bm_text != text:   # upper case or runs of blanks
+                differs[r] = True
+                size = len(bm_text)
+                for k in (1, 2, 3):
+                    for i in range(size - k + 1):
+                        b = bm_vocab.get(bm_text[i:i + k])
+                        if b is not None:
+                            other_rows.append(r)
+                            other_cols.append(b)
+            if cut is not None and len(text) > 1:
+                for w in cut(text):
+                    if len(w) > 1:
+                        d = words.get(w)
+                        if d is not None:
+                            word_rows.append(r)
+                            word_cols.append(d)
+        dv = self.div_vectorizer
+        rows = np.concatenate([div_rows, np.array(word_rows, dtype=np.int64)])
+        cols = np.concatenate([div_cols, np.array(word_cols, dtype=np.int64)])
+        counts_m = sp.csr_matrix((np.ones(len(rows), dtype=dv.dtype), (rows, cols)),
+                                 shape=(n, len(dv.vocabulary_)))   # duplicates summed: the counts
+        counts_m.sum_duplicates()
+        counts_m.sort_indices()
+        counts_m.indices = counts_m.indices.astype(np.int32, copy=False)
+        counts_m.indptr = counts_m.indptr.astype(np.int32, copy=False)
+        if differs.any():
+            keep = ~differs[bm_rows]
+            bm_rows = np.concatenate([bm_rows[keep], np.array(other_rows, dtype=np.int64)])
+            bm_cols = np.concatenate([bm_cols[keep], np.array(other_cols, dtype=np.int64)])
+        q = sp.csr_matrix((np.ones(len(bm_rows), dtype=self.bm_vectorizer.dtype), (bm_rows, bm_cols)),
+                          shape=(n, len(bm_vocab)))
+        q.sum_duplicates()
+        q.sort_indices()
+        q.data[:] = 1.0
+        q.indices = q.indices.astype(np.int32, copy=False)
+        q.indptr = q.indptr.astype(np.int32, copy=False)
+        return dv._tfidf.transform(counts_m, copy=False), q
+
+    def _build_feature_lookup(self):
+        """n-gram → (item-model column, BM25 column) for `_query_features`; None (use the vectorisers
+        themselves) when they are configured otherwise than this module builds them."""
+        from classifiers.features import CharWordAnalyzer
+
+        dv, bv = self.div_vectorizer, self.bm_vectorizer
+        analyzer = dv.analyzer
+        lookup = None
+        if (isinstance(analyzer, CharWordAnalyzer) and tuple(analyzer.ngram) == (1, 3) and dv.input == "content"
+                and not dv.binary
+                and hasattr(dv, "_tfidf") and bv.analyzer == "char" and tuple(bv.ngram_range) == (1, 3)
+                and bv.input == "content" and bv.preprocessor is None and not bv.strip_accents):
+            from classifiers.features import NgramIndex
+
+            words = {f[2:]: d for f, d in dv.vocabulary_.items() if len(f) > 3 and f.startswith("w:")}
+            cut = analyzer.tokenizer.cut if analyzer.tokenizer is not None else None
+            # n-grams have ≤ 3 characters, "w:" + a word of ≥ 2 at least 4: the lengths tell them apart
+            lookup = (NgramIndex(dv.vocabulary_), NgramIndex(bv.vocabulary_), words, bv.vocabulary_,
+                      bv._white_spaces, bool(bv.lowercase), cut)
+        self._feature_lookup = lookup
+        return lookup
 
     def _compat_vector(self, act: str) -> np.ndarray:
         default, spec = _COMPAT_SPEC[act]
@@ -353,14 +455,25 @@ class ReferenceScorer:
         return vec
 
     def score_queries(self, queries: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
-        """For each query: P(大类) before activity (n×D), P(小类|大类) (sparse n×C), known-term flag."""
+        """For each query: P(大类) before activity (n×D), P(小类|大类) (sparse n×C), known-term flag.
+
+        Scored in blocks of rows: the dense n × 1,382 intermediates then stay small and are reused,
+        instead of page-faulting fresh arrays of n × 1,382 floats (the cost of a first chunk of
+        long scopes). Every step is row-wise, so the values do not depend on the block size."""
+        n = len(queries)
+        if n <= _QUERY_BLOCK:
+            return self._score_query_block(queries)
+        parts = [self._score_query_block(queries[i:i + _QUERY_BLOCK]) for i in range(0, n, _QUERY_BLOCK)]
+        return (np.vstack([b for b, _, _ in parts]), sp.vstack([w for _, w, _ in parts], format="csr"),
+                np.concatenate([k for _, _, k in parts]))
+
+    def _score_query_block(self, queries: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
         p = self.params
         n = len(queries)
         lin = np.zeros((n, self.n_divisions), dtype=np.float64)
-        proba = self.div_model.predict_proba(self.div_vectorizer.transform(queries))
+        X, q = self._query_features(queries)
+        proba = _transposable_coef(self.div_model).predict_proba(X)
         lin[:, self.model_divs] = proba
-        q = self.bm_vectorizer.transform(queries)
-        q.data[:] = 1.0
         sims = (q @ self.bm_matrix).toarray().astype(np.float64)
         raw = sims.max(axis=1) if sims.shape[1] else np.zeros(n)
         known = np.array([self.known(x) for x in queries], dtype=np.float32)
@@ -378,12 +491,19 @@ class ReferenceScorer:
             hit = exact.get(query)
             if hit:
                 sims[r, list(hit)] = np.maximum(sims[r, list(hit)], 1.0) * EXACT_TERM_BOOST
-        powered = sims ** p["class_power"]
+        powered = np.power(sims, p["class_power"], out=sims)
         div_sum = np.add.reduceat(powered, self.div_start, axis=1)
-        within = np.divide(powered, div_sum[:, self.class_div], out=np.zeros_like(powered),
-                           where=div_sum[:, self.class_div] > 0)
-        within[within < p["class_floor"]] = 0.0
-        return base, sp.csr_matrix(within.astype(np.float32)), known
+        # A 大类 whose sum is 0 has only zeros: dividing them by 1 leaves the same 0 as skipping them.
+        div_sum[div_sum <= 0] = 1.0
+        sizes = np.diff(np.r_[self.div_start, len(self.class_div)])
+        within = np.divide(powered, np.repeat(div_sum, sizes, axis=1), out=powered)
+        keep = within >= p["class_floor"]
+        flat = np.flatnonzero(keep)   # row-major: the CSR arrays directly, no COO round trip
+        indptr = np.r_[0, np.cumsum(keep.sum(axis=1))]
+        matrix = sp.csr_matrix((within.ravel()[flat].astype(np.float32), (flat % within.shape[1]).astype(np.int32),
+                                indptr.astype(np.int32)),
+                               shape=within.shape)
+        return base, matrix, known
 
     def best_term(self, query: str, class_index: int) -> str:
         """The annotation term of a class that best matches the query (rapidfuzz)."""
@@ -435,6 +555,7 @@ class _Plan:
     resolved: dict = field(default_factory=dict)   # id(item table) -> (row indices, recognised)
     cleaned: str = ""
     evidence: dict = field(default_factory=dict)   # top class index -> evidence text
+    top: dict = field(default_factory=dict)        # k -> (top-k 小类, their scores, status) for tables
     name: str = ""         # the enterprise name given with the scope ("" when none)
 
 
@@ -456,6 +577,7 @@ class _ItemTable:
         self._div_matrix = None
         self._cls_matrix = None
         self._raw = None
+        self._compat_cache: dict[tuple, np.ndarray] = {}
 
     def ensure(self, keys) -> None:
         new_keys = [k for k in dict.fromkeys(keys) if k not in self.item_rows]
@@ -476,15 +598,18 @@ class _ItemTable:
                 self.q_raw = [np.concatenate(self.q_raw)]
         base_all, within_all, raw_all = self.q_base[0], self.q_within[0], self.q_raw[0]
         rows = np.array([self.query_rows[k[0]] for k in new_keys])
-        compat = np.vstack([self.scorer.compat_for(k[1], k[2]) for k in new_keys])
+        compat = np.vstack([self._compat(k[1], k[2]) for k in new_keys])
         div = base_all[rows] * compat
         div /= div.sum(axis=1, keepdims=True)
         within = within_all[rows]
-        # class mass = P(大类) * P(小类 | 大类)
-        coo = within.tocoo()
-        data = coo.data * div[coo.row, self.scorer.class_div[coo.col]]
+        within.sort_indices()
+        # class mass = P(大类) * P(小类 | 大类), built on the CSR arrays (no COO round trip)
+        entry_row = np.repeat(np.arange(len(new_keys)), np.diff(within.indptr))
+        data = within.data * div[entry_row, self.scorer.class_div[within.indices]]
         keep = data >= 5e-3          # a 小类 needs its 大类 to matter for this item
-        cls = sp.csr_matrix((data[keep], (coo.row[keep], coo.col[keep])), shape=within.shape, dtype=np.float32)
+        indptr = np.r_[0, np.cumsum(np.bincount(entry_row[keep], minlength=len(new_keys)))]
+        cls = sp.csr_matrix((data[keep].astype(np.float32, copy=False), within.indices[keep], indptr),
+                            shape=within.shape)
         for i, k in enumerate(new_keys):
             self.item_rows[k] = self.n_items + i
         self.i_div.append(div.astype(np.float32))
@@ -493,6 +618,14 @@ class _ItemTable:
         self.i_raw.append(np.maximum(raw_all[rows], has_kinds))
         self.n_items += len(new_keys)
         self._div_matrix = None
+
+    def _compat(self, kinds: tuple, sell_mode: str) -> np.ndarray:
+        """`compat_for`, cached: items repeat a few dozen activity combinations."""
+        key = (kinds, sell_mode)
+        vec = self._compat_cache.get(key)
+        if vec is None:
+            vec = self._compat_cache[key] = self.scorer.compat_for(kinds, sell_mode)
+        return vec
 
     def matrices(self):
         if self._div_matrix is None:
@@ -532,6 +665,17 @@ class ScopeClassifier:
         self.metrics: dict = {}
         self.info: dict = {"mode": "reference", "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self._reset_caches()
+
+    def warm_up(self) -> "ScopeClassifier":
+        """Load the word-segmentation dictionaries (jieba's ≈ 350,000 words plus the annotation
+        terms, about 1 s) and the n-gram lookup of the scorers now instead of inside the first
+        classification; returns the model.
+
+        Start-up work, like loading the model: a caller timing classification calls it first."""
+        for scorer in {id(s): s for s in (self.scorer, self.base_scorer) if s is not None}.values():
+            scorer.tokenizer.cut("生产")
+            scorer._query_features(["生产"])
+        return self
 
     # -- caches (never pickled) ------------------------------------------------
     def _reset_caches(self) -> None:
@@ -714,6 +858,10 @@ class ScopeClassifier:
     def _score_chunk(self, texts: list, names: list | None = None) -> tuple[list[_Plan], np.ndarray, np.ndarray]:
         """Plans, P(小类) (n × 1,382, rows summing to ≤ 1) and the recognised flag of a chunk."""
         plans = [self._plan(t, None if names is None else names[i]) for i, t in enumerate(texts)]
+        return (plans, *self._score_plans(plans))
+
+    def _score_plans(self, plans: list[_Plan]) -> tuple[np.ndarray, np.ndarray]:
+        """P(小类) and the recognised flag of plans (each row depends on its own plan only)."""
         D, C, best = self._reference_scores(plans)
         if self.supervised is not None:
             cleaned = [p.cleaned for p in plans]
@@ -728,7 +876,7 @@ class ScopeClassifier:
         damp = np.array([self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans],
                         dtype=np.float32)
         P *= damp[:, None]
-        return plans, P, best
+        return P, best
 
     def division_scores(self, texts, names=None) -> np.ndarray:
         """Calibrated 大类 distribution per text (n × len(self.division_codes)): sums of P(小类)."""
@@ -791,13 +939,14 @@ class ScopeClassifier:
         mass *= ratio[:, sc.class_div]
         return mass
 
-    def _core(self, texts: list, top_k: int, names: list | None = None):
+    def _core(self, texts: list, top_k: int, names: list | None = None, with_p: bool = True):
         """Vectorised top-k for a chunk: plans, P(小类) of the distinct rows (m×C), each row's index
         into P (n), top 小类 (n×k), their scores, status codes.
 
         status: 0 ok, 1 plan reason (empty …), 2 unrecognised, 3 only generic items.
         Registries repeat scopes: each distinct (scope, name words) is scored once, then spread to
-        its rows (P itself is not copied per row: 1,382 floats a row).
+        its rows (P itself is not copied per row: 1,382 floats a row). with_p=False (tables) returns
+        P as None and reuses the top-k a cached plan kept from an earlier chunk.
         """
         def key(t, n):
             k = t if isinstance(t, str) else (type(t).__name__, repr(t))
@@ -809,24 +958,38 @@ class ScopeClassifier:
         inverse = np.fromiter((first.setdefault(key(t, n), len(first)) for t, n in pairs),
                               dtype=np.int64, count=len(pairs))
         if len(first) == len(pairs):
-            plans, P, top_cls, top_scores, status = self._core_distinct(texts, top_k, names)
+            plans, P, top_cls, top_scores, status = self._core_distinct(texts, top_k, names, with_p)
             return plans, P, np.arange(len(plans)), top_cls, top_scores, status
         distinct: list = [None] * len(first)
         for row, slot in enumerate(inverse.tolist()):
             if distinct[slot] is None:
                 distinct[slot] = pairs[row]
         plans, P, top_cls, top_scores, status = self._core_distinct(
-            [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct])
+            [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct], with_p)
         return ([plans[i] for i in inverse.tolist()], P, inverse, top_cls[inverse],
                 top_scores[inverse], status[inverse])
 
-    def _core_distinct(self, texts: list, top_k: int, names: list | None = None):
-        plans, P, recognised = self._score_chunk(texts, names)
-        n = len(plans)
+    def _core_distinct(self, texts: list, top_k: int, names: list | None = None, with_p: bool = True):
         k = max(1, min(int(top_k), self.scorer.n_classes))
+        if with_p:
+            plans, P, recognised = self._score_chunk(texts, names)
+            return (plans, P, *self._top_k(plans, P, recognised, k))
+        plans = [self._plan(t, None if names is None else names[i]) for i, t in enumerate(texts)]
+        todo = [plan for plan in plans if k not in plan.top]
+        if todo:
+            top_cls, top_scores, status = self._top_k(todo, *self._score_plans(todo), k)
+            for r, plan in enumerate(todo):
+                plan.top[k] = (top_cls[r], top_scores[r], status[r])
+        if not plans:
+            return plans, None, np.zeros((0, k), dtype=np.int64), np.zeros((0, k)), np.zeros(0, dtype=np.int8)
+        return (plans, None, np.array([p.top[k][0] for p in plans]), np.array([p.top[k][1] for p in plans]),
+                np.array([p.top[k][2] for p in plans], dtype=np.int8))
+
+    def _top_k(self, plans: list[_Plan], P: np.ndarray, recognised: np.ndarray, k: int):
+        """Top-k 小类 of each row of P (n×k, descending), their scores (float64) and status codes."""
+        n = len(plans)
         if n == 0:
-            z = np.zeros((0, k), dtype=np.int64)
-            return plans, P, z, np.zeros((0, k)), np.zeros(0, dtype=np.int8)
+            return np.zeros((0, k), dtype=np.int64), np.zeros((0, k)), np.zeros(0, dtype=np.int8)
         part = np.argpartition(-P, kth=k - 1, axis=1)[:, :k]
         sub = np.take_along_axis(P, part, axis=1)
         top_cls = np.take_along_axis(part, np.argsort(-sub, axis=1, kind="stable"), axis=1)
@@ -839,7 +1002,7 @@ class ScopeClassifier:
                 status[r] = 2
             elif plan.only_generic:
                 status[r] = 3
-        return plans, P, top_cls, top_scores, status
+        return top_cls, top_scores, status
 
     def _predict_chunk(self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True,
                        names: list | None = None) -> list[Prediction]:
@@ -944,7 +1107,7 @@ class ScopeClassifier:
             part = df.iloc[start:start + chunk_size]
             texts = part[text_column].tolist()
             names = part[name_column].tolist() if name_column is not None else None
-            plans, _, _, top_cls, top_scores, status = self._core(texts, k, names)
+            plans, _, _, top_cls, top_scores, status = self._core(texts, k, names, with_p=False)
             empty_rows = (status == 1) | (status == 2)
             cls = top_cls.copy()
             scores = top_scores.astype(np.float64).round(4)

@@ -355,7 +355,19 @@ _TRAILING_BRACKET_RE = re.compile(r"\((?:[^()]|\([^()]*\))*\)$")
 
 
 def analyse_segment(seg: str) -> tuple[list[str], str, list[str]]:
-    """(prefix verbs, object, suffix verbs) of one "、"-separated segment."""
+    """(prefix verbs, object, suffix verbs) of one "、"-separated segment (new lists each call)."""
+    prefix, obj, suffix = _analyse_segment(seg)
+    return list(prefix), obj, list(suffix)
+
+
+@lru_cache(maxsize=262144)
+def _analyse_segment(seg: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """Cached: segments ("技术服务", "货物进出口") recur across clauses."""
+    prefix, obj, suffix = _analyse_segment_uncached(seg)
+    return tuple(prefix), obj, tuple(suffix)
+
+
+def _analyse_segment_uncached(seg: str) -> tuple[list[str], str, list[str]]:
     seg = _LEAD_FILLER_RE.sub("", seg) if seg else seg
     if not seg:
         return [], "", []
@@ -563,7 +575,9 @@ _HAS_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fff]")
 _DROP_CLAUSE_RE = re.compile(r"不得经营|批准后|凭许可|审批机关|须经批准|需经批准|方可经营|许可证件|自主选择经营|依法自主开展")
 
 
+@lru_cache(maxsize=262144)
 def _usable_clause(clause: str) -> bool:
+    """Cached: the same clauses recur across scopes."""
     return bool(clause) and bool(_HAS_CJK_OR_ALNUM.search(clause)) and not _DROP_CLAUSE_RE.search(clause)
 
 

@@ -59,8 +59,21 @@ def normalize_term(text: str) -> str:
     return normalize_text(text).strip(";,、。:")
 
 
+_BRACKET_RE = re.compile(r"[()]")
+_MARK_RES: dict[str, re.Pattern] = {}   # separators -> pattern of brackets and separators
+
+
+def _marks(separators: str) -> re.Pattern:
+    pattern = _MARK_RES.get(separators)
+    if pattern is None:
+        pattern = _MARK_RES[separators] = re.compile("[()" + re.escape(separators) + "]")
+    return pattern
+
+
 def split_top_level(text: str, separators: str) -> list[str]:
-    """Split on any of `separators` outside brackets; brackets may nest."""
+    """Split on any of `separators` outside brackets; brackets may nest.
+
+    Only brackets and separators are visited (a regex finds them), not every character."""
     if "(" not in text:
         if len(separators) == 1:
             return text.split(separators)
@@ -68,13 +81,15 @@ def split_top_level(text: str, separators: str) -> list[str]:
     parts: list[str] = []
     depth = 0
     start = 0
-    for i, ch in enumerate(text):
+    for m in _marks(separators).finditer(text):
+        ch = m.group()
         if ch == "(":
             depth += 1
         elif ch == ")":
             if depth:
                 depth -= 1
-        elif depth == 0 and ch in separators:
+        elif depth == 0:
+            i = m.start()
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
@@ -86,15 +101,15 @@ def bracket_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     depth = 0
     start = 0
-    for i, ch in enumerate(text):
-        if ch == "(":
+    for m in _BRACKET_RE.finditer(text):
+        if m.group() == "(":
             if depth == 0:
-                start = i
+                start = m.start()
             depth += 1
-        elif ch == ")" and depth:
+        elif depth:
             depth -= 1
             if depth == 0:
-                spans.append((start, i + 1))
+                spans.append((start, m.end()))
     if depth:
         spans.append((start, len(text)))
     return spans
