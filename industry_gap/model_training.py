@@ -124,8 +124,8 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
             report.holdout_rows = len(labelled)
             report.accuracy = accuracy_on(model, labelled)
         return TrainedModel(model, report)
-    base = load_default_model()
     if labelled is None or len(labelled) < min_labels:
+        base = load_default_model()
         count = 0 if labelled is None else len(labelled)
         report = TrainingReport(mode=f"参考模型（标注样本 {count} 条，少于 {min_labels} 条，未训练）",
                                 labelled_rows=count)
@@ -136,7 +136,8 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
     key = training_key(labelled, min_labels, holdout_share)
     cached = _load_cached(cache_dir, key) if cache_dir else None
     if cached is not None:
-        return cached
+        return cached   # the reference model is not even loaded: the trained one contains it
+    base = load_default_model()
     train, holdout = holdout_split(labelled, holdout_share)
     names = train["name"].tolist() if "name" in train.columns else None
     model = train_model(train["text"].tolist(), train["code"].tolist(), base=base, names=names)
