@@ -460,7 +460,8 @@ def write_changes_sheet(workbook: Workbook, changes: pd.DataFrame, run_date: dt.
     fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, CHANGES_WIDTHS,
                     [CHANGES_HEADERS.index(h) + 1 for h in CHANGES_WRAP])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    set_print_layout(ws, HEADER_ROW)
+    set_print_layout(ws, HEADER_ROW, district=district, title=f"{district}扩增工业门类本月变化情况",
+                     month=f"{run_day.year}年{run_day.month}月")
     return ws
 
 

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from industry_gap.errors import InputFileError
-from industry_gap.exports.workbooks import annex5_table
+from industry_gap.exports.workbooks import annex5_table, write_exports
 from industry_gap.gaps import REVIEW_COLUMNS
 from industry_gap.model_training import labelled_rows
 from industry_gap.policy import load_policy
@@ -163,6 +163,64 @@ def test_empty_review_list(tmp_path):
     assert ws["A5"].value == "本次无待复核记录"
     result = read(path)
     assert result.accepted.empty and result.rejected.empty and result.unfilled == 0
+
+
+# -- one layout: the consolidated workbook's 复核清单 is the fill-in sheet ---------------------------------
+@pytest.fixture()
+def consolidated_file(tmp_path):
+    """The consolidated workbook of a run whose review list is REVIEW (other lists empty)."""
+    policy = load_policy()
+    paths = write_exports(projects=pd.DataFrame(), candidates=pd.DataFrame(), rewards=None,
+                          progress=pd.DataFrame(), divisions=pd.DataFrame(), review=REVIEW, policy=policy,
+                          run_date=RUN_DATE, output_root=tmp_path / "out")
+    return paths.consolidated
+
+
+def sheet_layout(ws) -> dict:
+    """What a reviewer sees and fills: cells below the title rows, widths, fills, validations, print setup."""
+    return {
+        "cells": [[(c.value, c.number_format, c.fill.fgColor.rgb, c.data_type) for c in row]
+                  for row in ws.iter_rows(min_row=4)],
+        "widths": {k: d.width for k, d in ws.column_dimensions.items()},
+        "validations": sorted(str((dv.type, dv.formula1, dv.promptTitle, str(dv.sqref)))
+                              for dv in ws.data_validations.dataValidation),
+        "comments": [(c.coordinate, c.comment.text) for c in ws[4] if c.comment],
+        "freeze": ws.freeze_panes, "filter": ws.auto_filter.ref, "titles": ws.print_title_rows,
+        "area": ws.print_area, "paper": (ws.page_setup.paperSize, ws.page_setup.orientation),
+        "header": (ws.oddHeader.left.text, ws.oddHeader.center.text, ws.oddHeader.right.text),
+    }
+
+
+def test_consolidated_review_sheet_is_the_fill_in_sheet(consolidated_file, review_file):
+    consolidated = load_workbook(consolidated_file)[SHEET_NAME]
+    standalone = load_workbook(review_file)[SHEET_NAME]
+    assert [c.value for c in consolidated[4]] == WORKBOOK_HEADERS
+    assert sheet_layout(consolidated) == sheet_layout(standalone)
+    assert [consolidated[f"A{r}"].value for r in (1, 2, 3)] == [standalone[f"A{r}"].value for r in (1, 2, 3)]
+
+
+def test_consolidated_review_sheet_reads_back_as_overrides(consolidated_file, tmp_path):
+    """A reviewer who fills the sheet in the consolidated workbook and saves it on its own gets it read."""
+    workbook = load_workbook(consolidated_file)
+    for name in workbook.sheetnames:
+        if name != SHEET_NAME:
+            del workbook[name]
+    ws = workbook[SHEET_NAME]
+    fill(ws, row_of(ws, FIRM_A), "3511", "张三", dt.date(2025, 11, 20))
+    path = tmp_path / "汇总复核清单_已填.xlsx"
+    workbook.save(path)
+    result = read(path)
+    assert result.rejected.empty
+    assert result.accepted[["uscc", "code", "reviewer"]].values.tolist() == [[FIRM_A, "3511", "张三"]]
+
+
+def test_whole_consolidated_workbook_reads_back_as_overrides(consolidated_file, tmp_path):
+    workbook = load_workbook(consolidated_file)
+    ws = workbook[SHEET_NAME]
+    fill(ws, row_of(ws, FIRM_A), "3511", "张三", dt.date(2025, 11, 20))
+    path = tmp_path / "汇总_已填.xlsx"
+    workbook.save(path)
+    assert read(path).accepted["code"].tolist() == ["3511"]
 
 
 # -- the round trip ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, write_analysis_
 from industry_gap.exports.excel_style import save_atomically, safe_file_part, set_cell
 from industry_gap.exports.workbooks import (
     ANNEX4_SHEET, ANNEX5_SHEET, CHART_TITLE, COVERAGE_SHEET, EXCLUDED_SHEET, NO_ROWS_TEXT, PIPELINE_SHEET,
-    REVIEW_SHEET, REWARDS_SHEET,
+    PROGRESS_HEADERS, REVIEW_SHEET, REWARDS_SHEET,
 )
 from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
@@ -124,11 +124,11 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
     assert "金额单位：万元" in ws4["A3"].value and "本区门类" in ws4["A3"].value  # reward basis said
     assert header(ws4) == ANNEX4_HEADERS
     assert header(ws5) == ANNEX5_HEADERS
-    for ws in wb.worksheets:
-        assert ws.freeze_panes == "A5", ws.title
+    for ws in wb.worksheets:   # the review sheet also keeps 类型/名称 in view (the fill-in workbook's layout)
+        assert ws.freeze_panes == ("D5" if ws.title == REVIEW_SHEET else "A5"), ws.title
         assert re.search(r"[\u4e00-\u9fff]", ws["A2"].value)
-    assert ws4.column_dimensions["B"].width == 28
-    assert ws5.column_dimensions["N"].width == 56
+    assert ws4.column_dimensions["B"].width == 20
+    assert ws5.column_dimensions["N"].width == 40
 
 
 def test_row_counts_and_values(exported):
@@ -188,7 +188,13 @@ def test_coverage_sheet_and_chart(exported):
     assert [row[0] for row in progress] == ["全口径"] * 4 + ["规上口径"] * 4
     assert [row[1] for row in progress][:4] == ["大类", "中类", "小类", "合计"]
     assert progress[3][7] == 56 and progress[7][7] == 160
-    division_header = next(r for r in range(13, 20) if ws.cell(row=r, column=1).value == "大类代码")
+    # the chart sits under the progress table, the 大类 table follows after a page break
+    division_header = next(r for r in range(13, ws.max_row + 1) if ws.cell(row=r, column=1).value == "大类代码")
+    assert [brk.id for brk in ws.row_breaks.brk] == [division_header - 2]
+    assert ws._charts[0].anchor._from.row + 1 == 14   # openpyxl anchors count rows from 0
+    deadline = ws.cell(row=5, column=PROGRESS_HEADERS.index("截止日期") + 1)
+    assert deadline.is_date and deadline.value.date() == dt.date(2025, 12, 31)
+    assert deadline.number_format == "yyyy-mm-dd"
     divisions = [ws.cell(row=r, column=1).value for r in range(division_header + 1, division_header + 42)]
     assert len(divisions) == 41 and divisions[0] == "06" and divisions[-1] == "46"
     assert len(ws._charts) == 1
@@ -302,3 +308,24 @@ def test_atomic_save_replaces_and_cleans_up(tmp_path, monkeypatch):
 def test_safe_file_part():
     assert safe_file_part('区工信/科技局:*?"<>| ') == "区工信_科技局"
     assert safe_file_part("") == "未指定责任单位"
+
+
+def test_annex_scope_columns_notes_and_dates(exported):
+    """附件4/附件5 say which 口径 each row fills (填补口径, last column) and why the row is in that annex."""
+    result, paths, _ = exported
+    wb = load_workbook(paths.consolidated)
+    ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
+    assert ANNEX4_HEADERS[-1] == ANNEX5_HEADERS[-1] == "填补口径"
+    assert "不论规模" in ws4["A3"].value and "填补全口径空白" in ws4["A3"].value
+    assert "规上口径" in ws5["A3"].value and "附件4" in ws5["A3"].value
+    scope4 = {row[1]: row[ANNEX4_HEADERS.index("填补口径")] for row in data_rows(ws4)}
+    flagged = result.projects[result.projects["flagged"].astype(bool)]
+    for project in flagged.to_dict("records"):
+        expected = "全口径、规上口径" if project["gap_level_all"] != "none" else "规上口径"
+        assert scope4[project["project_name"]] == expected
+    assert {row[ANNEX5_HEADERS.index("填补口径")] for row in data_rows(ws5)} == {"规上口径"}
+    # 计划投产时间 is a real Excel date ("2026-06" is June 2026, as ingestion reads it)
+    column = ANNEX4_HEADERS.index("计划投产时间") + 1
+    cells = [ws4.cell(row=r, column=column) for r in range(5, 5 + len(data_rows(ws4)))]
+    assert cells and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells)
+    assert {c.value.date() for c in cells} == {dt.date(2026, 6, 1)}

@@ -21,8 +21,8 @@ from openpyxl import Workbook
 from industry_gap.coverage import CODE_SOURCE_NAMES
 from industry_gap.environment import check_not_locked_by_office
 from industry_gap.exports.excel_style import (
-    CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, save_atomically, set_print_layout, set_widths,
-    write_table, write_title,
+    CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, fit_row_heights, save_atomically, set_print_layout,
+    set_widths, write_table, write_title,
 )
 from industry_gap.privacy import mask_series
 
@@ -34,11 +34,13 @@ HEADER_ROW = 3
 
 TABLE_HEADERS = ["行业代码", "层级", "门类名称", "所属大类", "规上已有", "全口径已有", "规上已有的区县数",
                  "全口径已有的区县数", "规上企业数", "全部计入企业数", "规上已有的区县", "全口径已有的区县"]
-TABLE_WIDTHS = [10, 8, 30, 9, 9, 10, 10, 10, 10, 10, 30, 30]
+TABLE_WIDTHS = [9, 6, 24, 7, 7, 8, 9, 9, 9, 9, 28, 28]
+TABLE_WRAP = ("门类名称", "规上已有的区县", "全口径已有的区县")
 TABLE_FORMATS = {h: COUNT_FORMAT for h in TABLE_HEADERS[6:10]}
 CANDIDATE_HEADERS = ["序号", "区县", "企业名称", "统一社会信用代码", "行业代码", "行业名称", "代码来源", "置信度",
                      "全口径已有的区县数", "判定依据"]
-CANDIDATE_WIDTHS = [6, 12, 30, 21, 9, 24, 14, 8, 10, 56]
+CANDIDATE_WIDTHS = [5, 10, 24, 19, 7, 20, 12, 7, 9, 48]
+CANDIDATE_WRAP = ("企业名称", "行业名称", "代码来源", "判定依据")
 CANDIDATE_FORMATS = {"序号": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "全口径已有的区县数": COUNT_FORMAT}
 
 
@@ -74,7 +76,7 @@ def _summary_sheet(workbook: Workbook, summary: pd.DataFrame, city_name: str, ru
     write_table(ws, HEADER_ROW, headers, rows, {d: COUNT_FORMAT for d in districts})
     set_widths(ws, [10, 8, *([12] * len(districts))])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=3).coordinate
-    set_print_layout(ws, HEADER_ROW)
+    _print_layout(ws, city_name, f"{city_name}工业门类覆盖汇总", run_date)
 
 
 def _table_sheet(workbook: Workbook, city: pd.DataFrame, city_name: str, run_date: dt.date) -> None:
@@ -85,11 +87,14 @@ def _table_sheet(workbook: Workbook, city: pd.DataFrame, city_name: str, run_dat
     rows = [(r["code"], r["level_name"], r["name"], r["division"], yes_no[bool(r["present_above"])],
              yes_no[bool(r["present_all"])], int(r["districts_above"]), int(r["districts_all"]), int(r["n_above"]),
              int(r["n_all"]), r["above_in"], r["all_in"]) for r in city.to_dict("records")]
-    write_table(ws, HEADER_ROW, TABLE_HEADERS, rows, TABLE_FORMATS, ("门类名称", "规上已有的区县", "全口径已有的区县"))
+    write_table(ws, HEADER_ROW, TABLE_HEADERS, rows, TABLE_FORMATS, TABLE_WRAP)
     set_widths(ws, TABLE_WIDTHS)
+    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, TABLE_WIDTHS, range(1, len(TABLE_HEADERS) + 1))
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + len(rows), TABLE_WIDTHS,
+                    [TABLE_HEADERS.index(h) + 1 for h in TABLE_WRAP])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=2).coordinate
     ws.auto_filter.ref = f"A{HEADER_ROW}:L{HEADER_ROW + len(rows)}"
-    set_print_layout(ws, HEADER_ROW)
+    _print_layout(ws, city_name, f"{city_name}工业门类表", run_date)
 
 
 def _candidate_sheet(workbook: Workbook, candidates: pd.DataFrame, city_name: str, run_date: dt.date) -> None:
@@ -104,10 +109,18 @@ def _candidate_sheet(workbook: Workbook, candidates: pd.DataFrame, city_name: st
              r["decision"]) for i, r in enumerate(frame.to_dict("records"), start=1)]
     if not rows:
         rows = [("", "", "本期无全市空白可填补企业", "", "", "", "", None, None, "")]
-    write_table(ws, HEADER_ROW, CANDIDATE_HEADERS, rows, CANDIDATE_FORMATS, ("企业名称", "判定依据"))
+    write_table(ws, HEADER_ROW, CANDIDATE_HEADERS, rows, CANDIDATE_FORMATS, CANDIDATE_WRAP)
     set_widths(ws, CANDIDATE_WIDTHS)
+    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, CANDIDATE_WIDTHS, range(1, len(CANDIDATE_HEADERS) + 1))
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + len(rows), CANDIDATE_WIDTHS,
+                    [CANDIDATE_HEADERS.index(h) + 1 for h in CANDIDATE_WRAP])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=3).coordinate
-    set_print_layout(ws, HEADER_ROW)
+    _print_layout(ws, city_name, f"{city_name}规上口径空白小类的规下企业", run_date)
+
+
+def _print_layout(ws, city_name: str, title: str, run_date: dt.date) -> None:
+    """A4 landscape like the district's lists, with the city, list name and month in the page header."""
+    set_print_layout(ws, HEADER_ROW, district=city_name, title=title, month=f"{run_date.year}年{run_date.month}月")
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:

@@ -22,6 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.environment import check_not_locked_by_office
@@ -33,6 +34,7 @@ INTEGER_FORMAT = "0"
 COUNT_FORMAT = "#,##0"
 CONFIDENCE_FORMAT = "0.00"
 PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
 
 _THIN = Side(style="thin", color="808080")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -237,14 +239,79 @@ def save_atomically(workbook: Workbook, path: Path) -> Path:
     return path
 
 
-def set_print_layout(ws: Worksheet, header_row: int) -> None:
-    """A3 landscape, one page wide, the header row repeated on every printed page."""
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+PRINT_MARGINS = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.6, header=0.3, footer=0.3)  # inches
+PAGE_NUMBER_FOOTER = "第 &P 页 共 &N 页"
+A4_LANDSCAPE_WIDTH_MM = 297.0
+A4_LANDSCAPE_HEIGHT_MM = 210.0
+COLUMN_UNIT_MM = 7 * 25.4 / 96   # one column-width unit: a 7-pixel digit of the default font at 96 dpi
+
+
+def set_print_layout(ws: Worksheet, header_row: int | None, *, district: str = "", title: str = "",
+                     month: str = "", scale: int | None = None, print_area: str | None = None) -> None:
+    """A4 landscape, one page wide, the header row repeated, page numbers and a running header.
+
+    Offices print on A4: an A3 layout printed there shrinks to unreadable
+    text, and a loose sheet without its district, list name and month on
+    every page cannot be told apart from last month's. ``scale`` (percent)
+    replaces fit-to-width where a sheet needs manual page breaks (Excel
+    ignores them under fit-to-page); ``print_area`` defaults to the used range.
+    """
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
+    setup.orientation = ws.ORIENTATION_LANDSCAPE
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = scale is None
+    if scale is not None:
+        setup.scale = scale
+    if header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_area = print_area or f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
+    ws.page_margins = copy(PRINT_MARGINS)
+    ws.print_options.horizontalCentered = True
+    for part, value in ((ws.oddHeader.left, district), (ws.oddHeader.center, title), (ws.oddHeader.right, month)):
+        part.text = _header_text(value)
+        part.size = 9
+    ws.oddFooter.center.text = PAGE_NUMBER_FOOTER
+    ws.oddFooter.center.size = 9
+
+
+def _header_text(value: str) -> str | None:
+    """A header section's text; ``&`` starts a code in Excel headers, so a literal one is doubled."""
+    return value.replace("&", "&&") if value else None
+
+
+def width_scale(widths: Sequence[float], margins: PageMargins = PRINT_MARGINS) -> int:
+    """The largest whole percent at which columns of `widths` fit across an A4 landscape page."""
+    printable = A4_LANDSCAPE_WIDTH_MM - (margins.left + margins.right) * 25.4
+    needed = sum(widths) * COLUMN_UNIT_MM + len(widths) * 0.5   # half a millimetre of grid line per column
+    return max(10, min(100, math.floor(printable / needed * 100) - 2))   # 2 % spare for renderer differences
+
+
+def excel_date(value: Any) -> Any:
+    """A date as ``datetime.date`` (ISO text, "YYYY-MM" as the month's first day); other text unchanged.
+
+    Dates written as text cannot be sorted, filtered or compared in Excel.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date) or value is None:
+        return value
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    text = str(value).strip()
+    if not text or text.lower() in ("nan", "nat", "none"):
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    if len(text) == 7 and text[4] == "-":
+        try:
+            return dt.date(int(text[:4]), int(text[5:7]), 1)
+        except ValueError:
+            pass
+    return text
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:

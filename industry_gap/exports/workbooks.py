@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +27,21 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, text
 from industry_gap.errors import UserError
 from industry_gap.exports.excel_style import (
-    CONFIDENCE_FORMAT, COUNT_FORMAT, INTEGER_FORMAT, LEFT, MONEY_FORMAT, PERCENT_FORMAT,
-    SUBTITLE_FONT, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part, set_widths,
-    set_print_layout, write_table, write_title,
+    CONFIDENCE_FORMAT, COUNT_FORMAT, DATE_FORMAT, INTEGER_FORMAT, LEFT, LEFT_WRAP, MONEY_FORMAT, PERCENT_FORMAT,
+    SUBTITLE_FONT, excel_date, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part,
+    set_widths, set_print_layout, width_scale, write_table, write_title,
 )
+from industry_gap.exports.excel_style import A4_LANDSCAPE_HEIGHT_MM, COLUMN_UNIT_MM, LINE_HEIGHT, PRINT_MARGINS
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy
+from industry_gap.review.columns import SHEET_NAME as REVIEW_SHEET
 from industry_gap.rewards import reward_by_entity
 
 ANNEX4_SHEET = "附件4 全口径项目清单"
@@ -45,55 +50,61 @@ COVERAGE_SHEET = "门类覆盖情况"
 PIPELINE_SHEET = "入规培育清单"
 EXCLUDED_SHEET = "未纳入清单的工业企业"
 REWARDS_SHEET = "奖励测算明细"
-REVIEW_SHEET = "复核清单"
 NO_ROWS_TEXT = "本月无新增"
 CHART_TITLE = "各大类工业小类覆盖情况"
 SERIES_COLOURS = ("D9D9D9", "5B9BD5", "ED7D31")  # 小类总数, 全口径已有, 规上已有
 
+# 填补口径 (last column) says which 口径's gap a row fills; 扩增层级 gives the level(s). Which rows go in
+# which annex is written down in reference/policy/README.md (附件4 与附件5).
+SCOPE_HEADER = "填补口径"
 ANNEX4_HEADERS = ["序号", "项目名称", "建设单位", "统一社会信用代码", "拟扩增门类代码", "门类名称", "扩增层级",
-                  "总投资（万元）", "建设阶段", "计划投产时间", "责任单位", "预计奖励（万元）", "备注"]
-ANNEX4_WIDTHS = [6, 28, 24, 21, 10, 22, 18, 13, 12, 12, 20, 13, 48]
-ANNEX4_FORMATS = {"序号": INTEGER_FORMAT, "总投资（万元）": MONEY_FORMAT, "预计奖励（万元）": MONEY_FORMAT}
+                  "总投资（万元）", "建设阶段", "计划投产时间", "责任单位", "预计奖励（万元）", "备注", SCOPE_HEADER]
+# Widths (column units) sized to print one page wide on A4 landscape at about 75 %: long text wraps.
+ANNEX4_WIDTHS = [5, 20, 18, 19, 8, 14, 12, 11, 8, 11, 12, 10, 42, 9]
+ANNEX4_FORMATS = {"序号": INTEGER_FORMAT, "总投资（万元）": MONEY_FORMAT, "预计奖励（万元）": MONEY_FORMAT,
+                  "计划投产时间": DATE_FORMAT}
+ANNEX4_NOTE = ("说明：附件4按方案列出拟扩增工业门类的新引进、在建项目（不论规模）：填补全口径空白（本区尚无该门类）"
+               "或扩增规上口径门类（本区该门类尚无规上企业）的均列入，口径见“填补口径”列，层级见“扩增层级”列")
 
 ANNEX5_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "经营范围摘要", "行业代码", "行业名称", "置信度",
-                  "扩增层级", "上年营业收入（万元）", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据"]
-ANNEX5_WIDTHS = [6, 28, 21, 12, 36, 9, 22, 8, 9, 14, 12, 20, 13, 56]
+                  "扩增层级", "上年营业收入（万元）", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据", SCOPE_HEADER]
+ANNEX5_WIDTHS = [5, 18, 19, 9, 24, 6, 14, 7, 6, 11, 8, 12, 9, 40, 6]
 ANNEX5_FORMATS = {"序号": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
                   "预计奖励（万元）": MONEY_FORMAT}
+ANNEX5_NOTE = ("说明：附件5列出入规后可扩增规上口径门类的规下工业企业（该门类本区尚无规上企业），均为规上口径，"
+               "层级见“扩增层级”列；新建项目列入附件4")
+ABOVE_SCOPE = "规上口径"
 
 PROGRESS_HEADERS = ["口径", "层级", "标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少", "规划目标",
                     "尚差", "完成率", "截止日期", "距截止天数", "新增门类代码"]
 PROGRESS_FORMATS = {h: COUNT_FORMAT for h in ("标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少",
-                                              "规划目标", "尚差", "距截止天数")} | {"完成率": PERCENT_FORMAT}
+                                              "规划目标", "尚差", "距截止天数")} | {"完成率": PERCENT_FORMAT,
+                                                                              "截止日期": DATE_FORMAT}
 DIVISION_HEADERS = ["大类代码", "大类名称", "小类总数", "全口径已有小类", "规上已有小类", "中类总数",
                     "全口径已有中类", "规上已有中类", "全口径有该大类", "规上有该大类"]
 DIVISION_FORMATS = {h: COUNT_FORMAT for h in DIVISION_HEADERS[2:8]}
-COVERAGE_WIDTHS = [10, 28, 11, 10, 10, 11, 11, 10, 10, 10, 12, 11, 40]
+COVERAGE_WIDTHS = [9, 24, 10, 9, 9, 10, 10, 9, 9, 9, 11, 9, 30]
+COVERAGE_ROW_HEIGHT = 14.25   # points; rows are given a height so the page break can be planned
+CHART_HEIGHT_CM = 11.0
+CHART_MIN_HEIGHT_CM = 7.0
 
 PIPELINE_HEADERS = ["排名", "企业名称", "统一社会信用代码", "所属镇街", "行业代码", "行业名称", "代码来源", "置信度",
                     "规上扩增层级", "目标清单", "上年营业收入（万元）", "前一年营业收入（万元）", "营收增长率",
                     "达门槛比例", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据"]
-PIPELINE_WIDTHS = [6, 28, 21, 12, 9, 22, 14, 8, 10, 14, 14, 14, 10, 10, 12, 20, 13, 56]
+PIPELINE_WIDTHS = [5, 18, 19, 9, 6, 14, 10, 7, 7, 9, 11, 11, 8, 8, 8, 12, 9, 36]
 PIPELINE_FORMATS = {"排名": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
                     "前一年营业收入（万元）": MONEY_FORMAT, "营收增长率": PERCENT_FORMAT, "达门槛比例": PERCENT_FORMAT,
                     "预计奖励（万元）": MONEY_FORMAT}
 
 EXCLUDED_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "企业类型", "行业代码", "行业名称",
                     "上年营业收入（万元）", "未纳入原因"]
-EXCLUDED_WIDTHS = [6, 28, 21, 12, 22, 9, 22, 14, 60]
+EXCLUDED_WIDTHS = [5, 24, 19, 10, 18, 6, 18, 11, 48]
 EXCLUDED_FORMATS = {"序号": INTEGER_FORMAT, "上年营业收入（万元）": MONEY_FORMAT}
 
 REWARD_HEADERS = ["序号", "对象类型", "对象名称", "受奖单位", "奖励规则", "条款", "门类代码", "门类名称", "填补层级",
                   "测算口径", "预计奖励（万元）", "分阶段拨付", "当前可拨付（万元）", "状态", "说明", "奖励条件"]
-REWARD_WIDTHS = [6, 10, 26, 24, 26, 10, 9, 22, 9, 22, 13, 48, 13, 10, 48, 40]
+REWARD_WIDTHS = [5, 6, 18, 18, 18, 8, 6, 14, 6, 14, 9, 28, 9, 8, 30, 28]
 REWARD_FORMATS = {"序号": INTEGER_FORMAT, "预计奖励（万元）": MONEY_FORMAT, "当前可拨付（万元）": MONEY_FORMAT}
-
-REVIEW_HEADERS = ["序号", "类型", "名称", "统一社会信用代码", "经营范围/建设内容摘要",
-                  "候选1代码", "候选1名称", "候选1置信度", "候选2代码", "候选2名称", "候选2置信度",
-                  "候选3代码", "候选3名称", "候选3置信度", "分类依据", "分类器说明", "若确认可填补规上层级",
-                  "责任单位", "复核原因"]
-REVIEW_WIDTHS = [6, 9, 28, 21, 40, 9, 18, 9, 9, 18, 9, 9, 18, 9, 36, 20, 12, 20, 40]
-REVIEW_FORMATS = {"序号": INTEGER_FORMAT} | {f"候选{i}置信度": CONFIDENCE_FORMAT for i in (1, 2, 3)}
 
 ENTITY_KIND_NAMES = {"enterprise": "规下企业", "project": "项目"}
 HEADER_ROW = 4  # rows 1-3: 附件 label, title, subtitle
@@ -133,6 +144,12 @@ def project_expansion_text(level_all: str, level_above: str) -> str:
     return "、".join(parts) or "无"
 
 
+def project_scope_text(level_all: str, level_above: str) -> str:
+    """填补口径 of a project: "全口径、规上口径" (a category new to the district) or "规上口径"."""
+    scopes = [scope for scope, level in (("全口径", level_all), (ABOVE_SCOPE, level_above)) if level and level != NO_GAP]
+    return "、".join(scopes) or "无"
+
+
 def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict | None) -> pd.DataFrame:
     """附件4 rows: every flagged project (a gap at 全口径 or 规上 scope), by department then order."""
     lookup = _reward_lookup(rewards)
@@ -147,8 +164,9 @@ def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict |
             "拟扩增门类代码": project["code"], "门类名称": project["code_name"],
             "扩增层级": project_expansion_text(project["gap_level_all"], project["gap_level_above"]),
             "总投资（万元）": number(project["investment_wan"]), "建设阶段": project["stage"],
-            "计划投产时间": project["planned_production"], "责任单位": project["department"],
+            "计划投产时间": excel_date(project["planned_production"]), "责任单位": project["department"],
             "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0), "备注": "；".join(notes),
+            SCOPE_HEADER: project_scope_text(project["gap_level_all"], project["gap_level_above"]),
         })
     return _numbered(pd.DataFrame(rows, columns=ANNEX4_HEADERS[1:]), ANNEX4_HEADERS)
 
@@ -169,7 +187,7 @@ def annex5_table(candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None) 
                 "扩增层级": level_name(firm["gap_level_above"]),
                 "上年营业收入（万元）": number(firm["revenue_wan"]), "入规阶段": firm["stage_name"],
                 "责任单位": firm["department"], "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
-                "判定依据": basis,
+                "判定依据": basis, SCOPE_HEADER: ABOVE_SCOPE,
             })
     return _numbered(pd.DataFrame(rows, columns=ANNEX5_HEADERS[1:]), ANNEX5_HEADERS)
 
@@ -192,12 +210,17 @@ def _month_label(run_date: dt.date) -> str:
 
 
 def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: list[str], frame: pd.DataFrame,
-                formats: dict, widths: list[float], wrap: tuple[str, ...], nil_line: bool) -> int:
-    """One office list: 附件 label, title, subtitle, header, rows (or 本月无新增), frozen below the header."""
+                formats: dict, widths: list[float], wrap: tuple[str, ...], nil_line: bool, *, district: str,
+                run_date: dt.date, note: str = "") -> int:
+    """One office list: 附件 label, title, subtitle (and note), header, rows (or 本月无新增), frozen
+    below the header, printed on A4 with the district, list name and month on every page."""
     width = len(headers)
     write_title(ws, 1, label, width, font=SUBTITLE_FONT, alignment=LEFT)
     write_title(ws, 2, title, width, height=30)
-    write_title(ws, 3, subtitle, width, font=SUBTITLE_FONT, alignment=LEFT)
+    if note:
+        write_title(ws, 3, f"{subtitle}\n{note}", width, font=SUBTITLE_FONT, alignment=LEFT_WRAP, height=30)
+    else:
+        write_title(ws, 3, subtitle, width, font=SUBTITLE_FONT, alignment=LEFT)
     written = write_table(ws, HEADER_ROW, headers, _rows(frame), formats, wrap)
     if written == 0 and nil_line:
         write_title(ws, HEADER_ROW + 1, NO_ROWS_TEXT, width, font=SUBTITLE_FONT)
@@ -206,7 +229,8 @@ def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: l
     fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, widths,
                     [headers.index(h) + 1 for h in wrap if h in headers])
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    set_print_layout(ws, HEADER_ROW)
+    set_print_layout(ws, HEADER_ROW, district=district, title=f"{label} {title}" if label not in title else title,
+                     month=_month_label(run_date))
     return written
 
 
@@ -226,33 +250,60 @@ def _annex_sheets(workbook: Workbook, annex4: pd.DataFrame, annex5: pd.DataFrame
     district = policy.district
     ws4 = workbook.create_sheet(ANNEX4_SHEET)
     _list_sheet(ws4, "附件4", f"{district}年度拟扩增全口径工业门类项目清单", _subtitle(department, run_date, reward_basis),
-                ANNEX4_HEADERS, annex4, ANNEX4_FORMATS, ANNEX4_WIDTHS, ("项目名称", "建设单位", "备注", "门类名称"),
-                nil_line=True)
+                ANNEX4_HEADERS, annex4, ANNEX4_FORMATS, ANNEX4_WIDTHS,
+                ("项目名称", "建设单位", "备注", "门类名称", "扩增层级", "建设阶段", "责任单位", SCOPE_HEADER),
+                nil_line=True, district=district, run_date=run_date, note=ANNEX4_NOTE)
     ws5 = workbook.create_sheet(ANNEX5_SHEET)
     _list_sheet(ws5, "附件5", f"{district}年度拟扩增规上口径工业门类企业清单", _subtitle(department, run_date, reward_basis),
                 ANNEX5_HEADERS, annex5, ANNEX5_FORMATS, ANNEX5_WIDTHS,
-                ("企业名称", "经营范围摘要", "判定依据", "行业名称"), nil_line=True)
+                ("企业名称", "所属镇街", "经营范围摘要", "判定依据", "行业名称", "入规阶段", "责任单位", SCOPE_HEADER),
+                nil_line=True, district=district, run_date=run_date, note=ANNEX5_NOTE)
 
 
 def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.DataFrame, policy: Policy,
                     run_date: dt.date) -> Worksheet:
-    """Progress against goals, coverage by 大类, and a native clustered bar chart of the latter."""
+    """Progress against goals and a native bar chart of coverage by 大类 (page 1), the 大类 table (page 2).
+
+    Printed on at most two A4 pages: the chart sits under the progress table,
+    sized to what is left of page 1, and a manual page break puts the 大类
+    table on page 2. The sheet is scaled to the page width instead of
+    fit-to-page, because Excel ignores manual page breaks under fit-to-page.
+    """
     ws = workbook.create_sheet(COVERAGE_SHEET)
     baseline_date = text(progress["baseline_date"].iloc[0]) if len(progress) else ""
     width = len(PROGRESS_HEADERS)
     write_title(ws, 1, "门类覆盖情况", width, font=SUBTITLE_FONT, alignment=LEFT)
-    write_title(ws, 2, f"{policy.district}工业门类覆盖及扩增进度", width, height=30)
+    title = f"{policy.district}工业门类覆盖及扩增进度"
+    write_title(ws, 2, title, width, height=30)
     write_title(ws, 3, f"统计日期：{run_date.isoformat()}    基期：{baseline_date or '—'}    "
                        f"目标截止：{policy.goals_deadline.isoformat()}    依据：{policy.plan_name}", width,
                 font=SUBTITLE_FONT, alignment=LEFT)
     progress_rows = [
         (r["scope_name"], r["level_name"], r["standard_nodes"], r["baseline_present"], r["current_present"],
          r["new_nodes"], r["lost_nodes"], r["goal"], r["remaining"], number(r["completion_ratio"]),
-         r["deadline"], r["days_left"], r["new_codes"])
+         excel_date(r["deadline"]), r["days_left"], r["new_codes"])
         for r in progress.to_dict("records")
     ]
     written = write_table(ws, HEADER_ROW, PROGRESS_HEADERS, progress_rows, PROGRESS_FORMATS, ("新增门类代码",))
-    division_header = HEADER_ROW + written + 3
+    set_widths(ws, COVERAGE_WIDTHS)
+    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, COVERAGE_WIDTHS, range(1, width + 1))
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, COVERAGE_WIDTHS, [len(PROGRESS_HEADERS)])
+    for row in range(HEADER_ROW + 1, HEADER_ROW + written + 1):
+        ws.row_dimensions[row].height = ws.row_dimensions[row].height or COVERAGE_ROW_HEIGHT
+
+    # one page wide, and the 大类 table (caption, a header of up to three lines, its rows) on one page
+    page_two = COVERAGE_ROW_HEIGHT + 3 * LINE_HEIGHT + len(divisions) * COVERAGE_ROW_HEIGHT
+    scale = min(width_scale(COVERAGE_WIDTHS), math.floor(_printable_height_points() * 100 / page_two) - 2)
+    chart_row = HEADER_ROW + written + 2
+    used = sum(ws.row_dimensions[row].height or COVERAGE_ROW_HEIGHT for row in range(1, chart_row))
+    page_points = _printable_height_points() * 100 / scale
+    chart_cm = max(CHART_MIN_HEIGHT_CM, min(CHART_HEIGHT_CM, (page_points - used) / POINTS_PER_CM - 0.5))
+    chart_rows = math.ceil(chart_cm * POINTS_PER_CM / COVERAGE_ROW_HEIGHT) + 1
+    for row in range(chart_row, chart_row + chart_rows):
+        ws.row_dimensions[row].height = COVERAGE_ROW_HEIGHT
+    page_end = chart_row + chart_rows - 1
+
+    division_header = page_end + 2
     write_title(ws, division_header - 1, "各大类覆盖情况（小类、中类数）", len(DIVISION_HEADERS),
                 font=SUBTITLE_FONT, alignment=LEFT)
     division_rows = [
@@ -261,14 +312,28 @@ def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.Da
         for r in divisions.to_dict("records")
     ]
     count = write_table(ws, division_header, DIVISION_HEADERS, division_rows, DIVISION_FORMATS, ("大类名称",))
-    set_widths(ws, COVERAGE_WIDTHS)
-    fit_row_heights(ws, HEADER_ROW, HEADER_ROW, COVERAGE_WIDTHS, range(1, width + 1))
     fit_row_heights(ws, division_header, division_header, COVERAGE_WIDTHS, range(1, len(DIVISION_HEADERS) + 1))
-    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, COVERAGE_WIDTHS, [len(PROGRESS_HEADERS)])
+    for row in range(division_header + 1, division_header + count + 1):
+        ws.row_dimensions[row].height = COVERAGE_ROW_HEIGHT
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
     if count:
-        ws.add_chart(_division_chart(ws, division_header, count), f"O{HEADER_ROW}")
+        chart = _division_chart(ws, division_header, count)
+        chart.width = sum(COVERAGE_WIDTHS) * COLUMN_UNIT_MM / 10 - 0.5
+        chart.height = chart_cm
+        ws.add_chart(chart, f"A{chart_row}")
+    ws.row_breaks.append(Break(id=page_end))
+    last_row = division_header + max(count, 0)
+    set_print_layout(ws, None, district=policy.district, title=title, month=_month_label(run_date), scale=scale,
+                     print_area=f"A1:{get_column_letter(width)}{last_row}")
     return ws
+
+
+POINTS_PER_CM = 72 / 2.54
+
+
+def _printable_height_points() -> float:
+    """Height of an A4 landscape page between the top and bottom margins, in points."""
+    return (A4_LANDSCAPE_HEIGHT_MM / 25.4 - PRINT_MARGINS.top - PRINT_MARGINS.bottom) * 72
 
 
 def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
@@ -293,7 +358,7 @@ def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
         series.graphicalProperties.line.solidFill = colour
     chart.legend.position = "b"
     chart.width = 34
-    chart.height = 12
+    chart.height = CHART_HEIGHT_CM
     return chart
 
 
@@ -320,7 +385,8 @@ def _pipeline_sheet(workbook: Workbook, candidates: pd.DataFrame, rewards: pd.Da
     _list_sheet(ws, "入规培育清单", f"{policy.district}规下工业企业入规培育清单",
                 f"统计日期：{run_date.isoformat()}    {threshold}    金额单位：万元", PIPELINE_HEADERS,
                 pd.DataFrame(rows, columns=PIPELINE_HEADERS), PIPELINE_FORMATS, PIPELINE_WIDTHS,
-                ("企业名称", "判定依据", "行业名称"), nil_line=True)
+                ("企业名称", "所属镇街", "判定依据", "行业名称", "代码来源", "规上扩增层级", "目标清单", "入规阶段",
+                 "责任单位"), nil_line=True, district=policy.district, run_date=run_date)
 
 
 EXCLUDED_SOURCE_COLUMNS = ["name", "uscc", "town", "enterprise_type", "code", "code_name", "revenue_wan",
@@ -346,7 +412,8 @@ def _excluded_sheet(workbook: Workbook, candidates: pd.DataFrame, policy: Policy
     _list_sheet(ws, "未纳入清单的工业企业", f"{policy.district}未纳入入规培育清单的规下工业企业",
                 f"统计日期：{run_date.isoformat()}    说明：仅独立法人、在业且在本区的工业企业纳入入规培育清单",
                 EXCLUDED_HEADERS, pd.DataFrame(rows, columns=EXCLUDED_HEADERS), EXCLUDED_FORMATS,
-                EXCLUDED_WIDTHS, ("企业名称", "未纳入原因"), nil_line=False)
+                EXCLUDED_WIDTHS, ("企业名称", "所属镇街", "企业类型", "行业名称", "未纳入原因"), nil_line=False,
+                district=policy.district, run_date=run_date)
 
 
 def _rewards_sheet(workbook: Workbook, rewards: pd.DataFrame | None, policy: Policy, run_date: dt.date,
@@ -363,25 +430,15 @@ def _rewards_sheet(workbook: Workbook, rewards: pd.DataFrame | None, policy: Pol
     _list_sheet(ws, "奖励测算明细", f"{policy.district}扩增工业门类奖励测算明细（预估）",
                 _subtitle("汇总", run_date, reward_basis) + "    单户企业只可享受一次奖励，不重复计奖",
                 REWARD_HEADERS, pd.DataFrame(rows, columns=REWARD_HEADERS), REWARD_FORMATS, REWARD_WIDTHS,
-                ("对象名称", "受奖单位", "分阶段拨付", "说明", "奖励条件", "奖励规则"), nil_line=True)
+                ("对象名称", "受奖单位", "分阶段拨付", "说明", "奖励条件", "奖励规则", "门类名称", "测算口径", "状态"),
+                nil_line=True, district=policy.district, run_date=run_date)
 
 
 def _review_sheet(workbook: Workbook, review: pd.DataFrame | None, policy: Policy, run_date: dt.date) -> None:
-    rows = []
-    for index, r in enumerate(review.to_dict("records") if review is not None else [], start=1):
-        rows.append((
-            index, r["entity_kind_name"], r["name"], r["uscc"], r["text_excerpt"],
-            r["pred_code_1"], r["pred_name_1"], number(r["pred_score_1"]),
-            r["pred_code_2"], r["pred_name_2"], number(r["pred_score_2"]),
-            r["pred_code_3"], r["pred_name_3"], number(r["pred_score_3"]),
-            r["evidence"], r["classifier_reason"], level_name(r["potential_gap_level_above"]),
-            r["department"], r["review_reason"],
-        ))
-    ws = workbook.create_sheet(REVIEW_SHEET)
-    _list_sheet(ws, "复核清单", f"{policy.district}行业分类待复核清单",
-                f"统计日期：{run_date.isoformat()}    置信度低于{policy.review_below_score:.2f}的分类不直接判定，请核实行业代码",
-                REVIEW_HEADERS, pd.DataFrame(rows, columns=REVIEW_HEADERS), REVIEW_FORMATS, REVIEW_WIDTHS,
-                ("名称", "经营范围/建设内容摘要", "分类依据", "复核原因"), nil_line=False)
+    """The fill-in 复核清单, built by the review workbook's own builder: one layout to fill in and read back."""
+    from industry_gap.review.workbook import add_review_sheet  # the review package imports these styles
+
+    add_review_sheet(workbook, review, run_date, district=policy.district)
 
 
 # -- files ------------------------------------------------------------------

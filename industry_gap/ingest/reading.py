@@ -527,7 +527,8 @@ def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
     return False
 
 
-def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits) -> TableStream:
+def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
+               prefer_sheet: str | None = None) -> TableStream:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -551,7 +552,7 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits) -> 
     except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise InputFileError(path, f"无法打开 Excel 工作簿（{error}），{_SAVE_AS}") from None
     try:
-        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits))
+        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits), prefer_sheet)
     except InputFileError:
         raise
     except Exception as error:   # a damaged part shows up only while rows are read (read-only mode is lazy)
@@ -577,10 +578,17 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits) -> 
     return table
 
 
-def _read_sheet(workbook, dataset: str, guard: RecordGuard):
-    """(records, sheet, header index, score, numeric code cells) of the sheet with the best header."""
+def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None):
+    """(records, sheet, header index, score, numeric code cells) of the sheet with the best header.
+
+    `prefer_sheet` names the sheet to read when the workbook has it (a review sheet inside the
+    consolidated workbook, whose 附件5 would otherwise match better).
+    """
     best = None   # (score, sheet, first rows): the sheet whose header names most columns
-    for sheet in workbook.worksheets:
+    sheets = workbook.worksheets
+    if prefer_sheet and prefer_sheet in workbook.sheetnames:
+        sheets = [workbook[prefer_sheet]]
+    for sheet in sheets:
         # A declared size over the limits is refused; one too small is common and harmless.
         check_dimension(guard.path, sheet.title, sheet.max_row, sheet.max_column, guard.limits)
         sheet.reset_dimensions()   # WPS files often carry a wrong <dimension>, truncating reads
@@ -662,7 +670,8 @@ def read_input_bytes(path: str | Path) -> bytes:
     return data
 
 
-def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None) -> TableStream:
+def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
+               prefer_sheet: str | None = None) -> TableStream:
     """Open `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls) for reading in chunks.
 
     CSV/TSV is decoded and parsed as the chunks are read, so a big registry is never held whole;
@@ -677,7 +686,7 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     except OSError as error:
         raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
     try:
-        table = _open(path, handle, dataset, limits)
+        table = _open(path, handle, dataset, limits, prefer_sheet)
     except BaseException:
         handle.close()
         raise
@@ -688,7 +697,7 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     return table
 
 
-def _open(path: str | Path, handle, dataset: str, limits: InputLimits) -> TableStream:
+def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sheet: str | None = None) -> TableStream:
     try:
         magic = handle.read(8)
         blank = is_blank_file(handle)
@@ -697,7 +706,7 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits) -> TableS
     if blank:
         raise InputFileError(path, "文件是空的")
     if magic.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, read_input_bytes(path), dataset, limits)
+        return _read_xlsx(path, read_input_bytes(path), dataset, limits, prefer_sheet)
     if magic.startswith(_OLE2_MAGIC):
         raise InputFileError(path, "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
                                    "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试")
@@ -721,9 +730,10 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits) -> TableS
     return _open_text(path, source, dataset, limits)
 
 
-def read_table(path: str | Path, dataset: str, limits: InputLimits | None = None) -> RawTable:
+def read_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
+               prefer_sheet: str | None = None) -> RawTable:
     """The whole table of `path` at once (see `open_table`)."""
-    stream = open_table(path, dataset, limits)
+    stream = open_table(path, dataset, limits, prefer_sheet)
     try:
         table = next(stream.chunks(0))
     finally:

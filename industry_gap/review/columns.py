@@ -32,8 +32,10 @@ WORKBOOK_HEADERS = [
     "候选3代码", "候选3名称", "候选3置信度", "分类依据", "复核原因", "潜在规上缺口层级", "责任单位",
     *FILL_HEADERS, RECORD_ID_HEADER,
 ]
-WORKBOOK_WIDTHS = [6, 9, 28, 21, 40, 9, 18, 8, 9, 18, 8, 9, 18, 8, 36, 40, 10, 18, 12, 10, 12, 24, 24]
-WRAPPED_HEADERS = (NAME_HEADER, "经营范围摘要/建设内容", "分类依据", "复核原因", NOTE_HEADER)
+# Narrow enough to print one page wide on A4 landscape (long text wraps instead of widening the sheet).
+WORKBOOK_WIDTHS = [5, 6, 16, 19, 24, 5, 12, 6, 5, 12, 6, 5, 12, 6, 24, 24, 6, 10, 8, 7, 10, 12, 19]
+WRAPPED_HEADERS = (KIND_HEADER, NAME_HEADER, "经营范围摘要/建设内容", "候选1名称", "候选2名称", "候选3名称", "分类依据",
+                   "复核原因", "潜在规上缺口层级", "责任单位", NOTE_HEADER)
 
 # Hints shown when a fill-in cell is selected (Excel/WPS input message) and on the header's comment.
 FILL_HINTS = {

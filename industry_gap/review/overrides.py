@@ -39,7 +39,7 @@ from industry_gap.ingest.aliases import normalize_header
 from industry_gap.ingest.reading import RawTable, read_table
 from industry_gap.ingest.values import is_blank, parse_date, parse_uscc, quote
 from industry_gap.review.columns import (
-    OVERRIDE_COLUMNS, READ_ALIASES, READ_LABELS, REJECTED_COLUMNS,
+    OVERRIDE_COLUMNS, READ_ALIASES, READ_LABELS, REJECTED_COLUMNS, SHEET_NAME,
 )
 from reference import normalize_code, standard
 from reference.gbt4754 import Node
@@ -108,7 +108,7 @@ def read_overrides(path: Path, known_usccs: set[str], known_entity_ids: set[str]
     cannot be read or has no 核定行业代码 column.
     """
     file = Path(path)
-    raw = read_table(file, HEADER_DATASET)
+    raw = read_table(file, HEADER_DATASET, prefer_sheet=SHEET_NAME)
     columns = _map_columns(raw, file)
     headers = {name: header for name, (_, header) in columns.items()}
     usccs = {text(u).upper() for u in known_usccs}

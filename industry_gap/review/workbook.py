@@ -53,22 +53,34 @@ KIND_NAMES = {"enterprise": "规下企业", "project": "项目"}
 def write_review_workbook(review: pd.DataFrame, path: Path, run_date: dt.date | str, district: str = "") -> Path:
     """Write `review` (columns REVIEW_COLUMNS of `industry_gap.gaps`) as a fill-in workbook; returns `path`.
 
-    One sheet, 复核清单. The file is written atomically: a reviewer who has
-    last month's file open never sees a half-written one.
+    One sheet, 复核清单 (`add_review_sheet`). The file is written atomically:
+    a reviewer who has last month's file open never sees a half-written one.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    add_review_sheet(workbook, review, run_date, district=district)
+    return save_atomically(workbook, Path(path))
+
+
+def add_review_sheet(workbook: Workbook, review: pd.DataFrame | None, run_date: dt.date | str, *,
+                     district: str = "") -> Worksheet:
+    """Add the fill-in sheet 复核清单 to `workbook`; returns it.
+
+    The one builder of this sheet, used by the standalone review workbook and
+    by the consolidated workbook, so a reviewer can fill in either and
+    `read_overrides` reads both the same way.
     """
     run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
     rows = review_rows(review)
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = SHEET_NAME
+    ws = workbook.create_sheet(SHEET_NAME)
     _titles(ws, district, run_day, len(rows))
     written = write_table(ws, HEADER_ROW, WORKBOOK_HEADERS, rows, FORMATS, WRAPPED_HEADERS)
     if written == 0:
         write_title(ws, HEADER_ROW + 1, NO_ROWS_TEXT, len(WORKBOOK_HEADERS), font=SUBTITLE_FONT)
     _highlight_fill_columns(ws, written)
     _record_id_column(ws, written)
-    _layout(ws, written)
-    return save_atomically(workbook, Path(path))
+    _layout(ws, written, district, run_day)
+    return ws
 
 
 def review_rows(review: pd.DataFrame | None) -> list[list]:
@@ -156,7 +168,7 @@ def _record_id_column(ws: Worksheet, written: int) -> None:
         ws.cell(row=row, column=column).font = RECORD_ID_FONT
 
 
-def _layout(ws: Worksheet, written: int) -> None:
+def _layout(ws: Worksheet, written: int, district: str, run_day: dt.date) -> None:
     width = len(WORKBOOK_HEADERS)
     set_widths(ws, WORKBOOK_WIDTHS)
     fit_row_heights(ws, HEADER_ROW, HEADER_ROW, WORKBOOK_WIDTHS, range(1, width + 1))
@@ -165,4 +177,7 @@ def _layout(ws: Worksheet, written: int) -> None:
     ws.freeze_panes = FROZEN_CELL
     if written:
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{HEADER_ROW + written}"
-    set_print_layout(ws, HEADER_ROW)
+    # 记录编号 is for the file's way back in, not for the reader: the printout leaves it out.
+    print_area = f"A1:{get_column_letter(width - 1)}{HEADER_ROW + max(written, 1)}"
+    set_print_layout(ws, HEADER_ROW, district=district, title=f"{district}行业分类复核清单",
+                     month=f"{run_day.year}年{run_day.month}月", print_area=print_area)
