@@ -6,15 +6,18 @@ from the district's TOML file named in `PipelineSettings`.
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from industry_gap.changes import coverage_drops, left_above_scale
 from industry_gap.coverage import (
-    build_coverage, choose_baseline_run, coverage_by_division, coverage_progress, resolve_baseline,
-    resolve_enterprise_codes,
+    baseline_from_table, baseline_text, build_coverage, choose_baseline_run, coverage_by_division,
+    coverage_progress, deadline_text, resolve_baseline, resolve_enterprise_codes,
 )
+from industry_gap.coverage_files import read_city_coverage
+from industry_gap.errors import UserError
 from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
 from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
 from industry_gap.ingest import IngestResult
@@ -60,6 +63,19 @@ def markdown_table(frame: pd.DataFrame, columns: dict[str, str], limit: int = 15
     return "\n".join(lines)
 
 
+def plan_baseline_file(settings: PipelineSettings, policy) -> str:
+    """The plan's 基期 coverage table: the run's own (--baseline) first, then the policy's [baseline] file."""
+    return settings.baseline_file or policy.baseline_file
+
+
+def plan_baseline(path: str, policy) -> pd.DataFrame:
+    """The 基期 file as a stored-style baseline, dated by the policy's baseline date or the plan's issue date."""
+    if not Path(path).is_file():
+        raise UserError(f"找不到规划基期文件“{path}”（政策文件 [baseline] file 或 --baseline）")
+    table = read_city_coverage(Path(path))
+    return baseline_from_table(table, baseline_date=policy.baseline_date or policy.issued, source=Path(path).name)
+
+
 def stored_baseline(store: Warehouse, run_date: dt.date, configured: dt.date | None) -> pd.DataFrame | None:
     """The baseline from earlier runs: the configured date's coverage, else the kept baseline."""
     earlier = [d for d in store.run_dates("coverage") if d < run_date]
@@ -89,9 +105,11 @@ def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
     run_date = settings.resolved_run_date()
     codes = resolve_enterprise_codes(classified_registry, above_scale.clean, policy)
     table = build_coverage(classified_registry, above_scale.clean, policy, enterprise_codes=codes)
+    baseline_file = plan_baseline_file(settings, policy)
     store = warehouse.open()
     try:
-        stored = stored_baseline(store, run_date, policy.baseline_date)
+        stored = (plan_baseline(baseline_file, policy) if baseline_file
+                  else stored_baseline(store, run_date, policy.baseline_date))
         previous = previous_snapshot(store, run_date)
     finally:
         store.dispose()
@@ -103,7 +121,8 @@ def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
     yield dg.Output(state, metadata={
         "大类覆盖图": dg.MetadataValue.md(png_markdown(coverage_by_division_png(divisions), "各大类门类覆盖")),
         "目标进展图": dg.MetadataValue.md(png_markdown(progress_png(progress), "较基期新增门类与目标")),
-        "基期": dg.MetadataValue.text(f"{baseline['baseline_date'].iloc[0]}（{baseline['note'].iloc[0]}）"),
+        "基期": dg.MetadataValue.text(baseline_text(baseline)),
+        "目标截止": dg.MetadataValue.text(deadline_text(policy, run_date)),
         "目标进展": dg.MetadataValue.md(markdown_table(progress, {
             "scope_name": "口径", "level_name": "层级", "baseline_present": "基期已有",
             "current_present": "当前已有", "new_nodes": "新增", "goal": "目标", "remaining": "尚差"})),

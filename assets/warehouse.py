@@ -139,7 +139,7 @@ def office_workbooks(
             progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
             policy=policy, run_date=run_date,
             output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
-            changes=safe_for_output(report_changes), folder=staging,
+            changes=safe_for_output(report_changes), folder=staging, baseline=coverage.baseline,
         )
         seal(staging, month, token)
     staged = ExportPaths(folder=staged.folder, consolidated=staged.consolidated, departments=staged.departments,

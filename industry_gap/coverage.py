@@ -358,14 +358,43 @@ def choose_baseline_run(run_dates: Iterable[dt.date | str], configured: dt.date 
     return dates[0]
 
 
+FIRST_RUN_NOTE = "基期为首次运行的覆盖（未提供规划基期）"
+PLAN_FILE_SOURCE = "plan_file"
+DEADLINE_PASSED = "已到期"
+
+
+def baseline_from_table(table: pd.DataFrame, *, baseline_date: dt.date | None, source: str) -> pd.DataFrame:
+    """The plan's 基期 from a coverage table (code, present_above, present_all, as `read_city_coverage` gives).
+
+    A node listed as present makes its 中类 and 大类 present too, as in the city table. Returned in the
+    stored-baseline shape `resolve_baseline` takes, so the file counts exactly like a stored snapshot.
+    """
+    present: dict[str, dict[str, bool]] = {}
+    for record in table.to_dict("records"):
+        node = find_node(record.get("code"))
+        if node is None:
+            continue
+        for scope in ("above", "all"):
+            if _truthy(record.get(f"present_{scope}")):
+                for code in gap_path(node.code):
+                    present.setdefault(code, {"above": False, "all": False})[scope] = True
+    day = baseline_date.isoformat() if baseline_date else ""
+    note = f"以规划基期文件“{source}”为基期" + (f"（{day}）" if day else "")
+    rows = [dict(code=code, present_above=flags["above"], present_all=flags["all"], baseline_date=day,
+                 baseline_source=PLAN_FILE_SOURCE, note=note) for code, flags in present.items()]
+    if not rows:  # a plan issued when the district had no industrial category at all
+        rows = [dict(code="", present_above=False, present_all=False, baseline_date=day,
+                     baseline_source=PLAN_FILE_SOURCE, note=note)]
+    return pd.DataFrame(rows)
+
+
 def resolve_baseline(coverage: pd.DataFrame, stored_baseline: pd.DataFrame | None = None, *,
                      run_date: dt.date | str, policy: Policy) -> pd.DataFrame:
     """The baseline snapshot (BASELINE_COLUMNS): the stored one when given, else today's coverage.
 
     Nodes missing from a stored baseline count as absent there. When no
     stored baseline exists, the current coverage becomes the baseline (first
-    run); if the policy names an earlier baseline date it is noted that no
-    snapshot of that day was available.
+    run), and the note says so plainly: every "较基期新增" is then 0 on that run.
     """
     run_day = _as_date(run_date)
     nodes = coverage[["code", "level", "name"]].copy()
@@ -381,18 +410,40 @@ def resolve_baseline(coverage: pd.DataFrame, stored_baseline: pd.DataFrame | Non
             merged[column] = merged[column].map(_truthy)
         dates = [text(d) for d in stored.get("baseline_date", pd.Series(dtype=object)) if text(d)]
         merged["baseline_date"] = dates[0] if dates else ""
-        merged["baseline_source"] = "stored"
+        sources = {text(v) for v in stored.get("baseline_source", pd.Series(dtype=object))}
+        merged["baseline_source"] = PLAN_FILE_SOURCE if PLAN_FILE_SOURCE in sources else "stored"
         notes = [text(n) for n in stored.get("note", pd.Series(dtype=object)) if text(n)]
         merged["note"] = notes[0] if notes else "使用已保存的基期快照"
         return merged[BASELINE_COLUMNS].reset_index(drop=True)
     baseline = coverage[["code", "level", "name", "present_above", "present_all"]].copy()
     baseline["baseline_date"] = run_day.isoformat()
     baseline["baseline_source"] = "first_run"
-    note = "首次运行，以本次门类覆盖作为基期"
+    note = FIRST_RUN_NOTE
     if policy.baseline_date is not None and policy.baseline_date < run_day:
-        note = f"配置的基期日期为{policy.baseline_date.isoformat()}，但无该日或更早的快照，以首次运行（{run_day.isoformat()}）为基期"
+        note = (f"{FIRST_RUN_NOTE}：配置的基期日期为{policy.baseline_date.isoformat()}，但无该日或更早的快照，"
+                f"以首次运行（{run_day.isoformat()}）为基期")
     baseline["note"] = note
     return baseline[BASELINE_COLUMNS].reset_index(drop=True)
+
+
+def baseline_text(baseline: pd.DataFrame) -> str:
+    """One line naming the baseline in use, for metadata and the summary."""
+    if baseline.empty:
+        return FIRST_RUN_NOTE
+    day, note = text(baseline["baseline_date"].iloc[0]), text(baseline["note"].iloc[0])
+    return f"{note}；基期日期 {day}" if day and day not in note else note
+
+
+def deadline_passed(policy: Policy, run_date: dt.date | str) -> bool:
+    return _as_date(run_date) > policy.goals_deadline
+
+
+def deadline_text(policy: Policy, run_date: dt.date | str) -> str:
+    """"距截止 N 天（…）" before the plan's end date, "已到期（…）" after it, never a negative count."""
+    deadline = policy.goals_deadline.isoformat()
+    if deadline_passed(policy, run_date):
+        return f"{DEADLINE_PASSED}（目标截止日期 {deadline}，以下为最终完成情况）"
+    return f"距截止 {(policy.goals_deadline - _as_date(run_date)).days} 天（目标截止日期 {deadline}）"
 
 
 def coverage_progress(coverage: pd.DataFrame, baseline: pd.DataFrame, policy: Policy,
@@ -439,7 +490,7 @@ def _progress_row(scope: str, level: str, counts: dict, goal: int, deadline: dt.
         level_name=LEVEL_NAMES.get(level, "合计"), **counts, goal=goal,
         remaining=max(goal - counts["new_nodes"], 0),
         completion_ratio=(counts["new_nodes"] / goal) if goal else math.nan,
-        deadline=deadline.isoformat(), days_left=(deadline - run_day).days,
+        deadline=deadline.isoformat(), days_left=max((deadline - run_day).days, 0),  # 0 once 已到期
         baseline_date=baseline_date, new_codes="、".join(new_codes),
     )
 

@@ -5,15 +5,13 @@ canvas: no pyplot, no ``matplotlib.use``, no change to ``rcParams``, so
 importing this module never changes how the importer's own plots behave,
 and nothing is left open between calls.
 
-Chinese labels need a CJK font. `find_cjk_family` looks for one of the usual
-families (Noto Sans/Serif CJK SC, Source Han, WenQuanYi, SimHei, Microsoft
-YaHei …) among the fonts matplotlib knows and checks it really has the
-glyphs. When none is installed the charts fall back to ASCII-only labels —
-industry codes, numbers and the pipeline's own keys (``above``/``all``,
-``division``/``group``/``class``, ``ready``/``near``/…) and no titles —
-rather than drawing rows of empty boxes (tofu). The Chinese meaning then
-travels in the Markdown alt text of `png_markdown`, which the browser
-renders with its own fonts.
+Chinese labels need a CJK font, and an office PC or a server often has none.
+The package ships one (`industry_gap/fonts/NotoSansSC-Subset.otf`, a subset of
+Noto Sans SC under the SIL OFL 1.1; see `fonts/README.md`). It is registered
+with matplotlib's font manager when this module is imported (registering adds
+a font, it changes no setting) and every chart uses it, so the PNGs look the
+same on every machine. A character outside the subset falls back glyph by
+glyph to DejaVu Sans.
 
 PNGs are kept small (about 90 dpi, well under 150 KB) because Dagster stores
 metadata with every materialization.
@@ -26,6 +24,7 @@ import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
@@ -36,18 +35,14 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from PIL import Image
 
-CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
-    "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "AR PL UMing CN", "Droid Sans Fallback",
-)
+FONT_FILE = Path(__file__).with_name("fonts") / "NotoSansSC-Subset.otf"
+CJK_FAMILY = "Noto Sans SC Subset"  # the bundled font's family name
 GLYPH_PROBE = "制造业规上全口径无数据"
 FALLBACK_FAMILY = "DejaVu Sans"  # matplotlib's bundled font: digits, Latin, minus sign
 DPI = 90
 PALETTE_COLOURS = 64
 WIDTH_IN = 8.0
 NO_DATA_TEXT = "无数据"
-NO_DATA_ASCII = "n = 0"
 # The same colours as the consolidated workbook's native chart (小类总数, 全口径, 规上).
 GREY, BLUE, ORANGE, RED = "#D9D9D9", "#5B9BD5", "#ED7D31", "#C00000"
 STAGE_COLOURS = {"ready": "#2E7D32", "near": "#66BB6A", "nurture": "#A5D6A7", "reserve": "#D9D9D9"}
@@ -69,33 +64,30 @@ def has_glyphs(family: str, text: str = GLYPH_PROBE) -> bool:
 
 
 @lru_cache(maxsize=1)
-def find_cjk_family() -> str | None:
-    """The first installed CJK family (CJK_FAMILIES order) that has the glyphs we draw, or None.
+def find_cjk_family() -> str:
+    """The bundled CJK family, registered with matplotlib once per process.
 
-    Cached: the font list does not change while the process runs.
+    A missing or broken font file is a packaging error: it is raised rather than
+    hidden behind charts of empty boxes.
     """
-    installed = {entry.name for entry in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed and has_glyphs(family):
-            return family
-    return None
+    if CJK_FAMILY not in {entry.name for entry in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(FONT_FILE))
+    if not has_glyphs(CJK_FAMILY):
+        raise RuntimeError(f"bundled chart font {FONT_FILE} lacks Chinese glyphs")
+    return CJK_FAMILY
+
+
+find_cjk_family()  # register at import: a chart drawn by anyone in this process can name the family
 
 
 @dataclass(frozen=True)
 class _Style:
-    """How to write text on one chart: with a CJK font, or ASCII only."""
-    family: str | None
+    """How to write text on one chart: the CJK family, DejaVu Sans for anything it lacks."""
+    family: str
 
-    @property
-    def cjk(self) -> bool:
-        return self.family is not None
-
-    def font(self, size: float = 9, bold: bool = False) -> FontProperties:
-        families = [self.family, FALLBACK_FAMILY] if self.family else [FALLBACK_FAMILY]
-        return FontProperties(family=families, size=size, weight="bold" if bold else "normal")
-
-    def pick(self, chinese: str, ascii_text: str) -> str:
-        return chinese if self.cjk else ascii_text
+    def font(self, size: float = 9) -> FontProperties:
+        """Regular weight only: the bundled font has no bold, and a faked one would log a warning."""
+        return FontProperties(family=[self.family, FALLBACK_FAMILY], size=size)
 
 
 def _style() -> _Style:
@@ -126,8 +118,7 @@ def _render(figure: Figure) -> bytes:
 
 
 def _title(figure: Figure, style: _Style, text: str) -> None:
-    if style.cjk:  # no ASCII stand-in: the Markdown alt text carries the title
-        figure.suptitle(text, fontproperties=style.font(11, bold=True))
+    figure.suptitle(text, fontproperties=style.font(11))
 
 
 def _no_data(style: _Style, title: str) -> bytes:
@@ -135,12 +126,14 @@ def _no_data(style: _Style, title: str) -> bytes:
     _title(figure, style, title)
     ax = figure.add_subplot()
     ax.set_axis_off()
-    ax.text(0.5, 0.5, style.pick(NO_DATA_TEXT, NO_DATA_ASCII), ha="center", va="center",
+    ax.text(0.5, 0.5, NO_DATA_TEXT, ha="center", va="center",
             transform=ax.transAxes, fontproperties=style.font(14), color="#606060")
     return _render(figure)
 
 
 def _tick_fonts(ax: Axes, style: _Style, size: float = 8) -> None:
+    """Tick labels in the chart font, also those matplotlib creates later while drawing."""
+    ax.tick_params(labelsize=size, labelfontfamily=[style.family, FALLBACK_FAMILY])
     for label in ax.get_xticklabels() + ax.get_yticklabels():
         label.set_fontproperties(style.font(size))
 
@@ -190,17 +183,17 @@ def coverage_by_division_png(divisions: pd.DataFrame) -> bytes:
     figure = _figure(0.24 * len(frame) + 1.3)
     _title(figure, style, COVERAGE_TITLE)
     ax = figure.add_subplot()
-    ax.barh(rows, total, height=0.8, color=GREY, label=style.pick("小类总数", "total"))
-    ax.barh(rows, all_, height=0.55, color=BLUE, label=style.pick("全口径已有", "all"))
-    ax.barh(rows, above, height=0.3, color=ORANGE, label=style.pick("规上口径已有", "above"))
+    ax.barh(rows, total, height=0.8, color=GREY, label="小类总数")
+    ax.barh(rows, all_, height=0.55, color=BLUE, label="全口径已有")
+    ax.barh(rows, above, height=0.3, color=ORANGE, label="规上口径已有")
     right = max(total + [1])
     for row, values in enumerate(zip(above, all_, total)):
         ax.text(values[2] + right * 0.01, row, " / ".join(str(v) for v in values), va="center",
                 fontproperties=style.font(7), color="#404040")
-    ax.set_yticks(rows, [f"{c} {_short(n)}" if style.cjk else c for c, n in zip(codes, names)])
+    ax.set_yticks(rows, [f"{c} {_short(n)}" for c, n in zip(codes, names)])
     ax.set_ylim(len(frame) - 0.5, -0.5)  # code order from the top
     ax.set_xlim(0, right * 1.18)
-    ax.set_xlabel(style.pick("小类数", "n"), fontproperties=style.font(8))
+    ax.set_xlabel("小类数", fontproperties=style.font(8))
     _tick_fonts(ax, style, 7)
     ax.spines[["top", "right"]].set_visible(False)
     _legend(figure, ax, style)
@@ -240,8 +233,8 @@ def entry_funnel_png(candidates: pd.DataFrame, stage_names: Mapping[str, str]) -
     for row, (key, count) in zip(rows, counts):
         ax.barh(row, max(count, widest * 0.004), left=(widest - count) / 2, height=0.7,
                 color=STAGE_COLOURS.get(key, GREY), edgecolor="#808080", linewidth=0.5)
-        ax.text(widest / 2, row, str(count), ha="center", va="center", fontproperties=style.font(10, bold=True))
-    ax.set_yticks(rows, [stage_names.get(key, key) if style.cjk else key for key, _ in counts])
+        ax.text(widest / 2, row, str(count), ha="center", va="center", fontproperties=style.font(10))
+    ax.set_yticks(rows, [stage_names.get(key, key) for key, _ in counts])
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlim(-widest * 0.02, widest * 1.02)
     ax.set_xticks([])
@@ -266,19 +259,19 @@ def _progress_panel(ax: Axes, records: list[dict], style: _Style, scope_label: s
     new = [_int(r.get("new_nodes")) for r in records]
     lost = [_int(r.get("lost_nodes")) for r in records]
     right = max(goals + new + [1])
-    ax.barh(rows, goals, height=0.75, color=GREY, label=style.pick("规划目标", "goal"))
-    ax.barh(rows, new, height=0.45, color=BLUE, label=style.pick("较基期新增", "new"))
+    ax.barh(rows, goals, height=0.75, color=GREY, label="规划目标")
+    ax.barh(rows, new, height=0.45, color=BLUE, label="较基期新增")
     for row, (n, g, lo) in enumerate(zip(new, goals, lost)):
         label = f"{n} / {g}" + (f" ({n / g:.0%})" if g else "")
         ax.text(max(n, g) + right * 0.02, row, label, va="center", fontproperties=style.font(8))
         if lo:
-            ax.text(max(n, g) + right * 0.02, row + 0.32, style.pick(f"减少{lo}", f"-{lo}"), va="center",
+            ax.text(max(n, g) + right * 0.02, row + 0.32, f"减少{lo}", va="center",
                     fontproperties=style.font(7), color=RED)
-    labels = [str(r.get("level_name") or r.get("level")) if style.cjk else str(r.get("level")) for r in records]
+    labels = [str(r.get("level_name") or r.get("level")) for r in records]
     ax.set_yticks(rows, labels)
     ax.set_ylim(len(records) - 0.5, -0.5)
     ax.set_xlim(0, right * 1.45)
-    ax.set_title(scope_label, fontproperties=style.font(10, bold=True))
+    ax.set_title(scope_label, fontproperties=style.font(10))
     ax.spines[["top", "right"]].set_visible(False)
     _tick_fonts(ax, style, 8)
 
@@ -302,7 +295,7 @@ def progress_png(progress: pd.DataFrame) -> bytes:
     for ax, scope in zip(axes, scopes):
         records = _progress_rows(progress, scope)
         names = {str(r.get("scope_name")) for r in records if r.get("scope_name")}
-        _progress_panel(ax, records, style, (names.pop() if len(names) == 1 else scope) if style.cjk else scope)
+        _progress_panel(ax, records, style, names.pop() if len(names) == 1 else scope)
     _legend(figure, axes[-1], style)
     return _render(figure)
 
@@ -321,6 +314,6 @@ def png_markdown(png: bytes, alt: str) -> str:
 
 
 __all__ = [
-    "CJK_FAMILIES", "coverage_by_division_png", "entry_funnel_png", "find_cjk_family", "has_glyphs",
+    "CJK_FAMILY", "FONT_FILE", "coverage_by_division_png", "entry_funnel_png", "find_cjk_family", "has_glyphs",
     "png_markdown", "progress_png",
 ]

@@ -149,6 +149,8 @@ class Policy:
     one_per_project: bool
     payment_stages: tuple[PaymentStage, ...]
     rules: tuple[RewardRule, ...] = field(default_factory=tuple)
+    # The plan's 基期 coverage table ([baseline] file, resolved against the policy file's folder); "" = none
+    baseline_file: str = ""
 
     def rule(self, key: str) -> RewardRule | None:
         return next((r for r in self.rules if r.key == key), None)
@@ -347,6 +349,9 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
 
     baseline = root.table("baseline", required=False)
     baseline_date = baseline.date("date", optional=True)
+    baseline_file = baseline.text("file", "", allow_empty=True)
+    if baseline_file and not Path(baseline_file).is_absolute() and not source.startswith("<"):
+        baseline_file = str(Path(source).resolve().parent / baseline_file)
     baseline.finish()
 
     goals_reader = root.table("goals")
@@ -391,7 +396,7 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         baseline_date=baseline_date, goals_deadline=deadline, goals=MappingProxyType(goals),
         **eligibility_fields,
         one_per_enterprise=one_per_enterprise, one_per_project=one_per_project,
-        payment_stages=stages, rules=rules,
+        payment_stages=stages, rules=rules, baseline_file=baseline_file,
     )
 
 

@@ -17,8 +17,8 @@ from typing import Iterable
 import pandas as pd
 
 from industry_gap.coverage import (
-    NO_GAP, build_coverage, coverage_by_division, coverage_progress, resolve_baseline,
-    resolve_enterprise_codes,
+    DEADLINE_PASSED, NO_GAP, baseline_text, build_coverage, coverage_by_division, coverage_progress,
+    deadline_passed, resolve_baseline, resolve_enterprise_codes,
 )
 from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
 from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
@@ -89,7 +89,8 @@ def run_summary(result: AnalysisResult, policy: Policy, workbook_paths: Iterable
     (by source), counted_in_all, flagged (per scope and level), flagged_total,
     projects_flagged, review, pipeline (per stage name), pipeline_total,
     pipeline_excluded, rewards (total_wan, due_now_wan, by_rule, awarded_claims, basis),
-    coverage (present and new per scope and level, goals), workbooks.
+    coverage (present and new per scope and level, goals), baseline (which 基期, in words),
+    deadline (date, passed, days_left ≥ 0), workbooks.
     """
     gaps, codes = result.gaps, result.enterprise_codes
     below = codes[codes["scale"] == "below"] if not codes.empty else codes
@@ -131,6 +132,10 @@ def run_summary(result: AnalysisResult, policy: Policy, workbook_paths: Iterable
             "basis": result.reward_basis,
         },
         "coverage": _coverage_numbers(result.progress),
+        "baseline": baseline_text(result.baseline),
+        "deadline": {"date": policy.goals_deadline.isoformat(),
+                     "passed": deadline_passed(policy, result.run_date),
+                     "days_left": max((policy.goals_deadline - result.run_date).days, 0)},
         "workbooks": [str(p) for p in workbook_paths],
     }
     return summary
@@ -168,13 +173,23 @@ def summary_lines(summary: dict) -> list[str]:
     ]
     for rule_name, amount in summary["rewards"]["by_rule"].items():
         lines.append(f"  {rule_name}：{amount:,.2f}万元")
+    deadline = summary.get("deadline")
+    passed = bool(deadline and deadline["passed"])
+    if summary.get("baseline"):
+        lines.append(f"基期：{summary['baseline']}")
+    if deadline:
+        lines.append(f"规划目标截止 {deadline['date']}：" + (
+            f"{DEADLINE_PASSED}，以下为最终完成情况" if passed else f"距截止 {deadline['days_left']} 天"))
     for scope, by_level in summary["coverage"].items():
         total = by_level.get("total", {})
+        new, goal = total.get("new", 0), total.get("goal", 0)
+        share = f"（完成{new / goal:.0%}）" if goal else ""
         lines.append(
             f"{SCOPE_NAMES[scope]}门类：" + "，".join(
                 f"{LEVEL_NAMES[level]}{by_level[level]['present']}/{by_level[level]['standard']}"
                 for level in GAP_LEVELS if level in by_level)
-            + f"；较基期新增{total.get('new', 0)}个，目标{total.get('goal', 0)}个")
+            + (f"；最终较基期新增{new}个，目标{goal}个{share}" if passed
+               else f"；较基期新增{new}个，目标{goal}个"))
     if summary["workbooks"]:
         lines.append("已生成工作簿：")
         lines.extend(f"  {path}" for path in summary["workbooks"])

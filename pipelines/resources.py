@@ -57,6 +57,7 @@ class PipelineSettings(dg.ConfigurableResource):
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
     policy_file: str = from_env("policy", "")  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
+    baseline_file: str = from_env("baseline", "")  # the plan's 基期 coverage table; empty = the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
 
     def policy(self) -> Policy:
@@ -85,6 +86,7 @@ class ModelSettings(dg.ConfigurableResource):
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
     min_labels: int = 50                 # fewer labels than this: reference-only model
     holdout_share: float = 0.2           # labels held out to measure accuracy
+    max_training_rows: int = 20_000      # more labels: a seeded sample of this many is trained on
     accuracy_floor: float = 0.5          # 大类 top-1 on held-out labels below this fails a check
     workers: int = int(from_env("workers", "1"))  # processes classifying a large registry
 
@@ -106,12 +108,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
     database_url: str = ""  # empty = DATABASE_URL, else SQLite in output_dir
     output_dir: str = from_env("output", "output")
+    # PostgreSQL schema of the tables; empty = the URL's search_path if it sets one, else "industry_gap".
+    # Ignored on SQLite.
+    db_schema: str = from_env("db_schema", "")
 
     def resolved_url(self) -> str:
         return self.database_url or default_database_url(self.output_dir)
 
     def open(self) -> Warehouse:
-        return Warehouse(self.resolved_url())
+        return Warehouse(self.resolved_url(), schema=self.db_schema or None)
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TextIO
 
 import dagster as dg
 
@@ -46,12 +49,15 @@ class RunOptions:
     projects: str | None = None
     output_dir: str = "output"
     database_url: str = ""
+    db_schema: str = ""   # PostgreSQL schema of the tables; empty = industry_gap (or the URL's search_path)
     run_date: str = ""
     code_edition: str = "2017"
     policy_file: str = ""
     city_coverage_file: str = ""
     model_dir: str = ""
     overrides: str = ""
+    baseline_file: str = ""   # the plan's 基期 coverage table (行业代码, 规上已有, 全口径已有)
+    on_stage: Callable[["Stage"], None] | None = None   # told as each stage starts and finishes
 
     def input_files(self) -> InputFiles:
         """Sample data when no file is named; otherwise only what the user named."""
@@ -65,6 +71,8 @@ class RunOptions:
                 raise UserError(f"找不到输入文件“{value}”")
         if self.overrides and not Path(self.overrides).exists():
             raise UserError(f"找不到人工核定文件“{self.overrides}”")
+        if self.baseline_file and not Path(self.baseline_file).exists():
+            raise UserError(f"找不到规划基期文件“{self.baseline_file}”")
         return InputFiles(**paths, overrides=self.overrides or "", code_edition=self.code_edition)
 
 
@@ -82,7 +90,8 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
     """Materialise every asset; user errors inside a step come back as UserError."""
     files = options.input_files()
     check_writable_folder(options.output_dir)
-    warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir)
+    warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir,
+                                  db_schema=options.db_schema)
     store = warehouse.open()
     try:
         store.ensure_schema()   # an unreachable database is reported now, not after the inputs are read
@@ -90,27 +99,29 @@ def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None
         store.dispose()
     resources = {
         "input_files": files,
-        "settings": PipelineSettings(output_dir=options.output_dir, run_date=options.run_date,
-                                     policy_file=options.policy_file,
-                                     city_coverage_file=options.city_coverage_file),
+        "settings": PipelineSettings(
+            output_dir=options.output_dir, run_date=options.run_date, policy_file=options.policy_file,
+            city_coverage_file=options.city_coverage_file,
+            baseline_file=str(Path(options.baseline_file).resolve()) if options.baseline_file else ""),
         "model_settings": ModelSettings(model_dir=options.model_dir),
         "warehouse": warehouse,
         # values stay in this process: two runs at once never read each other's pickles
-        "io_manager": dg.mem_io_manager,
+        "io_manager": dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager()),
     }
     month = report_month_of(resources["settings"])
     for workbook in published_folder(options.output_dir, month[:7]).glob("*.xlsx"):
         check_not_locked_by_office(workbook)   # this month's lists open in Excel/WPS: say so before working
     # One run per output folder at a time: the schedule and a manual run queue here, so they
     # never share a half-created Dagster home or interleave their files.
+    tracker = StageTracker(counter, options.on_stage)
     with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
         if instance is None:
             with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
                 recovered = recover_on_start(options.output_dir, warehouse, local)
-                values, seconds = _materialize(resources, local, month)
+                values, seconds = _materialize(resources, local, month, tracker)
         else:
             recovered = recover_on_start(options.output_dir, warehouse, instance)
-            values, seconds = _materialize(resources, instance, month)
+            values, seconds = _materialize(resources, instance, month, tracker)
     settings = resources["settings"]
     return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
                       summary=analysis_summary(values, settings), stage_seconds=seconds, recovered=recovered)
@@ -140,13 +151,25 @@ def report_month_of(settings: PipelineSettings) -> str:
     return key
 
 
-def _materialize(resources: dict, instance: dg.DagsterInstance,
-                 month: str) -> tuple[dict[str, object], dict[str, float]]:
+def _materialize(resources: dict, instance: dg.DagsterInstance, month: str,
+                 tracker: "StageTracker | None" = None) -> tuple[dict[str, object], dict[str, float]]:
     """Run every asset (the 报送 ones for `month`), load each value while the instance is open, and
-    say how long each step took (a slow step is visible to the user)."""
+    say how long each step took (a slow step is visible to the user).
+
+    `dg.materialize` without its wrapper: the run id is chosen here so that `tracker` can listen to
+    the run's events as they happen (materialize only returns them at the end).
+    """
+    from dagster._core.utils import make_new_run_id
+
+    run_id = make_new_run_id()
+    tracker = tracker or StageTracker(CountingIOManager(), None)
+    tracker.instance = instance
+    instance.add_event_listener(run_id, tracker)
+    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=all_assets,
+                         resources=resources).resolve_job_def(RUN_JOB_NAME)
     try:
-        result = dg.materialize(all_assets, resources=resources, run_config=QUIET_LOGGING,
-                                instance=instance, raise_on_error=True, partition_key=month)
+        result = job.execute_in_process(run_config=QUIET_LOGGING, instance=instance, partition_key=month,
+                                        raise_on_error=True, run_id=run_id)
     except Exception as error:  # unwrap the user's error from Dagster's step failure
         user_error = _find_user_error(error)
         if user_error is not None:
@@ -157,11 +180,137 @@ def _materialize(resources: dict, instance: dg.DagsterInstance,
     values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
     seconds = {event.step_key: round(event.event_specific_data.duration_ms / 1000.0, 1)
                for event in result.get_step_success_events()}
+    record_stage_seconds(instance, seconds, month)
     return values, seconds
+
+
+# -- progress ---------------------------------------------------------------
+RUN_JOB_NAME = "__ephemeral_asset_job__"   # the name dg.materialize gives its run
+STEP_NAMES = [asset.node_def.name for asset in all_assets]   # one step per asset, in graph order
+SECONDS_KEY = "用时（秒）"
+
+
+def row_count(value: object) -> tuple[int, str] | None:
+    """How many rows an asset value holds, and the unit, for the stage line; None when it has no rows."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return len(value), "行"
+    if isinstance(getattr(value, "coverage", None), pd.DataFrame):   # CoverageState: categories, not firms
+        return len(value.coverage), "个门类"
+    clean = getattr(value, "clean", None)   # an IngestResult: rows read
+    if isinstance(clean, pd.DataFrame) and hasattr(value, "accounting"):
+        return int(value.accounting()["in"]), "行"
+    if hasattr(value, "all") and callable(value.all) and hasattr(value, "folder"):   # the office workbooks
+        return len(list(value.all())), "个文件"
+    frames = [v for v in getattr(value, "__dict__", {}).values() if isinstance(v, pd.DataFrame)]
+    return (len(frames[0]), "行") if frames else None
+
+
+class CountingIOManager(dg.InMemoryIOManager):
+    """mem_io_manager that also notes each step's row count for the progress line."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts: dict[str, tuple[int, str] | None] = {}
+
+    def handle_output(self, context, obj):
+        super().handle_output(context, obj)
+        try:
+            self.counts[context.step_key] = row_count(obj)
+        except Exception:  # noqa: BLE001 - a count is a courtesy, never a failure
+            self.counts[context.step_key] = None
+
+
+@dataclass
+class Stage:
+    """One step of the run: started (seconds None) or finished."""
+    index: int
+    total: int
+    step: str
+    label: str
+    seconds: float | None = None
+    rows: tuple[int, str] | None = None
+
+    def line(self) -> str:
+        """"[3/17] 规下企业经营范围分类：8,008 行，2.1 秒"."""
+        if self.seconds is None:
+            return f"[{self.index}/{self.total}] {self.label}……"
+        count = f"{self.rows[0]:,} {self.rows[1]}，" if self.rows else ""
+        return f"[{self.index}/{self.total}] {self.label}：{count}{self.seconds:.1f} 秒"
+
+
+class StageTracker:
+    """Event listener on the run: tells `on_stage` when a step starts and finishes, and writes the
+    finished line into the run's Dagster log as well."""
+
+    def __init__(self, counter: CountingIOManager, on_stage: Callable[[Stage], None] | None):
+        self.counter, self.on_stage = counter, on_stage
+        self.instance: dg.DagsterInstance | None = None
+        self.started: dict[str, float] = {}
+        self.done = 0
+
+    def __call__(self, entry) -> None:
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            return
+        step = event.step_key
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            self.started[step] = time.perf_counter()
+            self._tell(Stage(self.done + 1, len(STEP_NAMES), step, stage_label(step)))
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            self.done += 1
+            seconds = event.event_specific_data.duration_ms / 1000.0
+            stage = Stage(self.done, len(STEP_NAMES), step, stage_label(step), seconds, self.counter.counts.get(step))
+            if self.instance is not None:
+                self.instance.report_engine_event(stage.line(), run_id=entry.run_id, step_key=step,
+                                                  job_name=entry.job_name)
+            self._tell(stage)
+
+    def _tell(self, stage: Stage) -> None:
+        if self.on_stage is not None:
+            self.on_stage(stage)
+
+
+class StagePrinter:
+    """Stage lines for the CLI: on a terminal the running stage shows and is replaced by its result;
+    elsewhere (a log file, a pipe) only the finished lines, with no control characters."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, stage: Stage) -> None:
+        if stage.seconds is None:
+            if self.tty:
+                self.stream.write(f"\r\x1b[K{stage.line()}")
+                self.stream.flush()
+            return
+        self.stream.write(("\r\x1b[K" if self.tty else "") + stage.line() + "\n")
+        self.stream.flush()
+
+
+def record_stage_seconds(instance: dg.DagsterInstance, seconds: dict[str, float], month: str) -> None:
+    """Each asset's step time as an observation ("用时（秒）"), beside its materialization in the UI."""
+    for asset in all_assets:
+        step = asset.node_def.name
+        if step not in seconds:
+            continue
+        for key in asset.keys:
+            instance.report_runless_asset_event(dg.AssetObservation(
+                key, partition=month if asset.partitions_def is not None else None,
+                metadata={SECONDS_KEY: dg.MetadataValue.float(seconds[step])}))
+
+
+
+
+STAGE_LABELS = {"warehouse_tables": "写入数据库"}   # where the description's head reads badly
 
 
 def stage_label(asset_name: str) -> str:
     """The Chinese name of an asset: the head of its description ("报送工作簿（按月分区…" → 报送工作簿)."""
+    if asset_name in STAGE_LABELS:
+        return STAGE_LABELS[asset_name]
     for asset in all_assets:
         for spec in asset.specs:
             if spec.key.to_user_string() == asset_name and spec.description:

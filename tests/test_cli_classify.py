@@ -185,3 +185,52 @@ def test_help_is_chinese(capsys):
         text = capsys.readouterr().out
         assert "显示本帮助并退出" in text and "show this help" not in text
         assert "名称参与分类" in text and "主要业务活动" in text
+
+
+DEFAULT_ADDED = ["pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2", "pred_score_2",
+                 "evidence", "reason", "pred_division", "pred_section", "is_industrial"]
+
+
+def test_chinese_headers_rename_only_the_added_columns(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    _frame().to_csv(src, index=False, encoding="utf-8-sig")
+    plain, chinese = tmp_path / "plain.csv", tmp_path / "chinese.csv"
+    assert main(["classify", str(src), "--output", str(plain), "--top-k", "2"]) == 0
+    assert main(["classify", str(src), "--output", str(chinese), "--top-k", "2", "--chinese-headers"]) == 0
+    default, renamed = _read_out(plain), _read_out(chinese)
+    assert list(default.columns) == list(_frame().columns) + DEFAULT_ADDED   # the default contract
+    assert list(renamed.columns) == list(_frame().columns) + [
+        "候选1代码", "候选1名称", "候选1置信度", "候选2代码", "候选2名称", "候选2置信度",
+        "判定依据", "无预测原因", "预测大类", "预测门类", "是否工业"]
+    assert renamed.to_numpy().tolist() == default.to_numpy().tolist()       # same values
+    assert "无预测原因" in capsys.readouterr().out
+
+
+class _Stream:
+    def __init__(self, tty: bool):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tty):
+    from industry_gap.cli.classify import ProgressBar
+
+    stream = _Stream(tty)
+    bar = ProgressBar(stream=stream, min_interval=0)
+    for done in (10_000, 20_000, 25_000):
+        bar(done, 25_000)
+    assert "25,000/25,000 行" in stream.text and "预计还需" in stream.text
+    if tty:
+        assert stream.text.count("\r") == 3 and "█" in stream.text and stream.text.endswith("\n")
+    else:
+        assert "\r" not in stream.text and "█" not in stream.text
+        assert len(stream.text.splitlines()) == 3

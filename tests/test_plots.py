@@ -1,10 +1,14 @@
-"""PNG charts for asset metadata: valid small PNGs, 无数据 charts, CJK font or ASCII fallback."""
+"""PNG charts for asset metadata: valid small PNGs, 无数据 charts, always drawn with the bundled CJK font."""
 
 from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
@@ -20,6 +24,7 @@ from industry_gap.schema import ABOVE_SCALE_COLUMNS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 150_000
+ROOT = Path(__file__).resolve().parents[1]
 RUN_DATE = "2025-11-24"
 
 
@@ -116,8 +121,7 @@ def test_empty_inputs_give_a_no_data_chart(policy, captured):
     ]
     for data in outputs:
         assert_png(data)
-    expected = plots.NO_DATA_TEXT if plots.find_cjk_family() else plots.NO_DATA_ASCII
-    assert all(expected in texts(figure) for figure in captured)
+    assert all(plots.NO_DATA_TEXT in texts(figure) for figure in captured)
 
 
 def test_funnel_counts_only_included_firms_in_stage_order(policy, captured):
@@ -125,10 +129,7 @@ def test_funnel_counts_only_included_firms_in_stage_order(policy, captured):
     ax = captured[0].axes[0]
     labels = [label.get_text() for label in ax.get_yticklabels()]
     counts = [t.get_text() for t in ax.texts]
-    if plots.find_cjk_family():
-        assert labels == ["储备", "培育", "临近", "已达标待入库"]
-    else:
-        assert labels == ["reserve", "nurture", "near", "ready"]
+    assert labels == ["储备", "培育", "临近", "已达标待入库"]
     assert counts == ["2", "3", "2", "1"]  # the excluded 'near' firm is not counted
 
 
@@ -140,13 +141,46 @@ def test_progress_chart_shows_both_scopes_and_losses(progress, captured):
     assert "减少2" in shown or "-2" in shown
 
 
-def test_font_finder_returns_a_font_with_chinese_glyphs():
-    family = plots.find_cjk_family()
-    if family is None:
-        pytest.skip("no CJK font installed: charts fall back to ASCII labels")
-    assert family in plots.CJK_FAMILIES
-    assert plots.has_glyphs(family, "制造")
+def test_bundled_font_has_chinese_glyphs_and_its_licence():
+    assert plots.find_cjk_family() == plots.CJK_FAMILY
+    assert plots.has_glyphs(plots.CJK_FAMILY, "制造规上全口径储备培育临近已达标待入库较基期新增")
     assert not plots.has_glyphs("DejaVu Sans", "制造")
+    assert (plots.FONT_FILE.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL Open Font License") >= 1
+    assert plots.FONT_FILE.stat().st_size < 2_500_000
+
+
+FRESH_RENDER = """
+import warnings, matplotlib.font_manager as fm
+from matplotlib.text import Text
+warnings.simplefilter("error")
+import pandas as pd
+from industry_gap import plots
+fonts = set()
+real_render = plots._render
+def render(figure):
+    figure.canvas.draw()
+    for text in figure.findobj(Text):
+        if text.get_text():
+            fonts.add(fm.findfont(text.get_fontproperties(), fallback_to_default=False))
+    return real_render(figure)
+plots._render = render
+progress = pd.DataFrame([dict(scope="all", scope_name="全口径", level="class", level_name="小类", goal=48,
+                              new_nodes=3, lost_nodes=1)])
+plots.progress_png(progress)
+plots.entry_funnel_png(pd.DataFrame(), {})
+print("\\n".join(sorted(fonts)))
+"""
+
+
+def test_fresh_matplotlib_config_draws_with_the_bundled_font(tmp_path):
+    """A machine with no CJK font and an empty matplotlib cache still gets Chinese labels."""
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "PYTHONWARNINGS": "error::UserWarning"}
+    done = subprocess.run([sys.executable, "-c", FRESH_RENDER], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Glyph" not in done.stderr and "missing from" not in done.stderr and "findfont" not in done.stderr
+    used = done.stdout.split()
+    assert used == [str(plots.FONT_FILE)], used
 
 
 def test_no_missing_glyph_warnings(divisions, progress, policy):
@@ -156,24 +190,6 @@ def test_no_missing_glyph_warnings(divisions, progress, policy):
         plots.entry_funnel_png(CANDIDATES, policy.stage_names)
         plots.progress_png(progress)
         plots.progress_png(pd.DataFrame())
-
-
-def test_without_cjk_font_every_label_is_ascii(monkeypatch, divisions, progress, policy, captured):
-    monkeypatch.setattr(plots, "find_cjk_family", lambda: None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no "Glyph … missing from font" either
-        outputs = [
-            plots.coverage_by_division_png(divisions),
-            plots.entry_funnel_png(CANDIDATES, policy.stage_names),
-            plots.progress_png(progress),
-            plots.progress_png(pd.DataFrame()),
-        ]
-    for data in outputs:
-        assert_png(data)
-    for figure in captured:
-        for value in texts(figure):
-            assert value.isascii(), value
-    assert "13" in [label.get_text() for label in captured[0].axes[0].get_yticklabels()]
 
 
 def test_drawing_leaves_matplotlib_settings_alone(divisions):

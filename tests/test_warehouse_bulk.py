@@ -14,11 +14,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Boolean, Float, Integer, delete, select
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, delete, select
 
-from industry_gap.warehouse import (
-    METADATA, TABLE_COLUMNS, Warehouse, _cast_for, _python_value, _table_columns,
-)
+from industry_gap.warehouse import TABLE_COLUMNS, Warehouse, _cast_for, _python_value, _table_columns
 from tests.conftest import _drop_schema, _postgres_schema_url
 
 DAY = dt.date(2026, 11, 20)
@@ -43,7 +41,7 @@ def reference_write(store: Warehouse, run_date: dt.date, frames: dict[str, pd.Da
     with store.engine.begin() as connection:
         store._serialize_writers(connection)
         for name, records in payload.items():
-            table = METADATA.tables[name]
+            table = store.tables[name]
             connection.execute(delete(table).where(table.c.run_date == run_date))
             if records:
                 connection.execute(table.insert(), records)
@@ -54,7 +52,7 @@ def stored(store: Warehouse, names) -> dict[str, list[tuple]]:
     out = {}
     with store.engine.connect() as connection:
         for name in names:
-            table = METADATA.tables[name]
+            table = store.tables[name]
             columns = [c for c in table.c if c.name != "id"]
             rows = connection.execute(select(*columns).order_by(table.c.id)).all()
             out[name] = [tuple((type(v).__name__, v) for v in row) for row in rows]
@@ -69,8 +67,12 @@ def plain_frame(name: str, n: int) -> pd.DataFrame:
             data[column] = [i % 2 == 0 for i in range(n)]
         elif isinstance(kind, Integer):
             data[column] = list(range(n))
-        elif isinstance(kind, Float):
+        elif isinstance(kind, (Float, Numeric)):
             data[column] = [i * 0.5 for i in range(n)]
+        elif isinstance(kind, DateTime):
+            data[column] = [f"2026-11-20T08:00:{i % 60:02d}.000001+00:00" for i in range(n)]
+        elif isinstance(kind, Date):
+            data[column] = [f"2026-{i % 12 + 1:02d}-{i % 28 + 1:02d}" for i in range(n)]
         else:
             data[column] = [f"v{i}" for i in range(n)]
     return pd.DataFrame(data)
@@ -80,14 +82,21 @@ def registry_frame() -> pd.DataFrame:
     """pandas' text dtype, float and int columns, missing values in every form."""
     n = 40
     frame = plain_frame("registry", n)
-    for column in ("uscc", "scope", "status", "town", "industry_code", "established"):
+    for column in ("uscc", "scope", "status", "town", "industry_code"):
         frame[column] = pd.Series([f"{i}" for i in range(n)], dtype="str")
+    # DATE from ISO text, a datetime, a Timestamp; empty and missing cells are NULL
+    frame["established"] = pd.Series([["2019-05-03", "", None, "2020-01-31 00:00:00"][i % 4] for i in range(n)],
+                                     dtype="object")
+    frame.loc[5, "established"] = dt.datetime(2021, 2, 3, 4, 5)
+    frame.loc[9, "established"] = pd.Timestamp("2022-12-31")
     frame["name"] = pd.Series([None if i % 7 == 0 else f"企业{i}=+@-" for i in range(n)], dtype="str")
     frame["registered_capital_wan"] = np.linspace(-5.5, 1e6, n)
     frame.loc[3, "registered_capital_wan"] = np.nan
-    frame.loc[4, "registered_capital_wan"] = np.inf
-    frame["revenue_wan"] = np.arange(n, dtype="int64")                          # ints into a Float column
-    frame["revenue_prev_wan"] = pd.Series([True, False] * (n // 2))             # bools into a Float column
+    frame.loc[4, "registered_capital_wan"] = np.inf                             # NUMERIC has no infinity: NULL
+    frame.loc[5, "registered_capital_wan"] = 0.00005                            # rounds half up to 0.0001
+    frame.loc[6, "registered_capital_wan"] = 1234.56785                         # 1234.5679 (not binary 1234.5678)
+    frame["revenue_wan"] = np.arange(n, dtype="int64")                          # ints into a NUMERIC column
+    frame["revenue_prev_wan"] = pd.Series([True, False] * (n // 2))             # bools into a NUMERIC column
     frame["employees"] = pd.array([None if i % 5 == 0 else i * 0.1 for i in range(n)], dtype="Float64")
     frame["source_row"] = np.arange(n, dtype="int64") + 2
     return frame

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart
 
-from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, write_analysis_exports
+from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, write_analysis_exports, write_exports
 from industry_gap.exports.excel_style import save_atomically, safe_file_part, set_cell
 from industry_gap.exports.workbooks import (
     ANNEX4_SHEET, ANNEX5_SHEET, CHART_TITLE, COVERAGE_SHEET, EXCLUDED_SHEET, NO_ROWS_TEXT, PIPELINE_SHEET,
@@ -329,3 +329,17 @@ def test_annex_scope_columns_notes_and_dates(exported):
     cells = [ws4.cell(row=r, column=column) for r in range(5, 5 + len(data_rows(ws4)))]
     assert cells and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells)
     assert {c.value.date() for c in cells} == {dt.date(2026, 6, 1)}
+
+
+def test_coverage_sheet_after_the_deadline_says_so(policy, tmp_path):
+    """After the plan's end date the sheet shows 已到期 and the final figures, never a negative day count."""
+    late = dt.date(2026, 3, 1)
+    result = run_analysis(REGISTRY, ABOVE, TARGETS, PROJECTS, policy, run_date=late)
+    paths = write_exports(projects=result.projects, candidates=result.candidates, rewards=result.rewards,
+                          progress=result.progress, divisions=result.divisions, review=result.review,
+                          policy=policy, run_date=late, output_root=tmp_path, targets=TARGETS,
+                          baseline=result.baseline)
+    ws = load_workbook(paths.consolidated)[COVERAGE_SHEET]
+    assert "已到期" in ws.cell(row=3, column=1).value and "基期" in ws.cell(row=3, column=1).value
+    days = [ws.cell(row=r, column=PROGRESS_HEADERS.index("距截止天数") + 1).value for r in range(5, 13)]
+    assert days == ["已到期"] * 8

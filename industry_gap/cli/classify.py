@@ -26,7 +26,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name-column", default=None, metavar="列名",
                         help="企业名称所在列（默认自动识别；名称参与分类）")
     parser.add_argument("--top-k", type=int, default=3, metavar="K", help="输出前 K 个预测（默认 3）")
+    parser.add_argument("--chinese-headers", action="store_true",
+                        help="新增列使用中文列名（候选1代码、候选1名称、候选1置信度……判定依据）；默认列名不变")
     parser.set_defaults(func=run)
+
+
+PROGRESS_MIN_ROWS = 20_000  # below this a run takes seconds: no progress lines
+CHINESE_HEADERS = {"evidence": "判定依据", "reason": "无预测原因", "pred_division": "预测大类",
+                   "pred_section": "预测门类", "is_industrial": "是否工业"}
+
+
+def chinese_headers(columns, top_k: int) -> dict[str, str]:
+    """Renames for the added columns only (input columns keep their names), for --chinese-headers."""
+    names = dict(CHINESE_HEADERS)
+    for i in range(1, top_k + 1):
+        names |= {f"pred_code_{i}": f"候选{i}代码", f"pred_name_{i}": f"候选{i}名称",
+                  f"pred_score_{i}": f"候选{i}置信度"}
+    return {old: new for old, new in names.items() if old in columns and new not in columns}
+
+
+class ProgressBar:
+    """Rows done, rate and ETA on stderr: one redrawn bar on a terminal, plain lines otherwise
+    (a log file or a pipe gets no carriage returns)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str = "已分类", stream=None, min_interval: float = 1.0):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+        self.min_interval = min_interval
+        self.last = -min_interval
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.last < self.min_interval:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        text = f"{self.label} {done:,}/{total:,} 行（{rate:,.0f} 行/秒，预计还需 {eta:.0f} 秒）"
+        if self.tty:
+            filled = int(self.WIDTH * done / total) if total else self.WIDTH
+            bar = "█" * filled + "░" * (self.WIDTH - filled)
+            self.stream.write(f"\r{bar} {text}" + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def load_model(path):
@@ -62,20 +110,16 @@ def run(args: argparse.Namespace) -> int:
     df = df.assign(**{text_col: texts})
     model = load_model(args.model)
     total = len(df)
-    show = total >= 20000
-
-    def progress(done: int, all_rows: int) -> None:
-        if show:
-            rate = done / max(1e-9, time.perf_counter() - started)
-            print(f"已分类 {done}/{all_rows} 行（{rate:,.0f} 行/秒）", file=sys.stderr, flush=True)
-
     out = model.classify_frame(df, text_col, name_column=name_col, top_k=args.top_k,
-                               progress=progress).drop(columns=[text_col])
+                               progress=ProgressBar() if total >= PROGRESS_MIN_ROWS else None).drop(columns=[text_col])
+    empty = int((out["pred_code_1"] == "").sum()) if total else 0
+    if args.chinese_headers:
+        out = out.rename(columns=chinese_headers(out.columns, args.top_k))
     # personal numbers in any input column (a 身份证号 or 手机号 column, a scope quoting one) are masked
     from industry_gap.privacy import is_identifier_column, mask_frame
 
     write_csv(mask_frame(out, [c for c in out.columns if not is_identifier_column(c)]), args.output)
-    empty = int((out["pred_code_1"] == "").sum()) if total else 0
-    print(f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 reason 列）；"
+    reason = "无预测原因" if args.chinese_headers else "reason"
+    print(f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 {reason} 列）；"
           f"模型版本 {model.version}（{model.training_hash}），用时 {time.perf_counter() - started:.1f} 秒")
     return 0

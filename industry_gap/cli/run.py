@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--database", metavar="URL", default="",
                         help="数据库地址（SQLAlchemy URL，如 postgresql+psycopg://用户@主机/库）；"
                              "默认读取环境变量 DATABASE_URL，否则使用输出目录中的 SQLite 文件")
+    parser.add_argument("--db-schema", metavar="模式", default="",
+                        help="PostgreSQL 中存放各表的模式（schema），默认 industry_gap；"
+                             "数据库地址中用 options=-csearch_path=… 指定了模式时默认用该模式；SQLite 忽略此项")
     parser.add_argument("--run-date", metavar="YYYY-MM-DD", default="",
                         help="运行日期（数据库中按此日期保存本次结果；默认今天）")
     parser.add_argument("--code-edition", choices=["2017", "2011"], default="2017",
@@ -34,18 +37,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="填好的复核工作簿（核定行业代码、核定人、核定日期），作为人工核定生效并保存")
     parser.add_argument("--model", metavar="目录", default="",
                         help="使用 industry-gap train 训练保存的模型（默认使用参考模型并在名录标注上训练）")
+    parser.add_argument("--baseline", metavar="文件", default="",
+                        help="规划基期门类表（发布规划时已有的门类；列：行业代码、规上已有、全口径已有）；"
+                             "不提供时用政策文件 [baseline] 中的设置，否则以首次运行的覆盖为基期")
+    parser.add_argument("--quiet", action="store_true", help="不显示各环节进度，只在结束时输出汇总")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.runner import RunOptions, run_pipeline  # Dagster import is slow: only here
+    from pipelines.runner import RunOptions, StagePrinter, run_pipeline  # Dagster import is slow: only here
 
     print("正在运行流水线……")
     outcome = run_pipeline(RunOptions(
         registry=args.registry, above_scale=args.above_scale, targets=args.targets,
-        projects=args.projects, output_dir=args.output, database_url=args.database,
+        projects=args.projects, output_dir=args.output, database_url=args.database, db_schema=args.db_schema,
         run_date=args.run_date, code_edition=args.code_edition, policy_file=args.policy,
         city_coverage_file=args.city_coverage, model_dir=args.model, overrides=args.overrides,
+        baseline_file=args.baseline, on_stage=None if args.quiet else StagePrinter(),
     ))
     for line in summary_lines_for(outcome):
         print(line)

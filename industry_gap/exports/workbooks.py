@@ -31,7 +31,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from industry_gap.coverage import CODE_SOURCE_NAMES, NO_GAP, find_node, number, text
+from industry_gap.coverage import (
+    CODE_SOURCE_NAMES, DEADLINE_PASSED, NO_GAP, baseline_text, deadline_passed, deadline_text, find_node, number,
+    text,
+)
 from industry_gap.errors import UserError
 from industry_gap.exports.excel_style import (
     CONFIDENCE_FORMAT, COUNT_FORMAT, DATE_FORMAT, INTEGER_FORMAT, LEFT, LEFT_WRAP, MONEY_FORMAT, PERCENT_FORMAT,
@@ -261,7 +264,7 @@ def _annex_sheets(workbook: Workbook, annex4: pd.DataFrame, annex5: pd.DataFrame
 
 
 def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.DataFrame, policy: Policy,
-                    run_date: dt.date) -> Worksheet:
+                    run_date: dt.date, baseline: pd.DataFrame | None = None) -> Worksheet:
     """Progress against goals and a native bar chart of coverage by 大类 (page 1), the 大类 table (page 2).
 
     Printed on at most two A4 pages: the chart sits under the progress table,
@@ -275,13 +278,15 @@ def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.Da
     write_title(ws, 1, "门类覆盖情况", width, font=SUBTITLE_FONT, alignment=LEFT)
     title = f"{policy.district}工业门类覆盖及扩增进度"
     write_title(ws, 2, title, width, height=30)
-    write_title(ws, 3, f"统计日期：{run_date.isoformat()}    基期：{baseline_date or '—'}    "
-                       f"目标截止：{policy.goals_deadline.isoformat()}    依据：{policy.plan_name}", width,
+    basis = baseline_text(baseline) if baseline is not None else (baseline_date or "—")
+    write_title(ws, 3, f"统计日期：{run_date.isoformat()}    基期：{basis}    "
+                       f"{deadline_text(policy, run_date)}    依据：{policy.plan_name}", width,
                 font=SUBTITLE_FONT, alignment=LEFT)
+    passed = deadline_passed(policy, run_date)
     progress_rows = [
         (r["scope_name"], r["level_name"], r["standard_nodes"], r["baseline_present"], r["current_present"],
          r["new_nodes"], r["lost_nodes"], r["goal"], r["remaining"], number(r["completion_ratio"]),
-         excel_date(r["deadline"]), r["days_left"], r["new_codes"])
+         excel_date(r["deadline"]), DEADLINE_PASSED if passed else r["days_left"], r["new_codes"])
         for r in progress.to_dict("records")
     ]
     written = write_table(ws, HEADER_ROW, PROGRESS_HEADERS, progress_rows, PROGRESS_FORMATS, ("新增门类代码",))
@@ -505,7 +510,7 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
                   policy: Policy, run_date: dt.date | str, output_root: str | Path,
                   targets: pd.DataFrame | None = None, reward_basis: str = "",
                   changes: pd.DataFrame | None = None, compared_with: tuple[str, ...] = (),
-                  folder: Path | None = None) -> ExportPaths:
+                  folder: Path | None = None, baseline: pd.DataFrame | None = None) -> ExportPaths:
     """Write the consolidated workbook and one per department; returns their paths.
 
     ``projects`` is the assessed project table, ``candidates`` the 入规
@@ -526,7 +531,7 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     workbook = Workbook()
     workbook.remove(workbook.active)
     _annex_sheets(workbook, annex4, annex5, policy, f"{policy.lead_department}（汇总）", run_day, reward_basis)
-    _coverage_sheet(workbook, progress, divisions, policy, run_day)
+    _coverage_sheet(workbook, progress, divisions, policy, run_day, baseline)
     _pipeline_sheet(workbook, candidates, lookup, policy, run_day)
     _excluded_sheet(workbook, candidates, policy, run_day)
     _rewards_sheet(workbook, rewards, policy, run_day, reward_basis)

@@ -1,0 +1,120 @@
+"""The plan's 基期 (a file of the categories present when the plan was issued, or the first run said
+plainly) and the goals deadline (已到期 and the final achievement, never a negative day count)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from assets.analysis import plan_baseline, plan_baseline_file
+from industry_gap.coverage import (
+    FIRST_RUN_NOTE, baseline_from_table, baseline_text, build_coverage, coverage_progress, deadline_text,
+    resolve_baseline,
+)
+from industry_gap.policy import DEFAULT_POLICY_PATH, load_policy
+from industry_gap.schema import ABOVE_SCALE_COLUMNS
+from industry_gap.summary import run_analysis, run_summary, summary_lines
+from pipelines.resources import PipelineSettings
+from tests.factories import classified_firm
+
+BEFORE = dt.date(2025, 11, 24)
+AFTER = dt.date(2026, 11, 20)   # the goals end 2025-12-31
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def above(*codes: str) -> pd.DataFrame:
+    rows = [dict(uscc=f"91150602MA00000{i:03d}", name=f"规上{i}", industry_code=code, revenue_wan=5000.0,
+                 town="交通街道", source_file="above.csv", source_row=i + 2) for i, code in enumerate(codes)]
+    return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)
+
+
+def registry(*codes: str) -> pd.DataFrame:
+    return pd.DataFrame([classified_firm(f"91150602MA00001{i:03d}", industry_code=code)
+                         for i, code in enumerate(codes)])
+
+
+PLAN_TABLE = pd.DataFrame([dict(code="3670", present_above=True, present_all=True),
+                           dict(code="1391", present_above=False, present_all=True)])
+
+
+def test_a_baseline_file_counts_its_categories_and_their_parents(policy):
+    coverage = build_coverage(registry("1391", "3312"), above("3670", "3612"), policy)
+    stored = baseline_from_table(PLAN_TABLE, baseline_date=dt.date(2022, 12, 31), source="基期.csv")
+    baseline = resolve_baseline(coverage, stored, run_date=BEFORE, policy=policy).set_index("code")
+    assert (baseline["baseline_source"] == "plan_file").all()
+    assert (baseline["baseline_date"] == "2022-12-31").all()
+    assert baseline.loc[["36", "367", "3670"], "present_above"].all()
+    assert baseline.loc[["13", "139", "1391"], "present_all"].all()
+    assert not baseline.loc["139", "present_above"] and not baseline.loc["33", "present_all"]
+    progress = coverage_progress(coverage, baseline.reset_index(), policy, BEFORE).set_index(["scope", "level"])
+    assert progress.loc[("all", "class"), "new_nodes"] == 2      # 3312 and 3612 are new since the plan
+    assert progress.loc[("above", "class"), "new_nodes"] == 1    # 3612
+    assert "以规划基期文件“基期.csv”为基期（2022-12-31）" == baseline_text(baseline.reset_index())
+
+
+def test_without_a_plan_baseline_the_outputs_say_the_first_run_is_used(policy):
+    coverage = build_coverage(registry(), above("3670"), policy)
+    baseline = resolve_baseline(coverage, None, run_date=BEFORE, policy=policy)
+    assert baseline_text(baseline).startswith(FIRST_RUN_NOTE) and "2025-11-24" in baseline_text(baseline)
+    result = run_analysis(registry(), above("3670"), None, None, policy, run_date=BEFORE)
+    lines = summary_lines(run_summary(result, policy))
+    assert f"基期：{FIRST_RUN_NOTE}；基期日期 2025-11-24" in lines
+
+
+def test_policy_baseline_file_is_relative_to_the_policy_file(tmp_path, monkeypatch):
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("# file = ", "file = ", 1)
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(text, encoding="utf-8")
+    (tmp_path / "dongsheng_baseline_2022.csv").write_text(
+        "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n", encoding="utf-8-sig")
+    policy = load_policy(policy_file)
+    assert policy.baseline_file == str(tmp_path / "dongsheng_baseline_2022.csv")
+    assert load_policy().baseline_file == ""
+
+    settings = PipelineSettings(output_dir=str(tmp_path), policy_file=str(policy_file), baseline_file="")
+    assert plan_baseline_file(settings, policy) == policy.baseline_file
+    run_file = PipelineSettings(output_dir=str(tmp_path), baseline_file="/elsewhere/基期.csv")
+    assert plan_baseline_file(run_file, policy) == "/elsewhere/基期.csv"   # `industry-gap run --baseline` wins
+
+    stored = plan_baseline(policy.baseline_file, policy)
+    assert set(stored["code"]) == {"36", "367", "3670", "13", "139", "1391"}
+    assert set(stored["baseline_date"]) == {"2023-01-12"}   # no [baseline] date: the plan's issue date
+
+
+def test_after_the_deadline_the_final_achievement_and_expired(policy):
+    plan = baseline_from_table(PLAN_TABLE, baseline_date=None, source="基期.csv")
+    result = run_analysis(registry("3312"), above("3670", "3612"), None, None, policy, run_date=AFTER,
+                          baseline=plan)
+    assert (result.progress["days_left"] == 0).all()                 # never negative
+    assert deadline_text(policy, AFTER).startswith("已到期")
+    summary = run_summary(result, policy)
+    assert summary["deadline"] == {"date": "2025-12-31", "passed": True, "days_left": 0}
+    lines = summary_lines(summary)
+    assert "规划目标截止 2025-12-31：已到期，以下为最终完成情况" in lines
+    # new since the plan: 33, 331, 3312, 361, 3612
+    assert any(line.startswith("全口径门类：") and "最终较基期新增5个，目标56个（完成9%）" in line for line in lines)
+    assert not any("距截止" in line or "-" in line.split("：")[-1] for line in lines if "截止" in line)
+
+
+def test_before_the_deadline_the_days_left(policy):
+    assert deadline_text(policy, BEFORE) == "距截止 37 天（目标截止日期 2025-12-31）"
+    assert deadline_text(policy, dt.date(2025, 12, 31)).startswith("距截止 0 天")
+    configured = dataclasses.replace(policy, goals_deadline=dt.date(2025, 12, 1))
+    result = run_analysis(registry(), above("3670"), None, None, configured, run_date=BEFORE)
+    lines = summary_lines(run_summary(result, configured))
+    assert "规划目标截止 2025-12-01：距截止 7 天" in lines
+    assert not any("已到期" in line or "最终" in line for line in lines)
+
+
+def test_a_missing_baseline_file_is_a_clear_error(policy, tmp_path):
+    from industry_gap.errors import UserError
+
+    with pytest.raises(UserError, match="找不到规划基期文件"):
+        plan_baseline(str(tmp_path / "没有.csv"), policy)
