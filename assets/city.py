@@ -99,6 +99,7 @@ def district_classified(context: dg.AssetExecutionContext, district_inputs: Dist
     labelled = labelled_rows(registry) if model_settings.train_on_registry_codes and len(registry) else None
     trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
                                  min_labels=model_settings.min_labels, holdout_share=model_settings.holdout_share,
+                                 max_training_rows=model_settings.max_training_rows,
                                  # one cache per district: each keeps its own trained model between runs
                                  cache_dir=settings.output_path() / "models" / "city" / district_inputs.district)
     model: ScopeClassifier = trained.model

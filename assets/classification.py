@@ -34,6 +34,7 @@ def scope_model(context: dg.AssetExecutionContext, model_settings: ModelSettings
     trained = train_office_model(labelled, model_dir=model_settings.model_dir or None,
                                  min_labels=model_settings.min_labels,
                                  holdout_share=model_settings.holdout_share,
+                                 max_training_rows=model_settings.max_training_rows,
                                  cache_dir=settings.output_path() / "models")
     model, report = trained.model, trained.report
     metadata = {

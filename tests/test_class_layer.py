@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from classifiers import ScopeClassifier, load_default_model, train_model
-from industry_gap.model_training import train_office_model
+from industry_gap.model_training import capped, train_office_model, training_key
 
 ROOT = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -97,3 +97,14 @@ def test_the_office_model_is_trained_once_and_reused(labelled, tmp_path):
     third = train_office_model(changed, cache_dir=tmp_path)
     assert not third.report.reused and "重新训练" in third.report.mode
     assert [p.name for p in tmp_path.glob("office-model-*")] != [entry.name]
+
+
+def test_many_labels_train_on_a_seeded_sample(labelled, tmp_path):
+    """Above max_training_rows a fixed sample is trained on (bounded time), and the cap is in the cache key."""
+    frame = labelled.iloc[:700].reset_index(drop=True)
+    assert capped(frame, 0) is frame and capped(frame, 800) is frame
+    sample = capped(frame, 300)
+    assert len(sample) == 300 and sample.equals(capped(frame, 300))   # the same rows every run
+    trained = train_office_model(frame, cache_dir=tmp_path, max_training_rows=300)
+    assert "抽取 300 条训练" in trained.report.mode
+    assert training_key(frame, 50, 0.2, 300) != training_key(frame, 50, 0.2, 20_000)
