@@ -131,8 +131,8 @@ def office_workbooks(
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
         recovery = recover_staged_exports(context, output_root, warehouse)
         token, staging = open_staging(output_root, month, context.run.run_id)
-        write_review_workbook(safe_for_output(review_list), staging / review_workbook_name(run_date),
-                              run_date, district=policy.district)
+        review_path = write_review_workbook(safe_for_output(review_list), staging / review_workbook_name(run_date),
+                                            run_date, district=policy.district)
         staged = write_exports(
             projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
             rewards=safe_for_output(reward_estimates.rewards),
@@ -143,7 +143,7 @@ def office_workbooks(
         )
         seal(staging, month, token)
     staged = ExportPaths(folder=staged.folder, consolidated=staged.consolidated, departments=staged.departments,
-                         token=token)
+                         token=token, review=review_path)
     final = published_folder(output_root, month)
     paths = staged.moved_to(final)
     yield dg.Output(paths, metadata={
@@ -151,7 +151,7 @@ def office_workbooks(
         "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
         "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
         "文件夹": dg.MetadataValue.path(str(final)),
-        "复核工作簿": dg.MetadataValue.path(str(final / review_workbook_name(run_date))),
+        "复核工作簿": dg.MetadataValue.path(str(paths.review)),
         "暂存文件夹": dg.MetadataValue.path(str(staging)),
         **({"中断恢复": dg.MetadataValue.md("\n".join(f"- {m}" for m in recovery.messages()))}
            if recovery.messages() else {}),

@@ -120,14 +120,16 @@ class ExportPaths:
     consolidated: Path
     departments: dict[str, Path] = field(default_factory=dict)
     token: str = ""          # the staging token these files were written under (see `publishing`)
+    review: Path | None = None   # the fill-in 复核清单 workbook, when one was written beside them
 
     def all(self) -> list[Path]:
-        return [self.consolidated, *self.departments.values()]
+        return [self.consolidated, *self.departments.values(), *([self.review] if self.review else [])]
 
     def moved_to(self, folder: Path) -> "ExportPaths":
         """The same files once their folder is published as `folder`."""
         return ExportPaths(folder=folder, consolidated=folder / self.consolidated.name,
-                           departments={d: folder / p.name for d, p in self.departments.items()}, token=self.token)
+                           departments={d: folder / p.name for d, p in self.departments.items()}, token=self.token,
+                           review=folder / self.review.name if self.review else None)
 
 
 # -- the list tables (Chinese headers, export order) ------------------------
