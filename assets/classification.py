@@ -10,6 +10,7 @@ from assets.overrides import OverrideSet
 from industry_gap.ingest import IngestResult
 from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
 from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
+from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 from pipelines.resources import ModelSettings, PipelineSettings
 
 GROUP = "classify"  # 分类
@@ -65,7 +66,10 @@ def holdout_accuracy_check(report: TrainingReport, floor: float) -> dg.AssetChec
 
 def _classify(context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame,
               text_column: str, name_column: str, workers: int = 1) -> pd.DataFrame:
-    classified = classify_in_processes(model, frame, text_column, name_column, top_k=TOP_K, workers=workers)
+    # a big registry shows its progress on the console (and in the step's log in the UI)
+    bar = ProgressBar("经营范围已分类") if len(frame) >= PROGRESS_MIN_ROWS else None
+    classified = classify_in_processes(model, frame, text_column, name_column, top_k=TOP_K, workers=workers,
+                                       progress=bar)
     scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
     context.add_output_metadata({
         "行数": dg.MetadataValue.int(len(classified)),

@@ -18,3 +18,14 @@ def test_two_processes_match_one():
     fanned = classify_in_processes(model, frame, "scope", "name", workers=2, chunk_rows=7)
     pd.testing.assert_frame_equal(single.reset_index(drop=True), fanned.reset_index(drop=True))
     assert list(fanned["name"]) == list(frame["name"])  # rows keep their order
+
+
+def test_progress_is_reported_with_one_and_with_two_processes():
+    frame = pd.DataFrame({"scope": SCOPES * 5, "name": [f"企业{i}" for i in range(30)]})
+    model = load_default_model()
+    for workers in (1, 2):
+        seen: list[tuple[int, int]] = []
+        classify_in_processes(model, frame, "scope", "name", workers=workers, chunk_rows=7,
+                              progress=lambda done, total: seen.append((done, total)))
+        assert seen and seen[-1] == (30, 30), (workers, seen)
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from industry_gap.errors import UserError
+from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-PROGRESS_MIN_ROWS = 20_000  # below this a run takes seconds: no progress lines
 CHINESE_HEADERS = {"evidence": "判定依据", "reason": "无预测原因", "pred_division": "预测大类",
                    "pred_section": "预测门类", "is_industrial": "是否工业"}
 
@@ -43,38 +42,6 @@ def chinese_headers(columns, top_k: int) -> dict[str, str]:
         names |= {f"pred_code_{i}": f"候选{i}代码", f"pred_name_{i}": f"候选{i}名称",
                   f"pred_score_{i}": f"候选{i}置信度"}
     return {old: new for old, new in names.items() if old in columns and new not in columns}
-
-
-class ProgressBar:
-    """Rows done, rate and ETA on stderr: one redrawn bar on a terminal, plain lines otherwise
-    (a log file or a pipe gets no carriage returns)."""
-
-    WIDTH = 30
-
-    def __init__(self, label: str = "已分类", stream=None, min_interval: float = 1.0):
-        self.label = label
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = time.perf_counter()
-        self.min_interval = min_interval
-        self.last = -min_interval
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - self.last < self.min_interval:
-            return
-        self.last = now
-        elapsed = max(now - self.started, 1e-9)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate > 0 else 0.0
-        text = f"{self.label} {done:,}/{total:,} 行（{rate:,.0f} 行/秒，预计还需 {eta:.0f} 秒）"
-        if self.tty:
-            filled = int(self.WIDTH * done / total) if total else self.WIDTH
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            self.stream.write(f"\r{bar} {text}" + ("\n" if done >= total else ""))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 def load_model(path):
