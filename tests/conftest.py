@@ -6,12 +6,15 @@ and the server does not answer, they fail (they never silently skip in CI).
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from industry_gap.privacy import MaskingFilter
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
@@ -52,3 +55,24 @@ def database_url(request, tmp_path):
         yield url
     finally:
         _drop_schema(schema)
+
+
+@pytest.fixture
+def captured_logger():
+    """A logger whose records pass through the CLI's MaskingFilter, and the list they end in."""
+    records: list[str] = []
+
+    class ListHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = ListHandler()
+    handler.addFilter(MaskingFilter())
+    logger = logging.getLogger("industry_gap.tests.captured")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, records
+    finally:
+        logger.removeHandler(handler)

@@ -4,7 +4,6 @@ and the logging filter."""
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from stdnum.cn import uscc as uscc_std
 
 from industry_gap import privacy
 from industry_gap.privacy import (
-    MaskingFilter, id_check_char, mask_series, mask_text, normalise, safe_for_output,
+    id_check_char, mask_series, mask_text, normalise, safe_for_output,
 )
 from tests.factories import make_uscc
 
@@ -170,26 +169,6 @@ def test_safe_for_output_masks_name_and_scope_columns():
         for before, after in zip(frame[column], out[column]):
             assert after != before
             assert not any(secret in squash(after) for secret in SECRETS), after
-
-
-@pytest.fixture
-def captured_logger():
-    records: list[str] = []
-
-    class ListHandler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(self.format(record))
-
-    handler = ListHandler()
-    handler.addFilter(MaskingFilter())
-    logger = logging.getLogger("industry_gap.tests.masking_forms")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield logger, records
-    finally:
-        logger.removeHandler(handler)
 
 
 def test_logging_filter_masks_every_form(captured_logger):

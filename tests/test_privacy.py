@@ -146,26 +146,6 @@ def test_drop_personal_columns():
     assert "legal_representative" in frame.columns  # the input keeps its columns
 
 
-@pytest.fixture
-def captured_logger():
-    records: list[str] = []
-
-    class ListHandler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(self.format(record))
-
-    handler = ListHandler()
-    handler.addFilter(MaskingFilter())
-    logger = logging.getLogger("industry_gap.tests.privacy")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield logger, records
-    finally:
-        logger.removeHandler(handler)
-
-
 def test_filter_masks_logged_message_and_arguments(captured_logger):
     logger, records = captured_logger
     logger.info("隔离行：法定代表人身份证号 %s，手机 %s，企业 %s", ID_BEIJING, "13812345678", make_uscc(7))
