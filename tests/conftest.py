@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from industry_gap.privacy import MaskingFilter
+from tests.factories import service_unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
@@ -28,9 +29,7 @@ def _postgres_schema_url() -> tuple[str, str]:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} does not answer in CI: {error}")
-        pytest.skip(f"PostgreSQL not available: {error}")
+        service_unavailable(f"PostgreSQL at {POSTGRES_URL}", error)
     finally:
         engine.dispose()
     separator = "&" if "?" in POSTGRES_URL else "?"

@@ -92,3 +92,27 @@ def project_row(name: str, code: str, investment: float, **values) -> dict:
                source_file="projects.xlsx", source_row=0)
     row.update(values)
     return row
+
+
+def service_unavailable(what: str, error: object = "") -> None:
+    """A local service the test needs does not answer: fail in CI (it must be there), skip elsewhere."""
+    import os
+
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} does not answer in CI: {error}")
+    pytest.skip(f"{what} not available: {error}")
+
+
+def all_digit_usccs() -> list[str]:
+    """Valid USCCs made of digits only: enterprises (91, 92, 93), a 社会组织 (51) and a 事业单位 (12)."""
+    codes = []
+    for prefix in ("91150602", "92150602", "93150602", "51150602", "12150602"):
+        for sequence in range(200):
+            body = f"{prefix}{sequence:09d}"
+            code = body + uscc.calc_check_digit(body)
+            if code.isdigit():
+                codes.append(code)
+                break
+    return codes

@@ -24,6 +24,7 @@ from industry_gap.coverage_files import read_city_coverage
 from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import CANDIDATE_SHEET, SUMMARY_SHEET, TABLE_SHEET
 from industry_gap.policy import load_policy
+from tests.factories import service_unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -183,9 +184,7 @@ def celery_worker(tmp_path):
     """A real dagster-celery worker process on its own queue of the local RabbitMQ."""
     pytest.importorskip("dagster_celery")
     if not _broker_answers():
-        if os.environ.get("CI") == "true":
-            pytest.fail("RabbitMQ at 127.0.0.1:5672 does not answer in CI")
-        pytest.skip("RabbitMQ not available")
+        service_unavailable("RabbitMQ at 127.0.0.1:5672")
     queue = f"industry_gap_test_{os.getpid()}_{int(time.time())}"
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(

@@ -28,7 +28,7 @@ from industry_gap.environment import (
 )
 from industry_gap.errors import UserError
 from tests.conftest import POSTGRES_URL
-from tests.factories import small_registry
+from tests.factories import service_unavailable, small_registry
 
 CLI = [sys.executable, "-m", "industry_gap.cli"]
 RUN_DATE = "2026-11-20"
@@ -163,9 +163,7 @@ def postgres_server_answers() -> None:
     try:
         engine.connect().close()
     except Exception as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} does not answer in CI: {error}")
-        pytest.skip(f"PostgreSQL not available: {error}")
+        service_unavailable(f"PostgreSQL at {POSTGRES_URL}", error)
     finally:
         engine.dispose()
 

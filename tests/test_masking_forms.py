@@ -15,7 +15,7 @@ from industry_gap import privacy
 from industry_gap.privacy import (
     id_check_char, mask_series, mask_text, normalise, safe_for_output,
 )
-from tests.factories import make_uscc
+from tests.factories import all_digit_usccs, make_uscc
 
 ID = "110101199003071233"                               # valid check character 3
 ID_X = "15060219851120000X"                             # valid, check character X
@@ -28,18 +28,6 @@ FW = str.maketrans("0123456789Xx+-()", "０１２３４５６７８９Ｘｘ＋�
 # Digit strings that must not survive in a masked output (separators removed first): the
 # birth dates and the middle digits of the numbers above.
 SECRETS = ("19900307", "19851120", "850307", "1381234", "1391234", "04778123")
-
-
-def all_digit_usccs() -> list[str]:
-    codes = []
-    for prefix in ("91150602", "92150602", "93150602", "51150602", "12150602"):
-        for sequence in range(200):
-            body = f"{prefix}{sequence:09d}"
-            code = body + uscc_std.calc_check_digit(body)
-            if code.isdigit():
-                codes.append(code)
-                break
-    return codes
 
 
 MUST_MASK = [

@@ -13,7 +13,7 @@ from industry_gap.privacy import (
     PERSONAL_COLUMNS, MaskingFilter, drop_personal_columns, id_check_char, is_id_number,
     looks_like_id_number, mask_frame, mask_text,
 )
-from tests.factories import make_uscc
+from tests.factories import all_digit_usccs, make_uscc
 
 
 def make_id(first17: str) -> str:
@@ -25,19 +25,6 @@ ID_BEIJING = make_id("11010119900307123")        # ends in 3
 ID_WITH_X = next(make_id(f"15060219851120{n:03d}") for n in range(1000)
                  if id_check_char(f"15060219851120{n:03d}") == "X")
 OLD_ID = "150602850307123"                        # 15 digits: 1985-03-07
-
-
-def all_digit_usccs() -> list[str]:
-    """Valid USCCs made of digits only: enterprises (91, 92, 93) and a 社会组织 (51)."""
-    codes = []
-    for prefix in ("91150602", "92150602", "93150602", "51150602", "12150602"):
-        for sequence in range(200):
-            body = f"{prefix}{sequence:09d}"
-            code = body + uscc_std.calc_check_digit(body)
-            if code.isdigit():
-                codes.append(code)
-                break
-    return codes
 
 
 def test_check_character_examples():

@@ -24,6 +24,7 @@ from industry_gap.warehouse import (
     column_comment, resolve_schema, TABLE_COMMENTS,
 )
 from tests.conftest import POSTGRES_URL, REPO_ROOT, _drop_schema
+from tests.factories import service_unavailable
 
 DAY = dt.date(2026, 11, 20)
 EARLIER = dt.date(2026, 10, 20)
@@ -64,9 +65,7 @@ def _admin(statement: str, url: str = POSTGRES_URL) -> None:
         with engine.connect() as connection:
             connection.execute(text(statement))
     except Exception as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} does not answer in CI: {error}")
-        pytest.skip(f"PostgreSQL not available: {error}")
+        service_unavailable(f"PostgreSQL at {POSTGRES_URL}", error)
     finally:
         engine.dispose()
 
