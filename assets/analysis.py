@@ -26,7 +26,7 @@ from industry_gap.policy import GAP_LEVELS
 from industry_gap.privacy import mask_text
 from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, estimate_rewards
 from industry_gap.warehouse import Warehouse
-from pipelines.resources import PipelineSettings, WarehouseResource
+from assets.resources import PipelineSettings, WarehouseResource
 from reference import LEVEL_NAMES
 
 GROUP = "analyse"  # 分析

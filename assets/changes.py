@@ -7,8 +7,8 @@ from assets.analysis import CoverageState, markdown_table
 from industry_gap.changes import RunSnapshot, change_summary, choose_comparison_dates, monthly_changes
 from industry_gap.ingest import IngestResult
 from industry_gap.warehouse import Warehouse
-from pipelines.partitions import REPORT_MONTHS, report_run_date
-from pipelines.resources import PipelineSettings, WarehouseResource
+from assets.partitions import REPORT_MONTHS, report_run_date
+from assets.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
 

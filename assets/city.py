@@ -28,7 +28,7 @@ from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.model_training import labelled_rows, train_office_model
-from pipelines.resources import CityInputs, ModelSettings, PipelineSettings
+from assets.resources import CityInputs, ModelSettings, PipelineSettings
 
 GROUP = "city"  # 全市
 CITY_DISTRICTS = dg.DynamicPartitionsDefinition(name="city_district")

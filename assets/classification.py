@@ -11,7 +11,7 @@ from industry_gap.ingest import IngestResult
 from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
 from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
 from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
-from pipelines.resources import ModelSettings, PipelineSettings
+from assets.resources import ModelSettings, PipelineSettings
 
 GROUP = "classify"  # 分类
 TOP_K = 3

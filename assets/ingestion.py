@@ -8,7 +8,7 @@ from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.ingest.result import empty_quarantine, empty_set_aside
 from industry_gap.privacy import mask_text
 from industry_gap.schema import DATASET_COLUMNS, DATASET_LABELS
-from pipelines.resources import InputFiles, PipelineSettings
+from assets.resources import InputFiles, PipelineSettings
 
 USCC_DATASETS = ("registry", "above_scale")
 GROUP = "ingest"  # 接入 (Dagster group names must be ASCII)

@@ -13,7 +13,7 @@ from industry_gap.review import (
     OVERRIDE_COLUMNS, REJECTED_COLUMNS, conform_overrides, merge_overrides, read_overrides, unmatched_overrides,
 )
 from industry_gap.privacy import mask_text
-from pipelines.resources import InputFiles, PipelineSettings, WarehouseResource
+from assets.resources import InputFiles, PipelineSettings, WarehouseResource
 
 GROUP = "ingest"  # 接入
 

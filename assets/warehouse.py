@@ -16,8 +16,8 @@ from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output
 from industry_gap.warehouse import CLASSIFICATION_COLUMNS
-from pipelines.partitions import REPORT_MONTHS, report_run_date
-from pipelines.resources import PipelineSettings, WarehouseResource
+from assets.partitions import REPORT_MONTHS, report_run_date
+from assets.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
 

@@ -230,11 +230,11 @@ def child_env(cache: Path) -> dict:
 
 
 def industry_gap_command() -> list[str]:
-    """The installed console script next to this interpreter, else `python -m industry_gap.cli`."""
+    """The installed console script next to this interpreter, else `python -m pipelines.cli`."""
     script = Path(sys.executable).with_name("industry-gap")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from industry_gap.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
 
 
 def parse_stages(text: str) -> tuple[float | None, dict[str, tuple[str, float]]]:

@@ -12,8 +12,8 @@ from industry_gap.inbox import (
 )
 from industry_gap.ingest import ingest_file
 from industry_gap.privacy import mask_text
-from pipelines.partitions import report_partition_key
-from pipelines.resources import DISTRICT_TIMEZONE, SAMPLE_FILES
+from assets.partitions import report_partition_key
+from assets.resources import DISTRICT_TIMEZONE, SAMPLE_FILES
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("city"),

@@ -31,7 +31,7 @@ from industry_gap.city import discover_districts
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
-from pipelines.resources import PipelineSettings, city_storage_dir, default_resources
+from assets.resources import PipelineSettings, city_storage_dir, default_resources
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
 DISTRICT_JOB = "city_districts"

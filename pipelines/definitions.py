@@ -13,7 +13,7 @@ from assets.overrides import overrides
 from assets.warehouse import office_workbooks, warehouse_tables
 from pipelines.automation import full_refresh_job, inbox_sensor, nightly_schedule
 from pipelines.city import city_district_job_def, city_summary_job_def
-from pipelines.resources import default_resources
+from assets.resources import default_resources
 
 all_assets = [*ingestion_assets, overrides, *classification_assets, *analysis_assets, report_changes, warehouse_tables, office_workbooks]
 

@@ -18,8 +18,8 @@ from industry_gap.exports.publishing import published_folder
 from industry_gap.locking import exclusive_lock
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
-from pipelines.partitions import REPORT_MONTHS, report_partition_key
-from pipelines.resources import (
+from assets.partitions import REPORT_MONTHS, report_partition_key
+from assets.resources import (
     SAMPLE_FILES, InputFiles, ModelSettings, PipelineSettings, WarehouseResource,
 )
 

@@ -54,7 +54,7 @@ def small_registry(path: Path) -> Path:
 def pipeline_resources(output_dir: Path, database_url: str, *, registry: Path | str = "",
                        run_date: str = "", **files: str) -> dict:
     """Every resource the Definitions need, pointed at test files (unnamed inputs: not provided)."""
-    from pipelines.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
+    from assets.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
 
     paths = {"above_scale": "", "targets": "", "projects": "", **files}
     return {

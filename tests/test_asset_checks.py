@@ -7,7 +7,7 @@ import pytest
 
 from assets.warehouse import workbooks_present_check
 from pipelines.definitions import all_assets
-from pipelines.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
+from assets.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
 from tests.factories import REGISTRY_HEADER, make_uscc, registry_row, write_csv
 
 ABOVE_HEADER = ["统一社会信用代码", "单位名称", "行业代码", "主营业务收入（万元）", "所属镇街"]

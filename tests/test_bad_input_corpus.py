@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import industry_gap.cli as cli
+import pipelines.cli as cli
 from industry_gap.errors import UserError
 from industry_gap.ingest import accounting_problem, ingest_file
 from industry_gap.ingest.aliases import ALIASES
@@ -42,7 +42,7 @@ def _cli_commands_available() -> bool:
 
 @pytest.fixture
 def main(monkeypatch):
-    """`industry_gap.cli.main`; while colleagues' sub-command modules are missing or broken,
+    """`pipelines.cli.main`; while colleagues' sub-command modules are missing or broken,
     only check_registry is registered, so the test still goes through the real main()."""
     if not _cli_commands_available():
         monkeypatch.setattr(cli, "COMMANDS", ["check_registry"])
@@ -140,12 +140,12 @@ def test_real_subprocess_shows_no_traceback(tmp_path, case_id, exit_code, words)
     case = next(c for c in CORPUS if c.id == case_id)
     path = case.write(tmp_path)
     if _cli_commands_available():
-        command = [sys.executable, "-m", "industry_gap.cli", "check-registry", str(path)]
+        command = [sys.executable, "-m", "pipelines.cli", "check-registry", str(path)]
     else:
         # Colleagues' sub-command modules are not there yet, so the full parser cannot be built;
         # run the same main() with only check_registry registered (as the `main` fixture does).
         command = [sys.executable, "-c",
-                   "import sys, industry_gap.cli as cli; cli.COMMANDS = ['check_registry']; "
+                   "import sys, pipelines.cli as cli; cli.COMMANDS = ['check_registry']; "
                    "sys.exit(cli.main(sys.argv[1:]))", "check-registry", str(path)]
     completed = subprocess.run(command, capture_output=True, cwd=REPO_ROOT, timeout=120,
                                env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})

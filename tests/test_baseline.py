@@ -17,7 +17,7 @@ from industry_gap.coverage import (
 from industry_gap.policy import DEFAULT_POLICY_PATH, load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 from industry_gap.summary import run_analysis, run_summary, summary_lines
-from pipelines.resources import PipelineSettings
+from assets.resources import PipelineSettings
 from tests.factories import classified_firm
 
 BEFORE = dt.date(2025, 11, 24)

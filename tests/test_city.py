@@ -164,7 +164,7 @@ def test_city_run_on_the_multiprocess_executor(tmp_path):
 def test_city_cli_reports_a_bad_district_in_chinese(tmp_path):
     make_city(tmp_path / "city", rows=5)
     (tmp_path / "city" / "东胜区" / "规下企业名录.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "industry_gap.cli", "city", str(tmp_path / "city"), "--output",
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "city", str(tmp_path / "city"), "--output",
                            str(tmp_path / "out"), "--run-date", RUN_DATE, "--executor", "in_process"],
                           capture_output=True, text=True, cwd=REPO, timeout=600)
     assert done.returncode == 2, done.stderr

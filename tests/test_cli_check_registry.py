@@ -7,7 +7,7 @@ import csv
 import pytest
 from stdnum.cn.uscc import calc_check_digit
 
-import industry_gap.cli as cli
+import pipelines.cli as cli
 
 HEADER = ["统一社会信用代码", "企业名称", "经营范围", "登记状态"]
 
@@ -19,7 +19,7 @@ def make_uscc(serial: int) -> str:
 
 @pytest.fixture
 def main(monkeypatch):
-    """`industry_gap.cli.main`; while colleagues' sub-command modules are missing or broken,
+    """`pipelines.cli.main`; while colleagues' sub-command modules are missing or broken,
     only this module is registered, so the test still goes through the real main()."""
     try:
         cli.build_parser()

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from industry_gap.cli import main
+from pipelines.cli import main
 
 ROWS = [
     ("甲机械有限公司", "汽车零部件的研发、生产和销售；货物进出口。", "C3670"),
@@ -115,7 +115,7 @@ def test_train_with_labels(tmp_path, capsys):
 
 def test_csrc_s90_labels_are_set_aside_not_read_as_gbt(tmp_path, capsys):
     """CSRC-2012 "S90 综合" has no GB/T 4754 counterpart (GB/T 2011 S90 would be 中国共产党机关)."""
-    from classifiers.tables import gbt_labels
+    from industry_gap.scope_tables import gbt_labels
 
     frame = pd.DataFrame({"business_scope": ["汽车零部件的研发、生产和销售", "实业投资；房地产开发；酒店管理",
                                              "软件开发；信息系统集成服务"],
@@ -163,7 +163,7 @@ def test_classify_recognises_a_main_activity_column_alone(tmp_path):
 
 
 def test_scope_texts_and_combine_activity_and_scope(tmp_path):
-    from classifiers.tables import TEXT_ALIASES, scope_texts
+    from industry_gap.scope_tables import TEXT_ALIASES, scope_texts
     from classifiers.text import combine_activity_and_scope
 
     assert combine_activity_and_scope("汽车座椅制造", "技术服务") == "主营业务：汽车座椅制造；技术服务"
@@ -222,7 +222,7 @@ class _Stream:
 
 @pytest.mark.parametrize("tty", [True, False])
 def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tty):
-    from industry_gap.cli.classify import ProgressBar
+    from pipelines.cli.classify import ProgressBar
 
     stream = _Stream(tty)
     bar = ProgressBar(stream=stream, min_interval=0)

@@ -1,6 +1,6 @@
 """A run SIGKILLed anywhere in the report switch leaves the warehouse and the workbooks consistent.
 
-Real subprocesses run `python -m industry_gap.cli run`; a failpoint pauses the
+Real subprocesses run `python -m pipelines.cli run`; a failpoint pauses the
 process at the exact moment (a workbook half-staged, inside the open
 transaction, or after the commit but before the staged folder is swapped in)
 and the test kills it. Runs on SQLite and on PostgreSQL.
@@ -30,7 +30,7 @@ DAY = dt.date.fromisoformat(RUN_DATE)
 def run_cli(registry: Path, output: Path, database_url: str, failpoint: str = "", marker: Path | None = None):
     env = {**os.environ, "INDUSTRY_GAP_FAILPOINT": failpoint,
            "INDUSTRY_GAP_FAILPOINT_MARKER": str(marker or "")}
-    command = [sys.executable, "-m", "industry_gap.cli", "run", "--registry", str(registry),
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--registry", str(registry),
                "--output", str(output), "--run-date", RUN_DATE, "--database", database_url]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

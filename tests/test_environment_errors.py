@@ -30,7 +30,7 @@ from industry_gap.errors import UserError
 from tests.conftest import POSTGRES_URL
 from tests.factories import service_unavailable, small_registry
 
-CLI = [sys.executable, "-m", "industry_gap.cli"]
+CLI = [sys.executable, "-m", "pipelines.cli"]
 RUN_DATE = "2026-11-20"
 
 
@@ -192,11 +192,11 @@ def test_run_with_unusable_postgres(tmp_path, problem):
 
 RAISING_RUN = """
 import sys
-import industry_gap.cli.run as command
+import pipelines.cli.run as command
 def boom(args):
     raise RuntimeError("意外：联系人 13812345678")
 command.run = boom
-import industry_gap.cli as cli
+import pipelines.cli as cli
 sys.exit(cli.main(sys.argv[1:]))
 """
 

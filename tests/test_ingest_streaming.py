@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import industry_gap.cli as cli
+import pipelines.cli as cli
 from industry_gap.errors import UserError
 from industry_gap.ingest import accounting_problem, ingest_file
 from tests.corpus.cases import (

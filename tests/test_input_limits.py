@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import industry_gap.cli as cli
+import pipelines.cli as cli
 from industry_gap.errors import InputFileError, UserError
 from industry_gap.ingest import ingest_file
 from industry_gap.ingest.limits import InputLimits
@@ -36,7 +36,7 @@ def zip_bomb_xlsx(path: Path, megabytes: int = 100) -> Path:
 
 @pytest.fixture
 def main(monkeypatch):
-    """`industry_gap.cli.main`; only check_registry when colleagues' sub-commands cannot load (as in the corpus)."""
+    """`pipelines.cli.main`; only check_registry when colleagues' sub-commands cannot load (as in the corpus)."""
     try:
         cli.build_parser()
     except Exception:

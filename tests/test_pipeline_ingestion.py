@@ -92,7 +92,7 @@ def test_registry_main_activity_is_read_and_classified_with_the_scope(tmp_path):
     from assets.overrides import OverrideSet
     from classifiers import load_default_model
     from industry_gap.review.columns import OVERRIDE_COLUMNS
-    from pipelines.resources import ModelSettings
+    from assets.resources import ModelSettings
     from tests.factories import REGISTRY_HEADER, registry_row, write_csv
 
     rows = [registry_row(1, "鄂尔多斯市甲有限公司", "技术服务；货物进出口。") + ["汽车座椅制造"],

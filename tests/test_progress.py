@@ -22,7 +22,7 @@ BEFORE_DEADLINE = "2025-11-24"   # the plan's goals end 2025-12-31
 def run_cli(output: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DAGSTER_HOME", None)
-    done = subprocess.run([sys.executable, "-m", "industry_gap.cli", "run", "--output", str(output), *extra],
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--output", str(output), *extra],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done

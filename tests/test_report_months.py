@@ -13,7 +13,7 @@ from industry_gap.report_month import first_report_month, month_key, resolve_rep
 from industry_gap.policy import load_policy
 from industry_gap.warehouse import Warehouse
 from pipelines.definitions import all_assets, defs
-from pipelines.partitions import REPORT_MONTHS
+from assets.partitions import REPORT_MONTHS
 from pipelines.runner import RunOptions, run_pipeline
 from tests.factories import REGISTRY_HEADER, make_uscc, pipeline_resources, registry_row, write_csv
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from industry_gap.cli import main
+from pipelines.cli import main
 from industry_gap.exports.workbooks import ANNEX4_HEADERS, ANNEX4_SHEET, ANNEX5_HEADERS, ANNEX5_SHEET
 from industry_gap.warehouse import Warehouse
 

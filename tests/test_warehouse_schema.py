@@ -379,7 +379,7 @@ def test_the_cli_stops_with_the_chinese_message_and_exit_2(tmp_path):
     output.mkdir()
     write_legacy(f"sqlite:///{output / 'industry_gap.sqlite'}", duplicate=True)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run([sys.executable, "-m", "industry_gap.cli", "run", "--output", str(output)],
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--output", str(output)],
                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
     assert "旧版本格式" in result.stderr + result.stdout

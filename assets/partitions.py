@@ -8,7 +8,7 @@ import dagster as dg
 from industry_gap.errors import UserError
 from industry_gap.policy import load_policy
 from industry_gap.report_month import FALLBACK_FIRST_MONTH, first_report_month, month_key, resolve_report_date
-from pipelines.resources import DISTRICT_TIMEZONE, PipelineSettings
+from assets.resources import DISTRICT_TIMEZONE, PipelineSettings
 
 
 

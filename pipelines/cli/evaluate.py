@@ -27,9 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers.evaluation import evaluate_model
-    from classifiers.tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
+    from industry_gap.scope_tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
                                     scope_texts, set_aside_message)
-    from industry_gap.cli.classify import load_model
+    from pipelines.cli.classify import load_model
 
     df = read_table(args.labelled)
     texts, used = scope_texts(df, args.text_column, args.labelled)

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers import build_reference_model, load_default_model, train_model
-    from classifiers.tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
+    from industry_gap.scope_tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
                                     scope_texts, set_aside_message)
     from industry_gap.environment import check_writable_folder
 

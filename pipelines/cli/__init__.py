@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="子命令", dest="command", metavar="命令",
                                        parser_class=ChineseArgumentParser)
     for name in COMMANDS:
-        module = importlib.import_module(f"industry_gap.cli.{name}")
+        module = importlib.import_module(f"pipelines.cli.{name}")
         module.register(subparsers)
     return parser
 

@@ -58,7 +58,7 @@ def load_model(path):
 
 
 def run(args: argparse.Namespace) -> int:
-    from classifiers.tables import find_name_column, read_table, scope_texts, write_csv
+    from industry_gap.scope_tables import find_name_column, read_table, scope_texts, write_csv
 
     if args.top_k < 1 or args.top_k > 20:
         raise UserError("--top-k 应在 1 到 20 之间")
