@@ -1,30 +1,42 @@
-"""Monthly partitions of the 报送 assets: each month's lists are kept and visible in the UI."""
+"""Monthly partitions of the 报送 assets: each month's lists are kept and visible in the UI.
 
+The months run from the policy's issue month (plan.issued) to the current one
+(end_offset=1: the month in progress has its partition, it is the one being
+reported). The policy is the run's (`--policy`, INDUSTRY_GAP_POLICY), so the
+partitions are built per run: `pipelines.definitions.build_definitions` gives the
+monthly assets `report_months(settings.policy())`. The asset decorators carry
+`REPORT_MONTHS`, the shipped policy's months, until then.
+"""
+
+from collections.abc import Sequence
 import datetime as dt
-import os
 
 import dagster as dg
 
-from industry_gap.errors import UserError
-from industry_gap.policy import load_policy
-from industry_gap.report_month import FALLBACK_FIRST_MONTH, first_report_month, month_key, resolve_report_date
-from assets.resources import DISTRICT_TIMEZONE, PipelineSettings
+from industry_gap.policy import Policy, load_policy
+from industry_gap.report_month import first_report_month, month_key, resolve_report_date
+from industry_gap.settings import DISTRICT_TIMEZONE
+from assets.resources import PipelineSettings
 
 
-
-def _first_month() -> str:
-    """The plan's issue month; an unreadable policy file is reported by the run, not at load."""
-    try:
-        return first_report_month(load_policy(os.environ.get("INDUSTRY_GAP_POLICY") or None))
-    except UserError:
-        return month_key(FALLBACK_FIRST_MONTH)
+def report_months(policy: Policy) -> dg.MonthlyPartitionsDefinition:
+    """From the month `policy` was issued to the current month."""
+    return dg.MonthlyPartitionsDefinition(start_date=first_report_month(policy), end_offset=1,
+                                          timezone=DISTRICT_TIMEZONE.key)
 
 
-# From the month the plan was issued (the policy file's plan.issued) to the current month
-# (end_offset=1: the month in progress has its partition, it is the one being reported).
-REPORT_MONTHS = dg.MonthlyPartitionsDefinition(
-    start_date=_first_month(), end_offset=1, timezone=DISTRICT_TIMEZONE.key,
-)
+REPORT_MONTHS = report_months(load_policy(None))
+
+
+def is_monthly(asset: dg.AssetsDefinition) -> bool:
+    return isinstance(asset.partitions_def, dg.MonthlyPartitionsDefinition)
+
+
+def with_report_months(assets: Sequence[dg.AssetsDefinition],
+                       months: dg.MonthlyPartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """`assets` with the monthly ones partitioned by `months` (the run's policy)."""
+    return [asset.map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=months))
+            if is_monthly(asset) else asset for asset in assets]
 
 
 def report_partition_key(day: dt.date) -> str:

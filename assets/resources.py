@@ -1,47 +1,29 @@
-"""Configurable resources: where the inputs are, where outputs go, which database."""
+"""Configurable resources: where the inputs are, where outputs go, which database.
+
+Their values come from the run's one `Settings` (`default_resources(settings)`); the
+field defaults below are only what a resource means when built with nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
+from industry_gap.settings import DISTRICT_TIMEZONE, SAMPLE_FILES, Settings
 from industry_gap.warehouse import Warehouse, default_database_url
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO_ROOT / "sample_data"
-DISTRICT_TIMEZONE = ZoneInfo("Asia/Shanghai")
-
-def from_env(name: str, default: str) -> str:
-    """A setting's default, overridable by INDUSTRY_GAP_<NAME> in the code server's environment.
-
-    Read when the class is defined, so run config that sets one field (the
-    schedule's run_date, say) keeps every other field at this default.
-    """
-    return os.environ.get(f"INDUSTRY_GAP_{name.upper()}", default)
-
-
-SAMPLE_FILES = {
-    "registry": SAMPLE_DIR / "registry.csv",
-    "above_scale": SAMPLE_DIR / "above_scale.csv",
-    "targets": SAMPLE_DIR / "targets.csv",
-    "projects": SAMPLE_DIR / "projects.xlsx",
-}
-
 
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
-    registry: str = from_env("registry", str(SAMPLE_FILES["registry"]))
-    above_scale: str = from_env("above_scale", str(SAMPLE_FILES["above_scale"]))
-    targets: str = from_env("targets", str(SAMPLE_FILES["targets"]))
-    projects: str = from_env("projects", str(SAMPLE_FILES["projects"]))
+    registry: str = str(SAMPLE_FILES["registry"])
+    above_scale: str = str(SAMPLE_FILES["above_scale"])
+    targets: str = str(SAMPLE_FILES["targets"])
+    projects: str = str(SAMPLE_FILES["projects"])
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
@@ -53,11 +35,11 @@ class InputFiles(dg.ConfigurableResource):
 class PipelineSettings(dg.ConfigurableResource):
     """Run-wide settings: output folder, run date, the district's policy file."""
 
-    output_dir: str = from_env("output", "output")
+    output_dir: str = "output"
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
-    policy_file: str = from_env("policy", "")  # empty = reference/policy/dongsheng_2023.toml
+    policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
-    baseline_file: str = from_env("baseline", "")  # the plan's 基期 coverage table; empty = the policy's
+    baseline_file: str = ""  # the plan's 基期 coverage table; empty = the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
 
     def policy(self) -> Policy:
@@ -82,19 +64,19 @@ class PipelineSettings(dg.ConfigurableResource):
 class ModelSettings(dg.ConfigurableResource):
     """How the scope model is chosen: a saved model, or reference-only plus the office's labels."""
 
-    model_dir: str = from_env("model_dir", "")  # saved by `industry-gap train`; empty = build here
+    model_dir: str = ""  # saved by `industry-gap train`; empty = build here
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
     min_labels: int = 50                 # fewer labels than this: reference-only model
     holdout_share: float = 0.2           # labels held out to measure accuracy
     max_training_rows: int = 20_000      # more labels: a seeded sample of this many is trained on
     accuracy_floor: float = 0.5          # 大类 top-1 on held-out labels below this fails a check
-    workers: int = int(from_env("workers", "1"))  # processes classifying a large registry
+    workers: int = 1  # processes classifying a large registry
 
 
 class CityInputs(dg.ConfigurableResource):
     """A city's folder: one sub-folder per district with its registry and 规上 list (`industry_gap.city`)."""
 
-    city_dir: str = from_env("city_dir", "")
+    city_dir: str = ""
     code_edition: str = "2017"
 
 
@@ -107,10 +89,10 @@ class WarehouseResource(dg.ConfigurableResource):
     """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
 
     database_url: str = ""  # empty = DATABASE_URL, else SQLite in output_dir
-    output_dir: str = from_env("output", "output")
+    output_dir: str = "output"
     # PostgreSQL schema of the tables; empty = the URL's search_path if it sets one, else "industry_gap".
     # Ignored on SQLite.
-    db_schema: str = from_env("db_schema", "")
+    db_schema: str = ""
 
     def resolved_url(self) -> str:
         return self.database_url or default_database_url(self.output_dir)
@@ -119,13 +101,19 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(self.resolved_url(), schema=self.db_schema or None)
 
 
-def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources for the UI and the schedule: sample data unless INDUSTRY_GAP_* env vars say otherwise."""
+def default_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources of a run, made from its settings (the UI and the schedule: from the environment)."""
+    output = settings.output_dir
     return {
-        "input_files": InputFiles(),
-        "settings": PipelineSettings(),
-        "model_settings": ModelSettings(),
-        "warehouse": WarehouseResource(),
-        "city_inputs": CityInputs(),
-        "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(from_env("output", "output"))),
+        "input_files": InputFiles(**settings.input_paths(), overrides=settings.overrides,
+                                  code_edition=settings.code_edition),
+        "settings": PipelineSettings(
+            output_dir=output, run_date=settings.run_date, policy_file=settings.policy_file,
+            city_coverage_file=settings.city_coverage_file,
+            baseline_file=str(Path(settings.baseline_file).resolve()) if settings.baseline_file else ""),
+        "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
+        "warehouse": WarehouseResource(database_url=settings.database_url, output_dir=output,
+                                       db_schema=settings.db_schema),
+        "city_inputs": CityInputs(city_dir=settings.city_dir, code_edition=settings.code_edition),
+        "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(output)),
     }

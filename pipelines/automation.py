@@ -1,7 +1,6 @@
 """The nightly schedule and the inbox sensor, both running the whole graph."""
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -12,8 +11,8 @@ from industry_gap.inbox import (
 )
 from industry_gap.ingest import ingest_file
 from industry_gap.privacy import mask_text
+from industry_gap.settings import DISTRICT_TIMEZONE, INPUT_DATASETS, Settings
 from assets.partitions import report_partition_key
-from assets.resources import DISTRICT_TIMEZONE, SAMPLE_FILES
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("city"),
@@ -31,20 +30,17 @@ def district_day(moment: dt.datetime) -> dt.date:
 
 
 def inbox_dir() -> Path:
-    """INDUSTRY_GAP_INBOX, else <output>/inbox."""
-    configured = os.environ.get("INDUSTRY_GAP_INBOX", "").strip()
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("INDUSTRY_GAP_OUTPUT", "output")) / "inbox"
+    """INDUSTRY_GAP_INBOX, else <output>/inbox (the code server's settings)."""
+    return Settings.load().inbox()
 
 
 def current_inputs_config(inbox: Path) -> dict:
-    """Run config naming, per dataset, the newest processed inbox file (else the configured default)."""
+    """Run config naming, per dataset, the newest processed inbox file (else the configured input)."""
     latest = processed_datasets(inbox)
+    configured = Settings.load().input_paths()
     files = {}
-    for dataset, default in SAMPLE_FILES.items():
-        env = os.environ.get(f"INDUSTRY_GAP_{dataset.upper()}", str(default))
-        files[dataset] = str(latest.get(dataset, env))
+    for dataset in INPUT_DATASETS:
+        files[dataset] = str(latest.get(dataset, configured[dataset]))
     if OVERRIDES in latest:
         files[OVERRIDES] = str(latest[OVERRIDES])
     return {"resources": {"input_files": {"config": files}}}

@@ -31,7 +31,8 @@ from industry_gap.city import discover_districts
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
-from assets.resources import PipelineSettings, city_storage_dir, default_resources
+from assets.resources import city_storage_dir, default_resources
+from industry_gap.settings import Settings
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
 DISTRICT_JOB = "city_districts"
@@ -75,20 +76,22 @@ city_summary_job_def = dg.define_asset_job(
 def district_job(executor: str = "multiprocess") -> dg.JobDefinition:
     """The district job bound to the resources; reconstructed by name in step processes and workers."""
     defs = dg.Definitions(assets=[*district_assets, city_coverage], jobs=[city_district_job_def(executor)],
-                          resources=default_resources())
+                          resources=default_resources(Settings.load()))
     return defs.resolve_job_def(DISTRICT_JOB)
 
 
 def summary_job() -> dg.JobDefinition:
     defs = dg.Definitions(assets=[*district_assets, city_coverage], jobs=[city_summary_job_def],
-                          resources=default_resources())
+                          resources=default_resources(Settings.load()))
     return defs.resolve_job_def(SUMMARY_JOB)
 
 
 @dataclass
 class CityOptions:
+    """What `industry-gap city` is told: the run's settings, and how its steps are executed."""
+
     city_dir: str
-    output_dir: str = "output"
+    output_dir: str = ""              # empty = INDUSTRY_GAP_OUTPUT, else ./output
     run_date: str = ""
     policy_file: str = ""
     code_edition: str = "2017"
@@ -100,6 +103,12 @@ class CityOptions:
     backend: str = "rpc://"           # celery
     queue: str = "dagster"            # celery: the queue the workers listen on (-Q)
 
+    def settings(self) -> Settings:
+        """The run's settings (options, then environment, then defaults), as for `industry-gap run`."""
+        return Settings.load({"city_dir": self.city_dir, "output_dir": self.output_dir, "run_date": self.run_date,
+                              "policy_file": self.policy_file, "code_edition": self.code_edition,
+                              "model_dir": self.model_dir, "workers": self.workers})
+
 
 @dataclass
 class CityOutcome:
@@ -108,16 +117,17 @@ class CityOutcome:
     run_ids: dict[str, str] = field(default_factory=dict)
 
 
-def run_config(options: CityOptions) -> dict:
-    output = str(Path(options.output_dir).resolve())
+def run_config(settings: Settings) -> dict:
+    """The settings as run config: step processes and workers rebuild the job from the environment."""
+    output = str(Path(settings.output_dir).resolve())
     config: dict = {
         "loggers": QUIET_LOGGING,
         "resources": {
-            "city_inputs": {"config": {"city_dir": str(Path(options.city_dir).resolve()),
-                                       "code_edition": options.code_edition}},
-            "settings": {"config": {"output_dir": output, "run_date": options.run_date,
-                                    "policy_file": options.policy_file}},
-            "model_settings": {"config": {"model_dir": options.model_dir, "workers": options.workers}},
+            "city_inputs": {"config": {"city_dir": str(Path(settings.city_dir).resolve()),
+                                       "code_edition": settings.code_edition}},
+            "settings": {"config": {"output_dir": output, "run_date": settings.run_date,
+                                    "policy_file": settings.policy_file}},
+            "model_settings": {"config": {"model_dir": settings.model_dir, "workers": settings.workers}},
             "city_io_manager": {"config": {"base_dir": city_storage_dir(output)}},
         },
     }
@@ -138,17 +148,18 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
     from pipelines.runner import RUN_LOCK_NAME, RUN_LOCK_TIMEOUT, instance_home, report_month_of
 
     _executor(options.executor)   # a missing dagster-celery is reported before anything runs
-    districts = discover_districts(options.city_dir)
-    check_writable_folder(options.output_dir)
-    report_month_of(PipelineSettings(output_dir=options.output_dir, run_date=options.run_date))  # a bad date stops here
+    settings = options.settings()
+    districts = discover_districts(settings.city_dir)
+    check_writable_folder(settings.output_dir)
+    report_month_of(settings)  # a bad date, or one before the plan, stops here
     names = [d.district for d in districts]
-    log_dir = Path(options.output_dir) / "city" / "logs"
+    log_dir = Path(settings.output_dir) / "city" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    config = run_config(options)
+    config = run_config(settings)
     outcome_seconds: dict[str, float] = {}
     run_ids: dict[str, str] = {}
-    with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
-        with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as instance:
+    with exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
+        with dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance:
             known = set(instance.get_dynamic_partitions(CITY_DISTRICTS.name))
             for stale in sorted(known - set(names)):
                 instance.delete_dynamic_partition(CITY_DISTRICTS.name, stale)

@@ -1,6 +1,9 @@
-"""The one `Definitions` of the project, loaded by workspace.yaml."""
+"""The one `Definitions` of the project, loaded by workspace.yaml.
 
-import os
+`build_definitions(settings)` makes it for a run's settings: the CLI calls it
+with its options, and `defs` below is the one `dagster dev` and the schedule
+use, with the settings of the code server's environment.
+"""
 
 import dagster as dg
 
@@ -10,19 +13,41 @@ from assets.city import city_assets
 from assets.classification import classification_assets
 from assets.ingestion import ingestion_assets
 from assets.overrides import overrides
+from assets.partitions import report_months, with_report_months
+from assets.resources import default_resources
 from assets.warehouse import office_workbooks, warehouse_tables
+from industry_gap.errors import UserError
+from industry_gap.settings import Settings
 from pipelines.automation import full_refresh_job, inbox_sensor, nightly_schedule
 from pipelines.city import city_district_job_def, city_summary_job_def
-from assets.resources import default_resources
 
-all_assets = [*ingestion_assets, overrides, *classification_assets, *analysis_assets, report_changes, warehouse_tables, office_workbooks]
+# The district's graph in step order; the 报送 assets carry placeholder months until `report_assets`.
+all_assets = [*ingestion_assets, overrides, *classification_assets, *analysis_assets, report_changes,
+              warehouse_tables, office_workbooks]
 
-defs = dg.Definitions(
-    assets=[*all_assets, *city_assets],
-    # INDUSTRY_GAP_CITY_EXECUTOR=celery sends the district steps launched from the UI to Celery workers
-    jobs=[full_refresh_job, city_district_job_def(os.environ.get("INDUSTRY_GAP_CITY_EXECUTOR", "multiprocess")),
-          city_summary_job_def],
-    schedules=[nightly_schedule],
-    sensors=[inbox_sensor],
-    resources=default_resources(),
-)
+
+def report_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The district's graph with the monthly partitions of the run's policy (its issue month onwards)."""
+    return with_report_months(all_assets, report_months(settings.policy()))
+
+
+def _loadable(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The UI's graph: an unreadable policy file is reported by the run that reads it, not at load."""
+    try:
+        return report_assets(settings)
+    except UserError:
+        return all_assets
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*_loadable(settings), *city_assets],
+        # INDUSTRY_GAP_CITY_EXECUTOR=celery sends the district steps launched from the UI to Celery workers
+        jobs=[full_refresh_job, city_district_job_def(settings.city_executor), city_summary_job_def],
+        schedules=[nightly_schedule],
+        sensors=[inbox_sensor],
+        resources=default_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.load())

@@ -17,11 +17,10 @@ from industry_gap.errors import UserError
 from industry_gap.exports.publishing import published_folder
 from industry_gap.locking import exclusive_lock
 from industry_gap.summary import AnalysisResult, run_summary
+from industry_gap.settings import Settings
+from assets.partitions import report_months, report_partition_key, with_report_months
+from assets.resources import InputFiles, WarehouseResource, default_resources
 from pipelines.definitions import all_assets
-from assets.partitions import REPORT_MONTHS, report_partition_key
-from assets.resources import (
-    SAMPLE_FILES, InputFiles, ModelSettings, PipelineSettings, WarehouseResource,
-)
 
 # A failing step's own stack trace is for the maintainer (the run's event log has it); the user gets one
 # Chinese message from the error that caused it.
@@ -29,6 +28,7 @@ QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RUN_LOCK_NAME = ".industry-gap-run.lock"
 RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
 DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")   # what the district's graph uses
 
 
 def instance_home(output_dir: str) -> Path:
@@ -42,88 +42,52 @@ def instance_home(output_dir: str) -> Path:
 
 
 @dataclass
-class RunOptions:
-    registry: str | None = None
-    above_scale: str | None = None
-    targets: str | None = None
-    projects: str | None = None
-    output_dir: str = "output"
-    database_url: str = ""
-    db_schema: str = ""   # PostgreSQL schema of the tables; empty = industry_gap (or the URL's search_path)
-    run_date: str = ""
-    code_edition: str = "2017"
-    policy_file: str = ""
-    city_coverage_file: str = ""
-    model_dir: str = ""
-    overrides: str = ""
-    baseline_file: str = ""   # the plan's 基期 coverage table (行业代码, 规上已有, 全口径已有)
-    on_stage: Callable[["Stage"], None] | None = None   # told as each stage starts and finishes
-
-    def input_files(self) -> InputFiles:
-        """Sample data when no file is named; otherwise only what the user named."""
-        given = {name: getattr(self, name) for name in SAMPLE_FILES}
-        if not any(given.values()):
-            paths = {name: str(path) for name, path in SAMPLE_FILES.items()}
-        else:
-            paths = {name: value or "" for name, value in given.items()}
-        for name, value in paths.items():
-            if value and not Path(value).exists():
-                raise UserError(f"找不到输入文件“{value}”")
-        if self.overrides and not Path(self.overrides).exists():
-            raise UserError(f"找不到人工核定文件“{self.overrides}”")
-        if self.baseline_file and not Path(self.baseline_file).exists():
-            raise UserError(f"找不到规划基期文件“{self.baseline_file}”")
-        return InputFiles(**paths, overrides=self.overrides or "", code_edition=self.code_edition)
-
-
-@dataclass
 class RunOutcome:
     values: dict[str, object] = field(default_factory=dict)
     inputs: InputFiles | None = None
+    settings: Settings | None = None
     database: str = ""
     summary: dict = field(default_factory=dict)   # industry_gap.summary.run_summary numbers
     stage_seconds: dict[str, float] = field(default_factory=dict)   # asset -> seconds its step took
     recovered: list[str] = field(default_factory=list)   # what was repaired of a killed earlier run
 
 
-def run_pipeline(options: RunOptions, instance: dg.DagsterInstance | None = None) -> RunOutcome:
-    """Materialise every asset; user errors inside a step come back as UserError."""
-    files = options.input_files()
-    check_writable_folder(options.output_dir)
-    warehouse = WarehouseResource(database_url=options.database_url, output_dir=options.output_dir,
-                                  db_schema=options.db_schema)
+def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None,
+                 on_stage: Callable[["Stage"], None] | None = None) -> RunOutcome:
+    """Materialise every asset for `settings`; user errors inside a step come back as UserError.
+
+    `on_stage` is told as each stage starts and finishes.
+    """
+    settings.check_files_exist()
+    check_writable_folder(settings.output_dir)
+    resources = default_resources(settings)
+    warehouse = resources["warehouse"]
     store = warehouse.open()
     try:
         store.ensure_schema()   # an unreachable database is reported now, not after the inputs are read
     finally:
         store.dispose()
-    resources = {
-        "input_files": files,
-        "settings": PipelineSettings(
-            output_dir=options.output_dir, run_date=options.run_date, policy_file=options.policy_file,
-            city_coverage_file=options.city_coverage_file,
-            baseline_file=str(Path(options.baseline_file).resolve()) if options.baseline_file else ""),
-        "model_settings": ModelSettings(model_dir=options.model_dir),
-        "warehouse": warehouse,
-        # values stay in this process: two runs at once never read each other's pickles
-        "io_manager": dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager()),
-    }
-    month = report_month_of(resources["settings"])
-    for workbook in published_folder(options.output_dir, month[:7]).glob("*.xlsx"):
+    months = report_months(settings.policy())
+    month = report_month_of(settings, months)
+    # values stay in this process: two runs at once never read each other's pickles
+    resources = {name: resources[name] for name in RUN_RESOURCES}
+    resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())
+    for workbook in published_folder(settings.output_dir, month[:7]).glob("*.xlsx"):
         check_not_locked_by_office(workbook)   # this month's lists open in Excel/WPS: say so before working
     # One run per output folder at a time: the schedule and a manual run queue here, so they
     # never share a half-created Dagster home or interleave their files.
-    tracker = StageTracker(counter, options.on_stage)
-    with exclusive_lock(Path(options.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
+    tracker = StageTracker(counter, on_stage)
+    assets = with_report_months(all_assets, months)
+    with exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
         if instance is None:
-            with dg.DagsterInstance.from_config(str(instance_home(options.output_dir))) as local:
-                recovered = recover_on_start(options.output_dir, warehouse, local)
-                values, seconds = _materialize(resources, local, month, tracker)
+            with dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as local:
+                recovered = recover_on_start(settings.output_dir, warehouse, local)
+                values, seconds = _materialize(assets, resources, local, month, tracker)
         else:
-            recovered = recover_on_start(options.output_dir, warehouse, instance)
-            values, seconds = _materialize(resources, instance, month, tracker)
-    settings = resources["settings"]
-    return RunOutcome(values=values, inputs=files, database=warehouse.open().display_url,
+            recovered = recover_on_start(settings.output_dir, warehouse, instance)
+            values, seconds = _materialize(assets, resources, instance, month, tracker)
+    return RunOutcome(values=values, inputs=resources["input_files"], settings=settings,
+                      database=warehouse.open().display_url,
                       summary=analysis_summary(values, settings), stage_seconds=seconds, recovered=recovered)
 
 
@@ -138,20 +102,19 @@ def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg
         return recover_exports_of_killed_runs(output_dir, warehouse, instance).messages()
 
 
-def report_month_of(settings: PipelineSettings) -> str:
-    """The monthly partition of the 报送 assets this run writes: the run date's month."""
-    try:
-        run_date = settings.resolved_run_date()
-    except ValueError:
-        raise UserError(f"运行日期“{settings.run_date}”无法识别，请写作 YYYY-MM-DD") from None
+def report_month_of(settings: Settings, months: dg.MonthlyPartitionsDefinition | None = None) -> str:
+    """The monthly partition of the 报送 assets this run writes: the run date's month, which must lie
+    between the plan's issue month (of the run's policy) and the current month."""
+    run_date = settings.resolved_run_date()
+    months = months or report_months(settings.policy())
     key = report_partition_key(run_date)
-    if not REPORT_MONTHS.has_partition_key(key):
-        first = REPORT_MONTHS.get_first_partition_key()
+    if not months.has_partition_key(key):
+        first = months.get_first_partition_key()
         raise UserError(f"运行日期 {run_date.isoformat()} 不在可报送的月份内（自 {first[:7]} 起至本月）")
     return key
 
 
-def _materialize(resources: dict, instance: dg.DagsterInstance, month: str,
+def _materialize(assets: list[dg.AssetsDefinition], resources: dict, instance: dg.DagsterInstance, month: str,
                  tracker: "StageTracker | None" = None) -> tuple[dict[str, object], dict[str, float]]:
     """Run every asset (the 报送 ones for `month`), load each value while the instance is open, and
     say how long each step took (a slow step is visible to the user).
@@ -165,7 +128,7 @@ def _materialize(resources: dict, instance: dg.DagsterInstance, month: str,
     tracker = tracker or StageTracker(CountingIOManager(), None)
     tracker.instance = instance
     instance.add_event_listener(run_id, tracker)
-    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=all_assets,
+    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=assets,
                          resources=resources).resolve_job_def(RUN_JOB_NAME)
     try:
         result = job.execute_in_process(run_config=QUIET_LOGGING, instance=instance, partition_key=month,
@@ -320,7 +283,7 @@ def stage_label(asset_name: str) -> str:
     return asset_name
 
 
-def analysis_summary(values: dict[str, object], settings: PipelineSettings) -> dict:
+def analysis_summary(values: dict[str, object], settings: Settings) -> dict:
     """The numbers `industry-gap run` prints, from the materialised asset values."""
     coverage, rewards = values["coverage"], values["reward_estimates"]
     result = AnalysisResult(

@@ -11,10 +11,11 @@ from openpyxl import load_workbook
 from industry_gap.errors import UserError
 from industry_gap.report_month import first_report_month, month_key, resolve_report_date
 from industry_gap.policy import load_policy
+from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
 from pipelines.definitions import all_assets, defs
 from assets.partitions import REPORT_MONTHS
-from pipelines.runner import RunOptions, run_pipeline
+from pipelines.runner import run_pipeline
 from tests.factories import REGISTRY_HEADER, make_uscc, pipeline_resources, registry_row, write_csv
 
 OCTOBER, NOVEMBER = "2026-10-01", "2026-11-01"
@@ -123,6 +124,46 @@ def test_a_run_date_outside_the_chosen_month_fails_the_report(tmp_path):
 
 def test_the_command_refuses_a_month_before_the_plan(tmp_path):
     with pytest.raises(UserError, match="不在可报送的月份内"):
-        run_pipeline(RunOptions(output_dir=str(tmp_path), run_date="2019-05-01"))
+        run_pipeline(Settings(output_dir=str(tmp_path), run_date="2019-05-01"))
     with pytest.raises(UserError, match="无法识别"):
-        run_pipeline(RunOptions(output_dir=str(tmp_path), run_date="2026-13-01"))
+        run_pipeline(Settings(output_dir=str(tmp_path), run_date="2026-13-01"))
+
+
+def policy_issued_in_march_2022(tmp_path):
+    """The shipped policy file with plan.issued set to 2022-03-08 (a district whose plan is older)."""
+    from industry_gap.policy import DEFAULT_POLICY_PATH
+
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    assert "issued = 2023-01-12" in text
+    path = tmp_path / "plan_2022.toml"
+    path.write_text(text.replace("issued = 2023-01-12", "issued = 2022-03-08"), encoding="utf-8")
+    return path
+
+
+def test_the_partitions_come_from_the_runs_policy(tmp_path):
+    from pipelines.definitions import build_definitions
+
+    policy = policy_issued_in_march_2022(tmp_path)
+    built = build_definitions(Settings(policy_file=str(policy)))
+    months = built.resolve_job_def("full_refresh").partitions_def
+    assert months.get_first_partition_key() == "2022-03-01"
+    assert {node.key.to_user_string() for node in built.resolve_asset_graph().asset_nodes
+            if node.partitions_def == months} == REPORT_ASSETS
+    with pytest.raises(UserError, match="自 2022-03 起"):
+        run_pipeline(Settings(output_dir=str(tmp_path / "out"), run_date="2022-02-28", policy_file=str(policy)))
+
+
+@pytest.mark.slow
+def test_a_plan_issued_in_march_2022_reports_for_june_2022(tmp_path):
+    """`--policy` reaches the monthly partitions: the run date is checked against that plan, not the shipped one."""
+    from pipelines.cli import main
+
+    policy = policy_issued_in_march_2022(tmp_path)
+    output = tmp_path / "out"
+    assert main(["run", "--policy", str(policy), "--run-date", "2022-06-15", "--output", str(output), "--quiet"]) == 0
+    assert sorted(p.name for p in (output / "exports").iterdir() if not p.name.startswith(".")) == ["2022-06"]
+    store = Warehouse(f"sqlite:///{output / 'industry_gap.sqlite'}")
+    try:
+        assert store.run_dates("candidates") == [dt.date(2022, 6, 15)]
+    finally:
+        store.dispose()

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.cli import main
 from industry_gap.exports.workbooks import ANNEX4_HEADERS, ANNEX4_SHEET, ANNEX5_HEADERS, ANNEX5_SHEET
+from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +101,7 @@ def test_review_round_trip_pins_an_override(sample_run, tmp_path):
     """Export the review list, fill it in with openpyxl, run again: pinned in 附件5 and used as a label."""
     from industry_gap.model_training import labelled_rows
     from industry_gap.review import WORKBOOK_HEADERS
-    from pipelines.runner import RunOptions, run_pipeline
+    from pipelines.runner import run_pipeline
 
     _, _, output = sample_run
     review_path = output / "exports" / RUN_DATE[:7] / f"复核清单_{RUN_DATE[:7]}.xlsx"
@@ -125,7 +126,7 @@ def test_review_round_trip_pins_an_override(sample_run, tmp_path):
     filled = tmp_path / "复核清单_已填.xlsx"
     book.save(filled)
 
-    outcome = run_pipeline(RunOptions(output_dir=str(output), run_date="2026-11-22", overrides=str(filled)))
+    outcome = run_pipeline(Settings(output_dir=str(output), run_date="2026-11-22", overrides=str(filled)))
     pinned = outcome.values["overrides"].accepted
     assert list(pinned["uscc"]) == [uscc] and list(pinned["code"]) == [code]
     classified = outcome.values["classified_registry"].set_index("uscc")

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "全市门类表（可供各区县 industry-gap run --city-coverage 使用）。",
     )
     parser.add_argument("city_dir", metavar="全市数据目录", help="每个区县一个子文件夹的目录")
-    parser.add_argument("--output", metavar="目录", default="output",
+    parser.add_argument("--output", metavar="目录", default=None,
                         help="输出目录（默认 ./output/）；全市结果在其中的 city/ 文件夹")
     parser.add_argument("--run-date", metavar="YYYY-MM-DD", default="", help="统计日期（默认今天）")
     parser.add_argument("--policy", metavar="文件", default="",
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("dagster").setLevel(logging.WARNING)  # step-process notices are not for the office
     outcome = run_city(CityOptions(
-        city_dir=args.city_dir, output_dir=args.output, run_date=args.run_date, policy_file=args.policy,
+        city_dir=args.city_dir, output_dir=args.output or "", run_date=args.run_date, policy_file=args.policy,
         code_edition=args.code_edition, model_dir=args.model, executor=args.executor,
         max_concurrent=args.max_concurrent, workers=args.workers, broker=args.broker or DEFAULT_BROKER,
         queue=args.queue,

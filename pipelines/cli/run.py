@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from industry_gap.schema import DATASET_LABELS
+from industry_gap.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--above-scale", metavar="文件", help="规上工业企业名录（含行业代码）")
     parser.add_argument("--targets", metavar="文件", help="扩增门类目标清单（附件2/附件3）")
     parser.add_argument("--projects", metavar="文件", help="项目清单（附件4 样式）")
-    parser.add_argument("--output", metavar="目录", default="output",
-                        help="输出目录（默认 ./output/），内含 industry_gap.sqlite 与 exports/")
+    parser.add_argument("--output", metavar="目录", default=None,
+                        help="输出目录（默认环境变量 INDUSTRY_GAP_OUTPUT，否则 ./output/），内含 industry_gap.sqlite 与 exports/")
     parser.add_argument("--database", metavar="URL", default="",
                         help="数据库地址（SQLAlchemy URL，如 postgresql+psycopg://用户@主机/库）；"
                              "默认读取环境变量 DATABASE_URL，否则使用输出目录中的 SQLite 文件")
@@ -45,19 +46,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.runner import RunOptions, StagePrinter, run_pipeline  # Dagster import is slow: only here
+    from pipelines.runner import StagePrinter, run_pipeline  # Dagster import is slow: only here
 
+    settings = settings_of(args)
+    args.output = settings.output_dir   # error logs go beside the run's outputs
     print("正在运行流水线……")
-    outcome = run_pipeline(RunOptions(
-        registry=args.registry, above_scale=args.above_scale, targets=args.targets,
-        projects=args.projects, output_dir=args.output, database_url=args.database, db_schema=args.db_schema,
-        run_date=args.run_date, code_edition=args.code_edition, policy_file=args.policy,
-        city_coverage_file=args.city_coverage, model_dir=args.model, overrides=args.overrides,
-        baseline_file=args.baseline, on_stage=None if args.quiet else StagePrinter(),
-    ))
+    outcome = run_pipeline(settings, on_stage=None if args.quiet else StagePrinter())
     for line in summary_lines_for(outcome):
         print(line)
     return 0
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The run's settings: these options first, then INDUSTRY_GAP_* environment, then defaults."""
+    return Settings.load({
+        "registry": args.registry, "above_scale": args.above_scale, "targets": args.targets,
+        "projects": args.projects, "output_dir": args.output, "database_url": args.database,
+        "db_schema": args.db_schema, "run_date": args.run_date, "code_edition": args.code_edition,
+        "policy_file": args.policy, "city_coverage_file": args.city_coverage, "model_dir": args.model,
+        "overrides": args.overrides, "baseline_file": args.baseline,
+    })
 
 
 def summary_lines_for(outcome) -> list[str]:

@@ -1,0 +1,140 @@
+"""The one settings object of a run: CLI options first, then `INDUSTRY_GAP_*` environment, then defaults.
+
+Built once per process or run (`Settings.load`) and handed down: the CLI builds
+it from its options, `dagster dev` and the schedule from the code server's
+environment. The Dagster resources, the monthly partitions (from the policy
+file's issue month) and the city run are all made from it, so an option such
+as ``--policy`` or ``--output`` reaches every step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from industry_gap.errors import UserError
+from industry_gap.policy import Policy, load_policy
+
+DISTRICT_TIMEZONE = ZoneInfo("Asia/Shanghai")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO_ROOT / "sample_data"
+SAMPLE_FILES = {
+    "registry": SAMPLE_DIR / "registry.csv",
+    "above_scale": SAMPLE_DIR / "above_scale.csv",
+    "targets": SAMPLE_DIR / "targets.csv",
+    "projects": SAMPLE_DIR / "projects.xlsx",
+}
+INPUT_DATASETS = tuple(SAMPLE_FILES)
+
+# The environment variable of each setting that has one (documented in README, "Settings").
+ENVIRONMENT = {
+    "registry": "INDUSTRY_GAP_REGISTRY",
+    "above_scale": "INDUSTRY_GAP_ABOVE_SCALE",
+    "targets": "INDUSTRY_GAP_TARGETS",
+    "projects": "INDUSTRY_GAP_PROJECTS",
+    "output_dir": "INDUSTRY_GAP_OUTPUT",
+    "policy_file": "INDUSTRY_GAP_POLICY",
+    "baseline_file": "INDUSTRY_GAP_BASELINE",
+    "database_url": "DATABASE_URL",
+    "db_schema": "INDUSTRY_GAP_DB_SCHEMA",
+    "model_dir": "INDUSTRY_GAP_MODEL_DIR",
+    "workers": "INDUSTRY_GAP_WORKERS",
+    "city_dir": "INDUSTRY_GAP_CITY_DIR",
+    "inbox_dir": "INDUSTRY_GAP_INBOX",
+    "city_executor": "INDUSTRY_GAP_CITY_EXECUTOR",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the inputs are, where outputs go, which plan and database: everything a run is told."""
+
+    registry: str = ""            # the four input files; all empty = the bundled sample data
+    above_scale: str = ""
+    targets: str = ""
+    projects: str = ""
+    overrides: str = ""           # a filled review workbook (人工核定)
+    code_edition: str = "2017"    # edition of the codes in the input files
+    output_dir: str = "output"
+    run_date: str = ""            # YYYY-MM-DD; empty = today in the district's time zone
+    policy_file: str = ""         # empty = reference/policy/dongsheng_2023.toml
+    city_coverage_file: str = ""  # the city's 全市门类表
+    baseline_file: str = ""       # the plan's 基期 coverage table; empty = the policy's
+    database_url: str = ""        # empty = SQLite in the output folder
+    db_schema: str = ""           # PostgreSQL schema; empty = the URL's search_path, else industry_gap
+    model_dir: str = ""           # saved by `industry-gap train`; empty = build one in the run
+    workers: int = 1              # processes classifying a large registry
+    city_dir: str = ""            # a city's folder of district sub-folders
+    inbox_dir: str = ""           # empty = <output>/inbox
+    city_executor: str = "multiprocess"   # how the UI runs district steps: multiprocess, celery, k8s
+
+    @classmethod
+    def load(cls, options: Mapping[str, object] | None = None,
+             environ: Mapping[str, str] | None = None) -> Settings:
+        """Options given (not None, not "") win, then the environment, then the defaults."""
+        environ = os.environ if environ is None else environ
+        options = options or {}
+        values: dict[str, object] = {}
+        for spec in fields(cls):
+            given = options.get(spec.name)
+            if given is None or given == "":
+                name = ENVIRONMENT.get(spec.name)
+                given = environ.get(name, "").strip() if name else ""
+            if given is None or given == "":
+                continue
+            values[spec.name] = _coerce(spec.name, given, spec.type)
+        unknown = set(options) - {spec.name for spec in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def input_paths(self) -> dict[str, str]:
+        """The sample data when no input file is named; otherwise only the files named ("" = not given)."""
+        given = {name: getattr(self, name) for name in INPUT_DATASETS}
+        if not any(given.values()):
+            return {name: str(path) for name, path in SAMPLE_FILES.items()}
+        return given
+
+    def check_files_exist(self) -> None:
+        """Every named file exists: said before anything runs, in Chinese."""
+        for value in self.input_paths().values():
+            if value and not Path(value).exists():
+                raise UserError(f"找不到输入文件“{value}”")
+        if self.overrides and not Path(self.overrides).exists():
+            raise UserError(f"找不到人工核定文件“{self.overrides}”")
+        if self.baseline_file and not Path(self.baseline_file).exists():
+            raise UserError(f"找不到规划基期文件“{self.baseline_file}”")
+
+    def policy(self) -> Policy:
+        return load_policy(self.policy_file or None)
+
+    def resolved_run_date(self) -> dt.date:
+        """The run date; a badly written one is the user's error."""
+        if not self.run_date:
+            return dt.datetime.now(DISTRICT_TIMEZONE).date()
+        try:
+            return dt.date.fromisoformat(self.run_date)
+        except ValueError:
+            raise UserError(f"运行日期“{self.run_date}”无法识别，请写作 YYYY-MM-DD") from None
+
+    def inbox(self) -> Path:
+        return Path(self.inbox_dir) if self.inbox_dir else Path(self.output_dir) / "inbox"
+
+
+def _coerce(name: str, value: object, annotation: object) -> object:
+    if annotation in (int, "int"):
+        try:
+            return int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            raise UserError(f"设置 {ENVIRONMENT.get(name, name)} 应为整数，现为“{value}”") from None
+    return str(value)
+
+
+__all__ = ["DISTRICT_TIMEZONE", "ENVIRONMENT", "INPUT_DATASETS", "SAMPLE_DIR", "SAMPLE_FILES", "Settings"]

@@ -1,0 +1,68 @@
+"""One settings object: options first, then INDUSTRY_GAP_* environment, then defaults; resources made from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assets.resources import default_resources
+from industry_gap.errors import UserError
+from industry_gap.settings import ENVIRONMENT, SAMPLE_FILES, Settings
+
+
+def test_options_win_over_the_environment_which_wins_over_defaults():
+    environ = {"INDUSTRY_GAP_OUTPUT": "/srv/out", "INDUSTRY_GAP_POLICY": "/srv/plan.toml",
+               "INDUSTRY_GAP_WORKERS": "3", "DATABASE_URL": "postgresql+psycopg://u@h/db"}
+    settings = Settings.load({"output_dir": "/tmp/mine", "policy_file": "", "run_date": None}, environ)
+    assert settings.output_dir == "/tmp/mine"                     # the option
+    assert settings.policy_file == "/srv/plan.toml"               # an empty option falls through to the environment
+    assert settings.workers == 3 and isinstance(settings.workers, int)
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.run_date == "" and settings.code_edition == "2017"   # defaults
+    assert Settings.load({}, {}) == Settings()
+
+
+def test_every_documented_variable_is_a_setting():
+    names = {field for field in ENVIRONMENT}
+    assert names <= set(Settings.__dataclass_fields__)
+    for field, variable in ENVIRONMENT.items():
+        value = "2" if field == "workers" else "x"
+        assert str(getattr(Settings.load({}, {variable: value}), field)) == value
+
+
+def test_a_bad_number_or_date_is_the_users_error():
+    with pytest.raises(UserError, match="INDUSTRY_GAP_WORKERS"):
+        Settings.load({}, {"INDUSTRY_GAP_WORKERS": "two"})
+    with pytest.raises(UserError, match="无法识别"):
+        Settings(run_date="2026-13-01").resolved_run_date()
+    with pytest.raises(TypeError):
+        Settings.load({"outptu_dir": "x"}, {})
+
+
+def test_sample_data_only_when_no_input_file_is_named(tmp_path):
+    assert Settings().input_paths() == {name: str(path) for name, path in SAMPLE_FILES.items()}
+    registry = tmp_path / "名录.csv"
+    registry.write_text("x", encoding="utf-8")
+    assert Settings(registry=str(registry)).input_paths() == {
+        "registry": str(registry), "above_scale": "", "targets": "", "projects": ""}
+    with pytest.raises(UserError, match="找不到输入文件"):
+        Settings(registry=str(tmp_path / "missing.csv")).check_files_exist()
+
+
+def test_the_resources_are_made_from_the_settings(tmp_path):
+    settings = Settings(output_dir=str(tmp_path), run_date="2026-11-20", policy_file="/p.toml", workers=2,
+                        db_schema="district_a", baseline_file="基期.csv", model_dir="/m")
+    resources = default_resources(settings)
+    assert resources["settings"].output_dir == resources["warehouse"].output_dir == str(tmp_path)
+    assert resources["settings"].run_date == "2026-11-20" and resources["settings"].policy_file == "/p.toml"
+    assert resources["settings"].baseline_file == str(Path("基期.csv").resolve())
+    assert resources["model_settings"].workers == 2 and resources["model_settings"].model_dir == "/m"
+    assert resources["warehouse"].db_schema == "district_a"
+    assert resources["input_files"].registry == str(SAMPLE_FILES["registry"])
+    assert Path(resources["city_io_manager"].base_dir) == tmp_path.resolve() / "city" / "storage"
+
+
+def test_the_inbox_defaults_to_the_output_folder():
+    assert Settings(output_dir="/srv/out").inbox() == Path("/srv/out/inbox")
+    assert Settings(output_dir="/srv/out", inbox_dir="/srv/in").inbox() == Path("/srv/in")
