@@ -90,13 +90,13 @@ class ClassLayer:
             return self
         # Registries repeat (text, name words, code) rows: fit each once, weighted by its count. Same
         # solution, and far fewer points for the solver (identical rows coded two ways slow it most).
-        keys = {}
+        keys: dict[tuple[str, str, int], int] = {}
         index = np.fromiter((keys.setdefault((c, n, int(label)), len(keys))
                              for c, n, label in zip(cleaned, names, y)), dtype=np.int64, count=len(y))
         first = np.full(len(keys), -1, dtype=np.int64)
         first[index[::-1]] = np.arange(len(y))[::-1]
         weight = np.bincount(index, minlength=len(keys)).astype(np.float64)
-        svc = LinearSVC(C=self.C)
+        svc = LinearSVC(C=self.C, random_state=0)   # liblinear picks coordinates at random: seeded, so reruns agree
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             svc.fit(X[first], y[first], sample_weight=weight)
