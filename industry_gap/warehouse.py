@@ -9,7 +9,9 @@ On PostgreSQL the tables live in their own schema (``industry_gap`` unless
 with typed columns (``NUMERIC`` for 万元 amounts, ``DATE`` for dates), a
 natural key per table (run date + USCC, code, ...) and a Chinese
 ``COMMENT ON`` for every table and column. SQLite has no schemas: the
-setting is ignored there, the same columns, keys and types are used.
+setting is ignored there, the same columns, keys and types are used. Every
+table, column, type, key and comment comes from the table specification in
+`industry_gap.tables`.
 
 A warehouse written by an older version (varchar dates, no natural keys, in
 ``public`` or in the same place) is migrated on first use: its rows are
@@ -39,17 +41,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.types import TypeEngine
 
-from industry_gap.changes import CHANGE_COLUMNS
-from industry_gap.coverage import (
-    BASELINE_COLUMNS, COVERAGE_COLUMNS, ENTERPRISE_CODE_COLUMNS, PROGRESS_COLUMNS,
-)
-from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
+from industry_gap import tables as spec
 from industry_gap.errors import UserError
 from industry_gap.failpoints import WAREHOUSE_BEFORE_COMMIT, failpoint
-from industry_gap.gaps import GAP_COLUMNS, PROJECT_COLUMNS_ASSESSED, REVIEW_COLUMNS
-from industry_gap.review.columns import OVERRIDE_COLUMNS
-from industry_gap.rewards import REWARD_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -57,355 +53,87 @@ DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
 DEFAULT_SCHEMA = "industry_gap"   # PostgreSQL schema of the tables (`--db-schema`)
 WRITER_LOCK_KEY = 4754_2017  # PostgreSQL advisory lock id shared by every industry-gap writer
 SCHEMA_VERSION = 2           # 1 = untyped tables without natural keys (before the typed schema)
-META_TABLE = "warehouse_meta"
+META_TABLE = spec.META.name
 LEGACY_SCHEMA = "public"     # where versions before the typed schema put their tables
+MONEY_SCALE = spec.MONEY_SCALE
 
-# Column types of every table; "id" and "run_date" are added to each. Text for
-# free text, String for codes, NUMERIC for 万元 amounts (exact to the yuan),
-# DATE for dates; the same on SQLite and PostgreSQL.
-_S, _T, _F, _I, _B = String(64), Text(), Float(), Integer(), Boolean()
-MONEY_SCALE = 4   # 万元 with 4 decimals = exact to 1 元
-_M = Numeric(18, MONEY_SCALE, asdecimal=False)   # read back as float, as before
-_D = Date()
-_TS = DateTime(timezone=True)
 
-TABLE_COLUMNS: dict[str, dict[str, object]] = {
-    "registry": {
-        "uscc": String(18), "name": _T, "scope": _T, "status": _S, "enterprise_type": _T,
-        "established": _D, "registered_capital_wan": _M, "revenue_wan": _M,
-        "revenue_prev_wan": _M, "employees": _I, "town": _T, "industry_code": String(8),
-        "source_file": _T, "source_row": _I,  # 法定代表人 is personal data: never stored
-    },
-    "above_scale": {
-        "uscc": String(18), "name": _T, "industry_code": String(8), "revenue_wan": _M,
-        "town": _T, "source_file": _T, "source_row": _I,
-    },
-    "targets": {
-        "scope": _S, "code": String(8), "level": _S, "name": _T, "department": _T,
-        "target_year": _I, "source_file": _T, "source_row": _I,
-    },
-    "projects": {
-        "project_name": _T, "builder": _T, "uscc": String(18), "investment_wan": _M,
-        "stage": _S, "signed_date": _D, "planned_production": _D,
-        "intended_code": String(8), "content": _T, "department": _T,
-        "source_file": _T, "source_row": _I,
-    },
-    "quarantine": {
-        "dataset": _S, "file": _T, "row": _I, "column": _T, "value": _T, "reason": _T,
-    },
-    "set_aside": {
-        "dataset": _S, "file": _T, "row": _I, "uscc": String(18), "name": _T, "reason": _T,
-    },
-    "row_accounting": {
-        "dataset": _S, "file": _T, "rows_in": _I, "clean": _I, "quarantined": _I,
-        "set_aside": _I,
-    },
-    # the month's workbooks this run's rows go with (industry_gap.exports.publishing)
-    "export_manifest": {
-        "month": String(7), "token": String(32), "file": _T, "bytes": BigInteger(), "sha256": String(64),
-        "committed_at": _TS,
-    },
+def sql_type(kind: spec.ColumnType) -> TypeEngine:
+    """The SQLAlchemy type of a spec type; the same on SQLite and PostgreSQL."""
+    if kind.kind == "string":
+        return String(kind.length)
+    if kind.kind == "money":   # read back as float, as before the typed schema
+        return Numeric(spec.MONEY_PRECISION, spec.MONEY_SCALE, asdecimal=False)
+    if kind.kind == "timestamp":
+        return DateTime(timezone=True)
+    return {"text": Text, "integer": Integer, "bigint": BigInteger, "float": Float, "boolean": Boolean,
+            "date": Date}[kind.kind]()
+
+
+# Views of the table specification (industry_gap.tables) in the shapes the warehouse code uses.
+# {table: {column: SQLAlchemy type}} of the stored columns; "id" and "run_date" are added to each.
+TABLE_COLUMNS: dict[str, dict[str, TypeEngine]] = {
+    name: {column.name: sql_type(column.type) for column in table.stored_columns}
+    for name, table in spec.TABLES.items()
 }
-
-
-CLASSIFICATION_COLUMNS = [
-    "uscc", "name", "pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2",
-    "pred_score_2", "pred_code_3", "pred_name_3", "pred_score_3", "pred_division", "pred_section",
-    "is_industrial", "evidence", "reason", "manual_review",
-]
-
-# Analysis columns that are not text; everything else is stored as text.
-_BOOL_COLUMNS = {
-    "present_above", "present_all", "is_industrial", "counted_in_all", "needs_review",
-    "in_above_scale", "active", "on_target_above", "on_target_all", "flagged", "included",
-}
-_MONEY_SUFFIX = "_wan"   # 万元 amounts: NUMERIC
-_FLOAT_PATTERN = ("_ratio", "_growth", "confidence", "pred_score_")
-_INT_COLUMNS = {
-    "n_above", "n_below_registry", "n_below_classified", "n_all", "standard_nodes",
-    "baseline_present", "current_present", "new_nodes", "lost_nodes", "goal", "remaining",
-    "days_left", "rank", "allocation_order",
-}
-_DATE_COLUMNS = {"baseline_date", "deadline", "signed_date", "planned_production", "reviewed_on"}
-
-
-def _typed(columns: list[str]) -> dict[str, object]:
-    """Column types for an analysis table, by column name."""
-    typed: dict[str, object] = {}
-    for column in columns:
-        if column in _BOOL_COLUMNS:
-            typed[column] = _B
-        elif column in _INT_COLUMNS:
-            typed[column] = _I
-        elif column in _DATE_COLUMNS:
-            typed[column] = _D
-        elif column.endswith(_MONEY_SUFFIX):
-            typed[column] = _M
-        elif any(part in column for part in _FLOAT_PATTERN):
-            typed[column] = _F
-        else:
-            typed[column] = _T
-    return typed
-
-
-TABLE_COLUMNS.update({
-    "classifications": _typed(CLASSIFICATION_COLUMNS),
-    "enterprise_codes": _typed(ENTERPRISE_CODE_COLUMNS),
-    "coverage": _typed(COVERAGE_COLUMNS),
-    "baseline": _typed(BASELINE_COLUMNS),
-    "progress": _typed(PROGRESS_COLUMNS),
-    "gaps": _typed(GAP_COLUMNS),
-    "project_assessment": _typed(PROJECT_COLUMNS_ASSESSED),
-    "candidates": _typed(CANDIDATE_COLUMNS),
-    "rewards": _typed(REWARD_COLUMNS),
-    "review_list": _typed(REVIEW_COLUMNS),
-    "changes": _typed(CHANGE_COLUMNS),
-    "overrides": _typed(OVERRIDE_COLUMNS),
-})
-
 # The natural key of each table besides run_date: unique per run date, NOT NULL. An empty tuple
 # means the rows have none and the surrogate id is their only key (said in the table's comment).
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {
-    "registry": ("uscc",),            # duplicates are set aside during ingestion
-    "above_scale": ("uscc",),
-    "targets": ("scope", "code"),
-    "projects": ("source_file", "source_row"),   # a project may have no USCC: its source row is its key
-    "quarantine": (),                 # one input row may be quarantined for several reasons
-    "set_aside": ("dataset", "file", "row"),
-    "row_accounting": ("dataset",),
-    "export_manifest": ("file",),
-    "classifications": ("uscc",),
-    "enterprise_codes": ("scale", "uscc"),   # a 规下 firm also on the 规上 list has one row of each
-    "coverage": ("code",),
-    "baseline": ("code",),
-    "progress": ("scope", "level"),
-    "gaps": ("uscc",),
-    "project_assessment": ("project_id",),
-    "candidates": ("uscc",),
-    "rewards": ("claim_id",),
-    "review_list": ("entity_kind", "entity_id"),
-    "changes": (),                    # derived notes: the same firm or code may be told twice
-    "overrides": ("entity_kind", "entity_id"),
-}
-
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {name: table.natural_key for name, table in spec.TABLES.items()}
 # Chinese comments (COMMENT ON TABLE / COLUMN on PostgreSQL): every table, every column.
-TABLE_COMMENTS: dict[str, str] = {
-    "registry": "规下企业名录（清洁行）：每次运行一份，按运行日期 + 统一社会信用代码唯一；重复企业在接入时已剔除（见 set_aside）",
-    "above_scale": "规上工业企业名录（清洁行）：按运行日期 + 统一社会信用代码唯一",
-    "targets": "扩增门类目标清单（附件2 全口径 / 附件3 规上口径）：按运行日期 + 口径 + 行业代码唯一",
-    "projects": "项目清单（附件4 样式，清洁行）：建设单位可无信用代码，按运行日期 + 来源文件 + 来源行号唯一",
-    "quarantine": "隔离行：输入中无法使用的行及原因；同一行可因多个原因被隔离，无自然键，以自增 id 区分",
-    "set_aside": "剔除行：有效但未采用的行（注销企业、较早的重复行等），按运行日期 + 数据集 + 文件 + 行号唯一",
-    "row_accounting": "行数核对：每个输入数据集 读入 = 清洁 + 隔离 + 剔除，按运行日期 + 数据集唯一",
-    "export_manifest": "本月报送工作簿清单：与本次运行数据一同提交的文件名、大小与 SHA-256，按运行日期 + 文件唯一",
-    "classifications": "经营范围分类结果：每户规下企业的前三个候选行业代码及置信度，按运行日期 + 统一社会信用代码唯一",
-    "enterprise_codes": "企业计入门类所用的行业代码：规上、规下各一行（同时在规上名录的规下企业两行都有），按运行日期 + 规模 + 信用代码唯一",
-    "coverage": "门类覆盖：大类、中类、小类在规上口径与全口径下是否已有企业，按运行日期 + 行业代码唯一",
-    "baseline": "基期门类快照：计算“较基期新增”所用的基期覆盖，按运行日期 + 行业代码唯一",
-    "progress": "目标进展：各口径、各层级较基期新增门类数与目标、截止日期，按运行日期 + 口径 + 层级唯一",
-    "gaps": "门类缺口标记：每户规下企业是否填补规上/全口径空白门类，按运行日期 + 统一社会信用代码唯一",
-    "project_assessment": "项目评估：项目所属门类、是否填补空白、责任单位，按运行日期 + 项目编号唯一",
-    "candidates": "入规培育清单：规下企业的培育阶段、排序与不纳入原因，按运行日期 + 统一社会信用代码唯一",
-    "rewards": "奖励测算：按政策条款逐条测算的预计奖励（万元），按运行日期 + 奖励条目编号唯一",
-    "review_list": "复核清单：需要人工核定行业代码的企业与项目，按运行日期 + 对象类型 + 对象编号唯一",
-    "changes": "本月变化：与上次运行、上月相比的门类与企业变化说明；为派生说明，无自然键，以自增 id 区分",
-    "overrides": "人工核定：已生效的核定行业代码（每个企业或项目一条，最新核定日期优先），按运行日期 + 对象类型 + 对象编号唯一",
-}
-META_TABLE_COMMENT = "仓库元数据：表结构版本（schema_version）及迁移记录，由 industry-gap 维护"
+TABLE_COMMENTS: dict[str, str] = {name: table.description_zh for name, table in spec.TABLES.items()}
+META_TABLE_COMMENT = spec.META.description_zh
+CLASSIFICATION_COLUMNS = spec.TABLES["classifications"].column_names
 
-# Column comments shared by every table that has the column; COLUMN_COMMENT_OVERRIDES wins per table.
-COLUMN_COMMENTS: dict[str, str] = {
-    "id": "自增编号（代理键，保持写入顺序）",
-    "run_date": "运行日期（本次结果按此日期保存；同日重跑整体替换）",
-    "uscc": "统一社会信用代码（18 位）",
-    "name": "企业名称",
-    "scope": "经营范围（原文）",
-    "status": "登记状态",
-    "enterprise_type": "企业类型",
-    "established": "成立日期",
-    "registered_capital_wan": "注册资本（万元）",
-    "revenue_wan": "营业收入（最近一年，万元）",
-    "revenue_prev_wan": "上年营业收入（万元）",
-    "employees": "从业人员（人）",
-    "town": "乡镇（街道）",
-    "industry_code": "登记的行业代码（2017 版）",
-    "source_file": "来源文件",
-    "source_row": "来源行号（表头为第 1 行）",
-    "code": "行业代码（2017 版，大类 2 位、中类 3 位、小类 4 位）",
-    "level": "层级（division 大类 / group 中类 / class 小类）",
-    "department": "责任单位",
-    "target_year": "目标年份",
-    "project_name": "项目名称",
-    "builder": "建设单位",
-    "investment_wan": "总投资（万元）",
-    "stage": "建设阶段",
-    "signed_date": "签约日期",
-    "planned_production": "计划投产时间",
-    "intended_code": "拟扩增门类代码",
-    "content": "建设内容",
-    "dataset": "数据集（registry 规下名录 / above_scale 规上名录 / targets 目标清单 / projects 项目清单 / overrides 人工核定）",
-    "file": "文件",
-    "row": "行号（表头为第 1 行）",
-    "column": "出问题的列",
-    "value": "出问题的值",
-    "reason": "原因",
-    "rows_in": "读入行数",
-    "clean": "清洁行数",
-    "quarantined": "隔离行数",
-    "set_aside": "剔除行数",
-    "month": "报送月份（YYYY-MM）",
-    "token": "本次工作簿暂存批次标识",
-    "bytes": "文件大小（字节）",
-    "sha256": "文件 SHA-256 校验值",
-    "committed_at": "提交时间（UTC）",
-    "pred_code_1": "候选1代码", "pred_name_1": "候选1名称", "pred_score_1": "候选1置信度",
-    "pred_code_2": "候选2代码", "pred_name_2": "候选2名称", "pred_score_2": "候选2置信度",
-    "pred_code_3": "候选3代码", "pred_name_3": "候选3名称", "pred_score_3": "候选3置信度",
-    "pred_division": "预测所属大类",
-    "pred_section": "预测所属门类（A–T）",
-    "is_industrial": "是否工业",
-    "evidence": "判定依据（经营范围中的关键词）",
-    "manual_review": "人工核定说明",
-    "scale": "规模（above 规上 / below 规下）",
-    "code_level": "行业代码层级（大类/中类/小类）",
-    "code_name": "行业名称",
-    "code_source": "行业代码来源（规上名录、登记代码、人工核定或经营范围分类）",
-    "confidence": "置信度（0–1）",
-    "counted_in_all": "是否计入全口径门类",
-    "needs_review": "是否需要人工复核",
-    "in_above_scale": "是否在规上名录中",
-    "active": "是否存续",
-    "decision": "计入与否的说明",
-    "level_name": "层级名称",
-    "section": "所属门类",
-    "division": "所属大类",
-    "group": "所属中类",
-    "parent": "上级代码",
-    "present_above": "规上口径是否已有企业",
-    "present_all": "全口径是否已有企业",
-    "n_above": "规上企业数",
-    "n_below_registry": "规下企业数（按登记行业代码）",
-    "n_below_classified": "规下企业数（按经营范围分类）",
-    "n_all": "全口径企业数",
-    "present_all_source": "全口径已有的依据",
-    "baseline_date": "基期日期",
-    "baseline_source": "基期来源",
-    "note": "说明",
-    "scope_name": "口径名称",
-    "standard_nodes": "标准门类数",
-    "baseline_present": "基期已有门类数",
-    "current_present": "当前已有门类数",
-    "new_nodes": "较基期新增门类数",
-    "lost_nodes": "较基期减少门类数",
-    "goal": "目标新增门类数",
-    "remaining": "尚差门类数",
-    "completion_ratio": "完成比例（0–1）",
-    "deadline": "截止日期",
-    "days_left": "距截止天数（负数为已过期）",
-    "new_codes": "新增门类代码（顿号分隔）",
-    "gap_level_above": "填补的规上空白层级",
-    "gap_code_above": "填补的规上空白代码",
-    "gap_level_all": "填补的全口径空白层级",
-    "gap_code_all": "填补的全口径空白代码",
-    "potential_gap_level_above": "入规后可填补的规上空白层级",
-    "on_target_above": "是否在规上口径目标清单内",
-    "on_target_all": "是否在全口径目标清单内",
-    "target_code": "对应的目标门类代码",
-    "target_scope": "对应目标的口径",
-    "department_source": "责任单位来源",
-    "flagged": "是否标记为填补空白",
-    "basis": "判断依据",
-    "project_id": "项目编号",
-    "parent_uscc": "母公司统一社会信用代码",
-    "parent_name": "母公司名称",
-    "scope_summary": "经营范围摘要",
-    "revenue_ratio": "营业收入与入规标准之比",
-    "revenue_growth": "营业收入增长率",
-    "stage_name": "培育阶段名称",
-    "included": "是否纳入入规培育清单",
-    "exclusion_reason": "不纳入原因",
-    "rank": "排序（1 为最优先跟进）",
-    "claim_id": "奖励条目编号",
-    "beneficiary_key": "受奖对象标识",
-    "beneficiary_uscc": "受奖单位统一社会信用代码",
-    "beneficiary_name": "受奖单位名称",
-    "entity_kind": "对象类型（企业 / 项目）",
-    "entity_id": "对象编号（企业为信用代码，项目为项目编号）",
-    "entity_name": "对象名称",
-    "rule_key": "奖励条款标识",
-    "rule_name": "奖励条款名称",
-    "article": "政策条款",
-    "gap_scope": "空白口径",
-    "gap_basis": "空白判断依据",
-    "standalone_gap_level": "单独计算时的空白层级",
-    "gap_level": "空白层级",
-    "gap_code": "空白代码",
-    "base_amount_wan": "基础奖励（万元）",
-    "bonus_ratio": "加奖比例",
-    "amount_wan": "预计奖励（万元）",
-    "payment_schedule": "兑现方式",
-    "amount_due_now_wan": "本期应兑现奖励（万元）",
-    "status_name": "状态名称",
-    "excluded_by_rule": "被排除的条款",
-    "conditions": "兑现条件",
-    "allocation_order": "分配顺序",
-    "entity_kind_name": "对象类型名称",
-    "text_excerpt": "经营范围或建设内容摘录",
-    "classifier_reason": "分类器说明",
-    "review_reason": "需复核原因",
-    "change_kind": "变化类型",
-    "change_kind_name": "变化类型名称",
-    "compared_with": "比较对象（较上次运行 / 较上月）",
-    "detail": "变化说明",
-    "reviewer": "核定人",
-    "reviewed_on": "核定日期",
-    "key": "项目",
-}
+
+# The same comments as two maps (kept for callers of the former layout): id and run_date, which every
+# table has, and every other column per table. `column_comment` is the one to use.
+COLUMN_COMMENTS: dict[str, str] = {column.name: column.description_zh for column in spec.RUN_COLUMNS}
 COLUMN_COMMENT_OVERRIDES: dict[str, dict[str, str]] = {
-    "targets": {"scope": "口径（全口径 / 规上口径）", "name": "门类名称（标准名称）"},
-    "progress": {"scope": "口径（all 全口径 / above 规上口径）"},
-    "changes": {"scope": "口径", "name": "名称（企业或门类）"},
-    "coverage": {"name": "门类名称"},
-    "baseline": {"name": "门类名称"},
-    "projects": {"uscc": "建设单位统一社会信用代码（可为空）"},
-    "project_assessment": {"uscc": "建设单位统一社会信用代码（可为空）", "source_row": "来源行号"},
-    "review_list": {"name": "名称（企业名称或项目名称）"},
-    "overrides": {"name": "名称（企业名称或项目名称）", "code": "核定行业代码", "code_name": "核定行业名称",
-                  "source_file": "核定来源文件（复核工作簿）", "source_row": "核定来源行号"},
-    "rewards": {"status": "测算状态", "reason": "说明", "code": "门类代码"},
-    "candidates": {"stage": "培育阶段"},
-    "classifications": {"reason": "分类说明"},
-    "quarantine": {"file": "来源文件", "row": "来源行号（表头为第 1 行）"},
-    "set_aside": {"file": "来源文件", "row": "来源行号（表头为第 1 行）", "reason": "剔除原因"},
-    "row_accounting": {"file": "来源文件"},
-    "export_manifest": {"file": "文件名（相对于 exports/YYYY-MM/）"},
+    name: {column.name: column.description_zh for column in table.stored_columns} for name, table in spec.TABLES.items()
 }
 
 
 def column_comment(table: str, column: str) -> str:
-    """The Chinese comment of one column of one table (a column added without one gets a placeholder that a
-    test flags, rather than breaking the import)."""
-    return (COLUMN_COMMENT_OVERRIDES.get(table, {}).get(column) or COLUMN_COMMENTS.get(column)
-            or f"{column}（尚无说明）")
+    """The Chinese comment of one column of one table: its description in the table specification."""
+    return spec.TABLES[table].column(column).description_zh
+
+
+class UnknownColumnError(ValueError):
+    """A frame to be written has a column its table's specification does not declare."""
+
+
+def check_frame_columns(name: str, frame: pd.DataFrame) -> None:
+    """Refuse a frame column the spec does not know, rather than drop it or guess its type from its name."""
+    table = spec.TABLES[name]
+    known = set(table.frame_columns)
+    unknown = [str(column) for column in frame.columns if column not in known]
+    if unknown:
+        raise UnknownColumnError(
+            f"table {name}: columns {unknown} are not in its specification (industry_gap/tables.py); "
+            "declare each there with its type and Chinese description (stored=False to leave it out "
+            "of the warehouse), then regenerate docs/tables.md")
+
+
+def _sql_column(column: spec.Column, **options) -> Column:
+    return Column(column.name, sql_type(column.type), comment=column.description_zh, **options)
 
 
 def _build_metadata(schema: str | None = None) -> MetaData:
     """Every table (typed columns, natural key, Chinese comments) in `schema` (None = the default)."""
     metadata = MetaData(schema=schema)
-    for name, columns in TABLE_COLUMNS.items():
-        key = NATURAL_KEYS[name]
+    id_column, run_date_column = spec.RUN_COLUMNS
+    for name, table in spec.TABLES.items():
+        key = table.natural_key
         unique = [UniqueConstraint("run_date", *key, name=f"uq_{name}_run_date_{'_'.join(key)}")] if key else []
         Table(name, metadata,
-              Column("id", Integer, primary_key=True, autoincrement=True, comment=column_comment(name, "id")),
-              Column("run_date", Date, nullable=False, index=not key,   # the key's index starts with run_date
-                     comment=column_comment(name, "run_date")),
-              *(Column(col, kind, nullable=col not in key, comment=column_comment(name, col))
-                for col, kind in columns.items()),
-              *unique, comment=TABLE_COMMENTS[name])
+              _sql_column(id_column, primary_key=True, autoincrement=True),
+              _sql_column(run_date_column, nullable=False, index=not key),   # the key's index starts with run_date
+              *(_sql_column(column, nullable=column.nullable) for column in table.stored_columns),
+              *unique, comment=table.description_zh)
     Table(META_TABLE, metadata,
-          Column("key", String(64), primary_key=True, comment="项目（schema_version 表结构版本、migrated_from 迁移来源）"),
-          Column("value", Text, nullable=False, comment="值"),
-          comment=META_TABLE_COMMENT)
+          *(_sql_column(column, primary_key=True) if column.name in spec.META.natural_key
+            else _sql_column(column, nullable=column.nullable) for column in spec.META.stored_columns),
+          comment=spec.META.description_zh)
     return metadata
 
 
@@ -646,11 +374,15 @@ class Warehouse:
         (a value that does not fit its column fails the run before anything
         is deleted); each table is then written in one bulk statement: the
         DBAPI's ``executemany`` on SQLite, ``COPY ... FROM STDIN`` with
-        psycopg 3 on PostgreSQL, SQLAlchemy's batched insert elsewhere.
+        psycopg 3 on PostgreSQL, SQLAlchemy's batched insert elsewhere. A frame
+        column its table's specification does not declare is refused
+        (`UnknownColumnError`) before anything is written.
         """
         unknown = set(frames) - set(TABLE_COLUMNS)
         if unknown:
             raise ValueError(f"unknown warehouse tables: {sorted(unknown)}")
+        for name, frame in frames.items():
+            check_frame_columns(name, frame)
         self.ensure_schema()
         payload = {name: _table_columns(name, run_date, frame) for name, frame in frames.items()}
         for attempt in range(retries):
@@ -683,6 +415,7 @@ class Warehouse:
     @staticmethod
     def _records(name: str, run_date: dt.date, frame: pd.DataFrame) -> list[dict]:
         """The rows `replace_run` writes for one table, as dicts (for inspection and tests)."""
+        check_frame_columns(name, frame)
         columns = _table_columns(name, run_date, frame)
         return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
