@@ -25,7 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.whole_run import (  # noqa: E402
-    child_env, industry_gap_command, make_registry, parse_rows, run_measured,
+    Measure,
+    child_env,
+    industry_gap_command,
+    make_registry,
+    parse_rows,
+    run_measured,
 )
 
 
@@ -37,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the generated files here")
     args = parser.parse_args(argv)
     sizes = parse_rows(args.rows or ["3m"])
-    print(f"check-registry 内存基准 {dt.datetime.now():%Y-%m-%d %H:%M}；Python {platform.python_version()}；"
-          f"{os.cpu_count()} 核")
+    print(
+        f"check-registry 内存基准 {dt.datetime.now():%Y-%m-%d %H:%M}；Python {platform.python_version()}；"
+        f"{os.cpu_count()} 核"
+    )
     with tempfile.TemporaryDirectory(prefix="check_memory_") as temp:
         work = args.workdir or Path(temp)
         env = child_env(work / "cache")
@@ -51,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             chunked = ["--chunk-rows", str(args.chunk_rows)] if args.chunk_rows is not None else []
             runs = [("分块", chunked)] + ([] if args.skip_whole else [("整体读入", ["--chunk-rows", "0"])])
             summaries = {}
-            results = []
+            results: list[Measure] = []
             for label, extra in runs:
                 log = work / f"check_{rows}_{len(results)}.log"
                 command = industry_gap_command() + ["check-registry", str(registry), *extra]
@@ -63,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {label}：{measure.wall:7.1f} 秒  峰值内存 {measure.peak_rss_mb:7,.0f} MB{status}")
             if len(results) == 2 and results[0].peak_rss_mb:
                 same = "相同" if summaries["分块"] == summaries["整体读入"] else "不同！"
-                print(f"  内存：整体读入 / 分块 = {results[1].peak_rss_mb / results[0].peak_rss_mb:.1f} 倍；"
-                      f"用时：{results[1].wall / results[0].wall:.2f} 倍；检查结果{same}")
+                print(
+                    f"  内存：整体读入 / 分块 = {results[1].peak_rss_mb / results[0].peak_rss_mb:.1f} 倍；"
+                    f"用时：{results[1].wall / results[0].wall:.2f} 倍；检查结果{same}"
+                )
             print("  " + "\n  ".join(summaries["分块"][:8]))
     return 0
 

@@ -32,10 +32,12 @@ def city_registry(rows: int, seed: int = 7):
     sample = pd.read_csv(REGISTRY, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     scopes = [s for s in sample["经营范围"] if s.strip()]
     rng = random.Random(seed)
-    return pd.DataFrame({
-        "scope": [rng.choice(scopes) for _ in range(rows)],
-        "district": [rng.choice(DISTRICTS) for _ in range(rows)],
-    })
+    return pd.DataFrame(
+        {
+            "scope": [rng.choice(scopes) for _ in range(rows)],
+            "district": [rng.choice(DISTRICTS) for _ in range(rows)],
+        }
+    )
 
 
 def measure(rows: int, workers: int) -> dict:
@@ -50,8 +52,14 @@ def measure(rows: int, workers: int) -> dict:
     assert len(out) == rows
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"workers": workers, "rows": rows, "wall_s": wall, "rows_per_s": rows / wall,
-            "peak_rss_mb": peak_self, "peak_worker_rss_mb": peak_children}
+    return {
+        "workers": workers,
+        "rows": rows,
+        "wall_s": wall,
+        "rows_per_s": rows / wall,
+        "peak_rss_mb": peak_self,
+        "peak_worker_rss_mb": peak_children,
+    }
 
 
 def main() -> None:
@@ -64,12 +72,18 @@ def main() -> None:
         return
     results = []
     for workers in (1, 2):
-        completed = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--child", str(workers)],
-                                   capture_output=True, text=True, check=True)
+        completed = subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--child", str(workers)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results.append(json.loads(completed.stdout.strip().splitlines()[-1]))
     for r in results:
-        print(f"{r['workers']} process(es): {r['rows']:,} rows in {r['wall_s']:.1f} s = {r['rows_per_s']:,.0f} rows/s; "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB (largest worker {r['peak_worker_rss_mb']:.0f} MB)")
+        print(
+            f"{r['workers']} process(es): {r['rows']:,} rows in {r['wall_s']:.1f} s = {r['rows_per_s']:,.0f} rows/s; "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB (largest worker {r['peak_worker_rss_mb']:.0f} MB)"
+        )
     print(f"speed-up with 2 processes: {results[0]['wall_s'] / results[1]['wall_s']:.2f}x")
 
 

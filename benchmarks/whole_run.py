@@ -67,7 +67,7 @@ SAMPLE = REPO / "sample_data"
 REGISTRY = SAMPLE / "registry.csv"
 RUN_DATE = "2026-11-20"
 POLL_SECONDS = 0.2
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"   # GB 32100: no I, O, S, V, Z
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 STAGE_HEADING = re.compile(r"五、各环节用时（合计\s*([\d.]+)\s*秒")
 STAGE_LINE = re.compile(r"^\s+(.+?)（([A-Za-z0-9_]+)）：\s*([\d.]+)\s*秒\s*$")
 
@@ -76,13 +76,14 @@ STAGE_LINE = re.compile(r"^\s+(.+?)（([A-Za-z0-9_]+)）：\s*([\d.]+)\s*秒\s*$
 # Registry generation
 # --------------------------------------------------------------------------
 
+
 def _sample_generator():
     """scripts/make_sample_data.py as a module (for its GB 11714 organisation-code check)."""
     spec = importlib.util.spec_from_file_location("make_sample_data", REPO / "scripts" / "make_sample_data.py")
     module = sys.modules.get(spec.name)
     if module is None:
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module   # its dataclasses look themselves up there
+        sys.modules[spec.name] = module  # its dataclasses look themselves up there
         spec.loader.exec_module(module)
     return module
 
@@ -118,8 +119,9 @@ def make_registry(rows: int, path: Path) -> dict:
     order = [i % n for i in range(rows)]
     frame = sample.iloc[order].reset_index(drop=True)
     copy = [i // n for i in range(rows)]
-    frame["统一社会信用代码"] = [fresh_uscc(i + 1, old, org_check_char)
-                            for i, old in enumerate(frame["统一社会信用代码"])]
+    frame["统一社会信用代码"] = [
+        fresh_uscc(i + 1, old, org_check_char) for i, old in enumerate(frame["统一社会信用代码"])
+    ]
     frame["企业名称"] = [name if k == 0 or not name else f"{name}{k}" for name, k in zip(frame["企业名称"], copy)]
     assert frame["统一社会信用代码"].is_unique
     assert all(uscc.is_valid(c) for c in frame["统一社会信用代码"].head(1000))
@@ -132,6 +134,7 @@ def make_registry(rows: int, path: Path) -> dict:
 # Measuring a child process
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class Measure:
     label: str
@@ -141,10 +144,10 @@ class Measure:
     peak_rss_mb: float = 0.0
     returncode: int = 0
     log: Path | None = None
-    stages: dict[str, tuple[str, float]] = field(default_factory=dict)   # step -> (中文名, seconds)
+    stages: dict[str, tuple[str, float]] = field(default_factory=dict)  # step -> (中文名, seconds)
     stage_total: float | None = None
-    stage_usage: dict[str, tuple[float, float]] = field(default_factory=dict)   # step -> (CPU s, peak RSS MB)
-    samples: list[tuple[float, float, float]] = field(default_factory=list)    # (epoch s, tree RSS MB, tree CPU s)
+    stage_usage: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (CPU s, peak RSS MB)
+    samples: list[tuple[float, float, float]] = field(default_factory=list)  # (epoch s, tree RSS MB, tree CPU s)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -182,8 +185,8 @@ def run_measured(label: str, rows: int, command: list[str], env: dict, log: Path
     """Run `command`, its stdout and stderr to `log`; wall, CPU and peak RSS of its process tree."""
     try:
         import psutil
-    except ImportError:   # psutil is a test extra; fall back to wait4's maxrss
-        psutil = None
+    except ImportError:  # psutil is a test extra; fall back to wait4's maxrss
+        psutil = None  # type: ignore[assignment]
     log.parent.mkdir(parents=True, exist_ok=True)
     samples: list[tuple[float, float, float]] = []
     done = threading.Event()
@@ -205,17 +208,24 @@ def run_measured(label: str, rows: int, command: list[str], env: dict, log: Path
         watcher = threading.Thread(target=poll, daemon=True) if psutil else None
         if watcher:
             watcher.start()
-        _, status, usage = os.wait4(child.pid, 0)   # rusage of the child and what it reaped
+        _, status, usage = os.wait4(child.pid, 0)  # rusage of the child and what it reaped
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         done.set()
         if watcher:
             watcher.join()
-    largest_mb = usage.ru_maxrss / 1024.0   # KiB on Linux
+    largest_mb = usage.ru_maxrss / 1024.0  # KiB on Linux
     peak_mb = max((rss for _, rss, _ in samples), default=0.0)
-    result = Measure(label=label, rows=rows, wall=wall, cpu=usage.ru_utime + usage.ru_stime,
-                     peak_rss_mb=max(peak_mb, largest_mb), returncode=child.returncode, log=log,
-                     samples=samples)
+    result = Measure(
+        label=label,
+        rows=rows,
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=max(peak_mb, largest_mb),
+        returncode=child.returncode,
+        log=log,
+        samples=samples,
+    )
     result.extra["largest_process_mb"] = largest_mb
     return result
 
@@ -244,7 +254,7 @@ def parse_stages(text: str) -> tuple[float | None, dict[str, tuple[str, float]]]
         heading = STAGE_HEADING.search(line)
         if heading:
             stages = {}
-            for follow in lines[index + 1:]:
+            for follow in lines[index + 1 :]:
                 match = STAGE_LINE.match(follow)
                 if not match:
                     break
@@ -255,18 +265,26 @@ def parse_stages(text: str) -> tuple[float | None, dict[str, tuple[str, float]]]
 
 def run_pipeline(label: str, rows: int, registry: Path, output: Path, cache: Path, log: Path) -> Measure:
     command = industry_gap_command() + [
-        "run", "--registry", str(registry),
-        "--above-scale", str(SAMPLE / "above_scale.csv"),
-        "--targets", str(SAMPLE / "targets.csv"),
-        "--projects", str(SAMPLE / "projects.xlsx"),
-        "--output", str(output), "--run-date", RUN_DATE,
+        "run",
+        "--registry",
+        str(registry),
+        "--above-scale",
+        str(SAMPLE / "above_scale.csv"),
+        "--targets",
+        str(SAMPLE / "targets.csv"),
+        "--projects",
+        str(SAMPLE / "projects.xlsx"),
+        "--output",
+        str(output),
+        "--run-date",
+        RUN_DATE,
     ]
     result = run_measured(label, rows, command, child_env(cache), log)
     result.stage_total, result.stages = parse_stages(log.read_text(encoding="utf-8", errors="replace"))
     if result.ok and result.samples:
         try:
             result.stage_usage = stage_usage(step_windows(output), result.samples)
-        except Exception as error:   # a figure we can do without: say why and carry on
+        except Exception as error:  # a figure we can do without: say why and carry on
             result.extra["stage_usage_error"] = f"{type(error).__name__}: {error}"
     return result
 
@@ -283,8 +301,9 @@ def split_city(registry: Path, districts: int, folder: Path) -> Path:
     for k in range(districts):
         target = folder / f"区县{k + 1:02d}"
         target.mkdir(parents=True)
-        frame.iloc[k::districts].to_csv(target / "规下企业名录.csv", index=False, encoding="utf-8-sig",
-                                        lineterminator="\n")
+        frame.iloc[k::districts].to_csv(
+            target / "规下企业名录.csv", index=False, encoding="utf-8-sig", lineterminator="\n"
+        )
         if k == 0:
             shutil.copy(SAMPLE / "above_scale.csv", target / "规上工业企业名录.csv")
     return folder
@@ -313,13 +332,16 @@ def step_windows(output: Path) -> dict[str, tuple[float, float]]:
     with dg.DagsterInstance.from_config(str(output / "dagster_home")) as instance:
         [latest] = instance.get_runs(limit=1)
         for entry in instance.all_logs(latest.run_id, of_type=kinds):
+            if entry.step_key is None:
+                continue
             span = windows.setdefault(entry.step_key, [entry.timestamp, entry.timestamp])
             span[0], span[1] = min(span[0], entry.timestamp), max(span[1], entry.timestamp)
     return {step: (start, end) for step, (start, end) in windows.items()}
 
 
-def stage_usage(windows: dict[str, tuple[float, float]],
-                samples: list[tuple[float, float, float]]) -> dict[str, tuple[float, float]]:
+def stage_usage(
+    windows: dict[str, tuple[float, float]], samples: list[tuple[float, float, float]]
+) -> dict[str, tuple[float, float]]:
     """CPU seconds (cumulative tree CPU interpolated at the step's start and end) and peak RSS (samples
     inside the step, else the first sample after it) of each step; steps run one after another in-process."""
     times = [t for t, _, _ in samples]
@@ -345,16 +367,16 @@ def stage_usage(windows: dict[str, tuple[float, float]],
 
 
 def run_naive(rows: int, registry: Path, folder: Path, cache: Path, log: Path) -> Measure:
-    command = [sys.executable, str(Path(__file__).resolve()), "--naive-child", str(registry),
-               "--workdir", str(folder)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--naive-child", str(registry), "--workdir", str(folder)]
     result = run_measured("朴素脚本", rows, command, child_env(cache), log)
     text = log.read_text(encoding="utf-8", errors="replace")
     for line in reversed(text.splitlines()):
         if line.startswith("{"):
             steps = json.loads(line)
             result.extra["naive"] = steps
-            result.stages = {step: (NAIVE_LABELS.get(step, step), seconds)
-                             for step, seconds in steps["seconds"].items()}
+            result.stages = {
+                step: (NAIVE_LABELS.get(step, step), seconds) for step, seconds in steps["seconds"].items()
+            }
             break
     return result
 
@@ -364,9 +386,14 @@ def run_naive(rows: int, registry: Path, folder: Path, cache: Path, log: Path) -
 # --------------------------------------------------------------------------
 
 NAIVE_LABELS = {
-    "import": "导入 pandas/jieba/sklearn", "read": "读取名录 read_csv", "jieba": "jieba 分词",
-    "tfidf": "TF-IDF 向量化", "fit": "LogisticRegression 训练", "predict": "预测未标注行",
-    "coverage": "门类覆盖统计 groupby", "excel": "to_excel 写出预测",
+    "import": "导入 pandas/jieba/sklearn",
+    "read": "读取名录 read_csv",
+    "jieba": "jieba 分词",
+    "tfidf": "TF-IDF 向量化",
+    "fit": "LogisticRegression 训练",
+    "predict": "预测未标注行",
+    "coverage": "门类覆盖统计 groupby",
+    "excel": "to_excel 写出预测",
 }
 
 
@@ -406,20 +433,38 @@ def naive_child(registry: Path, folder: Path) -> None:
         df.loc[~labelled, "预测行业代码"] = model.predict(features[~labelled])
     lap("predict")
     df["大类"] = df["预测行业代码"].str[:2]
-    coverage = (df.groupby(["大类", "预测行业代码"]).size().reset_index(name="企业数")
-                .groupby("大类")["预测行业代码"].count().rename("已有小类数"))
+    coverage = (
+        df.groupby(["大类", "预测行业代码"])
+        .size()
+        .reset_index(name="企业数")
+        .groupby("大类")["预测行业代码"]
+        .count()
+        .rename("已有小类数")
+    )
     lap("coverage")
     folder.mkdir(parents=True, exist_ok=True)
     df[["统一社会信用代码", "企业名称", "经营范围", "行业代码", "预测行业代码"]].to_excel(
-        folder / "naive_predictions.xlsx", index=False, engine="openpyxl")
+        folder / "naive_predictions.xlsx", index=False, engine="openpyxl"
+    )
     lap("excel")
-    print(json.dumps({"seconds": seconds, "labelled": int(labelled.sum()), "classes": int(len(model.classes_)),
-                      "divisions": int(len(coverage)), "features": int(features.shape[1])}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "labelled": int(labelled.sum()),
+                "classes": int(len(model.classes_)),
+                "divisions": int(len(coverage)),
+                "features": int(features.shape[1]),
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 # --------------------------------------------------------------------------
 # Printing
 # --------------------------------------------------------------------------
+
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -462,19 +507,33 @@ def report(rows: int, generated: dict, runs: list[Measure], naive: Measure | Non
             ratio = f"{naive.wall / run.wall:.2f}"
         else:
             ratio = "—"
-        table.append([f"{rows:,}", run.label, f"{run.wall:.1f}", f"{run.cpu:.1f}", f"{run.peak_rss_mb:.0f}",
-                      f"{run.rows_per_s:,.0f}", ratio])
+        table.append(
+            [
+                f"{rows:,}",
+                run.label,
+                f"{run.wall:.1f}",
+                f"{run.cpu:.1f}",
+                f"{run.peak_rss_mb:.0f}",
+                f"{run.rows_per_s:,.0f}",
+                ratio,
+            ]
+        )
     print_table(["行数", "方式", "墙钟秒", "CPU 秒", "峰值 RSS MB", "行/秒", "朴素/流水线"], table, {0, 2, 3, 4, 5, 6})
-    print("  （CPU 秒 = 子进程及其已回收子进程的 user+sys；峰值 RSS = 进程树 RSS 之和的最大值，每 0.2 秒采样；"
-          "朴素/流水线 = 朴素脚本墙钟秒 ÷ 流水线墙钟秒，大于 1 表示流水线更快）")
+    print(
+        "  （CPU 秒 = 子进程及其已回收子进程的 user+sys；峰值 RSS = 进程树 RSS 之和的最大值，每 0.2 秒采样；"
+        "朴素/流水线 = 朴素脚本墙钟秒 ÷ 流水线墙钟秒，大于 1 表示流水线更快）"
+    )
 
     print()
-    print(f"  各环节（{rows:,} 行）：墙钟秒取自运行输出“五、各环节用时”；CPU 秒与峰值 RSS 为按 Dagster 事件时间"
-          f"对每 0.2 秒进程树采样的归属（近似，短于 0.2 秒的环节尤其粗略）")
+    print(
+        f"  各环节（{rows:,} 行）：墙钟秒取自运行输出“五、各环节用时”；CPU 秒与峰值 RSS 为按 Dagster 事件时间"
+        f"对每 0.2 秒进程树采样的归属（近似，短于 0.2 秒的环节尤其粗略）"
+    )
     measured = [r for r in runs if r.ok and r.stages]
     if measured:
-        steps = sorted({s for r in measured for s in r.stages},
-                       key=lambda s: -max(r.stages.get(s, ("", 0.0))[1] for r in measured))
+        steps = sorted(
+            {s for r in measured for s in r.stages}, key=lambda s: -max(r.stages.get(s, ("", 0.0))[1] for r in measured)
+        )
         names = {s: _short(next(r.stages[s][0] for r in measured if s in r.stages)) for s in steps}
         headers = ["环节"]
         for r in measured:
@@ -488,16 +547,22 @@ def report(rows: int, generated: dict, runs: list[Measure], naive: Measure | Non
             return [wall, "—", "—"]
 
         body = [[f"{names[s]}（{s}）"] + [x for r in measured for x in figures(r, s)] for s in steps]
-        body.append(["各环节合计"] + [x for r in measured
-                                  for x in (f"{sum(v for _, v in r.stages.values()):.1f}", "", "")])
-        body.append(["启动与其他（进程墙钟 − 各环节合计）"]
-                    + [x for r in measured for x in (f"{r.wall - sum(v for _, v in r.stages.values()):.1f}", "", "")])
-        body.append(["整个进程"] + [x for r in measured
-                                 for x in (f"{r.wall:.1f}", f"{r.cpu:.1f}", f"{r.peak_rss_mb:.0f}")])
+        body.append(
+            ["各环节合计"] + [x for r in measured for x in (f"{sum(v for _, v in r.stages.values()):.1f}", "", "")]
+        )
+        body.append(
+            ["启动与其他（进程墙钟 − 各环节合计）"]
+            + [x for r in measured for x in (f"{r.wall - sum(v for _, v in r.stages.values()):.1f}", "", "")]
+        )
+        body.append(
+            ["整个进程"] + [x for r in measured for x in (f"{r.wall:.1f}", f"{r.cpu:.1f}", f"{r.peak_rss_mb:.0f}")]
+        )
         print_table(headers, body, set(range(1, len(headers))))
         for r in measured:
             if "stage_usage_error" in r.extra:
-                print(f"  （{r.label}：无法读取 Dagster 事件时间，各环节 CPU 与内存从缺：{r.extra['stage_usage_error']}）")
+                print(
+                    f"  （{r.label}：无法读取 Dagster 事件时间，各环节 CPU 与内存从缺：{r.extra['stage_usage_error']}）"
+                )
     else:
         print("  （运行输出中没有“五、各环节用时”一节，无法分环节）")
         for run in runs:
@@ -506,8 +571,10 @@ def report(rows: int, generated: dict, runs: list[Measure], naive: Measure | Non
     if naive and naive.ok and naive.stages:
         print()
         info = naive.extra.get("naive", {})
-        print(f"  朴素脚本各步墙钟秒（训练行 {info.get('labelled', 0):,}，类别 {info.get('classes', 0)}，"
-              f"词表 {info.get('features', 0):,}，覆盖大类 {info.get('divisions', 0)}）")
+        print(
+            f"  朴素脚本各步墙钟秒（训练行 {info.get('labelled', 0):,}，类别 {info.get('classes', 0)}，"
+            f"词表 {info.get('features', 0):,}，覆盖大类 {info.get('divisions', 0)}）"
+        )
         body = [[label, f"{seconds:.1f}"] for label, seconds in naive.stages.values()]
         body.append(["启动与其他", f"{naive.wall - sum(s for _, s in naive.stages.values()):.1f}"])
         print_table(["步骤", "墙钟秒"], body, {1})
@@ -522,6 +589,7 @@ def report(rows: int, generated: dict, runs: list[Measure], naive: Measure | Non
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
+
 
 def parse_rows(values: list[str] | None) -> list[int]:
     sizes = []
@@ -544,27 +612,38 @@ def parse_rows(values: list[str] | None) -> list[int]:
 
 def machine_line() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
-                               text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit, dirty = "", ""
     version = f"{commit}{'（有未提交修改）' if dirty else ''}" or "未知"
-    return (f"整体运行基准 {dt.datetime.now():%Y-%m-%d %H:%M}；Python {platform.python_version()}；"
-            f"{os.cpu_count()} 核；代码版本 {version}")
+    return (
+        f"整体运行基准 {dt.datetime.now():%Y-%m-%d %H:%M}；Python {platform.python_version()}；"
+        f"{os.cpu_count()} 核；代码版本 {version}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", action="append", metavar="N",
-                        help="名录行数，可重复或用逗号分隔，可写 8k、1m（默认 8000）")
-    parser.add_argument("--workdir", metavar="DIR",
-                        help="工作目录（默认临时目录，结束时删除，除非 --keep；指定的目录不删除）")
+    parser.add_argument(
+        "--rows", action="append", metavar="N", help="名录行数，可重复或用逗号分隔，可写 8k、1m（默认 8000）"
+    )
+    parser.add_argument(
+        "--workdir", metavar="DIR", help="工作目录（默认临时目录，结束时删除，除非 --keep；指定的目录不删除）"
+    )
     parser.add_argument("--keep", action="store_true", help="保留工作目录（名录、输出、日志）")
     parser.add_argument("--skip-naive", action="store_true", help="不运行朴素 pandas 脚本")
-    parser.add_argument("--city", type=int, default=0, metavar="K",
-                        help="按全市运行：把名录按行轮流分给 K 个区县文件夹，运行 industry-gap city（默认 0 = 单个区县 run）")
+    parser.add_argument(
+        "--city",
+        type=int,
+        default=0,
+        metavar="K",
+        help="按全市运行：把名录按行轮流分给 K 个区县文件夹，运行 industry-gap city（默认 0 = 单个区县 run）",
+    )
     parser.add_argument("--naive-child", metavar="REGISTRY", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -604,15 +683,21 @@ def main(argv: list[str] | None = None) -> int:
                     run = run_city(label, rows, city, output, cache, logs / f"city-{name}.log")
                 else:
                     run = run_pipeline(label, rows, registry, output, cache, logs / f"pipeline-{name}.log")
-                print(f"[{rows:,} 行] 流水线{label}：{run.wall:.1f} 秒"
-                      f"{'' if run.ok else f'，失败（退出码 {run.returncode}）'}", flush=True)
+                print(
+                    f"[{rows:,} 行] 流水线{label}：{run.wall:.1f} 秒"
+                    f"{'' if run.ok else f'，失败（退出码 {run.returncode}）'}",
+                    flush=True,
+                )
                 runs.append(run)
             naive = None
             if not args.skip_naive:
                 print(f"[{rows:,} 行] 朴素脚本……", flush=True)
                 naive = run_naive(rows, registry, folder / "naive", folder / "naive-cache", logs / "naive.log")
-                print(f"[{rows:,} 行] 朴素脚本：{naive.wall:.1f} 秒"
-                      f"{'' if naive.ok else f'，失败（退出码 {naive.returncode}）'}", flush=True)
+                print(
+                    f"[{rows:,} 行] 朴素脚本：{naive.wall:.1f} 秒"
+                    f"{'' if naive.ok else f'，失败（退出码 {naive.returncode}）'}",
+                    flush=True,
+                )
             failed |= not all(r.ok for r in runs + ([naive] if naive else []))
             report(rows, generated, runs, naive)
     finally:

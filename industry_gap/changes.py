@@ -31,14 +31,29 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import NO_GAP, find_node, gap_path, number, text
 from industry_gap.exports.excel_style import (
-    INTEGER_FORMAT, LEFT, SUBTITLE_FONT, fit_row_heights, set_print_layout, set_widths, write_table,
+    INTEGER_FORMAT,
+    LEFT,
+    SUBTITLE_FONT,
+    fit_row_heights,
+    set_print_layout,
+    set_widths,
+    write_table,
     write_title,
 )
-from industry_gap.policy import GAP_LEVELS, SCOPES, SCOPE_NAMES
+from industry_gap.policy import GAP_LEVELS, SCOPE_NAMES, SCOPES
 from reference import LEVEL_NAMES
 
-CHANGE_COLUMNS = ["change_kind", "change_kind_name", "compared_with", "scope", "level", "code", "name",
-                  "uscc", "detail"]
+CHANGE_COLUMNS = [
+    "change_kind",
+    "change_kind_name",
+    "compared_with",
+    "scope",
+    "level",
+    "code",
+    "name",
+    "uscc",
+    "detail",
+]
 CHANGE_KIND_NAMES = {
     "new_candidate": "新增候选企业",
     "dropped_candidate": "移出候选",
@@ -69,6 +84,7 @@ class RunSnapshot:
     ``candidates``: CANDIDATE_COLUMNS (entry_pipeline); ``coverage``:
     COVERAGE_COLUMNS; ``above_scale``: at least uscc, name, industry_code.
     """
+
     run_date: dt.date
     candidates: pd.DataFrame
     coverage: pd.DataFrame
@@ -128,10 +144,28 @@ def _gap_level(record: dict) -> str:
     return "" if level in ("", NO_GAP) else level
 
 
-def _row(kind: str, label: str, *, scope: str = "", level: str = "", code: str = "", name: str = "",
-         uscc: str = "", detail: str = "") -> dict:
-    return dict(change_kind=kind, change_kind_name=CHANGE_KIND_NAMES[kind], compared_with=label, scope=scope,
-                level=level, code=code, name=name, uscc=uscc, detail=detail)
+def _row(
+    kind: str,
+    label: str,
+    *,
+    scope: str = "",
+    level: str = "",
+    code: str = "",
+    name: str = "",
+    uscc: str = "",
+    detail: str = "",
+) -> dict:
+    return dict(
+        change_kind=kind,
+        change_kind_name=CHANGE_KIND_NAMES[kind],
+        compared_with=label,
+        scope=scope,
+        level=level,
+        code=code,
+        name=name,
+        uscc=uscc,
+        detail=detail,
+    )
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -148,14 +182,15 @@ def month_label(compared_date: dt.date | str, current_date: dt.date | str) -> st
     """比较对象 for the month comparison: 上月（2026-10）, or the month itself when a month was skipped."""
     compared, current = _as_date(compared_date), _as_date(current_date)
     month = f"{compared.year:04d}-{compared.month:02d}"
-    previous_month = (current.replace(day=1) - dt.timedelta(days=1))
+    previous_month = current.replace(day=1) - dt.timedelta(days=1)
     if (compared.year, compared.month) == (previous_month.year, previous_month.month):
         return f"上月（{month}）"
     return f"此前月份（{month}）"
 
 
-def choose_comparison_dates(run_dates: Iterable[dt.date | str],
-                            current: dt.date | str) -> tuple[dt.date | None, dt.date | None]:
+def choose_comparison_dates(
+    run_dates: Iterable[dt.date | str], current: dt.date | str
+) -> tuple[dt.date | None, dt.date | None]:
     """(previous run, last run of an earlier month) among stored run dates, either None when absent.
 
     The previous run is the latest date before `current`; the month
@@ -196,15 +231,20 @@ def _candidate_changes(current: pd.DataFrame, previous: pd.DataFrame, label: str
 
 def _by_rank(rows: list[dict]) -> list[dict]:
     """Rows in 入规 rank order (unranked last, then by USCC), without the helper `_rank` key."""
+
     def key(row: dict) -> tuple:
         rank = number(row["_rank"])
         return (rank if rank is not None else float("inf"), row["uscc"] or row["name"])
+
     return [{k: v for k, v in row.items() if k != "_rank"} for row in sorted(rows, key=key)]
 
 
 def _new_candidate(record: dict, earlier: dict | None, label: str) -> dict:
-    parts = [f"新纳入入规培育清单，入规阶段“{_stage_label(record)}”",
-             f"行业{text(record.get('code'))} {text(record.get('code_name'))}".rstrip(), _revenue_text(record)]
+    parts = [
+        f"新纳入入规培育清单，入规阶段“{_stage_label(record)}”",
+        f"行业{text(record.get('code'))} {text(record.get('code_name'))}".rstrip(),
+        _revenue_text(record),
+    ]
     level = _gap_level(record)
     if level:
         parts.append(f"可填补规上{LEVEL_NAMES[level]}空白")
@@ -212,8 +252,15 @@ def _new_candidate(record: dict, earlier: dict | None, label: str) -> dict:
         parts.append("比较时无该企业记录")
     elif text(earlier.get("exclusion_reason")):
         parts.append(f"比较时未纳入：{text(earlier.get('exclusion_reason'))}")
-    row = _row("new_candidate", label, level=level, code=text(record.get("code")), name=text(record.get("name")),
-               uscc=text(record.get("uscc")), detail="；".join(parts))
+    row = _row(
+        "new_candidate",
+        label,
+        level=level,
+        code=text(record.get("code")),
+        name=text(record.get("name")),
+        uscc=text(record.get("uscc")),
+        detail="；".join(parts),
+    )
     row["_rank"] = record.get("rank")
     return row
 
@@ -227,8 +274,15 @@ def _dropped_candidate(record: dict, now: dict | None, label: str) -> dict:
     else:
         why = f"本次未纳入：{reason}" if reason else "本次未纳入"
     detail = f"比较时入规阶段“{_stage_label(record)}”；{why}"
-    row = _row("dropped_candidate", label, level=_gap_level(record), code=text(record.get("code")),
-               name=text(record.get("name")), uscc=text(record.get("uscc")), detail=detail)
+    row = _row(
+        "dropped_candidate",
+        label,
+        level=_gap_level(record),
+        code=text(record.get("code")),
+        name=text(record.get("name")),
+        uscc=text(record.get("uscc")),
+        detail=detail,
+    )
     row["_rank"] = record.get("rank")
     return row
 
@@ -242,9 +296,15 @@ def _stage_change(record: dict, earlier: dict, label: str) -> dict:
         detail += f"，上年营业收入由{old_revenue:,.1f}万元变为{new_revenue:,.1f}万元"
     elif new_revenue is None:
         detail += "，营业收入未填报"
-    row = _row("stage_up" if up else "stage_down", label, level=_gap_level(record),
-               code=text(record.get("code")), name=text(record.get("name")), uscc=text(record.get("uscc")),
-               detail=detail)
+    row = _row(
+        "stage_up" if up else "stage_down",
+        label,
+        level=_gap_level(record),
+        code=text(record.get("code")),
+        name=text(record.get("name")),
+        uscc=text(record.get("uscc")),
+        detail=detail,
+    )
     row["_rank"] = record.get("rank")
     return row
 
@@ -282,8 +342,14 @@ def left_above_scale(current_above: pd.DataFrame | None, previous_above: pd.Data
         if key in now or (not uscc and text(record.get("name")) in now_names):
             continue
         node = find_node(record.get("industry_code"))
-        rows.append(dict(uscc=uscc, name=text(record.get("name")), industry_code=text(record.get("industry_code")),
-                         code_name=node.name if node else ""))
+        rows.append(
+            dict(
+                uscc=uscc,
+                name=text(record.get("name")),
+                industry_code=text(record.get("industry_code")),
+                code_name=node.name if node else "",
+            )
+        )
     return pd.DataFrame(rows, columns=LEFT_ABOVE_COLUMNS)
 
 
@@ -300,8 +366,9 @@ def _firms_under(code: str, firms: pd.DataFrame | None) -> list[str]:
     return out
 
 
-def coverage_drops(current_cov: pd.DataFrame, previous_cov: pd.DataFrame | None,
-                   left_above: pd.DataFrame | None = None) -> pd.DataFrame:
+def coverage_drops(
+    current_cov: pd.DataFrame, previous_cov: pd.DataFrame | None, left_above: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Nodes present in `previous_cov` and absent in `current_cov`, per scope (DROP_COLUMNS).
 
     ``n_before`` is how many firms made the node present before. Pass
@@ -317,10 +384,18 @@ def coverage_drops(current_cov: pd.DataFrame, previous_cov: pd.DataFrame | None,
         for code in sorted(set(before) - set(now), key=lambda c: _node_order(c, text(before[c].get("level")))):
             record = before[code]
             level = text(record.get("level"))
-            rows.append(dict(scope=scope, scope_name=SCOPE_NAMES[scope], level=level,
-                             level_name=LEVEL_NAMES.get(level, level), code=code, name=text(record.get("name")),
-                             n_before=_count(record, scope),
-                             left_enterprises="、".join(_firms_under(code, left_above))))
+            rows.append(
+                dict(
+                    scope=scope,
+                    scope_name=SCOPE_NAMES[scope],
+                    level=level,
+                    level_name=LEVEL_NAMES.get(level, level),
+                    code=code,
+                    name=text(record.get("name")),
+                    n_before=_count(record, scope),
+                    left_enterprises="、".join(_firms_under(code, left_above)),
+                )
+            )
     return pd.DataFrame(rows, columns=DROP_COLUMNS)
 
 
@@ -335,8 +410,15 @@ def _gap_changes(current: RunSnapshot, previous: RunSnapshot, label: str) -> lis
             filled.append(_gap_row("gap_filled", label, scope, record, _filled_detail(scope_name, record, scope)))
         for code in sorted(set(before) - set(now), key=lambda c: _node_order(c, text(before[c].get("level")))):
             record = before[code]
-            reopened.append(_gap_row("gap_reopened", label, scope, record,
-                                     _reopened_detail(scope_name, record, scope, _firms_under(code, left))))
+            reopened.append(
+                _gap_row(
+                    "gap_reopened",
+                    label,
+                    scope,
+                    record,
+                    _reopened_detail(scope_name, record, scope, _firms_under(code, left)),
+                )
+            )
     return filled + reopened
 
 
@@ -364,8 +446,15 @@ def _reopened_detail(scope_name: str, record: dict, scope: str, left: list[str])
 
 
 def _gap_row(kind: str, label: str, scope: str, record: dict, detail: str) -> dict:
-    return _row(kind, label, scope=scope, level=text(record.get("level")), code=text(record.get("code")),
-                name=text(record.get("name")), detail=detail)
+    return _row(
+        kind,
+        label,
+        scope=scope,
+        level=text(record.get("level")),
+        code=text(record.get("code")),
+        name=text(record.get("name")),
+        detail=detail,
+    )
 
 
 # -- the comparison ---------------------------------------------------------
@@ -386,8 +475,9 @@ def compare_runs(current: RunSnapshot, previous: RunSnapshot | None, label: str)
     return _frame(rows)
 
 
-def monthly_changes(current: RunSnapshot, previous_run: RunSnapshot | None,
-                    last_month: RunSnapshot | None) -> pd.DataFrame:
+def monthly_changes(
+    current: RunSnapshot, previous_run: RunSnapshot | None, last_month: RunSnapshot | None
+) -> pd.DataFrame:
     """Changes since the previous run and since last month, one frame (CHANGE_COLUMNS).
 
     When both comparisons would use the same snapshot, it is compared once
@@ -421,14 +511,31 @@ def _sheet_rows(changes: pd.DataFrame) -> list[tuple]:
     rows = []
     for index, r in enumerate(changes.to_dict("records"), start=1):
         level = text(r["level"])
-        rows.append((index, r["compared_with"], r["change_kind_name"], SCOPE_NAMES.get(text(r["scope"]), ""),
-                     LEVEL_NAMES.get(level, level), r["code"], r["name"], r["uscc"], r["detail"]))
+        rows.append(
+            (
+                index,
+                r["compared_with"],
+                r["change_kind_name"],
+                SCOPE_NAMES.get(text(r["scope"]), ""),
+                LEVEL_NAMES.get(level, level),
+                r["code"],
+                r["name"],
+                r["uscc"],
+                r["detail"],
+            )
+        )
     return rows
 
 
-def write_changes_sheet(workbook: Workbook, changes: pd.DataFrame, run_date: dt.date | str, *,
-                        compared_with: Sequence[str] = (), district: str = "",
-                        index: int | None = None) -> Worksheet:
+def write_changes_sheet(
+    workbook: Workbook,
+    changes: pd.DataFrame,
+    run_date: dt.date | str,
+    *,
+    compared_with: Sequence[str] = (),
+    district: str = "",
+    index: int | None = None,
+) -> Worksheet:
     """Add the sheet 本月变化 to `workbook`, in the look of the consolidated workbook's other sheets.
 
     Sheet label, title and subtitle rows, then the table from row 4 with a
@@ -449,24 +556,48 @@ def write_changes_sheet(workbook: Workbook, changes: pd.DataFrame, run_date: dt.
     write_title(ws, 1, CHANGES_SHEET, width, font=SUBTITLE_FONT, alignment=LEFT)
     write_title(ws, 2, f"{district}扩增工业门类本月变化情况", width, height=30)
     against = "、".join(labels) if labels else "无"
-    write_title(ws, 3, f"统计日期：{run_day.isoformat()}    比较对象：{against}    "
-                       "说明：仅纳入入规培育清单的企业计为候选企业；门类按大类、中类、小类分别计", width,
-                font=SUBTITLE_FONT, alignment=LEFT)
+    write_title(
+        ws,
+        3,
+        f"统计日期：{run_day.isoformat()}    比较对象：{against}    "
+        "说明：仅纳入入规培育清单的企业计为候选企业；门类按大类、中类、小类分别计",
+        width,
+        font=SUBTITLE_FONT,
+        alignment=LEFT,
+    )
     written = write_table(ws, HEADER_ROW, CHANGES_HEADERS, _sheet_rows(changes), CHANGES_FORMATS, CHANGES_WRAP)
     if written == 0:
         write_title(ws, HEADER_ROW + 1, NO_CHANGES_TEXT if labels else FIRST_RUN_TEXT, width, font=SUBTITLE_FONT)
     set_widths(ws, CHANGES_WIDTHS)
     fit_row_heights(ws, HEADER_ROW, HEADER_ROW, CHANGES_WIDTHS, range(1, width + 1))
-    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, CHANGES_WIDTHS,
-                    [CHANGES_HEADERS.index(h) + 1 for h in CHANGES_WRAP])
+    fit_row_heights(
+        ws, HEADER_ROW + 1, HEADER_ROW + written, CHANGES_WIDTHS, [CHANGES_HEADERS.index(h) + 1 for h in CHANGES_WRAP]
+    )
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    set_print_layout(ws, HEADER_ROW, district=district, title=f"{district}扩增工业门类本月变化情况",
-                     month=f"{run_day.year}年{run_day.month}月")
+    set_print_layout(
+        ws,
+        HEADER_ROW,
+        district=district,
+        title=f"{district}扩增工业门类本月变化情况",
+        month=f"{run_day.year}年{run_day.month}月",
+    )
     return ws
 
 
 __all__ = [
-    "CHANGE_COLUMNS", "CHANGE_KIND_NAMES", "CHANGES_SHEET", "DROP_COLUMNS", "LEFT_ABOVE_COLUMNS", "RunSnapshot",
-    "change_summary", "choose_comparison_dates", "compare_runs", "coverage_drops", "left_above_scale",
-    "month_label", "monthly_changes", "previous_run_label", "write_changes_sheet",
+    "CHANGE_COLUMNS",
+    "CHANGE_KIND_NAMES",
+    "CHANGES_SHEET",
+    "DROP_COLUMNS",
+    "LEFT_ABOVE_COLUMNS",
+    "RunSnapshot",
+    "change_summary",
+    "choose_comparison_dates",
+    "compare_runs",
+    "coverage_drops",
+    "left_above_scale",
+    "month_label",
+    "monthly_changes",
+    "previous_run_label",
+    "write_changes_sheet",
 ]

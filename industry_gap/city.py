@@ -22,12 +22,31 @@ from industry_gap.errors import UserError
 _FORBIDDEN_IN_KEY = re.compile(r"[,\[\]{}()\x00-\x1f/\\|*?]")
 
 CITY_COVERAGE_COLUMNS = [
-    "code", "level", "level_name", "name", "division", "present_above", "present_all",
-    "districts_above", "districts_all", "n_above", "n_all", "above_in", "all_in",
+    "code",
+    "level",
+    "level_name",
+    "name",
+    "division",
+    "present_above",
+    "present_all",
+    "districts_above",
+    "districts_all",
+    "n_above",
+    "n_all",
+    "above_in",
+    "all_in",
 ]
 CITY_CANDIDATE_COLUMNS = [
-    "district", "uscc", "name", "code", "code_name", "code_level", "code_source", "confidence",
-    "districts_all", "decision",
+    "district",
+    "uscc",
+    "name",
+    "code",
+    "code_name",
+    "code_level",
+    "code_source",
+    "confidence",
+    "districts_all",
+    "decision",
 ]
 SUMMARY_COLUMNS = ["scope_name", "level_name", "district", "present"]
 
@@ -64,7 +83,9 @@ def discover_districts(city_dir: str | Path) -> list[DistrictFiles]:
         registries = found.get("registry", [])
         above = found.get("above_scale", [])
         if not registries:
-            raise UserError(f"区县文件夹“{folder}”中没有找到规下企业名录（需含企业名称、统一社会信用代码、经营范围等列）")
+            raise UserError(
+                f"区县文件夹“{folder}”中没有找到规下企业名录（需含企业名称、统一社会信用代码、经营范围等列）"
+            )
         for label, paths in (("规下企业名录", registries), ("规上工业企业名录", above)):
             if len(paths) > 1:
                 names = "、".join(p.name for p in paths)
@@ -94,20 +115,26 @@ def city_coverage(district_coverage: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if not names:
         return pd.DataFrame(columns=CITY_COVERAGE_COLUMNS)
     base = district_coverage[names[0]][["code", "level", "level_name", "name", "division"]].reset_index(drop=True)
-    above = pd.DataFrame({n: district_coverage[n]["present_above"].fillna(False).astype(bool).to_numpy()
-                          for n in names})
-    present_all = pd.DataFrame({n: district_coverage[n]["present_all"].fillna(False).astype(bool).to_numpy()
-                                for n in names})
+    above = pd.DataFrame(
+        {n: district_coverage[n]["present_above"].fillna(False).astype(bool).to_numpy() for n in names}
+    )
+    present_all = pd.DataFrame(
+        {n: district_coverage[n]["present_all"].fillna(False).astype(bool).to_numpy() for n in names}
+    )
     for name in names:
         if not district_coverage[name]["code"].reset_index(drop=True).equals(base["code"]):
             raise ValueError(f"coverage of {name} is not in the standard's node order")
     n_above = sum(district_coverage[n]["n_above"].to_numpy() for n in names)
     n_all = sum(district_coverage[n]["n_all"].to_numpy() for n in names)
     table = base.assign(
-        present_above=above.any(axis=1).to_numpy(), present_all=present_all.any(axis=1).to_numpy(),
-        districts_above=above.sum(axis=1).to_numpy(), districts_all=present_all.sum(axis=1).to_numpy(),
-        n_above=n_above, n_all=n_all,
-        above_in=_joined_names(above), all_in=_joined_names(present_all),
+        present_above=above.any(axis=1).to_numpy(),
+        present_all=present_all.any(axis=1).to_numpy(),
+        districts_above=above.sum(axis=1).to_numpy(),
+        districts_all=present_all.sum(axis=1).to_numpy(),
+        n_above=n_above,
+        n_all=n_all,
+        above_in=_joined_names(above),
+        all_in=_joined_names(present_all),
     )
     return table[CITY_COVERAGE_COLUMNS]
 
@@ -127,8 +154,14 @@ def coverage_summary(city: pd.DataFrame, district_coverage: dict[str, pd.DataFra
         for level in ("division", "group", "class"):
             for district, table in tables.items():
                 at_level = table[table["level"] == level]
-                rows.append({"scope_name": scope_name, "level_name": LEVEL_NAMES[level], "district": district,
-                             "present": int(at_level[f"present_{scope}"].fillna(False).astype(bool).sum())})
+                rows.append(
+                    {
+                        "scope_name": scope_name,
+                        "level_name": LEVEL_NAMES[level],
+                        "district": district,
+                        "present": int(at_level[f"present_{scope}"].fillna(False).astype(bool).sum()),
+                    }
+                )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -144,8 +177,7 @@ def city_gap_candidates(city: pd.DataFrame, district_codes: dict[str, pd.DataFra
     frames = []
     for district in sorted(district_codes):
         codes = district_codes[district]
-        below = codes[(codes["scale"] == "below") & codes["counted_in_all"].astype(bool)
-                      & codes["code"].isin(missing)]
+        below = codes[(codes["scale"] == "below") & codes["counted_in_all"].astype(bool) & codes["code"].isin(missing)]
         if below.empty:
             continue
         frames.append(below.assign(district=district, districts_all=below["code"].map(districts_all)))
@@ -158,9 +190,11 @@ def city_gap_candidates(city: pd.DataFrame, district_codes: dict[str, pd.DataFra
 
 def city_table_for_districts(city: pd.DataFrame) -> pd.DataFrame:
     """The 全市门类表 a district run reads with `--city-coverage` (行业代码, 规上已有, 全口径已有)."""
-    return pd.DataFrame({
-        "行业代码": city["code"].astype(str),
-        "门类名称": city["name"],
-        "规上已有": city["present_above"].map({True: "是", False: "否"}),
-        "全口径已有": city["present_all"].map({True: "是", False: "否"}),
-    })
+    return pd.DataFrame(
+        {
+            "行业代码": city["code"].astype(str),
+            "门类名称": city["name"],
+            "规上已有": city["present_above"].map({True: "是", False: "否"}),
+            "全口径已有": city["present_all"].map({True: "是", False: "否"}),
+        }
+    )

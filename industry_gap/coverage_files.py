@@ -10,9 +10,11 @@ from industry_gap.errors import InputFileError
 from industry_gap.ingest.reading import read_table
 from reference import normalize_code, standard
 
-_COLUMNS = {"code": ("行业代码", "代码", "code"),
-            "present_above": ("规上已有", "规上口径已有", "present_above"),
-            "present_all": ("全口径已有", "present_all")}
+_COLUMNS = {
+    "code": ("行业代码", "代码", "code"),
+    "present_above": ("规上已有", "规上口径已有", "present_above"),
+    "present_all": ("全口径已有", "present_all"),
+}
 _YES = {"是", "有", "1", "true", "TRUE", "True", "√", "Y", "y"}
 
 
@@ -36,7 +38,11 @@ def read_city_coverage(path: Path) -> pd.DataFrame:
         code = normalize_code(raw)
         if code is None or standard().find(code) is None:
             raise InputFileError(path, f"第{number}行“行业代码”列的值“{raw}”不是有效的 GB/T 4754-2017 代码")
-        records.append({"code": code,
-                        "present_above": row[index["present_above"]].strip() in _YES,
-                        "present_all": row[index["present_all"]].strip() in _YES})
+        records.append(
+            {
+                "code": code,
+                "present_above": row[index["present_above"]].strip() in _YES,
+                "present_all": row[index["present_all"]].strip() in _YES,
+            }
+        )
     return pd.DataFrame(records, columns=list(_COLUMNS))

@@ -19,11 +19,32 @@ from industry_gap.coverage import GAP_LEVEL_NAMES, NO_GAP, number, status_check,
 from industry_gap.policy import Policy
 
 CANDIDATE_COLUMNS = [
-    "uscc", "name", "town", "enterprise_type", "scope_summary", "code", "code_name",
-    "code_source", "confidence", "gap_level_above", "gap_code_above", "gap_level_all",
-    "on_target_above", "on_target_all", "target_code", "department", "revenue_wan",
-    "revenue_prev_wan", "revenue_ratio", "revenue_growth", "stage", "stage_name",
-    "included", "exclusion_reason", "rank", "basis",
+    "uscc",
+    "name",
+    "town",
+    "enterprise_type",
+    "scope_summary",
+    "code",
+    "code_name",
+    "code_source",
+    "confidence",
+    "gap_level_above",
+    "gap_code_above",
+    "gap_level_all",
+    "on_target_above",
+    "on_target_all",
+    "target_code",
+    "department",
+    "revenue_wan",
+    "revenue_prev_wan",
+    "revenue_ratio",
+    "revenue_growth",
+    "stage",
+    "stage_name",
+    "included",
+    "exclusion_reason",
+    "rank",
+    "basis",
 ]
 SCOPE_SUMMARY_CHARS = 60  # display length of 经营范围摘要
 GAP_ORDER = {"division": 0, "group": 1, "class": 2, NO_GAP: 3}
@@ -74,11 +95,13 @@ def build_entry_pipeline(registry: pd.DataFrame, gaps: pd.DataFrame, policy: Pol
     first, unknown revenue last), revenue growth (higher first, unknown last).
     Columns: CANDIDATE_COLUMNS.
     """
-    registry_by_key = {}
+    registry_by_key: dict[str, dict] = {}
     for record in registry.to_dict("records") if registry is not None else []:
         registry_by_key.setdefault(text(record.get("uscc")) or text(record.get("name")), record)
-    rows = [_candidate_row(gap, registry_by_key.get(gap["uscc"] or gap["name"], {}), policy)
-            for gap in gaps.to_dict("records")]
+    rows = [
+        _candidate_row(gap, registry_by_key.get(gap["uscc"] or gap["name"], {}), policy)
+        for gap in gaps.to_dict("records")
+    ]
     frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS + ["_sort"])
     return _rank(frame)
 
@@ -93,20 +116,31 @@ def _candidate_row(gap: dict, source: dict, policy: Policy) -> dict:
     growth = revenue_growth(revenue, previous)
     included = not reasons
     row = dict(
-        uscc=gap["uscc"], name=gap["name"], town=text(source.get("town")) or gap.get("town", ""),
+        uscc=gap["uscc"],
+        name=gap["name"],
+        town=text(source.get("town")) or gap.get("town", ""),
         enterprise_type=text(source.get("enterprise_type")),
         scope_summary=_summary(text(source.get("scope"))),
-        code=gap["code"], code_name=gap["code_name"], code_source=gap["code_source"],
-        confidence=gap["confidence"], gap_level_above=gap["gap_level_above"],
-        gap_code_above=gap["gap_code_above"], gap_level_all=gap["gap_level_all"],
-        on_target_above=gap["on_target_above"], on_target_all=gap["on_target_all"],
-        target_code=gap["target_code"], department=gap["department"],
+        code=gap["code"],
+        code_name=gap["code_name"],
+        code_source=gap["code_source"],
+        confidence=gap["confidence"],
+        gap_level_above=gap["gap_level_above"],
+        gap_code_above=gap["gap_code_above"],
+        gap_level_all=gap["gap_level_all"],
+        on_target_above=gap["on_target_above"],
+        on_target_all=gap["on_target_all"],
+        target_code=gap["target_code"],
+        department=gap["department"],
         revenue_wan=revenue if revenue is not None else math.nan,
         revenue_prev_wan=previous if previous is not None else math.nan,
         revenue_ratio=ratio if ratio is not None else math.nan,
         revenue_growth=growth if growth is not None else math.nan,
-        stage=stage if included else "", stage_name=policy.stage_names[stage] if included else "",
-        included=included, exclusion_reason="；".join(reasons), rank=math.nan,
+        stage=stage if included else "",
+        stage_name=policy.stage_names[stage] if included and stage is not None else "",  # included: stage is set
+        included=included,
+        exclusion_reason="；".join(reasons),
+        rank=math.nan,
         basis=_basis(gap, revenue, ratio, growth, policy),
     )
     row["_sort"] = _sort_key(row, policy)
@@ -152,8 +186,15 @@ def _sort_key(row: dict, policy: Policy) -> tuple:
     ratio = number(row["revenue_ratio"])
     distance = max(0.0, 1.0 - ratio) if ratio is not None else math.inf
     growth = number(row["revenue_growth"])
-    return (GAP_ORDER.get(row["gap_level_above"], 3), target_rank, confidence_band, distance,
-            -growth if growth is not None else math.inf, -(number(row["confidence"]) or 1.0), row["uscc"])
+    return (
+        GAP_ORDER.get(row["gap_level_above"], 3),
+        target_rank,
+        confidence_band,
+        distance,
+        -growth if growth is not None else math.inf,
+        -(number(row["confidence"]) or 1.0),
+        row["uscc"],
+    )
 
 
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:

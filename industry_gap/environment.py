@@ -25,8 +25,8 @@ _DATABASE_PROBLEMS = [
     ("connection refused", "连接被拒绝。请确认数据库服务已启动、地址和端口正确"),
     ("password authentication failed", "用户名或密码错误。请确认数据库地址中的用户名和密码"),
     ("no password supplied", "服务器要求密码，但地址中没有密码。请在数据库地址中写上密码"),
-    ("role", "数据库用户不存在。请确认数据库地址中的用户名"),   # FATAL: role "x" does not exist
-    ("database", "数据库不存在。请先创建该数据库，或改正地址中的库名"),   # FATAL: database "x" does not exist
+    ("role", "数据库用户不存在。请确认数据库地址中的用户名"),  # FATAL: role "x" does not exist
+    ("database", "数据库不存在。请先创建该数据库，或改正地址中的库名"),  # FATAL: database "x" does not exist
     ("failed to resolve host", "找不到数据库主机。请确认地址中的主机名"),
     ("could not translate host name", "找不到数据库主机。请确认地址中的主机名"),
     ("timeout expired", "连接超时。请确认数据库主机可以访问、防火墙已放行该端口"),
@@ -42,8 +42,9 @@ _SQLITE_READ_ONLY = "attempt to write a readonly database"
 _SQLITE_CANNOT_OPEN = "unable to open database file"
 
 
-def explain_environment_error(error: BaseException, *, database_url: str = "",
-                              output_dir: str = "") -> UserError | None:
+def explain_environment_error(
+    error: BaseException, *, database_url: str = "", output_dir: str = ""
+) -> UserError | None:
     """A Chinese UserError when `error` (or anything it wraps) is the user's environment, else None.
 
     `database_url` and `output_dir` are what the command was given: driver
@@ -51,7 +52,7 @@ def explain_environment_error(error: BaseException, *, database_url: str = "",
     """
     for current in _chain(error):
         if isinstance(current, UserError):
-            return current   # already explained by the code that raised it (e.g. inside a Dagster step)
+            return current  # already explained by the code that raised it (e.g. inside a Dagster step)
         explained = _explain_database(current, database_url, output_dir)
         if explained is None and isinstance(current, OSError):
             explained = _explain_os_error(current, output_dir)
@@ -71,8 +72,14 @@ def _chain(error: BaseException) -> list[BaseException]:
             continue
         seen.add(id(current))
         found.append(current)
-        stack.extend([getattr(current, "user_exception", None), getattr(current, "orig", None),
-                      current.__cause__, current.__context__])
+        stack.extend(
+            [
+                getattr(current, "user_exception", None),
+                getattr(current, "orig", None),
+                current.__cause__,
+                current.__context__,
+            ]
+        )
     return found
 
 
@@ -98,7 +105,7 @@ def _where(path: str | os.PathLike | None, output_dir: str, label: str = "输出
     if not path:
         return "输出位置"
     if Path(path).name.startswith(".") and ".tmp" in Path(path).name:
-        path = Path(path).parent   # our temporary file's name helps nobody: name its folder
+        path = Path(path).parent  # our temporary file's name helps nobody: name its folder
     if output_dir:
         try:
             if Path(path).resolve().is_relative_to(Path(output_dir).resolve()):
@@ -123,7 +130,7 @@ def _explain_database(error: BaseException, database_url: str, output_dir: str) 
     if _SQLITE_CANNOT_OPEN in message:
         return UserError(f"无法打开数据库文件{sqlite_file}。请确认所在目录存在、可写后重新运行")
     if not any(word in message for word in ("connect", "server", "host")):
-        return None   # a failing SQL statement is our bug, not the user's database
+        return None  # a failing SQL statement is our bug, not the user's database
     for text, problem in _DATABASE_PROBLEMS:
         if text in message and (text not in ("role", "database") or "does not exist" in message):
             return UserError(f"数据库 {name or '（地址未知）'} 无法连接：{problem}")
@@ -146,7 +153,7 @@ def display_database(url: str) -> str:
 
     try:
         parsed = make_url(url)
-    except Exception:   # not a URL at all: show nothing that could hold a password
+    except Exception:  # not a URL at all: show nothing that could hold a password
         return "（地址无法解析）"
     if parsed.get_backend_name() == "sqlite":
         return f"“{parsed.database}”"
@@ -167,7 +174,7 @@ def check_writable_folder(path: str | os.PathLike, label: str = "输出目录", 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".industry-gap-write-test-") as probe:
-            probe.write(b"x")   # an empty file takes no space: only a written byte meets a full disk
+            probe.write(b"x")  # an empty file takes no space: only a written byte meets a full disk
             probe.flush()
     except OSError as error:
         explained = _explain_os_error(error, str(folder), label)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 WAREHOUSE_BEFORE_COMMIT = "warehouse_before_commit"
 EXPORT_BEFORE_RENAME = "export_before_rename"
-EXPORT_BEFORE_PUBLISH = "export_before_publish"   # warehouse committed, staged workbooks not yet swapped in
+EXPORT_BEFORE_PUBLISH = "export_before_publish"  # warehouse committed, staged workbooks not yet swapped in
 
 
 def failpoint(name: str) -> None:

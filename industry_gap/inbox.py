@@ -58,14 +58,14 @@ class InboxFile:
 @dataclass(frozen=True)
 class Accepted:
     dataset: str
-    path: Path          # where it now lies, under processed/
+    path: Path  # where it now lies, under processed/
     sha256: str
-    duplicate: bool     # the same content was processed before
+    duplicate: bool  # the same content was processed before
 
 
 @dataclass(frozen=True)
 class Rejected:
-    path: Path          # where it now lies, under failed/
+    path: Path  # where it now lies, under failed/
     reason: str
 
 
@@ -109,8 +109,9 @@ def detect_dataset(path: Path) -> str:
         raise UserError(f"文件类型“{path.suffix or '无扩展名'}”不受支持，请提供 CSV 或 XLSX 文件")
     if is_review_workbook(path):
         return OVERRIDES
-    hinted = [name for name, words in FILENAME_HINTS.items()
-              if name != OVERRIDES and any(w in path.name for w in words)]
+    hinted = [
+        name for name, words in FILENAME_HINTS.items() if name != OVERRIDES and any(w in path.name for w in words)
+    ]
     candidates = hinted or list(DATASETS)
     best, best_score, problems = None, -1, []
     for dataset in candidates:
@@ -172,7 +173,7 @@ def accept(item: InboxFile, dataset: str, inbox: Path, now: dt.datetime | None =
     """Move a usable file to processed/, named so its dataset and content stay visible."""
     ensure_layout(inbox)
     duplicate = item.sha256[:12] in seen_hashes(inbox)
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     target = _free_name(inbox / PROCESSED / f"{stamp}_{item.sha256[:12]}_{dataset}__{item.path.name}")
     _move(item.path, target)
     return Accepted(dataset=dataset, path=target, sha256=item.sha256, duplicate=duplicate)
@@ -184,8 +185,10 @@ def reject(item: InboxFile, reason: str, inbox: Path) -> Rejected:
     target = _free_name(inbox / FAILED / item.path.name)
     _move(item.path, target)
     reason_file = target.with_name(target.name + REASON_SUFFIX)
-    reason_file.write_text(f"文件：{item.path.name}\n时间：{dt.datetime.now().isoformat(timespec='seconds')}\n"
-                           f"原因：{reason}\n", encoding="utf-8")
+    reason_file.write_text(
+        f"文件：{item.path.name}\n时间：{dt.datetime.now().isoformat(timespec='seconds')}\n原因：{reason}\n",
+        encoding="utf-8",
+    )
     return Rejected(path=target, reason=reason)
 
 

@@ -23,7 +23,9 @@ def exclusive_lock(path: Path, timeout_seconds: float = 900.0, poll_seconds: flo
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise UserError(f"另一次运行正在写入“{path.parent}”，等待 {timeout_seconds:.0f} 秒后仍未结束") from None
+                    raise UserError(
+                        f"另一次运行正在写入“{path.parent}”，等待 {timeout_seconds:.0f} 秒后仍未结束"
+                    ) from None
                 time.sleep(poll_seconds)
         try:
             yield

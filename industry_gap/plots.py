@@ -22,10 +22,11 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 import pandas as pd
 from matplotlib import font_manager
@@ -83,6 +84,7 @@ find_cjk_family()  # register at import: a chart drawn by anyone in this process
 @dataclass(frozen=True)
 class _Style:
     """How to write text on one chart: the CJK family, DejaVu Sans for anything it lacks."""
+
     family: str
 
     def font(self, size: float = 9) -> FontProperties:
@@ -109,6 +111,8 @@ def _render(figure: Figure) -> bytes:
     loss. No metadata is written, so identical charts give identical bytes.
     """
     canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):  # every figure here gets one (_figure)
+        raise TypeError(f"expected an Agg canvas, got {type(canvas).__name__}")
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), bytes(canvas.buffer_rgba()), "raw", "RGBA", 0, 1)
     palette = image.convert("RGB").quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
@@ -126,8 +130,16 @@ def _no_data(style: _Style, title: str) -> bytes:
     _title(figure, style, title)
     ax = figure.add_subplot()
     ax.set_axis_off()
-    ax.text(0.5, 0.5, NO_DATA_TEXT, ha="center", va="center",
-            transform=ax.transAxes, fontproperties=style.font(14), color="#606060")
+    ax.text(
+        0.5,
+        0.5,
+        NO_DATA_TEXT,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontproperties=style.font(14),
+        color="#606060",
+    )
     return _render(figure)
 
 
@@ -142,7 +154,7 @@ def _short(name: str, limit: int = MAX_NAME_CHARS) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -153,8 +165,7 @@ def _int(value: object) -> int:
 def _legend(figure: Figure, ax: Axes, style: _Style) -> None:
     """One legend under the plot area, outside it, so it never hides a bar."""
     handles, labels = ax.get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), prop=style.font(8),
-                  frameon=False)
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), prop=style.font(8), frameon=False)
 
 
 # -- coverage by 大类 ---------------------------------------------------------
@@ -188,8 +199,14 @@ def coverage_by_division_png(divisions: pd.DataFrame) -> bytes:
     ax.barh(rows, above, height=0.3, color=ORANGE, label="规上口径已有")
     right = max(total + [1])
     for row, values in enumerate(zip(above, all_, total)):
-        ax.text(values[2] + right * 0.01, row, " / ".join(str(v) for v in values), va="center",
-                fontproperties=style.font(7), color="#404040")
+        ax.text(
+            values[2] + right * 0.01,
+            row,
+            " / ".join(str(v) for v in values),
+            va="center",
+            fontproperties=style.font(7),
+            color="#404040",
+        )
     ax.set_yticks(rows, [f"{c} {_short(n)}" for c, n in zip(codes, names)])
     ax.set_ylim(len(frame) - 0.5, -0.5)  # code order from the top
     ax.set_xlim(0, right * 1.18)
@@ -231,8 +248,15 @@ def entry_funnel_png(candidates: pd.DataFrame, stage_names: Mapping[str, str]) -
     _title(figure, style, f"{FUNNEL_TITLE}，共{sum(c for _, c in counts)}家")
     ax = figure.add_subplot()
     for row, (key, count) in zip(rows, counts):
-        ax.barh(row, max(count, widest * 0.004), left=(widest - count) / 2, height=0.7,
-                color=STAGE_COLOURS.get(key, GREY), edgecolor="#808080", linewidth=0.5)
+        ax.barh(
+            row,
+            max(count, widest * 0.004),
+            left=(widest - count) / 2,
+            height=0.7,
+            color=STAGE_COLOURS.get(key, GREY),
+            edgecolor="#808080",
+            linewidth=0.5,
+        )
         ax.text(widest / 2, row, str(count), ha="center", va="center", fontproperties=style.font(10))
     ax.set_yticks(rows, [stage_names.get(key, key) for key, _ in counts])
     ax.set_ylim(len(counts) - 0.5, -0.5)
@@ -265,8 +289,9 @@ def _progress_panel(ax: Axes, records: list[dict], style: _Style, scope_label: s
         label = f"{n} / {g}" + (f" ({n / g:.0%})" if g else "")
         ax.text(max(n, g) + right * 0.02, row, label, va="center", fontproperties=style.font(8))
         if lo:
-            ax.text(max(n, g) + right * 0.02, row + 0.32, f"减少{lo}", va="center",
-                    fontproperties=style.font(7), color=RED)
+            ax.text(
+                max(n, g) + right * 0.02, row + 0.32, f"减少{lo}", va="center", fontproperties=style.font(7), color=RED
+            )
     labels = [str(r.get("level_name") or r.get("level")) for r in records]
     ax.set_yticks(rows, labels)
     ax.set_ylim(len(records) - 0.5, -0.5)
@@ -314,6 +339,12 @@ def png_markdown(png: bytes, alt: str) -> str:
 
 
 __all__ = [
-    "CJK_FAMILY", "FONT_FILE", "coverage_by_division_png", "entry_funnel_png", "find_cjk_family", "has_glyphs",
-    "png_markdown", "progress_png",
+    "CJK_FAMILY",
+    "FONT_FILE",
+    "coverage_by_division_png",
+    "entry_funnel_png",
+    "find_cjk_family",
+    "has_glyphs",
+    "png_markdown",
+    "progress_png",
 ]

@@ -99,36 +99,98 @@ import pandas as pd
 # Columns that hold personal data: never exported, never shown in metadata.
 # English names from `industry_gap.schema` and plausible raw Chinese headers,
 # in case a frame is exported before header mapping.
-PERSONAL_COLUMNS = frozenset({
-    "legal_representative", "legal_representative_id", "operator_name", "id_number", "id_card",
-    "phone", "mobile", "telephone", "contact_person", "contact_phone", "email", "home_address",
-    "法定代表人", "法定代表人姓名", "法人代表", "负责人", "经营者", "经营者姓名", "身份证号", "身份证号码",
-    "法定代表人身份证号", "证件号码", "联系人", "联系电话", "手机号", "手机号码", "电子邮箱", "住所（个体户）",
-})
+PERSONAL_COLUMNS = frozenset(
+    {
+        "legal_representative",
+        "legal_representative_id",
+        "operator_name",
+        "id_number",
+        "id_card",
+        "phone",
+        "mobile",
+        "telephone",
+        "contact_person",
+        "contact_phone",
+        "email",
+        "home_address",
+        "法定代表人",
+        "法定代表人姓名",
+        "法人代表",
+        "负责人",
+        "经营者",
+        "经营者姓名",
+        "身份证号",
+        "身份证号码",
+        "法定代表人身份证号",
+        "证件号码",
+        "联系人",
+        "联系电话",
+        "手机号",
+        "手机号码",
+        "电子邮箱",
+        "住所（个体户）",
+    }
+)
 
 MASK_CHAR = "*"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # 省级行政区划代码 (GB/T 2260), plus 71 台湾, 81 香港, 82 澳门 and 83 (台湾居民居住证).
-PROVINCE_CODES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-    "71", "81", "82", "83",
-})
+PROVINCE_CODES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    }
+)
 BIRTH_YEARS = (1900, 2099)
 
 # -- normalisation ------------------------------------------------------------
 # One character for one character, so a position in the normalised text is the same position
 # in the original and the original characters around a masked digit are kept as they were.
-_SPACE_CHARS = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-                "\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff")
+_SPACE_CHARS = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
 _HYPHEN_CHARS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _DOT_CHARS = ".\uff0e"
 _NORMALISE: dict[int, int] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
 _NORMALISE.update({ord(c): ord(" ") for c in _SPACE_CHARS})
 _NORMALISE.update({ord(c): ord("-") for c in _HYPHEN_CHARS})
 _NORMALISE.update({ord(c): ord(".") for c in _DOT_CHARS})
-_NORMALISE[0xFE62] = ord("+")   # small plus sign
+_NORMALISE[0xFE62] = ord("+")  # small plus sign
 _NORMALISE = {k: v for k, v in _NORMALISE.items() if k != v}
 
 
@@ -149,7 +211,8 @@ _RAW_SEPARATORS = "".join(chr(k) for k, v in _NORMALISE.items() if chr(v) in " -
 # without such a run are returned unchanged, which lets a column skip almost all of its cells in
 # one test. Raw characters (full-width digits, any space or dash), not the normalised ones.
 _MAYBE_PERSONAL = re.compile(
-    _char_class(_RAW_DIGITS) + "(?:" + _char_class(_RAW_SEPARATORS) + "*" + _char_class(_RAW_DIGITS) + "){6}")
+    _char_class(_RAW_DIGITS) + "(?:" + _char_class(_RAW_SEPARATORS) + "*" + _char_class(_RAW_DIGITS) + "){6}"
+)
 
 # On normalised text: a digit group (an ID number's final X belongs to its group when no letter or
 # digit follows it), what may join two groups, and a hyphenated landline.
@@ -158,7 +221,7 @@ _JOIN = re.compile(r" *[-.] *| +")
 _LETTER = re.compile(r"[A-Za-z]")
 _MOBILE = re.compile(r"(?:0086|86|0)?(1[3-9][0-9]{9})")
 _LANDLINE = re.compile(r"(?<![0-9A-Za-z.])(0[0-9]{2,3}-)([0-9]{3,4})([0-9]{4})(?![0-9A-Za-z])")
-_MAX_NUMBER = 18     # the longest personal number, in digits (an ID number; 0086 + mobile is 15)
+_MAX_NUMBER = 18  # the longest personal number, in digits (an ID number; 0086 + mobile is 15)
 
 
 # -- ID numbers -------------------------------------------------------------
@@ -184,8 +247,12 @@ def looks_like_id_number(candidate: str) -> bool:
     15 digits with a province code and a 19YYMMDD birth date. This is what `mask_text` masks."""
     if candidate[:2] not in PROVINCE_CODES:
         return False
-    if len(candidate) == 18 and candidate[:17].isascii() and candidate[:17].isdigit() \
-            and candidate[17] in "0123456789Xx":
+    if (
+        len(candidate) == 18
+        and candidate[:17].isascii()
+        and candidate[:17].isdigit()
+        and candidate[17] in "0123456789Xx"
+    ):
         return _plausible_birth(int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14]))
     if len(candidate) == 15 and candidate.isascii() and candidate.isdigit():
         return _plausible_birth(1900 + int(candidate[6:8]), int(candidate[8:10]), int(candidate[10:12]))
@@ -237,12 +304,15 @@ def _concatenation(digits: str, offset: int = 0) -> list[tuple[int, int]] | None
     """Hits when `digits` is exactly bare mobiles and ID numbers written one after the other
     (longer pieces preferred), else None; "" gives []. Linear: a table over the end positions."""
     size = len(digits)
-    rest: list[tuple[int, int] | None] = [None] * (size + 1)   # rest[k]: (piece length, hits) from k
+    rest: list[tuple[int, int] | None] = [None] * (size + 1)  # rest[k]: (piece length, hits) from k
     rest[size] = (0, 0)
     for k in range(size - 11, -1, -1):
         for length in (18, 15, 11):
-            if k + length <= size and rest[k + length] is not None \
-                    and _piece_hits(digits[k:k + length], 0) is not None:
+            if (
+                k + length <= size
+                and rest[k + length] is not None
+                and _piece_hits(digits[k : k + length], 0) is not None
+            ):
                 rest[k] = (length, 0)
                 break
     if rest[0] is None:
@@ -250,8 +320,12 @@ def _concatenation(digits: str, offset: int = 0) -> list[tuple[int, int]] | None
     hits: list[tuple[int, int]] = []
     k = 0
     while k < size:
-        length = rest[k][0]
-        hits += _piece_hits(digits[k:k + length], offset + k)
+        entry = rest[k]
+        assert entry is not None  # rest[0] is set, and each set entry leads to the next set one
+        length = entry[0]
+        piece = _piece_hits(digits[k : k + length], offset + k)
+        assert piece is not None  # the table holds only pieces that hit
+        hits += piece
         k += length
     return hits
 
@@ -259,14 +333,14 @@ def _concatenation(digits: str, offset: int = 0) -> list[tuple[int, int]] | None
 def _glued(run: str) -> list[tuple[int, int]] | None:
     """Hits in one unbroken run of digits that is not a personal number by itself."""
     if len(run) <= _MAX_NUMBER or not run.isdigit():
-        return None   # a run of up to 18 digits is a personal number by itself (`_exact`) or nothing
+        return None  # a run of up to 18 digits is a personal number by itself (`_exact`) or nothing
     whole = _concatenation(run)
     if whole:
         return whole
     hits: list[tuple[int, int]] = []
     rest_start = position = 0
     while position + 18 <= len(run):
-        if is_id_number(run[position:position + 18]):
+        if is_id_number(run[position : position + 18]):
             hits += _concatenation(run[rest_start:position], rest_start) or []
             hits += _id_hits(position, 18)
             position = rest_start = position + 18
@@ -291,11 +365,11 @@ def _number_hits(norm: str) -> list[int]:
                 break
             last += 1
         found = None
-        for j in range(last, i - 1, -1):      # the longest candidate first
+        for j in range(last, i - 1, -1):  # the longest candidate first
             end = groups[j][1]
             if end < len(norm) and _LETTER.match(norm, end):
-                continue                        # glued to a following letter: a code
-            positions = [p for start, stop in groups[i:j + 1] for p in range(start, stop)]
+                continue  # glued to a following letter: a code
+            positions = [p for start, stop in groups[i : j + 1] for p in range(start, stop)]
             number = "".join(norm[p] for p in positions)
             hits = _exact(number) if len(number) <= _MAX_NUMBER else None
             if hits is None and j == i:
@@ -378,8 +452,11 @@ def mask_series(series: pd.Series) -> pd.Series:
     if not len(candidates):
         return series
     values = series.iloc[candidates].tolist()
-    changed = [(position, masked) for position, value, masked
-               in zip(candidates, values, (mask_text(value) for value in values)) if masked != value]
+    changed = [
+        (position, masked)
+        for position, value, masked in zip(candidates, values, (mask_text(value) for value in values))
+        if masked != value
+    ]
     if not changed:
         return series
     out = series.copy()
@@ -398,8 +475,12 @@ def _candidate_positions(series: pd.Series) -> np.ndarray:
 
 def is_identifier_column(column: str) -> bool:
     """Columns holding codes that must stay exact (USCC, industry codes, ids)."""
-    return column == "uscc" or column.endswith(("_uscc", "code", "_id", "_key")) or \
-        column.startswith("pred_code_") or column in {"code", "source_file", "file"}
+    return (
+        column == "uscc"
+        or column.endswith(("_uscc", "code", "_id", "_key"))
+        or column.startswith("pred_code_")
+        or column in {"code", "source_file", "file"}
+    )
 
 
 def safe_for_output(df: pd.DataFrame) -> pd.DataFrame:
@@ -443,6 +524,15 @@ class MaskingFilter(logging.Filter):
 
 
 __all__ = [
-    "PERSONAL_COLUMNS", "MaskingFilter", "drop_personal_columns", "id_check_char", "is_id_number",
-    "looks_like_id_number", "mask_frame", "mask_id_number", "mask_series", "mask_text", "normalise",
+    "PERSONAL_COLUMNS",
+    "MaskingFilter",
+    "drop_personal_columns",
+    "id_check_char",
+    "is_id_number",
+    "looks_like_id_number",
+    "mask_frame",
+    "mask_id_number",
+    "mask_series",
+    "mask_text",
+    "normalise",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-PROGRESS_MIN_ROWS = 20_000   # below this the work takes seconds: no bar
+PROGRESS_MIN_ROWS = 20_000  # below this the work takes seconds: no bar
 
 
 class ProgressBar:

@@ -41,10 +41,12 @@ def resolve_report_date(partition_key: str | None, configured: dt.date | None, t
         if (configured.year, configured.month) != (month.year, month.month):
             raise UserError(
                 f"运行日期 {configured.isoformat()} 不在所选报送月份（{month_name(partition_key)}）内："
-                f"请选择 {month_name(month_key(configured))} 分区，或把运行日期设为该月内的日期。")
+                f"请选择 {month_name(month_key(configured))} 分区，或把运行日期设为该月内的日期。"
+            )
         return configured
     if (today.year, today.month) == (month.year, month.month):
         return today
     raise UserError(
         f"{month_name(partition_key)} 不是当前月份：补做往月报送会覆盖该月已报送的清单，"
-        f"须在运行配置中指定该月内的运行日期（settings.run_date），并使用该月的输入文件。")
+        f"须在运行配置中指定该月内的运行日期（settings.run_date），并使用该月的输入文件。"
+    )

@@ -33,6 +33,7 @@ from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
 from assets.resources import city_storage_dir, default_resources
 from industry_gap.settings import Settings
+from pipelines.code_versions import with_derived_code_versions
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
 DISTRICT_JOB = "city_districts"
@@ -75,13 +76,13 @@ city_summary_job_def = dg.define_asset_job(
 
 def district_job(executor: str = "multiprocess") -> dg.JobDefinition:
     """The district job bound to the resources; reconstructed by name in step processes and workers."""
-    defs = dg.Definitions(assets=[*district_assets, city_coverage], jobs=[city_district_job_def(executor)],
+    defs = dg.Definitions(assets=with_derived_code_versions([*district_assets, city_coverage]), jobs=[city_district_job_def(executor)],
                           resources=default_resources(Settings.load()))
     return defs.resolve_job_def(DISTRICT_JOB)
 
 
 def summary_job() -> dg.JobDefinition:
-    defs = dg.Definitions(assets=[*district_assets, city_coverage], jobs=[city_summary_job_def],
+    defs = dg.Definitions(assets=with_derived_code_versions([*district_assets, city_coverage]), jobs=[city_summary_job_def],
                           resources=default_resources(Settings.load()))
     return defs.resolve_job_def(SUMMARY_JOB)
 

@@ -20,10 +20,12 @@ from industry_gap.errors import UserError
 from industry_gap.settings import Settings
 from pipelines.automation import full_refresh_job, inbox_sensor, nightly_schedule
 from pipelines.city import city_district_job_def, city_summary_job_def
+from pipelines.code_versions import with_derived_code_versions
 
 # The district's graph in step order; the 报送 assets carry placeholder months until `report_assets`.
-all_assets = [*ingestion_assets, overrides, *classification_assets, *analysis_assets, report_changes,
-              warehouse_tables, office_workbooks]
+# Code versions are hashes of the source each asset runs (`pipelines.code_versions`).
+all_assets = with_derived_code_versions([*ingestion_assets, overrides, *classification_assets, *analysis_assets,
+                                         report_changes, warehouse_tables, office_workbooks])
 
 
 def report_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -41,7 +43,7 @@ def _loadable(settings: Settings) -> list[dg.AssetsDefinition]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*_loadable(settings), *city_assets],
+        assets=[*_loadable(settings), *with_derived_code_versions(city_assets)],
         # INDUSTRY_GAP_CITY_EXECUTOR=celery sends the district steps launched from the UI to Celery workers
         jobs=[full_refresh_job, city_district_job_def(settings.city_executor), city_summary_job_def],
         schedules=[nightly_schedule],

@@ -12,6 +12,12 @@ from reference.gbt4754 import (
 )
 
 __all__ = [
-    "INDUSTRIAL_SECTIONS", "LEVEL_NAMES", "LEVELS", "Node", "Standard",
-    "UnknownCodeError", "normalize_code", "standard",
+    "INDUSTRIAL_SECTIONS",
+    "LEVEL_NAMES",
+    "LEVELS",
+    "Node",
+    "Standard",
+    "UnknownCodeError",
+    "normalize_code",
+    "standard",
 ]

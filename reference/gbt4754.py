@@ -93,10 +93,18 @@ class Standard:
             for row in csv.DictReader(handle):
                 refs = tuple(c for c in row["excludes_ref_codes"].split(";") if c)
                 node = Node(
-                    code=row["code"], level=row["level"], section=row["section"],
-                    division=row["division"], group=row["group"], name=row["name"],
-                    parent=row["parent"], notes=row["notes"], definition=row["definition"],
-                    includes=row["includes"], excludes=row["excludes"], excludes_ref_codes=refs,
+                    code=row["code"],
+                    level=row["level"],
+                    section=row["section"],
+                    division=row["division"],
+                    group=row["group"],
+                    name=row["name"],
+                    parent=row["parent"],
+                    notes=row["notes"],
+                    definition=row["definition"],
+                    includes=row["includes"],
+                    excludes=row["excludes"],
+                    excludes_ref_codes=refs,
                 )
                 self.nodes[node.code] = node
                 if node.parent:
@@ -121,8 +129,7 @@ class Standard:
             return None
 
     def by_level(self, level: str, industrial_only: bool = False) -> list[Node]:
-        return [n for n in self.nodes.values()
-                if n.level == level and (n.is_industrial or not industrial_only)]
+        return [n for n in self.nodes.values() if n.level == level and (n.is_industrial or not industrial_only)]
 
     def classes(self, industrial_only: bool = False) -> list[Node]:
         return self.by_level("class", industrial_only)

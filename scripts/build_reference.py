@@ -20,8 +20,18 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "reference" / "data"
 
 NODE_COLUMNS = [
-    "code", "level", "section", "division", "group", "name", "parent",
-    "notes", "definition", "includes", "excludes", "excludes_ref_codes",
+    "code",
+    "level",
+    "section",
+    "division",
+    "group",
+    "name",
+    "parent",
+    "notes",
+    "definition",
+    "includes",
+    "excludes",
+    "excludes_ref_codes",
 ]
 
 
@@ -50,20 +60,22 @@ def build(source: Path) -> None:
     nodes = []
     for row in tree:
         note = annotations.get(row["code"], {})
-        nodes.append({
-            "code": row["code"],
-            "level": row["level"],
-            "section": row["section"],
-            "division": row["division"],
-            "group": row["group"],
-            "name": clean(row["name"]),
-            "parent": row["parent"],
-            "notes": clean(row["notes"]),
-            "definition": clean(note.get("definition")),
-            "includes": clean(note.get("includes")),
-            "excludes": clean(note.get("excludes")),
-            "excludes_ref_codes": clean(note.get("excludes_ref_codes")),
-        })
+        nodes.append(
+            {
+                "code": row["code"],
+                "level": row["level"],
+                "section": row["section"],
+                "division": row["division"],
+                "group": row["group"],
+                "name": clean(row["name"]),
+                "parent": row["parent"],
+                "notes": clean(row["notes"]),
+                "definition": clean(note.get("definition")),
+                "includes": clean(note.get("includes")),
+                "excludes": clean(note.get("excludes")),
+                "excludes_ref_codes": clean(note.get("excludes_ref_codes")),
+            }
+        )
         if row["parent"] and row["parent"] not in codes:
             sys.exit(f"{row['code']}: parent {row['parent']} is missing")
 

@@ -37,15 +37,20 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
 
 DATABASE_NAME = "industry_gap.sqlite"
 EXPORTS_FOLDER = "exports"
 # Differ between any two runs by design: the staging token, the commit time, and the files' hashes
 # and sizes (an .xlsx records when it was written); the file names are still compared.
-RUN_SPECIFIC_COLUMNS = {"export_manifest.token", "export_manifest.committed_at", "export_manifest.sha256",
-                        "export_manifest.bytes"}
+RUN_SPECIFIC_COLUMNS = {
+    "export_manifest.token",
+    "export_manifest.committed_at",
+    "export_manifest.sha256",
+    "export_manifest.bytes",
+}
 SHOWN = 20
-MESSAGE_LIMIT = 600   # characters of one difference shown
+MESSAGE_LIMIT = 600  # characters of one difference shown
 ORDER_KEY = "id"
 
 
@@ -70,7 +75,8 @@ def _typed(value: object) -> tuple[str, object]:
 
 def _schema(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
     rows = connection.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'")
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'"
+    )
     return {(kind, name): sql or "" for kind, name, sql in rows}
 
 
@@ -81,8 +87,7 @@ def _columns(connection: sqlite3.Connection, table: str) -> list[str]:
 def _rows(connection: sqlite3.Connection, table: str, columns: list[str], ordered: bool) -> list[tuple]:
     selected = ", ".join(f'"{c}"' for c in columns) or "1"
     order = f' ORDER BY "{ORDER_KEY}"' if ordered else ""
-    return [tuple(_typed(v) for v in row)
-            for row in connection.execute(f'SELECT {selected} FROM "{table}"{order}')]
+    return [tuple(_typed(v) for v in row) for row in connection.execute(f'SELECT {selected} FROM "{table}"{order}')]
 
 
 def _show_row(columns: list[str], row: tuple) -> str:
@@ -98,8 +103,10 @@ def compare_warehouse(a: Path, b: Path, excluded: set[str], ignore_order: bool, 
     if not (path_a.is_file() and path_b.is_file()):
         return 0
     compared = 0
-    with sqlite3.connect(f"file:{path_a}?mode=ro", uri=True) as db_a, \
-            sqlite3.connect(f"file:{path_b}?mode=ro", uri=True) as db_b:
+    with (
+        sqlite3.connect(f"file:{path_a}?mode=ro", uri=True) as db_a,
+        sqlite3.connect(f"file:{path_b}?mode=ro", uri=True) as db_b,
+    ):
         schema_a, schema_b = _schema(db_a), _schema(db_b)
         for key in sorted(set(schema_a) | set(schema_b)):
             kind = "表" if key[0] == "table" else "索引"
@@ -115,8 +122,7 @@ def compare_warehouse(a: Path, b: Path, excluded: set[str], ignore_order: bool, 
             if columns_a != columns_b:
                 continue  # already reported through the CREATE statement
             ordered = ORDER_KEY in columns_a and not ignore_order
-            columns = [c for c in columns_a
-                       if c != ORDER_KEY and c not in excluded and f"{table}.{c}" not in excluded]
+            columns = [c for c in columns_a if c != ORDER_KEY and c not in excluded and f"{table}.{c}" not in excluded]
             rows_a = _rows(db_a, table, columns, ordered)
             rows_b = _rows(db_b, table, columns, ordered)
             compared += max(len(rows_a), len(rows_b))
@@ -126,8 +132,11 @@ def compare_warehouse(a: Path, b: Path, excluded: set[str], ignore_order: bool, 
                 for number, (row_a, row_b) in enumerate(zip(rows_a, rows_b), start=1):
                     if row_a == row_b:
                         continue
-                    cells = [f"{c}：A {va[1]!r}（{va[0]}），B {vb[1]!r}（{vb[0]}）"
-                             for c, va, vb in zip(columns, row_a, row_b) if va != vb]
+                    cells = [
+                        f"{c}：A {va[1]!r}（{va[0]}），B {vb[1]!r}（{vb[0]}）"
+                        for c, va, vb in zip(columns, row_a, row_b)
+                        if va != vb
+                    ]
                     diff.add(f"数据库表 {table} 第 {number} 行（按 {ORDER_KEY} 排序）：" + "；".join(cells))
             else:  # no order to follow, or rows added/missing: the rows found on one side only
                 count_a, count_b = Counter(rows_a), Counter(rows_b)
@@ -143,8 +152,11 @@ def _workbooks(root: Path) -> dict[str, Path]:
     folder = root / EXPORTS_FOLDER
     if not folder.is_dir():
         return {}
-    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*.xlsx"))
-            if not any(part.startswith(".") for part in path.relative_to(folder).parts)}
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in sorted(folder.rglob("*.xlsx"))
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    }
 
 
 def _style(workbook, cell) -> tuple:
@@ -168,28 +180,53 @@ def _cell_key(workbook, cell) -> tuple:
 def _default_key(workbook) -> tuple:
     """What a cell that is not in the file looks like (no value, the workbook's default style)."""
     from openpyxl.cell.cell import Cell
+
     sheet = workbook.worksheets[0]
-    return _cell_key(workbook, Cell(sheet))
+    return _cell_key(workbook, Cell(sheet, row=1, column=1))  # detached: only its value and style count
 
 
 def _sheet_layout(ws) -> list[tuple[str, object]]:
     """Sheet-level settings a reader of the file sees."""
-    columns = {key: (dim.width, dim.hidden, dim.customWidth, dim.min, dim.max)
-               for key, dim in ws.column_dimensions.items()
-               if dim.width or dim.hidden or dim.customWidth}
-    rows = {index: (dim.height, dim.hidden) for index, dim in ws.row_dimensions.items()
-            if dim.height is not None or dim.hidden}
+    columns = {
+        key: (dim.width, dim.hidden, dim.customWidth, dim.min, dim.max)
+        for key, dim in ws.column_dimensions.items()
+        if dim.width or dim.hidden or dim.customWidth
+    }
+    rows = {
+        index: (dim.height, dim.hidden)
+        for index, dim in ws.row_dimensions.items()
+        if dim.height is not None or dim.hidden
+    }
     setup = ws.page_setup
     validations = sorted(
-        (str(v.sqref), v.type, v.formula1, v.formula2, v.allow_blank, v.showErrorMessage, v.errorTitle,
-         v.error, v.showInputMessage, v.promptTitle, v.prompt, v.operator)
-        for v in ws.data_validations.dataValidation)
+        (
+            str(v.sqref),
+            v.type,
+            v.formula1,
+            v.formula2,
+            v.allow_blank,
+            v.showErrorMessage,
+            v.errorTitle,
+            v.error,
+            v.showInputMessage,
+            v.promptTitle,
+            v.prompt,
+            v.operator,
+        )
+        for v in ws.data_validations.dataValidation
+    )
     conditional = sorted(
         (str(rng.sqref), repr(rule.to_tree().attrib), tuple(rule.formula or ()))
-        for rng in ws.conditional_formatting for rule in rng.rules)
-    charts = [(type(chart).__name__, repr(getattr(chart.anchor, "_from", None) and
-                                         (chart.anchor._from.col, chart.anchor._from.row)))
-              for chart in ws._charts]
+        for rng in ws.conditional_formatting
+        for rule in rng.rules
+    )
+    charts = [
+        (
+            type(chart).__name__,
+            repr(getattr(chart.anchor, "_from", None) and (chart.anchor._from.col, chart.anchor._from.row)),
+        )
+        for chart in ws._charts
+    ]
     return [
         ("合并单元格", sorted(str(r) for r in ws.merged_cells.ranges)),
         ("列宽", columns),
@@ -242,7 +279,7 @@ def compare_workbooks(a: Path, b: Path, diff: Differences) -> tuple[int, int]:
                 key_b = _cell_key(wb_b, cell_b) if cell_b is not None else default_b
                 if key_a == key_b:
                     continue
-                where = (cell_a or cell_b).coordinate
+                where = f"{get_column_letter(column)}{row}"
                 parts = [f"{label}：A {va!r}，B {vb!r}" for (label, va), (_, vb) in zip(key_a, key_b) if va != vb]
                 diff.add(f"{name} / {title}!{where}：" + "；".join(parts))
     return len(common), cells
@@ -252,23 +289,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="比较两次 industry-gap run 的输出（数据库各表与导出工作簿）。")
     parser.add_argument("out_a", type=Path, help="第一次运行的输出文件夹（A）")
     parser.add_argument("out_b", type=Path, help="第二次运行的输出文件夹（B）")
-    parser.add_argument("--exclude-column", action="append", default=[], metavar="TABLE.COLUMN",
-                        help="不比较的列（如记录运行时间的列）；*.COLUMN 表示所有表的该列，可多次给出")
-    parser.add_argument("--ignore-row-order", action="store_true",
-                        help="数据库各表按行集合比较，不看写入顺序")
+    parser.add_argument(
+        "--exclude-column",
+        action="append",
+        default=[],
+        metavar="TABLE.COLUMN",
+        help="不比较的列（如记录运行时间的列）；*.COLUMN 表示所有表的该列，可多次给出",
+    )
+    parser.add_argument("--ignore-row-order", action="store_true", help="数据库各表按行集合比较，不看写入顺序")
     args = parser.parse_args(argv)
     for folder in (args.out_a, args.out_b):
         if not folder.is_dir():
             print(f"输出文件夹不存在：{folder}", file=sys.stderr)
             return 2
-    excluded = {c.removeprefix("*.") for c in args.exclude_column if c.startswith("*.")} | \
-        {c for c in args.exclude_column if not c.startswith("*.")} | RUN_SPECIFIC_COLUMNS
+    excluded = (
+        {c.removeprefix("*.") for c in args.exclude_column if c.startswith("*.")}
+        | {c for c in args.exclude_column if not c.startswith("*.")}
+        | RUN_SPECIFIC_COLUMNS
+    )
 
     diff = Differences()
     rows = compare_warehouse(args.out_a, args.out_b, excluded, args.ignore_row_order, diff)
     books, cells = compare_workbooks(args.out_a, args.out_b, diff)
-    scope = f"（数据库 {rows} 行；工作簿 {books} 个，单元格 {cells} 个" + \
-            (f"；未比较的列：{', '.join(sorted(args.exclude_column))}" if args.exclude_column else "") + "）"
+    scope = (
+        f"（数据库 {rows} 行；工作簿 {books} 个，单元格 {cells} 个"
+        + (f"；未比较的列：{', '.join(sorted(args.exclude_column))}" if args.exclude_column else "")
+        + "）"
+    )
     if diff.count == 0:
         print(f"相同{scope}")
         return 0

@@ -34,6 +34,7 @@ import random
 import re
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ if str(REPO_ROOT) not in sys.path:  # allow running without the editable install
     sys.path.insert(0, str(REPO_ROOT))
 
 from openpyxl import Workbook  # noqa: E402
+from openpyxl.worksheet.worksheet import Worksheet  # noqa: E402
 from openpyxl.writer.excel import ExcelWriter  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
@@ -49,20 +51,33 @@ from reference import standard  # noqa: E402
 
 SEED = 150602
 DEFAULT_OUTPUT = REPO_ROOT / "sample_data"
-SNAPSHOT = dt.date(2024, 6, 30)       # registry export date
-REVENUE_YEAR = 2023                   # 营业收入 is for this year, 上年 for the one before
-REGISTRY_FIRMS = 8000                 # before duplicate rows are added
+SNAPSHOT = dt.date(2024, 6, 30)  # registry export date
+REVENUE_YEAR = 2023  # 营业收入 is for this year, 上年 for the one before
+REGISTRY_FIRMS = 8000  # before duplicate rows are added
 INDUSTRIAL_SHARE = 0.40
-ABOVE_SCALE_FIRMS = 400               # 3 of them deliberately bad
-THRESHOLD_WAN = 2000                  # 规上 threshold, 主营业务收入 in 万元
+ABOVE_SCALE_FIRMS = 400  # 3 of them deliberately bad
+THRESHOLD_WAN = 2000  # 规上 threshold, 主营业务收入 in 万元
 
 # --------------------------------------------------------------------------
 # Reference data of the district
 # --------------------------------------------------------------------------
 
 TOWNS = [
-    "交通街道", "公园街道", "林荫街道", "建设街道", "富兴街道", "天骄街道", "诃额伦街道",
-    "兴胜街道", "幸福街道", "纺织街道", "民族街道", "巴音门克街道", "泊江海子镇", "罕台镇", "铜川镇",
+    "交通街道",
+    "公园街道",
+    "林荫街道",
+    "建设街道",
+    "富兴街道",
+    "天骄街道",
+    "诃额伦街道",
+    "兴胜街道",
+    "幸福街道",
+    "纺织街道",
+    "民族街道",
+    "巴音门克街道",
+    "泊江海子镇",
+    "罕台镇",
+    "铜川镇",
 ]
 # Industry sits in the towns (equipment base in 罕台, the auto park in 铜川) and
 # the old textile quarter; services spread over the urban sub-districts.
@@ -94,8 +109,9 @@ COOPERATIVE = "农民专业合作社"
 
 DEPARTMENTS_BY_DIVISION = {
     **dict.fromkeys(["06", "07", "11", "25", "44", "45"], "能源局"),
-    **dict.fromkeys(["08", "09", "10", "12", "20", "22", "23", "26", "28", "29", "30", "31", "32", "41"],
-                    "工信和科技局"),
+    **dict.fromkeys(
+        ["08", "09", "10", "12", "20", "22", "23", "26", "28", "29", "30", "31", "32", "41"], "工信和科技局"
+    ),
     **dict.fromkeys(["13", "14"], "农牧局"),
     **dict.fromkeys(["15", "16", "24"], "商务局"),
     **dict.fromkeys(["17", "18", "19", "21"], "轻纺产业园管理办公室"),
@@ -111,16 +127,37 @@ OLD_NOTE = "（依法须经批准的项目，经相关部门批准后方可开�
 
 # Items most scopes carry whatever the business ("*" = needs a licence).
 GENERIC_ITEMS = [
-    ("技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广", 4), ("货物进出口", 3),
-    ("信息咨询服务（不含许可类信息咨询服务）", 2), ("普通机械设备安装服务", 2),
-    ("机械设备销售", 1.5), ("机械设备租赁", 1.5), ("五金产品零售", 1.5), ("建筑材料销售", 1.5),
-    ("日用百货销售", 1.5), ("劳务服务（不含劳务派遣）", 1.5), ("技术进出口", 1), ("五金产品批发", 1),
-    ("装卸搬运", 1), ("国内贸易代理", 1), ("办公用品销售", 1), ("非居住房地产租赁", 1),
-    ("企业管理咨询", 1), ("电子产品销售", 1), ("金属材料销售", 1), ("劳动保护用品销售", 1),
-    ("会议及展览服务", 0.7), ("化工产品销售（不含许可类化工产品）", 0.7), ("土石方工程施工", 0.7),
-    ("计算机软硬件及辅助设备零售", 0.7), ("环境保护专用设备销售", 0.5), ("园林绿化工程施工", 0.5),
-    ("广告设计、代理", 0.5), ("通讯设备销售", 0.5), ("*道路货物运输（不含危险货物）", 0.6),
-    ("*建设工程施工", 0.4), ("礼仪服务", 0.3),
+    ("技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广", 4),
+    ("货物进出口", 3),
+    ("信息咨询服务（不含许可类信息咨询服务）", 2),
+    ("普通机械设备安装服务", 2),
+    ("机械设备销售", 1.5),
+    ("机械设备租赁", 1.5),
+    ("五金产品零售", 1.5),
+    ("建筑材料销售", 1.5),
+    ("日用百货销售", 1.5),
+    ("劳务服务（不含劳务派遣）", 1.5),
+    ("技术进出口", 1),
+    ("五金产品批发", 1),
+    ("装卸搬运", 1),
+    ("国内贸易代理", 1),
+    ("办公用品销售", 1),
+    ("非居住房地产租赁", 1),
+    ("企业管理咨询", 1),
+    ("电子产品销售", 1),
+    ("金属材料销售", 1),
+    ("劳动保护用品销售", 1),
+    ("会议及展览服务", 0.7),
+    ("化工产品销售（不含许可类化工产品）", 0.7),
+    ("土石方工程施工", 0.7),
+    ("计算机软硬件及辅助设备零售", 0.7),
+    ("环境保护专用设备销售", 0.5),
+    ("园林绿化工程施工", 0.5),
+    ("广告设计、代理", 0.5),
+    ("通讯设备销售", 0.5),
+    ("*道路货物运输（不含危险货物）", 0.6),
+    ("*建设工程施工", 0.4),
+    ("礼仪服务", 0.3),
 ]
 
 # Profiles: one line per 2017 class the generator assigns to firms.
@@ -398,27 +435,97 @@ THEME_CLASS_TARGETS = ["3841", "3825", "3415", "3332", "3042", "3089", "3491", "
 # 全口径 小类 targets that nevertheless have a few young registry firms.
 FULL_SCOPE_SEEDED = ["3612", "3492", "3849", "3551", "3574", "3862", "2032", "1771"]
 # Categories a plan for an inland district would never list.
-IMPLAUSIBLE_WORDS = ("海洋", "海水", "深海", "船", "核", "烟草", "卷烟", "烟叶", "水产", "鱼", "棉", "稻", "机车",
-                     "蚕", "丝", "麻", "糖", "竹", "藤", "棕", "航天", "飞机", "航空", "铁路", "高铁",
-                     "潜水", "救捞", "枪", "炸药", "鞭炮", "稀土", "放射", "锡", "锑", "钨", "盐")
+IMPLAUSIBLE_WORDS = (
+    "海洋",
+    "海水",
+    "深海",
+    "船",
+    "核",
+    "烟草",
+    "卷烟",
+    "烟叶",
+    "水产",
+    "鱼",
+    "棉",
+    "稻",
+    "机车",
+    "蚕",
+    "丝",
+    "麻",
+    "糖",
+    "竹",
+    "藤",
+    "棕",
+    "航天",
+    "飞机",
+    "航空",
+    "铁路",
+    "高铁",
+    "潜水",
+    "救捞",
+    "枪",
+    "炸药",
+    "鞭炮",
+    "稀土",
+    "放射",
+    "锡",
+    "锑",
+    "钨",
+    "盐",
+)
 
-SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-            "苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史"
-            "顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文包奇云鲍乌")
-GIVEN_CHARS = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建国志文斌晓东海波燕鹏辉宇"
-               "浩凯俊峰鑫晨欣雪梅兰凤亮飞林宏瑞龙春生荣丹慧慧婷雅琳博旭帅振福德胜利永新")
-MONGOLIAN_NAMES = ("巴特尔", "其其格", "乌云", "斯琴", "那仁", "苏和", "额尔敦", "宝音", "朝鲁", "图雅",
-                   "萨仁", "阿拉坦", "巴图", "格日勒", "乌兰", "哈斯", "孟和", "呼和", "达来", "敖日格乐",
-                   "塔娜", "其木格", "布和", "特日格乐", "吉日嘎拉")
-BRAND_CHARS = ("恒泰鑫盛宏达华昌隆源博瑞通远金鼎兴旺丰润祥荣嘉德凯骏驰弘锦晟天骄晶辉煌泽浩宇航"
-               "众信诚正元亨利安康宁福禄聚汇铭远翔坤乾峰岳川河星辰阳光明亿万千百顺合力拓展赛罕"
-               "阿吉泰格恩和硕蓝青绿")
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+    "苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史"
+    "顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文包奇云鲍乌"
+)
+GIVEN_CHARS = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建国志文斌晓东海波燕鹏辉宇"
+    "浩凯俊峰鑫晨欣雪梅兰凤亮飞林宏瑞龙春生荣丹慧慧婷雅琳博旭帅振福德胜利永新"
+)
+MONGOLIAN_NAMES = (
+    "巴特尔",
+    "其其格",
+    "乌云",
+    "斯琴",
+    "那仁",
+    "苏和",
+    "额尔敦",
+    "宝音",
+    "朝鲁",
+    "图雅",
+    "萨仁",
+    "阿拉坦",
+    "巴图",
+    "格日勒",
+    "乌兰",
+    "哈斯",
+    "孟和",
+    "呼和",
+    "达来",
+    "敖日格乐",
+    "塔娜",
+    "其木格",
+    "布和",
+    "特日格乐",
+    "吉日嘎拉",
+)
+BRAND_CHARS = (
+    "恒泰鑫盛宏达华昌隆源博瑞通远金鼎兴旺丰润祥荣嘉德凯骏驰弘锦晟天骄晶辉煌泽浩宇航"
+    "众信诚正元亨利安康宁福禄聚汇铭远翔坤乾峰岳川河星辰阳光明亿万千百顺合力拓展赛罕"
+    "阿吉泰格恩和硕蓝青绿"
+)
 BRAND_BLACKLIST = ("伊泰", "伊利", "蒙牛", "东胜", "鄂尔", "万达", "华为", "恒大")
 
 # Projects (附件4 style): name, 建设内容, 拟扩增门类代码 as written ("" = to be classified), stage.
 # 责任单位 follows the intended code's division; projects without a code name theirs here.
 PROJECTS = [
-    ("年产5000辆新能源重卡整车制造项目", "建设新能源重卡总装、涂装、检测线及配套换电站，形成年产新能源重卡5000辆能力", "C3612", "开工在建"),
+    (
+        "年产5000辆新能源重卡整车制造项目",
+        "建设新能源重卡总装、涂装、检测线及配套换电站，形成年产新能源重卡5000辆能力",
+        "C3612",
+        "开工在建",
+    ),
     ("新能源重卡换电设备及电池包配套项目", "建设重卡换电站设备及动力电池包组装生产线，配套本地重卡运输", "", "签约"),
     ("2GWh储能电池生产基地项目", "建设磷酸铁锂储能电芯及电池模组生产线，年产储能电池2GWh", "3841", "开工在建"),
     ("钠离子储能电池中试线项目", "建设钠离子电池中试生产线及检测中心", "3849", "签约"),
@@ -463,8 +570,8 @@ STAGE_DATES = {
     "建成投产": (dt.date(2022, 3, 1), dt.date(2023, 6, 30), 6, 12),
     "纳入规上": (dt.date(2022, 3, 1), dt.date(2023, 3, 31), 6, 12),
 }
-PROJECT_INVESTMENTS = [150, 200, 200, 2000, 2000, 50000]   # boundary values, the rest are drawn
-BAD_PROJECT_ROWS = {7: "bad_amount", 19: "bad_code"}       # 0-based data rows
+PROJECT_INVESTMENTS = [150, 200, 200, 2000, 2000, 50000]  # boundary values, the rest are drawn
+BAD_PROJECT_ROWS = {7: "bad_amount", 19: "bad_code"}  # 0-based data rows
 
 # --------------------------------------------------------------------------
 # Small helpers
@@ -504,8 +611,9 @@ def parse_profiles(text: str) -> list[Profile]:
         code, weight, share, names, main, related, shops = line.split("|")
         assert STD.get(code).level == "class", code
         split = lambda s: tuple(x for x in s.split("/") if x)  # noqa: E731
-        profiles.append(Profile(code, float(weight), float(share), split(names), split(main),
-                                split(related), split(shops)))
+        profiles.append(
+            Profile(code, float(weight), float(share), split(names), split(main), split(related), split(shops))
+        )
     return profiles
 
 
@@ -596,8 +704,26 @@ def break_check_digit(rng: random.Random, code: str) -> str:
 # Business scope composition
 # --------------------------------------------------------------------------
 
-ACTIVITY_ENDINGS = ("制造", "生产", "加工", "修理", "维修", "服务", "开采", "洗选", "销售", "安装",
-                    "印刷", "处理", "利用", "供应", "制作", "编织", "组装", "织造")
+ACTIVITY_ENDINGS = (
+    "制造",
+    "生产",
+    "加工",
+    "修理",
+    "维修",
+    "服务",
+    "开采",
+    "洗选",
+    "销售",
+    "安装",
+    "印刷",
+    "处理",
+    "利用",
+    "供应",
+    "制作",
+    "编织",
+    "组装",
+    "织造",
+)
 BAD_TERM = re.compile(r"其他|相关|部分|如|等|列入|未列明|象牙|[（）()\d]")
 _annotation_cache: dict[str, list[str]] = {}
 
@@ -618,8 +744,7 @@ def annotation_terms(code: str) -> list[str]:
                 pieces += tail.split("、")
             for term in pieces:
                 term = term.strip()
-                if 3 <= len(term) <= 12 and not BAD_TERM.search(term) and not term.endswith("类") \
-                        and term not in terms:
+                if 3 <= len(term) <= 12 and not BAD_TERM.search(term) and not term.endswith("类") and term not in terms:
                     terms.append(term)
         _annotation_cache[code] = terms
     return _annotation_cache[code]
@@ -662,8 +787,7 @@ def scope_items(rng: random.Random, profile: Profile, individual: bool, gap_clas
             side = [gap_item] if gap_item else []
     related = pick(rng, profile.related_items, 0, 1 if individual else 2)
     generic_count = rng.randint(0, 1) if individual else rng.randint(0, 4)
-    generic = rng.choices([g for g, _ in GENERIC_ITEMS], weights=[w for _, w in GENERIC_ITEMS],
-                          k=generic_count)
+    generic = rng.choices([g for g, _ in GENERIC_ITEMS], weights=[w for _, w in GENERIC_ITEMS], k=generic_count)
     items: list[str] = []
     for item in main + side + related + generic:
         if item.lstrip("*") not in [i.lstrip("*") for i in items]:
@@ -693,8 +817,13 @@ def old_phrase(rng: random.Random, item: str) -> str:
     """Free-form wording of older licences ("X的生产、销售", "X的维修、销售")."""
     licensed = item.startswith("*")
     item = item.lstrip("*")
-    for ending, verbs in (("制造", "的生产、销售"), ("生产", "的生产、销售"), ("加工", "的加工、销售"),
-                          ("维修", "的维修、销售"), ("修理", "的修理、销售")):
+    for ending, verbs in (
+        ("制造", "的生产、销售"),
+        ("生产", "的生产、销售"),
+        ("加工", "的加工、销售"),
+        ("维修", "的维修、销售"),
+        ("修理", "的修理、销售"),
+    ):
         if item.endswith(ending) and len(item) > len(ending) + 1 and rng.random() < 0.35:
             item = item[: -len(ending)] + verbs
             break
@@ -715,8 +844,7 @@ def render_old(rng: random.Random, items: list[str], year: int) -> str:
     return text
 
 
-def compose_scope(rng: random.Random, profile: Profile, individual: bool, year: int,
-                  gap_classes: list[str]) -> str:
+def compose_scope(rng: random.Random, profile: Profile, individual: bool, year: int, gap_classes: list[str]) -> str:
     items = scope_items(rng, profile, individual, gap_classes)
     modern = year >= 2021 or (year >= 2015 and rng.random() < 0.5) or rng.random() < 0.25
     return render_modern(rng, items) if modern else render_old(rng, items, year)
@@ -726,8 +854,14 @@ def compose_scope(rng: random.Random, profile: Profile, individual: bool, year: 
 # Firm names
 # --------------------------------------------------------------------------
 
-DEFAULT_SHOPS = {"A": ("养殖场", "家庭农场"), "B": ("加工厂",), "C": ("加工店", "加工厂", "加工部"),
-                 "D": ("服务部",), "G": ("商店", "经销部", "门市部"), "other": ("服务部", "工作室", "店")}
+DEFAULT_SHOPS = {
+    "A": ("养殖场", "家庭农场"),
+    "B": ("加工厂",),
+    "C": ("加工店", "加工厂", "加工部"),
+    "D": ("服务部",),
+    "G": ("商店", "经销部", "门市部"),
+    "other": ("服务部", "工作室", "店"),
+}
 
 
 def shop_words(profile: Profile) -> tuple[str, ...]:
@@ -754,15 +888,16 @@ def firm_name(rng: random.Random, profile: Profile, etype: str) -> str:
         tail = rng.choice(["加工厂", "经销部"] if profile.industrial else ["经销部", "服务中心", "商贸中心"])
         return rng.choice(["鄂尔多斯市东胜区", "东胜区"]) + brand(rng) + word + tail
     if etype.startswith("有限责任公司分公司"):
-        parent = weighted(rng, ["内蒙古", "鄂尔多斯市", "包头市", "呼和浩特市", "陕西", "榆林市"],
-                          [35, 25, 12, 10, 10, 8])
+        parent = weighted(
+            rng, ["内蒙古", "鄂尔多斯市", "包头市", "呼和浩特市", "陕西", "榆林市"], [35, 25, 12, 10, 10, 8]
+        )
         return parent + brand(rng) + word + "有限公司" + rng.choice(["东胜分公司", "鄂尔多斯分公司", "东胜区分公司"])
     prefix = weighted(rng, ["鄂尔多斯市", "内蒙古", "鄂尔多斯市东胜区", ""], [55, 22, 18, 5])
     suffix = "股份有限公司" if etype.startswith("股份") else rng.choice(["有限公司", "有限责任公司"])
     return prefix + brand(rng) + word + suffix
 
 
-def unique_name(rng: random.Random, used: set[str], make) -> str:
+def unique_name(rng: random.Random, used: set[str], make: Callable[[], str]) -> str:
     for _ in range(100):
         name = make()
         if name not in used:
@@ -775,13 +910,27 @@ def unique_name(rng: random.Random, used: set[str], make) -> str:
 # Registry (规下名录)
 # --------------------------------------------------------------------------
 
-REGISTRY_HEADERS = ["统一社会信用代码", "企业名称", "经营范围", "登记状态", "企业类型", "成立日期", "注册资本",
-                    "营业收入（万元）", "上年营业收入（万元）", "从业人员", "所属镇街", "行业代码", "法定代表人"]
+REGISTRY_HEADERS = [
+    "统一社会信用代码",
+    "企业名称",
+    "经营范围",
+    "登记状态",
+    "企业类型",
+    "成立日期",
+    "注册资本",
+    "营业收入（万元）",
+    "上年营业收入（万元）",
+    "从业人员",
+    "所属镇街",
+    "行业代码",
+    "法定代表人",
+]
 
 
 @dataclass
 class Firm:
     """One registry row plus what the generator knows about it."""
+
     uscc: str
     name: str
     scope: str
@@ -800,15 +949,29 @@ class Firm:
     near_threshold: bool = False
 
     def row(self) -> list[str]:
-        return [self.uscc, self.name, self.scope, self.status, self.etype, self.established, self.capital,
-                self.revenue, self.revenue_prev, self.employees, self.town, self.code, self.legal]
+        return [
+            self.uscc,
+            self.name,
+            self.scope,
+            self.status,
+            self.etype,
+            self.established,
+            self.capital,
+            self.revenue,
+            self.revenue_prev,
+            self.employees,
+            self.town,
+            self.code,
+            self.legal,
+        ]
 
 
 def establishment_date(rng: random.Random, industrial: bool) -> dt.date:
     """Years weighted towards the 2015-2021 registration boom; industry a bit older."""
     years = list(range(1996, SNAPSHOT.year + 1))
-    weights = [1 + 0.3 * (y - 1996) + (4 if 2015 <= y <= 2021 else 0) - (2 if industrial and y > 2020 else 0)
-               for y in years]
+    weights = [
+        1 + 0.3 * (y - 1996) + (4 if 2015 <= y <= 2021 else 0) - (2 if industrial and y > 2020 else 0) for y in years
+    ]
     year = weighted(rng, years, weights)
     last = SNAPSHOT if year == SNAPSHOT.year else dt.date(year, 12, 31)
     start = dt.date(year, 1, 1)
@@ -823,9 +986,9 @@ def revenue_value(rng: random.Random, profile: Profile, individual: bool, boost:
         return min(rng.lognormvariate(math.log(150), 1.3), 30000), False
     roll = rng.random()
     if roll < 0.015 * boost:
-        return rng.uniform(THRESHOLD_WAN, 4000), True          # 已达标待入库
+        return rng.uniform(THRESHOLD_WAN, 4000), True  # 已达标待入库
     if roll < 0.07 * boost:
-        return rng.uniform(1000, 1999.4), True                  # close to the threshold
+        return rng.uniform(1000, 1999.4), True  # close to the threshold
     value = rng.lognormvariate(math.log(180), 1.1)
     return (value if value < 990 else rng.uniform(500, 990)), False
 
@@ -839,8 +1002,9 @@ def capital_text(rng: random.Random, etype: str) -> str:
         return f"{rng.choice([1, 2, 3, 5, 10, 20])}万元"
     if etype == "个人独资企业":
         return f"{rng.choice([3, 5, 10, 20, 30, 50, 100])}万元"
-    amount = weighted(rng, [10, 30, 50, 100, 200, 300, 500, 800, 1000, 2000, 5000],
-                      [6, 6, 10, 18, 12, 9, 14, 3, 10, 5, 2])
+    amount = weighted(
+        rng, [10, 30, 50, 100, 200, 300, 500, 800, 1000, 2000, 5000], [6, 6, 10, 18, 12, 9, 14, 3, 10, 5, 2]
+    )
     style = weighted(rng, range(4), [45, 20, 25, 10])
     return [f"{amount}万元人民币", f"{amount}", f"{amount}万元", f"{amount}万人民币"][style]
 
@@ -867,8 +1031,14 @@ def registered_code(rng: random.Random, true_code: str) -> str:
     return code
 
 
-def make_firm(rng: random.Random, profile: Profile, used_uscc: set[str], used_names: set[str],
-              boost: float, gap_classes: list[str]) -> Firm:
+def make_firm(
+    rng: random.Random,
+    profile: Profile,
+    used_uscc: set[str],
+    used_names: set[str],
+    boost: float,
+    gap_classes: list[str],
+) -> Firm:
     etype = choose_etype(rng, profile)
     individual = etype == INDIVIDUAL
     founded = establishment_date(rng, profile.industrial)
@@ -882,10 +1052,7 @@ def make_firm(rng: random.Random, profile: Profile, used_uscc: set[str], used_na
         if founded.year < REVENUE_YEAR and rng.random() < 0.65:
             growth = rng.lognormvariate(math.log(1.08), 0.25)
             prev_text = format_number(rng, revenue / growth)
-    if individual:
-        employees = rng.randint(1, 8)
-    else:
-        employees = max(1, round(revenue / rng.uniform(25, 70) + rng.gauss(3, 2)))
+    employees = rng.randint(1, 8) if individual else max(1, round(revenue / rng.uniform(25, 70) + rng.gauss(3, 2)))
     weights = TOWN_WEIGHTS_INDUSTRY if profile.industrial else TOWN_WEIGHTS_SERVICE
     return Firm(
         uscc=code,
@@ -916,8 +1083,9 @@ class Defect:
     note: str
 
 
-def build_registry(rng: random.Random, used_uscc: set[str], used_names: set[str],
-                   target_classes: set[str]) -> tuple[list[Firm], list[Defect]]:
+def build_registry(
+    rng: random.Random, used_uscc: set[str], used_names: set[str], target_classes: set[str]
+) -> tuple[list[Firm], list[Defect]]:
     """About 8,000 规下 firms with deliberate defects; returns rows and the manifest entries.
 
     `target_classes` are the classes under the 规上口径 targets: firms there get
@@ -937,8 +1105,11 @@ def build_registry(rng: random.Random, used_uscc: set[str], used_names: set[str]
 
 def pin_threshold_boundaries(rng: random.Random, firms: list[Firm]) -> None:
     """Exact boundary values of the 2,000 万元 rule."""
-    companies = [f for f in firms if STD.is_industrial(f.true_code) and f.etype != INDIVIDUAL
-                 and f.revenue and not f.near_threshold]
+    companies = [
+        f
+        for f in firms
+        if STD.is_industrial(f.true_code) and f.etype != INDIVIDUAL and f.revenue and not f.near_threshold
+    ]
     for firm, value in zip(rng.sample(companies, 3), ["2000", "2000.00", "1999.99"]):
         firm.revenue = value
         firm.revenue_prev = format_number(rng, float(value) / rng.uniform(1.05, 1.3))
@@ -954,7 +1125,7 @@ def add_mild_uscc_noise(rng: random.Random, firms: list[Firm]) -> None:
 def inject_registry_defects(rng: random.Random, firms: list[Firm]) -> tuple[list[Firm], list[Defect]]:
     clean = [i for i, f in enumerate(firms) if f.uscc == f.canonical_uscc and not f.near_threshold]
     chosen = rng.sample(clean, 8 + 4 + 6 + 8 + 6 + 4 + 3)
-    pending: list[tuple[Firm, str, str, str]] = []   # (firm, column, kind, note)
+    pending: list[tuple[Firm, str, str, str]] = []  # (firm, column, kind, note)
     take = iter(chosen)
 
     for _ in range(8):
@@ -970,11 +1141,20 @@ def inject_registry_defects(rng: random.Random, firms: list[Firm]) -> tuple[list
         firm.scope = "  " if n == 0 else ""
         pending.append((firm, "经营范围", "empty_scope", "blank business scope"))
     duplicate_sources = [next(take) for _ in range(8)]
-    for value, column in (("壹佰万", "注册资本"), ("约300万", "注册资本"), ("伍拾万元", "注册资本"),
-                          ("约300万", "营业收入（万元）"), ("壹佰万", "营业收入（万元）"), ("二百", "上年营业收入（万元）")):
+    for value, column in (
+        ("壹佰万", "注册资本"),
+        ("约300万", "注册资本"),
+        ("伍拾万元", "注册资本"),
+        ("约300万", "营业收入（万元）"),
+        ("壹佰万", "营业收入（万元）"),
+        ("二百", "上年营业收入（万元）"),
+    ):
         firm = firms[next(take)]
-        setattr(firm, {"注册资本": "capital", "营业收入（万元）": "revenue",
-                       "上年营业收入（万元）": "revenue_prev"}[column], value)
+        setattr(
+            firm,
+            {"注册资本": "capital", "营业收入（万元）": "revenue", "上年营业收入（万元）": "revenue_prev"}[column],
+            value,
+        )
         pending.append((firm, column, "bad_amount", f"amount written as text: {value}"))
     for value in ("2019-13-45", "不详", "2020-02-30", "0000-00-00"):
         firm = firms[next(take)]
@@ -988,8 +1168,12 @@ def inject_registry_defects(rng: random.Random, firms: list[Firm]) -> tuple[list
     # Closed firms (set aside, not quarantined), drawn from untouched rows.
     touched = set(chosen)
     for i, firm in enumerate(firms):
-        if i not in touched and firm.uscc == firm.canonical_uscc and not firm.near_threshold \
-                and rng.random() < CLOSED_SHARE:
+        if (
+            i not in touched
+            and firm.uscc == firm.canonical_uscc
+            and not firm.near_threshold
+            and rng.random() < CLOSED_SHARE
+        ):
             firm.status = weighted(rng, CLOSED_STATUSES, CLOSED_WEIGHTS)
             pending.append((firm, "", "closed_status", f"登记状态 {firm.status}: not an active firm"))
 
@@ -1000,8 +1184,9 @@ def inject_registry_defects(rng: random.Random, firms: list[Firm]) -> tuple[list
         stale = replace(current)
         change = rng.randrange(3)
         if change == 0:
-            stale.established = current.established.replace("-", "/") if "-" in current.established \
-                else current.established + " "
+            stale.established = (
+                current.established.replace("-", "/") if "-" in current.established else current.established + " "
+            )
             stale.revenue = format_number(rng, float(current.revenue or 100) * rng.uniform(0.6, 0.9))
             what = "older revenue and date spelling"
         elif change == 1:
@@ -1010,8 +1195,11 @@ def inject_registry_defects(rng: random.Random, firms: list[Firm]) -> tuple[list
             stale.revenue_prev = ""
             what = "older status and last year's revenue"
         else:
-            stale.name = current.name.replace("有限公司", "商贸有限公司") if "有限公司" in current.name \
+            stale.name = (
+                current.name.replace("有限公司", "商贸有限公司")
+                if "有限公司" in current.name
                 else current.name + "（原）"
+            )
             what = "former firm name"
         stale_copies.append((index, stale, what))
     rows = list(firms)
@@ -1060,7 +1248,9 @@ def above_scale_code_text(rng: random.Random, code: str) -> str:
     return rng.choice([section.lower() + code, f" {code} "])
 
 
-def build_above_scale(rng: random.Random, used_uscc: set[str], used_names: set[str]) -> tuple[list[list[str]], list[Defect]]:
+def build_above_scale(
+    rng: random.Random, used_uscc: set[str], used_names: set[str]
+) -> tuple[list[list[str]], list[Defect]]:
     spec = above_scale_spec()
     codes = [c for c, *_ in spec]
     codes += rng.choices(codes, weights=[w for _, w, _, _ in spec], k=ABOVE_SCALE_FIRMS - len(codes))
@@ -1076,19 +1266,21 @@ def build_above_scale(rng: random.Random, used_uscc: set[str], used_names: set[s
         suffix = weighted(rng, ["有限责任公司", "有限公司", "股份有限公司"], [50, 38, 12])
         region = weighted(rng, ["150602", "150600"], [80, 20])
         founded_before_reform = rng.random() < 0.6
-        rows.append([
-            new_uscc(rng, used_uscc, "1", region, modern=not founded_before_reform),
-            unique_name(rng, used_names, lambda: prefix + brand(rng) + rng.choice(words) + suffix),
-            above_scale_code_text(rng, code),
-            format_number(rng, revenue),
-            weighted(rng, TOWNS, TOWN_WEIGHTS_INDUSTRY),
-        ])
+        rows.append(
+            [
+                new_uscc(rng, used_uscc, "1", region, modern=not founded_before_reform),
+                unique_name(rng, used_names, lambda: prefix + brand(rng) + rng.choice(words) + suffix),  # noqa: B023  (called at once)
+                above_scale_code_text(rng, code),
+                format_number(rng, revenue),
+                weighted(rng, TOWNS, TOWN_WEIGHTS_INDUSTRY),
+            ]
+        )
     # Three bad rows spread through the file, each in a class that keeps other
     # firms, so the valid list still covers every class of the spec.
     defects = []
     for start, kind in ((57, "bad_uscc"), (188, "missing_code"), (331, "bad_code")):
         position = next(i for i in range(start, len(rows)) if codes.count(codes[i]) > 1)
-        codes[position] = ""   # do not reuse this class for the next bad row check
+        codes[position] = ""  # do not reuse this class for the next bad row check
         row = rows[position]
         if kind == "bad_uscc":
             row[0] = break_check_digit(rng, row[0])
@@ -1098,7 +1290,9 @@ def build_above_scale(rng: random.Random, used_uscc: set[str], used_names: set[s
             defects.append(Defect("above_scale.csv", position + 2, "行业代码", kind, "行业代码 empty"))
         else:
             row[2] = "9999"
-            defects.append(Defect("above_scale.csv", position + 2, "行业代码", kind, "code 9999 is not in GB/T 4754-2017"))
+            defects.append(
+                Defect("above_scale.csv", position + 2, "行业代码", kind, "code 9999 is not in GB/T 4754-2017")
+            )
     return rows, defects
 
 
@@ -1201,22 +1395,39 @@ def target_rows(rng: random.Random, targets: dict[str, list[str]]) -> list[list[
 # Projects (附件4)
 # --------------------------------------------------------------------------
 
-PROJECT_HEADERS = ["项目名称", "建设单位", "统一社会信用代码", "总投资（万元）", "建设阶段", "签约日期",
-                   "计划投产时间", "拟扩增门类代码", "建设内容", "责任单位"]
+PROJECT_HEADERS = [
+    "项目名称",
+    "建设单位",
+    "统一社会信用代码",
+    "总投资（万元）",
+    "建设阶段",
+    "签约日期",
+    "计划投产时间",
+    "拟扩增门类代码",
+    "建设内容",
+    "责任单位",
+]
 BAD_PROJECT_CODE = "3088"  # looks like 308x 耐火材料 but does not exist
 
 
-def project_rows(rng: random.Random, firms: list[Firm], clean_rows: set[int], used_uscc: set[str],
-                 used_names: set[str], all_targets: list[str]) -> tuple[list[list], list[Defect]]:
+def project_rows(
+    rng: random.Random,
+    firms: list[Firm],
+    clean_rows: set[int],
+    used_uscc: set[str],
+    used_names: set[str],
+    all_targets: list[str],
+) -> tuple[list[list], list[Defect]]:
     """~30 projects on the plan's chains; builders link to registry firms where one fits."""
     assert STD.find(BAD_PROJECT_CODE) is None
     by_class: dict[str, list[Firm]] = {}
     for i, firm in enumerate(firms):
         if i in clean_rows:
             by_class.setdefault(firm.true_code, []).append(firm)
-    drawn = len(PROJECTS) - len(PROJECT_INVESTMENTS) - 1   # one row gets 待定
-    amounts = list(PROJECT_INVESTMENTS) + [min(max(round(rng.lognormvariate(math.log(5000), 1.0), -1), 300), 30000)
-                                           for _ in range(drawn)]
+    drawn = len(PROJECTS) - len(PROJECT_INVESTMENTS) - 1  # one row gets 待定
+    amounts: list[float | None] = list(PROJECT_INVESTMENTS) + [
+        min(max(round(rng.lognormvariate(math.log(5000), 1.0), -1), 300), 30000) for _ in range(drawn)
+    ]
     rng.shuffle(amounts)
     bad_amount_row = next(i for i, kind in BAD_PROJECT_ROWS.items() if kind == "bad_amount")
     amounts.insert(bad_amount_row, None)
@@ -1242,20 +1453,38 @@ def project_rows(rng: random.Random, firms: list[Firm], clean_rows: set[int], us
     return rows, defects
 
 
-def project_builder(rng: random.Random, stage: str, code: str, word: str | None,
-                    by_class: dict[str, list[Firm]], used_uscc: set[str], used_names: set[str]) -> tuple[str, str]:
+def project_builder(
+    rng: random.Random,
+    stage: str,
+    code: str,
+    word: str | None,
+    by_class: dict[str, list[Firm]],
+    used_uscc: set[str],
+    used_names: set[str],
+) -> tuple[str, str]:
     """A registry firm of the intended class when one exists, otherwise a new company.
 
     Firms only signed up may not be registered yet ("（筹）", no USCC).
     """
-    local = sorted((f for c, fs in by_class.items() if code and covers(code, c) for f in fs
-                    if f.etype.startswith(("有限责任公司（", "股份", "其他有限"))), key=lambda f: f.canonical_uscc)
+    local = sorted(
+        (
+            f
+            for c, fs in by_class.items()
+            if code and covers(code, c)
+            for f in fs
+            if f.etype.startswith(("有限责任公司（", "股份", "其他有限"))
+        ),
+        key=lambda f: f.canonical_uscc,
+    )
     if local and stage in ("开工在建", "签约") and rng.random() < 0.6:
         firm = rng.choice(local)
         return firm.name, firm.canonical_uscc
     words = [word] if word else PROFILE_BY_CODE[code].name_words if code in PROFILE_BY_CODE else ["科技"]
-    name = unique_name(rng, used_names, lambda: weighted(rng, ["内蒙古", "鄂尔多斯市"], [50, 50]) + brand(rng)
-                       + rng.choice(words) + "有限公司")
+    name = unique_name(
+        rng,
+        used_names,
+        lambda: weighted(rng, ["内蒙古", "鄂尔多斯市"], [50, 50]) + brand(rng) + rng.choice(words) + "有限公司",
+    )
     if stage == "签约" and rng.random() < 0.5:
         return name + "（筹）", ""
     return name, new_uscc(rng, used_uscc, "1", weighted(rng, ["150602", "150600"], [70, 30]), modern=True)
@@ -1264,6 +1493,7 @@ def project_builder(rng: random.Random, stage: str, code: str, word: str | None,
 # --------------------------------------------------------------------------
 # Writers (deterministic bytes)
 # --------------------------------------------------------------------------
+
 
 def write_csv(path: Path, headers: list[str], rows: list[list], encoding: str) -> None:
     buffer = io.StringIO()
@@ -1277,6 +1507,7 @@ def write_xlsx(path: Path, sheet: str, headers: list[str], rows: list[list]) -> 
     """Write with openpyxl, then re-pack the zip with fixed timestamps so bytes repeat."""
     workbook = Workbook()
     sheet_obj = workbook.active
+    assert isinstance(sheet_obj, Worksheet)  # a new workbook starts with one worksheet
     sheet_obj.title = sheet
     sheet_obj.append(headers)
     for row in rows:
@@ -1336,6 +1567,7 @@ revenue cells (firms founded in 2024 have none).
 # Main
 # --------------------------------------------------------------------------
 
+
 def generate(output: Path) -> dict[str, int]:
     """Write all sample files into `output`; returns row counts."""
     output.mkdir(parents=True, exist_ok=True)
@@ -1351,23 +1583,40 @@ def generate(output: Path) -> dict[str, int]:
     above_rows, above_defects = build_above_scale(stream("above_scale"), used_uscc, used_names)
     flagged = {d.row for d in registry_defects}
     clean_rows = {i for i in range(len(firms)) if i + 2 not in flagged}
-    projects, project_defects = project_rows(stream("projects"), firms, clean_rows, used_uscc, used_names,
-                                             all_targets)
+    projects, project_defects = project_rows(stream("projects"), firms, clean_rows, used_uscc, used_names, all_targets)
 
     write_csv(output / "registry.csv", REGISTRY_HEADERS, [f.row() for f in firms], "utf-8-sig")
     write_csv(output / "above_scale.csv", ABOVE_SCALE_HEADERS, above_rows, "gbk")
     write_csv(output / "targets.csv", TARGET_HEADERS, target_rows(stream("target_rows"), targets), "utf-8")
     write_xlsx(output / "projects.xlsx", "项目清单", PROJECT_HEADERS, projects)
     truth = [[firms[i].canonical_uscc, firms[i].name, firms[i].true_code] for i in sorted(clean_rows)]
-    write_csv(output / "truth" / "registry_true_codes.csv", ["统一社会信用代码", "企业名称", "true_code"], truth, "utf-8")
+    write_csv(
+        output / "truth" / "registry_true_codes.csv", ["统一社会信用代码", "企业名称", "true_code"], truth, "utf-8"
+    )
     defects = registry_defects + above_defects + project_defects
-    write_csv(output / "bad_rows.csv", ["file", "row", "column", "kind", "note"],
-              [[d.file, d.row, d.column, d.kind, d.note] for d in defects], "utf-8")
-    counts = {"registry": len(firms), "above_scale": len(above_rows), "projects": len(projects),
-              "targets": len(all_targets), "truth": len(truth), "bad_rows": len(defects)}
-    (output / "README.md").write_text(README.format(seed=SEED, registry_rows=counts["registry"],
-                                                    above_rows=counts["above_scale"],
-                                                    project_rows=counts["projects"]), encoding="utf-8")
+    write_csv(
+        output / "bad_rows.csv",
+        ["file", "row", "column", "kind", "note"],
+        [[d.file, d.row, d.column, d.kind, d.note] for d in defects],
+        "utf-8",
+    )
+    counts = {
+        "registry": len(firms),
+        "above_scale": len(above_rows),
+        "projects": len(projects),
+        "targets": len(all_targets),
+        "truth": len(truth),
+        "bad_rows": len(defects),
+    }
+    (output / "README.md").write_text(
+        README.format(
+            seed=SEED,
+            registry_rows=counts["registry"],
+            above_rows=counts["above_scale"],
+            project_rows=counts["projects"],
+        ),
+        encoding="utf-8",
+    )
     return counts
 
 

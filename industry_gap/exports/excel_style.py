@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from copy import copy
 import os
 import tempfile
 import unicodedata
+from collections.abc import Iterable, Sequence
+from copy import copy
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.page import PageMargins
@@ -29,7 +31,7 @@ from industry_gap.environment import check_not_locked_by_office
 from industry_gap.failpoints import EXPORT_BEFORE_RENAME, failpoint
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
-MONEY_FORMAT = "#,##0.00"       # 万元 with two decimals
+MONEY_FORMAT = "#,##0.00"  # 万元 with two decimals
 INTEGER_FORMAT = "0"
 COUNT_FORMAT = "#,##0"
 CONFIDENCE_FORMAT = "0.00"
@@ -60,7 +62,7 @@ def clean_value(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
+        try:  # noqa: SIM105  (per cell: contextlib.suppress would add a context manager to each)
             value = value.item()
         except (TypeError, ValueError):
             pass
@@ -75,22 +77,29 @@ def clean_value(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def set_cell(cell: Cell, value: Any, number_format: str | None = None) -> Cell:
+def set_cell(cell: Cell | MergedCell, value: Any, number_format: str | None = None) -> Cell:
     """Write a value; text that looks like a formula stays text (data type 's', quote prefix)."""
+    if not isinstance(cell, Cell):  # what `ws.cell()` returns inside a merged range: it holds no value
+        raise TypeError(f"cell {cell.coordinate} is covered by a merged range")
     value = clean_value(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
         cell.quotePrefix = True
-    if number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.number_format = number_format
-    elif number_format and value is None:
+    if number_format and (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))):
         cell.number_format = number_format
     return cell
 
 
-def write_title(ws: Worksheet, row: int, text: str, width: int, font: Font = TITLE_FONT,
-                alignment: Alignment = CENTER, height: float | None = None) -> None:
+def write_title(
+    ws: Worksheet,
+    row: int,
+    text: str,
+    width: int,
+    font: Font = TITLE_FONT,
+    alignment: Alignment = CENTER,
+    height: float | None = None,
+) -> None:
     """A merged title line across `width` columns."""
     cell = set_cell(ws.cell(row=row, column=1), text)
     cell.font = font
@@ -101,8 +110,14 @@ def write_title(ws: Worksheet, row: int, text: str, width: int, font: Font = TIT
         ws.row_dimensions[row].height = height
 
 
-def write_table(ws: Worksheet, header_row: int, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                formats: dict[str, str] | None = None, wrap: Iterable[str] = ()) -> int:
+def write_table(
+    ws: Worksheet,
+    header_row: int,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    formats: dict[str, str] | None = None,
+    wrap: Iterable[str] = (),
+) -> int:
     """Header plus data rows from `header_row`; returns the number of data rows written.
 
     `formats` maps a header to its number format, applied to every data cell
@@ -130,7 +145,7 @@ def _write_body(ws: Worksheet, first_row: int, templates: list, rows: Iterable[S
     types that need it go through the general `clean_value`; the result is
     the same as ``set_cell(ws.cell(...), value)`` with the template's style.
     """
-    cells = ws._cells
+    cells: dict[tuple[int, int], Any] = ws._cells  # openpyxl's private cell map
     count = 0
     for count, values in enumerate(rows, start=1):
         row_number = first_row + count - 1
@@ -146,19 +161,19 @@ def _write_body(ws: Worksheet, first_row: int, templates: list, rows: Iterable[S
                 cell.data_type = "s"
                 cell.quotePrefix = True
     if count:
-        ws._current_row = max(ws._current_row, first_row + count - 1)
+        ws._current_row = max(ws._current_row, first_row + count - 1)  # type: ignore[attr-defined]  # private
     return count
 
 
-def _column_style(ws: Worksheet, header: str, number_format: str | None, wrap: bool):
+def _column_style(ws: Worksheet, header: str, number_format: str | None, wrap: bool) -> StyleArray:
     """A detached cell carrying one column's data style; returns its StyleArray."""
-    template = Cell(ws)
+    template = Cell(ws, row=1, column=1)  # never put on the sheet: only its style is used
     template.font = BODY_FONT
     template.border = BORDER
     template.alignment = LEFT_WRAP if wrap else Alignment(vertical="center", wrap_text=False)
     if number_format:
         template.number_format = number_format
-    return template._style
+    return template._style  # type: ignore[attr-defined]  # the private style array, copied per cell
 
 
 def set_widths(ws: Worksheet, widths: Sequence[float]) -> None:
@@ -166,8 +181,8 @@ def set_widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(column)].width = width
 
 
-LINE_HEIGHT = 14.0   # points per wrapped line at the body font size
-MAX_LINES = 12       # a very long 判定依据 is cut visually rather than making a page-high row
+LINE_HEIGHT = 14.0  # points per wrapped line at the body font size
+MAX_LINES = 12  # a very long 判定依据 is cut visually rather than making a page-high row
 
 
 class _CharacterWidths(dict):
@@ -189,8 +204,9 @@ def display_width(value: object) -> int:
     return sum(map(_CHARACTER_WIDTHS.__getitem__, text))
 
 
-def fit_row_heights(ws: Worksheet, first_row: int, last_row: int, widths: Sequence[float],
-                    wrap_columns: Iterable[int]) -> None:
+def fit_row_heights(
+    ws: Worksheet, first_row: int, last_row: int, widths: Sequence[float], wrap_columns: Iterable[int]
+) -> None:
     """Give rows with wrapped text a height that shows it: neither Excel nor LibreOffice
     reliably auto-fits rows of a generated file when it opens."""
     columns = [c for c in wrap_columns if c <= len(widths)]
@@ -243,11 +259,19 @@ PRINT_MARGINS = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.6, header=0.3
 PAGE_NUMBER_FOOTER = "第 &P 页 共 &N 页"
 A4_LANDSCAPE_WIDTH_MM = 297.0
 A4_LANDSCAPE_HEIGHT_MM = 210.0
-COLUMN_UNIT_MM = 7 * 25.4 / 96   # one column-width unit: a 7-pixel digit of the default font at 96 dpi
+COLUMN_UNIT_MM = 7 * 25.4 / 96  # one column-width unit: a 7-pixel digit of the default font at 96 dpi
 
 
-def set_print_layout(ws: Worksheet, header_row: int | None, *, district: str = "", title: str = "",
-                     month: str = "", scale: int | None = None, print_area: str | None = None) -> None:
+def set_print_layout(
+    ws: Worksheet,
+    header_row: int | None,
+    *,
+    district: str = "",
+    title: str = "",
+    month: str = "",
+    scale: int | None = None,
+    print_area: str | None = None,
+) -> None:
     """A4 landscape, one page wide, the header row repeated, page numbers and a running header.
 
     Offices print on A4: an A3 layout printed there shrinks to unreadable
@@ -261,7 +285,11 @@ def set_print_layout(ws: Worksheet, header_row: int | None, *, district: str = "
     setup.orientation = ws.ORIENTATION_LANDSCAPE
     setup.fitToWidth = 1
     setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = scale is None
+    properties = ws.sheet_properties.pageSetUpPr
+    header, footer = ws.oddHeader, ws.oddFooter
+    if properties is None or header is None or footer is None:  # openpyxl makes all three with a sheet
+        raise ValueError(f"sheet {ws.title!r} lacks page setup properties or header/footer")
+    properties.fitToPage = scale is None
     if scale is not None:
         setup.scale = scale
     if header_row:
@@ -269,11 +297,11 @@ def set_print_layout(ws: Worksheet, header_row: int | None, *, district: str = "
     ws.print_area = print_area or f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
     ws.page_margins = copy(PRINT_MARGINS)
     ws.print_options.horizontalCentered = True
-    for part, value in ((ws.oddHeader.left, district), (ws.oddHeader.center, title), (ws.oddHeader.right, month)):
+    for part, value in ((header.left, district), (header.center, title), (header.right, month)):
         part.text = _header_text(value)
         part.size = 9
-    ws.oddFooter.center.text = PAGE_NUMBER_FOOTER
-    ws.oddFooter.center.size = 9
+    footer.center.text = PAGE_NUMBER_FOOTER
+    footer.center.size = 9
 
 
 def _header_text(value: str) -> str | None:
@@ -284,8 +312,8 @@ def _header_text(value: str) -> str | None:
 def width_scale(widths: Sequence[float], margins: PageMargins = PRINT_MARGINS) -> int:
     """The largest whole percent at which columns of `widths` fit across an A4 landscape page."""
     printable = A4_LANDSCAPE_WIDTH_MM - (margins.left + margins.right) * 25.4
-    needed = sum(widths) * COLUMN_UNIT_MM + len(widths) * 0.5   # half a millimetre of grid line per column
-    return max(10, min(100, math.floor(printable / needed * 100) - 2))   # 2 % spare for renderer differences
+    needed = sum(widths) * COLUMN_UNIT_MM + len(widths) * 0.5  # half a millimetre of grid line per column
+    return max(10, min(100, math.floor(printable / needed * 100) - 2))  # 2 % spare for renderer differences
 
 
 def excel_date(value: Any) -> Any:

@@ -84,11 +84,21 @@ def seal(folder: Path, month: str, token: str) -> pd.DataFrame:
     """Write the staging folder's manifest file; return the manifest rows for the warehouse."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     # one instant for the whole month's files: the newest commit of a month wins in recovery
-    committed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-    rows = [{"month": month, "token": token, "file": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p),
-             "committed_at": committed_at} for p in files]
-    (folder / MANIFEST_FILE).write_text(json.dumps({"month": month, "token": token, "files": rows},
-                                                   ensure_ascii=False, indent=1), encoding="utf-8")
+    committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    rows = [
+        {
+            "month": month,
+            "token": token,
+            "file": p.name,
+            "bytes": p.stat().st_size,
+            "sha256": file_sha256(p),
+            "committed_at": committed_at,
+        }
+        for p in files
+    ]
+    (folder / MANIFEST_FILE).write_text(
+        json.dumps({"month": month, "token": token, "files": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
 
 
@@ -113,7 +123,7 @@ def _exchange(a: Path, b: Path) -> bool:
     if result == 0:
         return True
     errno = ctypes.get_errno()
-    if errno in (22, 38, 95):   # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
         return False
     raise OSError(errno, os.strerror(errno), str(a))
 
@@ -127,7 +137,7 @@ def publish(output_root: str | Path, month: str, token: str) -> Path:
     target = published_folder(output_root, month)
     failpoint(EXPORT_BEFORE_PUBLISH)
     if not staged.is_dir() and folder_token(target) == token:
-        return target   # a recovery already finished this swap
+        return target  # a recovery already finished this swap
     for workbook in staged.glob("*.xlsx"):
         check_not_locked_by_office(target / workbook.name)
     if target.exists():
@@ -136,22 +146,23 @@ def publish(output_root: str | Path, month: str, token: str) -> Path:
             os.replace(target, retired)
             os.replace(staged, target)
             staged = retired
-        shutil.rmtree(staged, ignore_errors=True)   # after the exchange it holds the old month
+        shutil.rmtree(staged, ignore_errors=True)  # after the exchange it holds the old month
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
-    (target / OWNER_FILE).unlink(missing_ok=True)   # only staging needs to say whose it is
+    (target / OWNER_FILE).unlink(missing_ok=True)  # only staging needs to say whose it is
     return target
 
 
 @dataclass(frozen=True)
 class Recovery:
-    completed: list[str]   # months whose committed staging folder was swapped in now
-    discarded: list[str]   # staging folders no commit refers to (a run killed before its commit)
+    completed: list[str]  # months whose committed staging folder was swapped in now
+    discarded: list[str]  # staging folders no commit refers to (a run killed before its commit)
 
     def messages(self) -> list[str]:
-        return ([f"上次运行在数据库提交后中断，已补完 {m} 报送工作簿的替换" for m in self.completed]
-                + [f"已删除上次中断运行未提交的暂存工作簿：{name}" for name in self.discarded])
+        return [f"上次运行在数据库提交后中断，已补完 {m} 报送工作簿的替换" for m in self.completed] + [
+            f"已删除上次中断运行未提交的暂存工作簿：{name}" for name in self.discarded
+        ]
 
 
 def latest_tokens(manifest: pd.DataFrame) -> dict[str, str]:
@@ -162,15 +173,17 @@ def latest_tokens(manifest: pd.DataFrame) -> dict[str, str]:
     return dict(zip(newest["month"].astype(str), newest["token"].astype(str)))
 
 
-def recover_exports(output_root: str | Path, manifest: pd.DataFrame,
-                    is_active: Callable[[str], bool] = lambda run_id: False) -> Recovery:
+def recover_exports(
+    output_root: str | Path, manifest: pd.DataFrame, is_active: Callable[[str], bool] = lambda run_id: False
+) -> Recovery:
     """Finish or discard what a killed run left in ``exports/.staging`` (call under the exports lock).
 
     `manifest` is the warehouse's ``export_manifest`` table; `is_active(run_id)` says whether
     the run that opened a staging folder is still going (its folder is then left alone).
     """
     root = Path(output_root) / "exports" / STAGING
-    completed, discarded = [], []
+    completed: list[str] = []
+    discarded: list[str] = []
     if not root.is_dir():
         return Recovery(completed, discarded)
     latest = latest_tokens(manifest)
@@ -178,12 +191,17 @@ def recover_exports(output_root: str | Path, manifest: pd.DataFrame,
         parts = folder.name.split("-")
         month, token = "-".join(parts[:2]), "-".join(parts[2:])
         published = published_folder(output_root, month)
-        if (folder.is_dir() and not token.endswith(".old") and latest.get(month) == token
-                and folder_token(published) != token and folder_token(folder) == token):
+        if (
+            folder.is_dir()
+            and not token.endswith(".old")
+            and latest.get(month) == token
+            and folder_token(published) != token
+            and folder_token(folder) == token
+        ):
             publish(output_root, month, token)
             completed.append(month)
         elif latest.get(month) == token and folder_token(published) == token:
-            shutil.rmtree(folder, ignore_errors=True)   # published; only the removal was cut short
+            shutil.rmtree(folder, ignore_errors=True)  # published; only the removal was cut short
         elif folder.is_dir() and is_active(_owner(folder)):
             continue
         else:
