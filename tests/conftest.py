@@ -1,4 +1,8 @@
-"""Shared fixtures: a warehouse URL on SQLite and on the real PostgreSQL.
+"""Shared fixtures: the tests' policy, a warehouse URL on SQLite and on the real PostgreSQL.
+
+`policy` is tests/data/policy_test.toml (round numbers, not 东胜区's): tests read
+amounts and thresholds from it. Plain helpers (make_uscc, classified_firm, ...)
+live in tests/factories.py.
 
 PostgreSQL tests use a fresh schema each, dropped afterwards. When CI=true
 and the server does not answer, they fail (they never silently skip in CI).
@@ -15,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from industry_gap.privacy import MaskingFilter
-from tests.factories import service_unavailable
+from tests.factories import load_test_policy, service_unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
@@ -41,6 +45,12 @@ def _drop_schema(schema: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def policy():
+    """The tests' own policy file, loaded once (a frozen `Policy`; `dataclasses.replace` for variants)."""
+    return load_test_policy()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from stdnum.cn import uscc
 
+TEST_POLICY_PATH = Path(__file__).resolve().parent / "data" / "policy_test.toml"
+
 REGISTRY_HEADER = ["统一社会信用代码", "企业名称", "经营范围", "登记状态", "企业类型", "成立日期",
                    "注册资本", "营业收入（万元）", "上年营业收入（万元）", "从业人员", "所属镇街",
                    "行业代码", "法定代表人"]
@@ -116,3 +118,139 @@ def all_digit_usccs() -> list[str]:
                 codes.append(code)
                 break
     return codes
+
+
+def load_test_policy():
+    """The tests' own policy (tests/data/policy_test.toml): round numbers, none of them 东胜区's.
+
+    Tests read amounts, thresholds and goals from it (`policy.rule("project_fill").amount_for("class")`)
+    instead of writing one district's numbers; the `policy` fixture in conftest.py returns it.
+    """
+    from industry_gap.policy import load_policy
+
+    return load_policy(TEST_POLICY_PATH)
+
+
+# -- the production asset graph on classified rows -----------------------------------------------
+def ingested(dataset: str, clean=None):
+    """`clean` as the ingestion asset hands it on (nothing quarantined or set aside); None: file not provided.
+
+    Dates are written as ingestion writes them ("2026-06" → "2026-06-01"); other values are taken as given.
+    """
+    from assets.ingestion import empty_result
+    from industry_gap.ingest import IngestResult
+    from industry_gap.ingest.result import empty_quarantine, empty_set_aside
+    from industry_gap.schema import DATASET_COLUMNS
+
+    if clean is None:
+        return empty_result(dataset)
+    frame = with_dates_as_ingested(dataset, clean)
+    frame = frame.reindex(columns=DATASET_COLUMNS[dataset], fill_value="")   # exactly the schema's columns
+    return IngestResult(dataset=dataset, file=f"{dataset}.csv", clean=frame, quarantine=empty_quarantine(),
+                        set_aside=empty_set_aside(), rows_in=len(frame))
+
+
+def with_dates_as_ingested(dataset: str, frame):
+    """A copy of `frame` with the dataset's date columns as ISO dates, as ingestion writes them."""
+    from industry_gap.ingest.datasets import DATASETS
+    from industry_gap.ingest.values import parse_date
+
+    frame = frame.copy()
+    for spec in DATASETS[dataset].fields:
+        if spec.kind == "date" and spec.column in frame.columns:
+            frame[spec.column] = [parse_date(value)[0] or value for value in frame[spec.column]]
+    return frame
+
+
+def with_classifier_columns(frame):
+    """`frame` with every column the classification step adds, blank where the test gave none."""
+    from industry_gap.schema import REGISTRY_COLUMNS
+    from industry_gap.warehouse import CLASSIFICATION_COLUMNS
+
+    frame = frame.copy()
+    for column in [*REGISTRY_COLUMNS, *CLASSIFICATION_COLUMNS]:
+        if column not in frame.columns:
+            frame[column] = float("nan") if column.startswith("pred_score_") else ""
+    return frame
+
+
+class AnalysisRun:
+    """The values of one materialisation of the real analysis and report assets."""
+
+    def __init__(self, values: dict, settings, output: Path):
+        self.values, self.settings, self.output = values, settings, output
+
+    @property
+    def exports(self):
+        """The published workbooks (`office_workbooks`)."""
+        return self.values["office_workbooks"]
+
+    @property
+    def result(self):
+        """The run's tables as `pipelines.runner` gathers them for the summary."""
+        from industry_gap.summary import AnalysisResult
+
+        coverage, rewards = self.values["coverage"], self.values["reward_estimates"]
+        return AnalysisResult(
+            run_date=self.settings.resolved_run_date(), enterprise_codes=coverage.enterprise_codes,
+            coverage=coverage.coverage, baseline=coverage.baseline, progress=coverage.progress,
+            divisions=coverage.divisions, gaps=self.values["gap_flags"], projects=self.values["project_assessment"],
+            review=self.values["review_list"], candidates=self.values["entry_candidates"], rewards=rewards.rewards,
+            reward_basis=rewards.basis)
+
+
+def materialize_analysis(folder: Path, classified_registry, *, run_date, above_scale=None, targets=None,
+                         projects=None, policy_file: str | Path = "", baseline_file: str | Path = "") -> AnalysisRun:
+    """Materialise the real assets downstream of classification (coverage … office_workbooks, warehouse_tables)
+    into `folder`, on rows the classifier has already labelled.
+
+    The classified rows, the inputs and the (empty) overrides are given as the values of the upstream
+    assets, so a test states each firm's candidate codes instead of depending on the model; everything
+    after classification runs as in production, workbooks published and tables in a SQLite warehouse.
+    """
+    import datetime as dt
+
+    import dagster as dg
+    import pandas as pd
+
+    from assets.partitions import report_months, with_report_months
+    from assets.resources import PipelineSettings
+    from industry_gap.review import OverrideSet, conform_overrides
+    from industry_gap.schema import PROJECT_COLUMNS
+    from pipelines.definitions import all_assets
+
+    class GivenValues(dg.IOManager):
+        """Every value in memory; the upstream assets left out of the run are served from `given`."""
+
+        def __init__(self, given: dict):
+            self.values = dict(given)
+
+        def handle_output(self, context, obj):
+            self.values[context.asset_key.to_user_string()] = obj
+
+        def load_input(self, context):
+            return self.values[context.asset_key.to_user_string()]
+
+    day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date))
+    given = {
+        "registry": ingested("registry", classified_registry),
+        "above_scale": ingested("above_scale", above_scale),
+        "targets": ingested("targets", targets),
+        "projects": ingested("projects", projects),
+        "overrides": OverrideSet(accepted=conform_overrides(None)),
+        "classified_registry": with_classifier_columns(with_dates_as_ingested("registry", classified_registry)),
+        "classified_projects": (with_dates_as_ingested("projects", projects) if projects is not None
+                                else pd.DataFrame(columns=PROJECT_COLUMNS)),
+    }
+    output = Path(folder) / "output"
+    resources = pipeline_resources(output, f"sqlite:///{Path(folder) / 'warehouse.sqlite'}",
+                                   run_date=day.isoformat())
+    resources["settings"] = PipelineSettings(output_dir=str(output), run_date=day.isoformat(),
+                                             policy_file=str(policy_file), baseline_file=str(baseline_file))
+    io_manager = GivenValues(given)
+    resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(io_manager)
+    selection = dg.AssetSelection.assets("classified_registry", "classified_projects").downstream(
+        include_self=False)
+    assets = with_report_months(all_assets, report_months(resources["settings"].policy()))   # as the runner does
+    dg.materialize(assets, selection=selection, resources=resources, partition_key=f"{day:%Y-%m}-01")
+    return AnalysisRun(io_manager.values, resources["settings"], output)

@@ -59,6 +59,7 @@ MODEL_SELECTION = dg.AssetSelection.assets("registry", "overrides", "projects", 
 
 
 @pytest.mark.parametrize("scrambled, passed", [(False, True), (True, False)])
+@pytest.mark.slow
 def test_holdout_accuracy_check(tmp_path, scrambled, passed):
     model = ModelSettings(min_labels=10, holdout_share=0.3, accuracy_floor=0.6)
     result = materialize(tmp_path, registry=labelled_registry(tmp_path / "r.csv", scrambled=scrambled),
@@ -77,6 +78,7 @@ def above_scale_file(path, firms: list[tuple[int, str, str]]):
                                           for n, name, code in firms], encoding="gbk")
 
 
+@pytest.mark.slow
 def test_no_silent_decrease_check_names_the_firm_that_left(tmp_path):
     registry = write_csv(tmp_path / "r.csv", REGISTRY_HEADER,
                          [registry_row(1, "鄂尔多斯市甲商贸有限公司", "日用百货销售。", revenue="300")])
@@ -98,6 +100,7 @@ def test_no_silent_decrease_check_names_the_firm_that_left(tmp_path):
     assert check(dropped, "registry", "valid_uscc_share").passed
 
 
+@pytest.mark.slow
 def test_department_workbooks_check_passes_then_fails_on_an_empty_file(tmp_path):
     registry = write_csv(tmp_path / "r.csv", REGISTRY_HEADER,
                          [registry_row(1, "鄂尔多斯市甲水泥制品有限公司", "水泥制品制造。", revenue="1700")])

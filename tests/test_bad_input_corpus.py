@@ -135,6 +135,7 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
     ("binary_garbage_csv", 2, "含有大量二进制数据"),
     ("old_registration_number", 1, "统一社会信用代码填的是15位旧工商注册号：1"),
 ])
+@pytest.mark.slow
 def test_real_subprocess_shows_no_traceback(tmp_path, case_id, exit_code, words):
     """What a user's terminal shows: run the command in a fresh interpreter."""
     case = next(c for c in CORPUS if c.id == case_id)

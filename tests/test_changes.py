@@ -17,7 +17,6 @@ from industry_gap.changes import (
 from industry_gap.coverage import build_coverage
 from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
 from industry_gap.exports.excel_style import save_atomically
-from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, REGISTRY_COLUMNS
 from tests.factories import make_uscc
 
@@ -28,11 +27,6 @@ LABEL = previous_run_label(PREVIOUS_DATE)
 
 STAGE_NAMES = {"ready": "已达标待入库", "near": "临近", "nurture": "培育", "reserve": "储备"}
 FIRMS = {n: (make_uscc(n), f"鄂尔多斯市企业{n}有限公司") for n in range(1, 10)}
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
 
 
 def above_row(n: int, code: str) -> dict:

@@ -23,8 +23,7 @@ from industry_gap.coverage import build_coverage, resolve_enterprise_codes
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import CANDIDATE_SHEET, SUMMARY_SHEET, TABLE_SHEET
-from industry_gap.policy import load_policy
-from tests.factories import service_unavailable
+from tests.factories import load_test_policy, service_unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -51,7 +50,7 @@ def make_city(folder: Path, rows: int = 40) -> dict[str, pd.DataFrame]:
 
 # -- pure logic ---------------------------------------------------------------------------------
 def _coverage_with(present_above: set[str], present_all: set[str]) -> pd.DataFrame:
-    table = build_coverage(pd.DataFrame(), pd.DataFrame(), load_policy())
+    table = build_coverage(pd.DataFrame(), pd.DataFrame(), load_test_policy())
     table["present_above"] = table["code"].isin(present_above)
     table["present_all"] = table["code"].isin(present_all | present_above)
     table["n_above"] = table["present_above"].astype(int)
@@ -137,6 +136,7 @@ def _check_city_outputs(output: Path, made: dict[str, pd.DataFrame]) -> None:
     _expected_class_counts(made, output)
 
 
+@pytest.mark.slow
 def test_city_run_on_the_multiprocess_executor(tmp_path):
     from pipelines.city import CityOptions, run_city
 
@@ -161,6 +161,7 @@ def test_city_run_on_the_multiprocess_executor(tmp_path):
     assert outcome.metadata["区县"] == "东胜区"
 
 
+@pytest.mark.slow
 def test_city_cli_reports_a_bad_district_in_chinese(tmp_path):
     make_city(tmp_path / "city", rows=5)
     (tmp_path / "city" / "东胜区" / "规下企业名录.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
@@ -208,6 +209,7 @@ def celery_worker(tmp_path):
         log.close()
 
 
+@pytest.mark.slow
 def test_city_run_through_celery_workers(tmp_path, celery_worker):
     from pipelines.city import CityOptions, run_city
 

@@ -15,6 +15,8 @@ import pytest
 from classifiers import ScopeClassifier, load_default_model, train_model
 from industry_gap.model_training import capped, train_office_model, training_key
 
+pytestmark = pytest.mark.slow  # trains models on the sample district: a minute or more each
+
 ROOT = Path(__file__).resolve().parents[1] / "sample_data"
 
 
@@ -108,3 +110,16 @@ def test_many_labels_train_on_a_seeded_sample(labelled, tmp_path):
     trained = train_office_model(frame, cache_dir=tmp_path, max_training_rows=300)
     assert "抽取 300 条训练" in trained.report.mode
     assert training_key(frame, 50, 0.2, 300) != training_key(frame, 50, 0.2, 20_000)
+
+
+def test_training_twice_on_the_same_labels_gives_the_same_model(trained, split):
+    """Reruns of a month must agree to the last digit: every random choice in training is seeded."""
+    train, held = split
+    again = train_model(train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(),
+                        base=load_default_model())
+    assert np.array_equal(trained.class_layer.coef_, again.class_layer.coef_)
+    assert trained.class_layer.blend == again.class_layer.blend
+    texts, names = held["text"].tolist()[:200], held["name"].tolist()[:200]
+    first = trained.predict(texts, top_k=3, evidence=False, names=names)
+    second = again.predict(texts, top_k=3, evidence=False, names=names)
+    assert [(p.codes, p.scores) for p in first] == [(p.codes, p.scores) for p in second]

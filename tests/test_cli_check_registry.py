@@ -5,16 +5,11 @@ from __future__ import annotations
 import csv
 
 import pytest
-from stdnum.cn.uscc import calc_check_digit
 
 import pipelines.cli as cli
+from tests.factories import make_uscc
 
 HEADER = ["统一社会信用代码", "企业名称", "经营范围", "登记状态"]
-
-
-def make_uscc(serial: int) -> str:
-    body = f"91330100{serial:09d}"
-    return body + calc_check_digit(body)
 
 
 @pytest.fixture

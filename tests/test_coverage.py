@@ -12,16 +12,10 @@ from industry_gap.coverage import (
     build_coverage, choose_baseline_run, city_present_codes, coverage_by_division, coverage_progress,
     gap_level, present_codes, resolve_baseline, resolve_enterprise_codes,
 )
-from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 from tests.factories import classified_firm
 
 RUN_DATE = dt.date(2025, 11, 24)
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
 
 
 def firm(uscc: str, **values) -> dict:
@@ -60,10 +54,11 @@ def test_above_scale_presence_propagates_up(policy):
 
 
 def test_all_scope_sources_and_confidence_threshold(policy):
+    counted = policy.count_in_all_min_score
     frame = registry(
         firm("91150602MA0000000011", industry_code="1391"),
-        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=0.70),  # at the threshold: counts
-        firm("91150602MA0000000013", pred_code_1="3042", pred_score_1=0.69),  # just below: does not
+        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=counted),         # at the threshold: counts
+        firm("91150602MA0000000013", pred_code_1="3042", pred_score_1=counted - 0.01),  # just below: does not
         firm("91150602MA0000000014", pred_code_1="5137", pred_score_1=0.99),  # non-industrial
     )
     coverage = build_coverage(frame, above(), policy)
@@ -183,13 +178,15 @@ def test_progress_counts_new_and_lost_nodes_against_goals(policy):
     assert progress.loc[("all", "total"), "new_nodes"] == 6
     assert progress.loc[("all", "class"), "new_codes"] == "1391、3312、3612"
     assert progress.loc[("above", "group"), "new_nodes"] == 1
-    assert progress.loc[("above", "class"), "goal"] == 107
-    assert progress.loc[("above", "class"), "remaining"] == 106
-    assert progress.loc[("all", "group"), "completion_ratio"] == pytest.approx(2 / 8)
-    assert math.isnan(progress.loc[("all", "division"), "completion_ratio"])  # goal 0
-    assert progress.loc[("all", "total"), "goal"] == 56
-    assert progress.loc[("above", "total"), "goal"] == 160
-    assert progress.loc[("all", "total"), "days_left"] == (dt.date(2025, 12, 31) - RUN_DATE).days
+    # goals come from the policy; remaining = goal - new; a goal of 0 has no completion ratio
+    assert progress.loc[("above", "class"), "goal"] == policy.goal("above", "class")
+    assert progress.loc[("above", "class"), "remaining"] == policy.goal("above", "class") - 1
+    assert progress.loc[("all", "group"), "completion_ratio"] == pytest.approx(2 / policy.goal("all", "group"))
+    assert policy.goal("all", "division") == 0
+    assert math.isnan(progress.loc[("all", "division"), "completion_ratio"])
+    assert progress.loc[("all", "total"), "goal"] == policy.goal("all", "total")
+    assert progress.loc[("above", "total"), "goal"] == policy.goal("above", "total")
+    assert progress.loc[("all", "total"), "days_left"] == (policy.goals_deadline - RUN_DATE).days
     assert progress.loc[("all", "division"), "standard_nodes"] == 41
     assert progress.loc[("all", "class"), "baseline_present"] == 2
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.definitions import defs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +57,7 @@ def test_schedule_and_sensor_are_defined():
     assert defs.resolve_sensor_def("inbox_sensor") is not None
 
 
+@pytest.mark.slow
 def test_dagster_definitions_validate_through_workspace(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     dagster = Path(sys.executable).with_name("dagster")

@@ -135,11 +135,13 @@ def bad_registry(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_quarantine_out_into_missing_folder(tmp_path):
     done = cli("check-registry", bad_registry(tmp_path / "r.csv"), "--quarantine-out", "/nonexistent/dir/x.csv")
     assert_environment_error(done, "/nonexistent/dir", "不存在")
 
 
+@pytest.mark.slow
 def test_quarantine_out_into_read_only_folder(tmp_path):
     folder = tmp_path / "shared"
     folder.mkdir()
@@ -218,6 +220,7 @@ def logged_file(done: subprocess.CompletedProcess) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_unexpected_error_is_logged_in_the_output_folder(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
@@ -228,6 +231,7 @@ def test_unexpected_error_is_logged_in_the_output_folder(tmp_path):
     assert "RuntimeError" in text and "13812345678" not in text
 
 
+@pytest.mark.slow
 def test_unexpected_error_without_writable_output_is_logged_in_the_user_cache(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
@@ -297,6 +301,7 @@ def test_check_writable_folder(tmp_path):
 
 
 @pytest.mark.parametrize("size", ["", "4k"])
+@pytest.mark.slow
 def test_check_writable_folder_on_read_only_and_full_disks(tmp_path, size):
     folder = tmp_path / "mnt"
     folder.mkdir()

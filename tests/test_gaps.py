@@ -10,14 +10,8 @@ from industry_gap.coverage import build_coverage
 from industry_gap.gaps import (
     PROJECT_COLUMNS_ASSESSED, assess_projects, build_review_list, flag_enterprise_gaps, project_ids,
 )
-from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
 from tests.factories import classified_firm
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
 
 
 def firm(uscc: str, **values) -> dict:
@@ -90,23 +84,31 @@ def test_all_scope_is_judged_without_the_firm_itself(policy):
     assert "唯一持有者" in sole.loc["91150602MA0000000015", "basis"]
 
 
+def between_thresholds(policy) -> float:
+    """A classifier score at which a firm is flagged but not yet counted in 全口径."""
+    return (policy.review_below_score + policy.count_in_all_min_score) / 2
+
+
 def test_classified_between_thresholds_is_flagged_but_not_counted(policy):
-    gaps, coverage = flags([firm("91150602MA0000000021", pred_code_1="1391", pred_score_1=0.6)], policy)
+    score = between_thresholds(policy)
+    gaps, coverage = flags([firm("91150602MA0000000021", pred_code_1="1391", pred_score_1=score)], policy)
     record = gaps.loc["91150602MA0000000021"]
     assert not record["counted_in_all"] and not record["needs_review"]
     assert record["flagged"]
     assert record["gap_level_all"] == "division"  # missing from 全口径 since it is not counted
     assert not coverage.set_index("code").loc["1391", "present_all"]
-    assert "置信度0.60" in record["basis"]
+    assert f"置信度{score:.2f}" in record["basis"]
 
 
 def test_low_confidence_goes_to_review_not_flags(policy):
+    below = policy.review_below_score
     registry_rows = [
         firm("91150602MA0000000031", pred_code_1="1391", pred_score_1=0.3, pred_code_2="1392", pred_score_2=0.2,
              pred_code_3="5137", pred_score_3=0.1, evidence="命中“淀粉”", scope="淀粉加工销售"),
-        firm("91150602MA0000000032", pred_code_1="3312", pred_score_1=0.45, evidence="命中“门窗”"),
+        firm("91150602MA0000000032", pred_code_1="3312", pred_score_1=below - 0.01, evidence="命中“门窗”"),
         firm("91150602MA0000000033", pred_code_1="5137", pred_score_1=0.2),  # no industrial candidate
     ]
+    assert below > 0.3
     gaps, _ = flags(registry_rows, policy)
     assert gaps.loc["91150602MA0000000031", "needs_review"]
     assert not gaps.loc["91150602MA0000000031", "flagged"]
@@ -122,7 +124,7 @@ def test_low_confidence_goes_to_review_not_flags(policy):
     assert top["pred_score_1"] == pytest.approx(0.3)
     assert top["evidence"] == "命中“淀粉”"
     assert top["text_excerpt"] == "淀粉加工销售"
-    assert "0.50" in top["review_reason"] and "大类" in top["review_reason"]
+    assert f"{below:.2f}" in top["review_reason"] and "大类" in top["review_reason"]
 
 
 def test_non_industrial_active_and_above_scale_firms_are_not_flagged(policy):
@@ -162,7 +164,8 @@ def test_target_lists_and_departments(policy):
 def test_projects_use_intended_code_else_classification(policy):
     frame = pd.DataFrame([
         project("甲项目", intended_code="C3611", department="区商务局", source_row=2),
-        project("乙项目", content="建设淀粉生产线", pred_code_1="1391", pred_score_1=0.8, source_row=3),
+        project("乙项目", content="建设淀粉生产线", pred_code_1="1391", pred_score_1=policy.count_in_all_min_score,
+                source_row=3),
         project("丙项目", content="建设厂房", pred_code_1="3042", pred_score_1=0.2, pred_code_2="3041",
                 pred_score_2=0.1, evidence="命中“玻璃”", source_row=4),
         project("丁项目", intended_code="3670", source_row=5),

@@ -6,18 +6,13 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from stdnum.cn.uscc import calc_check_digit
 
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import accounting_problem, ingest_file
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, TARGET_COLUMNS
+from tests.factories import make_uscc
 
 TODAY = dt.date(2024, 6, 30)
-
-
-def make_uscc(serial: int) -> str:
-    body = f"91330100{serial:09d}"
-    return body + calc_check_digit(body)
 
 
 def write_csv(path, lines, encoding="utf-8"):

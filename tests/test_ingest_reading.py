@@ -6,17 +6,12 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from stdnum.cn.uscc import calc_check_digit
 
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import ingest_file, read_table
+from tests.factories import make_uscc
 
 HEADER = ["统一社会信用代码", "企业名称", "经营范围", "成立日期"]
-
-
-def make_uscc(serial: int) -> str:
-    body = f"91330100{serial:09d}"
-    return body + calc_check_digit(body)
 
 
 ROWS = [[make_uscc(1), "杭州甲机械有限公司", "机械零部件加工；通用设备制造", "2015-03-02"],
@@ -184,3 +179,27 @@ def test_row_with_more_cells_than_header_is_quarantined(tmp_path):
     assert result.clean.empty
     row = result.quarantine.iloc[0]
     assert row["column"] == "（整行）" and "未加引号的英文逗号" in row["reason"]
+
+
+# -- the "scopes" tables of classify / train / evaluate --------------------------------------------
+def test_scope_tables_find_their_header_under_a_title_row(tmp_path):
+    path = tmp_path / "scopes.csv"
+    path.write_text("某某区企业名单\n\n企业名称,经营范围,行业代码\n甲公司,软件开发,6513\n", encoding="gbk")
+    table = read_table(path, "scopes")
+    assert table.header_row == 3 and table.headers == ["企业名称", "经营范围", "行业代码"]
+    assert table.rows == [["甲公司", "软件开发", "6513"]] and table.row_numbers == [4]
+
+
+def test_scope_tables_count_the_column_names_the_user_gave(tmp_path):
+    path = write_csv(tmp_path / "own.csv", [["某某区企业名单", ""], ["描述", "标签"], ["软件开发", "I65"]])
+    assert read_table(path, "scopes").header_row == 1     # nothing known: the first non-blank row
+    table = read_table(path, "scopes", header_names=("描述",))
+    assert table.header_row == 2 and table.headers == ["描述", "标签"]
+
+
+def test_scope_tables_without_a_known_header_take_the_first_row_and_its_delimiter(tmp_path):
+    path = write_csv(tmp_path / "own.tsv", [["描述", "标签"], ["软件开发,信息咨询", "I65"]], delimiter="\t")
+    table = read_table(path, "scopes")
+    assert table.headers == ["描述", "标签"] and table.rows == [["软件开发,信息咨询", "I65"]]
+    with pytest.raises(InputFileError, match="表头"):
+        read_table(path, "registry")      # the registry still needs a header it knows

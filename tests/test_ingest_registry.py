@@ -13,15 +13,11 @@ from stdnum.cn.uscc import calc_check_digit
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import DATASETS, IngestResult, accounting_problem, ingest_file
 from industry_gap.schema import QUARANTINE_COLUMNS, REGISTRY_COLUMNS, SET_ASIDE_COLUMNS
+from tests.factories import make_uscc
 
 TODAY = dt.date(2024, 6, 30)
 HEADER = ["统一社会信用代码", "企业名称", "经营范围", "登记状态", "企业类型", "成立日期", "注册资本",
           "营业收入（万元）", "上年营业收入（万元）", "从业人员", "所属镇街", "行业代码", "法定代表人"]
-
-
-def make_uscc(serial: int) -> str:
-    body = f"91330100{serial:09d}"
-    return body + calc_check_digit(body)
 
 
 def row(serial=1, **changes) -> list[str]:

@@ -8,12 +8,7 @@ from stdnum.cn.uscc import calc_check_digit
 
 from industry_gap.ingest import values as v
 from industry_gap.ingest.result import count_reasons, reason_kind
-
-
-def make_uscc(serial: int) -> str:
-    body = f"91330100{serial:09d}"
-    return body + calc_check_digit(body)
-
+from tests.factories import make_uscc
 
 VALID = make_uscc(12345)
 

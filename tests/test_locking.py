@@ -11,6 +11,8 @@ import pytest
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
 
+pytestmark = pytest.mark.slow  # every test holds the lock in a second Python process
+
 HOLDER = """
 import sys, time
 from pathlib import Path

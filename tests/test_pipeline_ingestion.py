@@ -7,6 +7,7 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from assets.ingestion import empty_result, row_accounting_result
 from industry_gap.ingest import ingest_file
@@ -21,6 +22,7 @@ def materialize(registry_path, database_url, tmp_path, run_date="2026-11-20"):
                           partition_key=f"{run_date[:7]}-01")
 
 
+@pytest.mark.slow
 def test_the_whole_graph_writes_every_row_somewhere(tmp_path, database_url):
     path = small_registry(tmp_path / "registry.csv")
     result = materialize(path, database_url, tmp_path)
@@ -89,8 +91,8 @@ def test_empty_result_for_inputs_not_provided():
 def test_registry_main_activity_is_read_and_classified_with_the_scope(tmp_path):
     """The statistical register's 主要业务活动 is optional; when filled it joins the scope for classifying."""
     from assets.classification import classified_registry
-    from assets.overrides import OverrideSet
     from classifiers import load_default_model
+    from industry_gap.review import OverrideSet
     from industry_gap.review.columns import OVERRIDE_COLUMNS
     from assets.resources import ModelSettings
     from tests.factories import REGISTRY_HEADER, registry_row, write_csv

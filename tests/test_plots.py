@@ -18,19 +18,13 @@ from matplotlib.text import Text
 
 from industry_gap import plots
 from industry_gap.coverage import build_coverage, coverage_by_division, coverage_progress, resolve_baseline
-from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
-from industry_gap.policy import load_policy
+from industry_gap.entry_pipeline import CANDIDATE_COLUMNS, STAGE_ORDER
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 150_000
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DATE = "2025-11-24"
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +123,7 @@ def test_funnel_counts_only_included_firms_in_stage_order(policy, captured):
     ax = captured[0].axes[0]
     labels = [label.get_text() for label in ax.get_yticklabels()]
     counts = [t.get_text() for t in ax.texts]
-    assert labels == ["储备", "培育", "临近", "已达标待入库"]
+    assert labels == [policy.stage_names[key] for key in reversed(STAGE_ORDER)]  # 储备 at the bottom
     assert counts == ["2", "3", "2", "1"]  # the excluded 'near' firm is not counted
 
 
@@ -172,6 +166,7 @@ print("\\n".join(sorted(fonts)))
 """
 
 
+@pytest.mark.slow
 def test_fresh_matplotlib_config_draws_with_the_bundled_font(tmp_path):
     """A machine with no CJK font and an empty matplotlib cache still gets Chinese labels."""
     env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "PYTHONWARNINGS": "error::UserWarning"}

@@ -1,4 +1,8 @@
-"""The policy file: the example plan's numbers, and clear Chinese errors for bad files."""
+"""The policy file: the shipped 东胜区 plan's numbers (one test), the rules, and clear Chinese errors.
+
+Every test but `test_shipped_dongsheng_policy` uses the tests' own file (tests/data/policy_test.toml,
+the `policy` fixture) and reads its numbers from the loaded policy.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,24 @@ import tomllib
 import pytest
 
 from industry_gap.errors import UserError
-from industry_gap.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy, parse_policy
+from industry_gap.policy import DEFAULT_POLICY_PATH, GAP_LEVELS, PolicyError, load_policy, parse_policy
+from tests.factories import TEST_POLICY_PATH
 
-POLICY_TEXT = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
+SHIPPED_TEXT = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+TEST_TEXT = TEST_POLICY_PATH.read_text(encoding="utf-8")
 
 
 def write_variant(tmp_path, old: str, new: str):
-    assert old in POLICY_TEXT, old
+    assert old in TEST_TEXT, old
     path = tmp_path / "policy.toml"
-    path.write_text(POLICY_TEXT.replace(old, new, 1), encoding="utf-8")
+    path.write_text(TEST_TEXT.replace(old, new, 1), encoding="utf-8")
     return path
 
 
-def test_example_plan_thresholds_and_goals(policy):
+def test_shipped_dongsheng_policy():
+    """The one test of the shipped file's numbers (东政发〔2023〕2号); every other test uses the test policy."""
+    policy = load_policy()
+    assert policy.source == str(DEFAULT_POLICY_PATH)
     assert policy.revenue_threshold_wan == 2000
     assert policy.threshold_inclusive is True
     assert (policy.near_ratio, policy.nurture_ratio) == (0.8, 0.5)
@@ -39,8 +43,6 @@ def test_example_plan_thresholds_and_goals(policy):
     assert policy.lead_department == "工信和科技局"
     assert set(policy.stage_names.values()) == {"已达标待入库", "临近", "培育", "储备"}
 
-
-def test_example_plan_reward_rules(policy):
     entry = policy.rule("enterprise_entry")
     assert [entry.amount_for(level) for level in ("division", "group", "class")] == [100, 60, 20]
     assert entry.excluded_by == ("project_above",)
@@ -58,20 +60,64 @@ def test_example_plan_reward_rules(policy):
                      "自治区级专精特新“小巨人”": 100, "市级专精特新“小巨人”": 20}
     assert policy.one_per_enterprise and not policy.one_per_project
     assert all(re.search(r"[\u4e00-\u9fff]", rule.name) for rule in policy.rules)
+    assert policy.rule("project_fill").band_text() == "200万元（含）至2000万元（不含）"
+    assert policy.rule("project_above").band_text() == "2000万元（含）及以上"
 
 
-@pytest.mark.parametrize("investment, fill, above", [
-    (199.99, False, False), (200, True, False), (1999.99, True, False), (2000, False, True),
-    (2000.01, False, True), (None, False, False),
-])
-def test_investment_bands_are_inclusive_as_documented(policy, investment, fill, above):
-    assert policy.rule("project_fill").investment_in_band(investment) is fill
-    assert policy.rule("project_above").investment_in_band(investment) is above
+def keys_of(text: str) -> set[str]:
+    """Every table header and key a policy file sets, e.g. "[goals.all]" and "class"."""
+    return set(re.findall(r"^\s*(\[\[?[a-z_.]+\]\]?|[a-z_]+)\s*(?:=|$)", text, flags=re.MULTILINE))
+
+
+def test_the_test_policy_is_complete_and_shares_no_number_with_the_shipped_one(policy):
+    """So a test that passes only with 东胜区's amounts cannot pass on the test policy."""
+    shipped = load_policy()
+    missing = sorted(keys_of(SHIPPED_TEXT) - keys_of(TEST_TEXT) - {"file", "date"})  # [baseline] keys are optional
+    assert not missing, f"tests/data/policy_test.toml lacks {missing}"
+    assert [rule.key for rule in policy.rules] == [rule.key for rule in shipped.rules]
+    assert policy.revenue_threshold_wan != shipped.revenue_threshold_wan
+    assert (policy.near_ratio, policy.nurture_ratio) != (shipped.near_ratio, shipped.nurture_ratio)
+    assert policy.count_in_all_min_score != shipped.count_in_all_min_score
+    assert policy.review_below_score != shipped.review_below_score
+    assert policy.goals_deadline != shipped.goals_deadline and policy.issued != shipped.issued
+    assert dict(policy.goals["above"]) != dict(shipped.goals["above"])
+    for rule in policy.rules:
+        other = shipped.rule(rule.key)
+        for level in GAP_LEVELS:
+            if rule.kind != "certification":
+                assert rule.amount_for(level) != other.amount_for(level), (rule.key, level)
+        if rule.min_investment_wan is not None:
+            assert rule.band_text() != other.band_text(), rule.key
+    assert {t.amount for t in policy.rule("certification").tiers}.isdisjoint(
+        {t.amount for t in shipped.rule("certification").tiers})
+    assert [s.share for s in policy.payment_stages] != [s.share for s in shipped.payment_stages]
+    above = policy.rule("project_above")
+    assert above.same_year_bonus_ratio != shipped.rule("project_above").same_year_bonus_ratio
+    # amounts differ between levels and between rules, so reading the wrong one shows
+    amounts = [rule.amount_for(level) for rule in policy.rules if rule.kind != "certification" for level in GAP_LEVELS]
+    assert len(set(amounts)) == len(amounts)
+
+
+def test_investment_bands_are_inclusive_as_documented(policy):
+    fill, above = policy.rule("project_fill"), policy.rule("project_above")
+    low, high = fill.min_investment_wan, fill.max_investment_wan
+    assert (fill.min_inclusive, fill.max_inclusive, above.min_inclusive) == (True, False, True)
+    assert above.min_investment_wan == high and above.max_investment_wan is None  # the bands meet, never overlap
+    for investment, in_fill, in_above in [
+        (low - 0.01, False, False), (low, True, False), (high - 0.01, True, False), (high, False, True),
+        (high + 0.01, False, True), (None, False, False),
+    ]:
+        assert fill.investment_in_band(investment) is in_fill, investment
+        assert above.investment_in_band(investment) is in_above, investment
+    exclusive = dataclasses.replace(fill, min_inclusive=False, max_inclusive=True)
+    assert not exclusive.investment_in_band(low) and exclusive.investment_in_band(high)
 
 
 def test_band_text_is_chinese(policy):
-    assert policy.rule("project_fill").band_text() == "200万元（含）至2000万元（不含）"
-    assert policy.rule("project_above").band_text() == "2000万元（含）及以上"
+    fill, above = policy.rule("project_fill"), policy.rule("project_above")
+    assert fill.band_text() == f"{fill.min_investment_wan:g}万元（含）至{fill.max_investment_wan:g}万元（不含）"
+    assert above.band_text() == f"{above.min_investment_wan:g}万元（含）及以上"
+    assert dataclasses.replace(above, min_inclusive=False).band_text() == f"超过{above.min_investment_wan:g}万元（不含）"
 
 
 def test_policy_is_frozen(policy):
@@ -82,25 +128,28 @@ def test_policy_is_frozen(policy):
 
 
 def test_threshold_check_respects_inclusive_flag(policy):
-    assert policy.meets_threshold(2000)
-    assert not policy.meets_threshold(1999.99)
+    threshold = policy.revenue_threshold_wan
+    assert policy.threshold_inclusive
+    assert policy.meets_threshold(threshold)
+    assert not policy.meets_threshold(threshold - 0.01)
     assert not policy.meets_threshold(None)
     exclusive = dataclasses.replace(policy, threshold_inclusive=False)
-    assert not exclusive.meets_threshold(2000)
+    assert not exclusive.meets_threshold(threshold)
+    assert exclusive.meets_threshold(threshold + 0.01)
 
 
 @pytest.mark.parametrize("old, new, key", [
-    ("revenue_threshold_wan = 2000\n", "", "above_scale.revenue_threshold_wan"),
-    ("revenue_threshold_wan = 2000", 'revenue_threshold_wan = "两千"', "above_scale.revenue_threshold_wan"),
-    ("near_ratio = 0.80", "near_ratio = 0.40", "pipeline.nurture_ratio"),
-    ("class = 48\ntotal = 56", "class = 48\ntotal = 57", "goals.all.total"),
+    ("revenue_threshold_wan = 1000\n", "", "above_scale.revenue_threshold_wan"),
+    ("revenue_threshold_wan = 1000", 'revenue_threshold_wan = "一千"', "above_scale.revenue_threshold_wan"),
+    ("near_ratio = 0.90", "near_ratio = 0.40", "pipeline.nurture_ratio"),
+    ("class = 20\ntotal = 30", "class = 20\ntotal = 31", "goals.all.total"),
     ("share = 0.50", "share = 0.40", "rewards.payment_stages"),
     ('excluded_by = ["project_above"]', 'excluded_by = ["no_such_rule"]', "rewards.rules[1].excluded_by"),
-    ("review_below_score = 0.50", "review_below_score = 0.90", "classification.review_below_score"),
+    ("review_below_score = 0.60", "review_below_score = 0.90", "classification.review_below_score"),
     ('gap_scope = "above"', 'gap_scope = "city"', "rewards.rules[1].gap_scope"),
-    ("amounts = { division = 100, group = 60, class = 20 }",
-     "amounts = { division = 100, group = 60, clas = 20 }", "rewards.rules[1].amounts.class"),
-    ("deadline = 2025-12-31", 'deadline = "明年"', "goals.deadline"),
+    ("amounts = { division = 50, group = 30, class = 10 }",
+     "amounts = { division = 50, group = 30, clas = 10 }", "rewards.rules[1].amounts.class"),
+    ("deadline = 2026-12-31", 'deadline = "明年"', "goals.deadline"),
     ("one_per_project = false", "one_per_project = false\none_per_projct = true", "rewards.one_per_projct"),
 ])
 def test_bad_values_name_the_key(tmp_path, old, new, key):
@@ -173,13 +222,13 @@ amounts = { division = 50, group = 30, class = 10 }
 
 
 def test_parse_policy_from_mapping():
-    data = tomllib.loads(POLICY_TEXT)
+    data = tomllib.loads(TEST_TEXT)
     data["baseline"] = {"date": dt.date(2022, 12, 31)}
     assert parse_policy(data).baseline_date == dt.date(2022, 12, 31)
 
 
 def test_readme_documents_every_key():
     readme = (DEFAULT_POLICY_PATH.parent / "README.md").read_text(encoding="utf-8")
-    keys = set(re.findall(r"^\s*([a-z_]+)\s*=", POLICY_TEXT, flags=re.MULTILINE))
+    keys = set(re.findall(r"^\s*([a-z_]+)\s*=", SHIPPED_TEXT, flags=re.MULTILINE))
     missing = sorted(key for key in keys if f"`{key}`" not in readme)
     assert not missing, f"README.md does not explain: {missing}"

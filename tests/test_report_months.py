@@ -71,6 +71,7 @@ def run_month(instance, tmp_path, database_url, month: str, run_date: str):
     return dg.materialize(all_assets, resources=resources, instance=instance, partition_key=month)
 
 
+@pytest.mark.slow
 def test_two_months_are_kept_and_the_second_lists_what_changed(tmp_path, database_url):
     with dg.instance_for_test() as instance:
         october = run_month(instance, tmp_path, database_url, OCTOBER, "2026-10-15")
@@ -107,6 +108,7 @@ def test_two_months_are_kept_and_the_second_lists_what_changed(tmp_path, databas
     assert new_firm in sheet_text and "新增候选企业" in sheet_text and "阶段提升" in sheet_text
 
 
+@pytest.mark.slow
 def test_a_run_date_outside_the_chosen_month_fails_the_report(tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize(

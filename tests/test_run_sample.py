@@ -14,6 +14,8 @@ from industry_gap.exports.workbooks import ANNEX4_HEADERS, ANNEX4_SHEET, ANNEX5_
 from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
 
+pytestmark = pytest.mark.slow  # the module fixture runs `industry-gap run` on the whole sample district
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DATE = "2026-11-20"
 

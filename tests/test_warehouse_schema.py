@@ -374,6 +374,7 @@ def test_a_newer_warehouse_is_refused(tmp_path):
     store.dispose()
 
 
+@pytest.mark.slow
 def test_the_cli_stops_with_the_chinese_message_and_exit_2(tmp_path):
     output = tmp_path / "out"
     output.mkdir()

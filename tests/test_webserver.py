@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts a real dagster-webserver and launches a run from it
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTANCE_YAML = """
 telemetry:
