@@ -1,4 +1,11 @@
-"""Accuracy of a model against labelled scopes, at every level the labels carry."""
+"""Accuracy of a model against labelled scopes, at every level the labels carry.
+
+The one scorer of the project: `industry-gap evaluate`, the held-out figures of the `scope_model`
+asset (`summary_metrics`, via `industry_gap.model_training`) and the benchmarks all score through
+`evaluate_predictions`, so they cannot disagree. A label counts at its own level and every level
+above it (a 中类 label is scored at 中类, 大类 and 门类, never at 小类); a row without a prediction
+counts as wrong.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ class EvaluationReport:
     confusion_level: str = "division"
     no_prediction: int = 0
     calibration: dict = field(default_factory=dict)   # mean top score, top-1 accuracy, ECE (threshold level)
+    level_calibration: dict[str, dict] = field(default_factory=dict)   # the same per level, rows labelled that deep
     by_section: list[dict] = field(default_factory=list)     # per gold 门类, threshold level, largest first
     review_curve: list[dict] = field(default_factory=list)   # least confident share sent -> accuracy left
 
@@ -39,7 +47,8 @@ class EvaluationReport:
             "n_rows": self.n_rows, "n_labelled": self.n_labelled, "n_skipped": self.n_skipped,
             "label_levels": self.label_levels, "accuracy": self.accuracy, "thresholds": self.thresholds,
             "threshold_level": self.threshold_level, "no_prediction": self.no_prediction,
-            "calibration": self.calibration, "by_section": self.by_section, "review_curve": self.review_curve,
+            "calibration": self.calibration, "level_calibration": self.level_calibration,
+            "by_section": self.by_section, "review_curve": self.review_curve,
             "confusion_level": self.confusion_level,
             "confusions": [{"true": t, "pred": p, "count": n} for t, p, n in self.confusions],
         }
@@ -126,7 +135,7 @@ def _rate(hits, n: int) -> float:
 
 def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") -> EvaluationReport:
     s = standard()
-    gold = [normalize_label(l, edition) for l in labels]
+    gold = [normalize_label(label, edition) for label in labels]
     rows = [(p, g) for p, g in zip(preds, gold) if g is not None]
     levels = Counter(s.nodes[g].level for _, g in rows)
     report = EvaluationReport(n_rows=len(preds), n_labelled=len(rows), n_skipped=len(preds) - len(rows),
@@ -138,13 +147,18 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
         if not usable:
             continue
         hits = dict.fromkeys(TOP_K, 0)
+        level_score: list[float] = []
+        level_right: list[bool] = []
         for p, g in usable:
             truth = s.ancestor(g, level).code
-            got = _ranking(p, level)[0]
+            got, score = _ranking(p, level)
             for k in TOP_K:
                 hits[k] += truth in got[:k]
+            level_score.append(score if p.codes else 0.0)
+            level_right.append(bool(got) and got[0] == truth)
         report.accuracy[level] = {f"top{k}": _rate(hits[k], len(usable)) for k in TOP_K}
         report.accuracy[level]["n"] = len(usable)
+        report.level_calibration[level] = calibration_error(level_score, level_right)
     # Thresholds, sections, calibration and the review curve at the finest level every label carries;
     # confusions at the division level when every label has one (小类 pairs are too scattered to rank).
     level = LEVELS[min(depth[s.nodes[g].level] for _, g in rows)] if rows else "division"
@@ -218,6 +232,29 @@ def calibration_error(scores, correct, bins: int = CALIBRATION_BINS) -> dict:
               for b in range(bins) if np.any(which == b))
     return {"mean_score": round(float(scores.mean()), 4), "top1": round(float(correct.mean()), 4),
             "ece": round(float(gap / len(scores)), 4)}
+
+
+# The held-out figures the scope_model asset shows (keys are its metadata labels).
+SUMMARY_LEVELS = (("division", "大类"), ("class", "小类"))
+
+
+def summary_metrics(report: EvaluationReport, top_k: int = 3) -> dict[str, float]:
+    """Top-1 / top-k accuracy at 大类 and 小类 (where labels reach them) and the 大类 calibration error.
+
+    Taken from `report`, so the UI's figures are those `industry-gap evaluate` prints for the same rows."""
+    if top_k not in TOP_K:
+        raise ValueError(f"top_k must be one of {TOP_K}")
+    metrics: dict[str, float] = {}
+    for level, name in SUMMARY_LEVELS:
+        accuracy = report.accuracy.get(level)
+        if accuracy is None:
+            continue
+        metrics[f"{name} top-1"] = accuracy["top1"]
+        metrics[f"{name} top-{top_k}"] = accuracy[f"top{top_k}"]
+        if level == "division" and report.level_calibration.get(level):
+            # the top score claims a chance that the 大类 is right; how far it is off, on these rows
+            metrics["大类 校准误差（ECE）"] = report.level_calibration[level]["ece"]
+    return metrics
 
 
 def evaluate_model(model: ScopeClassifier, texts, labels, edition="2017", names=None) -> EvaluationReport:

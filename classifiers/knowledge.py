@@ -18,7 +18,6 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from classifiers.scope_parser import analyse_segment
 from classifiers.text import normalize_text, split_top_level
@@ -45,7 +44,6 @@ _LINE_CATEGORY_RE = re.compile(r"包括(?:对)?(?:下列|以下)?(.+?)(?:的)?(?
 _REDIRECT_RE = re.compile(r"[，,]?\s*(?:分别)?列入\s*([A-Z]?\d{2,4}|[A-T])")
 _REDIRECT_ALL_RE = re.compile(r"(?<![\d])([A-T]|\d{4}|\d{3}|\d{2})(?:（|\()")
 _TERM_JUNK_RE = re.compile(r"^(?:其他未列明的?|其他|未列明的?|各种|各类|部分|相关|一般|以及|及|和|与|下列|以下|含|包括)+")
-_TERM_TRAIL_RE = re.compile(r"(?:等|的|\(部分\)|部分|等产品|类|系列|专用|活动|服务|业务|制品)?$")
 _TERM_SPLIT = "、,;，；"
 REGISTRY_TERMS_FILE = "registry_terms.csv"
 REGISTRY_TERM_WEIGHT = 1.5   # between a 包括 item (0.8) and a class name (3.0)
@@ -270,8 +268,3 @@ def reference_hash() -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-@lru_cache(maxsize=1)
-def knowledge_base() -> KnowledgeBase:
-    return KnowledgeBase()

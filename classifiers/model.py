@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.knowledge import KnowledgeBase, _DIVISION_KIND, reference_hash
+from classifiers.knowledge import _DIVISION_KIND, KnowledgeBase, reference_hash
 from classifiers.names import name_core
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, sell_channel, split_clauses
 from reference import LEVELS, standard
@@ -134,10 +134,6 @@ def _transposable_coef(linear_model):
     return linear_model
 
 
-def _pos_weight(k: int, decay: float) -> float:
-    return 1.0 / (1.0 + decay * k)
-
-
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
@@ -221,10 +217,9 @@ class ReferenceScorer:
     """Scores item objects against the knowledge base; built from the reference alone."""
 
     def __init__(self, kb: KnowledgeBase, params: dict):
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-        from sklearn.linear_model import SGDClassifier
+        from sklearn.feature_extraction.text import CountVectorizer
 
-        from classifiers.features import CharWordAnalyzer, TermTokenizer
+        from classifiers.features import TermTokenizer
 
         self.class_codes = [c.code for c in kb.classes]
         self.class_names = [c.name for c in kb.classes]

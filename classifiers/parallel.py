@@ -8,7 +8,6 @@ is what a cluster executor would distribute (see README, "Scale-out").
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
@@ -27,11 +26,6 @@ def _classify_chunk(args: tuple[pd.DataFrame, str, str | None, int]) -> pd.DataF
     frame, text_column, name_column, top_k = args
     assert _WORKER_MODEL is not None, "worker not initialised"
     return _WORKER_MODEL.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=top_k)
-
-
-def default_workers() -> int:
-    """INDUSTRY_GAP_WORKERS, else 1 (a district fits in one process)."""
-    return max(1, int(os.environ.get("INDUSTRY_GAP_WORKERS", "1") or 1))
 
 
 def classify_in_processes(model: ScopeClassifier, frame: pd.DataFrame, text_column: str,

@@ -223,10 +223,6 @@ class ParsedScope:
     items: list[ScopeItem] = field(default_factory=list)
     reason: str = ""                # why there are no items (Chinese), "" otherwise
 
-    @property
-    def specific_items(self) -> list[ScopeItem]:
-        return [item for item in self.items if not item.generic]
-
 
 # ---------------------------------------------------------------------------
 # Parsing

@@ -54,11 +54,6 @@ def normalize_text(text: object) -> str:
     return text
 
 
-def normalize_term(text: str) -> str:
-    """Normalise a term from the reference annotations (same canonical form, no separators)."""
-    return normalize_text(text).strip(";,、。:")
-
-
 _BRACKET_RE = re.compile(r"[()]")
 _MARK_RES: dict[str, re.Pattern] = {}   # separators -> pattern of brackets and separators
 

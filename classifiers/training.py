@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -172,9 +173,9 @@ class SupervisedLayer:
         self.blend = (0.0, 0.0)                    # log-linear weights of the kNN vote and the reference
         self.mix_weight = 1.0                      # log-linear weight of the mixture itself
         self.prior_bias: np.ndarray | None = None  # per-大类 log-prior correction (from the labels)
-        self.vectorizer = None
-        self.head_vectorizer = None
-        self.clf = None
+        self.vectorizer: Any = None                # sklearn objects (untyped), set by fit
+        self.head_vectorizer: Any = None
+        self.clf: Any = None
         self.columns: np.ndarray | None = None   # model class -> division column
 
     def _features(self, cleaned: list[str], D_ref: np.ndarray, fit: bool):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from classifiers import ScopeClassifier, load_default_model, train_model
-from classifiers.evaluation import calibration_error
+from classifiers.evaluation import evaluate_model, summary_metrics
 from industry_gap.errors import UserError
 
 SEED = 20170101
@@ -79,41 +79,15 @@ def capped(frame: pd.DataFrame, limit: int, seed: int = SEED) -> pd.DataFrame:
 
 
 def accuracy_on(model: ScopeClassifier, frame: pd.DataFrame, top_k: int = 3) -> dict[str, float]:
-    """Top-1 / top-k accuracy at 大类 and, for 4-digit labels, at 小类; the 大类 calibration error.
+    """Top-1 / top-k accuracy at 大类 and, for 小类 labels, at 小类; the 大类 calibration error.
 
-    Ranked on the model's P(小类) and its sums per 大类, so the 大类 figures are the 大类
-    the model believes most, not the 大类 of its best 小类."""
+    Scored by `classifiers.evaluation` (the scorer of `industry-gap evaluate`), so the figures on
+    the UI are the ones `evaluate` prints for the same rows and model."""
     if frame.empty:
         return {}
-    sc = model.scorer
-    codes = frame["code"].astype(str).to_numpy()
-    texts = frame["text"].tolist()
     names = frame["name"].fillna("").astype(str).tolist() if "name" in frame.columns else None
-    top_cls, top_div, div_best = [], [], []
-    for start in range(0, len(texts), 5000):
-        P = model.class_scores(texts[start:start + 5000], None if names is None else names[start:start + 5000])
-        D = np.add.reduceat(P, sc.div_start, axis=1)
-        top_cls.append(np.argsort(-P, axis=1)[:, :top_k])
-        order = np.argsort(-D, axis=1)[:, :top_k]
-        top_div.append(order)
-        div_best.append(np.take_along_axis(D, order[:, :1], axis=1)[:, 0])
-    class_codes = np.array(sc.class_codes)
-    div_codes = np.array(sc.div_codes)
-    ranked = {"division": div_codes[np.vstack(top_div)], "class": class_codes[np.vstack(top_cls)]}
-    metrics: dict[str, float] = {}
-    for level, width, name in (("division", 2, "大类"), ("class", 4, "小类")):
-        rows = np.array([len(c) >= width and c[:width].isdigit() for c in codes])
-        if not rows.any():
-            continue
-        truth = np.array([c[:width] for c in codes])[rows]
-        got = ranked[level][rows]
-        metrics[f"{name} top-1"] = float(np.mean(got[:, 0] == truth))
-        metrics[f"{name} top-{top_k}"] = float(np.mean((got == truth[:, None]).any(axis=1)))
-        if level == "division":
-            # the top score claims a chance that the 大类 is right; how far it is off, on these rows
-            calibration = calibration_error(np.concatenate(div_best)[rows], got[:, 0] == truth)
-            metrics["大类 校准误差（ECE）"] = calibration["ece"]
-    return metrics
+    report = evaluate_model(model, frame["text"].tolist(), frame["code"].astype(str).tolist(), names=names)
+    return summary_metrics(report, top_k)
 
 
 def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None = None,
@@ -169,15 +143,17 @@ _REPORT_FILE = "training_report.json"
 
 def training_key(labelled: pd.DataFrame, min_labels: int, holdout_share: float,
                  max_training_rows: int = MAX_TRAINING_ROWS) -> str:
-    """Hash of everything a trained office model depends on."""
+    """Hash of everything a trained office model and its stored held-out figures depend on."""
+    from classifiers import evaluation
+    from classifiers.knowledge import reference_hash
     from classifiers.model import MODEL_VERSION, text_hash
     from classifiers.training import _code_hash
-    from classifiers.knowledge import reference_hash
 
     names = labelled["name"] if "name" in labelled.columns else pd.Series([""] * len(labelled))
     rows = [f"{t}\x1d{n}" for t, n in zip(labelled["text"].astype(str), names.fillna("").astype(str))]
     digest = hashlib.sha256("|".join([
         MODEL_VERSION, reference_hash(), _code_hash(), text_hash(rows, labelled["code"].astype(str)),
+        hashlib.sha256(Path(evaluation.__file__).read_bytes()).hexdigest()[:12],   # the scorer of the figures
         str(min_labels), repr(float(holdout_share)), str(SEED), str(max_training_rows)]).encode("utf-8"))
     return digest.hexdigest()[:20]
 

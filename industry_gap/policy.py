@@ -296,11 +296,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
     return parse_policy(data, source=str(path))
 
 
-def default_policy() -> Policy:
-    """The example plan shipped with the project."""
-    return load_policy(DEFAULT_POLICY_PATH)
-
-
 def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
     """Validate an already-parsed TOML mapping into a `Policy`."""
     root = _Reader(source, data)

@@ -1,60 +1,80 @@
-"""Reading CSV/XLSX inputs for the classifier commands, and finding their columns.
+"""Reading the tables of the classifier commands (classify, train, evaluate), and finding their columns.
 
-A small local reader (the project's `industry_gap.ingest.reading` serves the
-registry pipeline): every cell is read as text, CSV in UTF-8 (with or without
-BOM) or GB18030, XLSX through openpyxl.
+Read through the ingestion reader (`industry_gap.ingest.reading`, dataset "scopes") like every
+other input, so a table that `check-registry` accepts reads here too: title rows above the
+header, any common Chinese encoding, XLSX, HTML saved as .xls, the same size limits and Chinese
+errors. The column aliases live in `industry_gap.ingest.aliases.ALIASES["scopes"]`.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
 
 from industry_gap.errors import InputFileError
-from industry_gap.ingest.reading import read_input_bytes
+from industry_gap.ingest.aliases import ALIASES, match_header, normalize_header
+from industry_gap.ingest.decoding import rows_text
+from industry_gap.ingest.reading import read_table as read_raw_table
 
-SCOPE_ALIASES = ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式")
+DATASET = "scopes"
+SCOPE_ALIASES = ALIASES[DATASET]["scope"]
 # The statistical register's 主要业务活动: what the firm actually does, shorter and truer than its scope.
-MAIN_ACTIVITY_ALIASES = ("主要业务活动", "main_activity", "主营业务活动", "主要经济活动")
+MAIN_ACTIVITY_ALIASES = ALIASES[DATASET]["main_activity"]
 TEXT_ALIASES = SCOPE_ALIASES[:1] + MAIN_ACTIVITY_ALIASES + SCOPE_ALIASES[1:]
-CODE_ALIASES = ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
-                "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label")
-CODE_SYSTEM_ALIASES = ("code_system", "分类体系", "行业分类体系", "行业分类标准")
+CODE_ALIASES = ALIASES[DATASET]["code"]
+CODE_SYSTEM_ALIASES = ALIASES[DATASET]["code_system"]
+NAME_ALIASES = ALIASES[DATASET]["name"]
 # Codes of another industry code system that have no GB/T 4754 counterpart. The securities
 # regulator's CSRC-2012 divisions use the GB/T 4754-2011 numbering, except S90 综合
 # (conglomerates), which in GB/T 4754-2011 would read as 中国共产党机关.
 NO_GBT_COUNTERPART = {"CSRC": frozenset({"S90"})}
-NAME_ALIASES = ("企业名称", "name", "单位名称", "名称", "企业(机构)名称", "单位详细名称")
 
 
-def read_table(path) -> pd.DataFrame:
-    """All cells as text ('' for empty). Raises InputFileError with a Chinese message."""
-    data = read_input_bytes(path)
-    try:
-        if data.startswith(b"PK\x03\x04"):
-            df = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
-        elif data.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputFileError(path, "这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再试")
-        else:
-            text = None
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    text = data.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            if text is None:
-                raise InputFileError(path, "无法识别文件编码，请另存为 CSV（UTF-8）后再试")
-            sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
-    except InputFileError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any parser failure is a file problem for the user
-        raise InputFileError(path, f"无法作为 CSV/XLSX 表格读取（{type(error).__name__}: {error}）") from None
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+def read_table(path, columns: tuple[str | None, ...] = ()) -> pd.DataFrame:
+    """All cells as text ('' for empty), under the header row the ingestion reader found.
+
+    `columns`: the column names the user gave (--text-column …), so a header naming only those
+    is found under a title row too. Blank-headed columns with data are named 未命名列N, repeated
+    headers get ".1", ".2"; `attrs["notes"]` holds the reader's repairs (Chinese). Raises
+    InputFileError with a Chinese message.
+    """
+    raw = read_raw_table(path, DATASET, header_names=tuple(c for c in columns if c))
+    longer = [number for number, extra in zip(raw.row_numbers, raw.overflow) if extra]
+    if longer:
+        raise InputFileError(path, f"{rows_text(longer)}的单元格比表头（第{raw.header_row}行）多，无法确定各列的内容。"
+                                   "常见原因是经营范围中有英文逗号而单元格没有加英文双引号；"
+                                   "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试")
+    keep, names, seen = [], [], set()
+    for j, header in enumerate(raw.headers):
+        if not header:
+            if not any(row[j] for row in raw.rows):
+                continue   # an empty column without a header (trailing separators, a wide sheet)
+            header = f"未命名列{j + 1}"
+        name, k = header, 0
+        while name in seen:
+            k += 1
+            name = f"{header}.{k}"
+        seen.add(name)
+        keep.append(j)
+        names.append(name)
+    df = pd.DataFrame([[row[j] for j in keep] for row in raw.rows], columns=names, dtype=object)
+    df.attrs["notes"] = list(raw.notes)
     return df
+
+
+def _alias_column(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
+    """The column named by the earliest alias (compared as the reader compares headers), else one
+    whose header stands for the same schema column ("经营范围（全文）"), else None."""
+    keys: dict[str, str] = {}
+    for column in df.columns:
+        keys.setdefault(normalize_header(column), column)
+    for alias in aliases:
+        found = keys.get(normalize_header(alias))
+        if found is not None:
+            return found
+    wanted = {match_header(DATASET, alias) for alias in aliases}
+    return next((c for c in df.columns if match_header(DATASET, c) in wanted), None)
 
 
 def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], path, what: str,
@@ -62,10 +82,14 @@ def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], 
     """`wanted` if present; else (when `wanted` is the default) the first alias present."""
     if wanted and wanted in df.columns:
         return wanted
+    if wanted:
+        same = [c for c in df.columns if normalize_header(c) == normalize_header(wanted)]
+        if same:
+            return same[0]
     if wanted is None or wanted == aliases[0]:
-        for alias in aliases:
-            if alias in df.columns:
-                return alias
+        column = _alias_column(df, aliases)
+        if column is not None:
+            return column
     if not required:
         return None
     shown = "、".join(map(str, df.columns[:20]))
@@ -81,13 +105,13 @@ def scope_texts(df: pd.DataFrame, text_column: str | None, path) -> tuple[list[s
     from classifiers.text import combine_activity_and_scope
 
     if text_column is None or text_column == TEXT_ALIASES[0]:
-        scope = next((c for c in SCOPE_ALIASES if c in df.columns), None)
-        main = next((c for c in MAIN_ACTIVITY_ALIASES if c in df.columns), None)
+        scope = _alias_column(df, SCOPE_ALIASES)
+        main = _alias_column(df, MAIN_ACTIVITY_ALIASES)
         if scope is not None and main is not None:
             texts = [combine_activity_and_scope(m, s) for m, s in zip(df[main].tolist(), df[scope].tolist())]
             return texts, f"主要业务活动列“{main}”与经营范围列“{scope}”合并"
     column = find_column(df, text_column, TEXT_ALIASES, path, "经营范围")
-    what = "主要业务活动" if column in MAIN_ACTIVITY_ALIASES else "经营范围"
+    what = "主要业务活动" if match_header(DATASET, column) == "main_activity" else "经营范围"
     return df[column].tolist(), f"{what}列“{column}”"
 
 
@@ -104,7 +128,7 @@ def gbt_labels(df: pd.DataFrame, code_column: str) -> tuple[list, int]:
     as the GB/T code of the same spelling.
     """
     labels = df[code_column].tolist()
-    system_col = next((c for c in CODE_SYSTEM_ALIASES if c in df.columns), None)
+    system_col = _alias_column(df, CODE_SYSTEM_ALIASES)
     if system_col is None:
         return labels, 0
     set_aside = 0

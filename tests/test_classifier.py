@@ -279,6 +279,7 @@ def _labelled():
     return texts, labels
 
 
+@pytest.mark.slow
 def test_training_on_labels_at_mixed_levels(model, tmp_path):
     texts, labels = _labelled()
     trained = train_model(texts + ["", "x"], labels + ["bad", None], base=model, cv_folds=0)
@@ -297,6 +298,7 @@ def test_training_on_labels_at_mixed_levels(model, tmp_path):
     assert model.info["mode"] == "reference" and model.supervised is None
 
 
+@pytest.mark.slow
 def test_training_with_2011_codes(model):
     texts, _ = _labelled()
     labels_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27",
@@ -306,6 +308,7 @@ def test_training_with_2011_codes(model):
     assert "cv_division" in trained.metrics and trained.metrics["cv_division"]["n"] == 40
 
 
+@pytest.mark.slow
 def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path):
     from classifiers.training import KnnVote
 
@@ -360,3 +363,18 @@ def test_reference_scores_are_calibrated_on_the_sample_district(model):
     assert report.threshold_level == "division"
     assert calibration["ece"] < 0.08, calibration
     assert abs(calibration["mean_score"] - calibration["top1"]) < 0.06, calibration
+
+
+def test_the_pipelines_held_out_figures_are_the_evaluate_figures(model):
+    """One scorer for the scope_model asset and `industry-gap evaluate`: a row the model gives no
+    prediction is wrong, and lettered (C3670) and 中类 (651) codes count at their levels."""
+    from classifiers.evaluation import evaluate_model
+    from industry_gap.model_training import accuracy_on
+
+    frame = pd.DataFrame({"text": ["汽车零部件的研发、生产和销售", "asdfgh", "软件开发；信息系统集成服务", "汽车座椅制造"],
+                          "name": [""] * 4, "code": ["C3670", "3670", "651", "36"]})
+    figures = accuracy_on(model, frame)
+    report = evaluate_model(model, frame["text"], frame["code"], names=frame["name"])
+    assert figures["大类 top-1"] == report.accuracy["division"]["top1"] == 0.75
+    assert figures["小类 top-1"] == report.accuracy["class"]["top1"] == 0.5     # the garbage row is wrong
+    assert figures["大类 校准误差（ECE）"] == report.level_calibration["division"]["ece"]

@@ -80,6 +80,7 @@ def test_classify_missing_file_and_bad_model(tmp_path, capsys):
     assert "模型" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
     model_dir = tmp_path / "model"
     assert main(["train", "--output", str(model_dir)]) == 0
@@ -98,6 +99,7 @@ def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
         assert needle in text
 
 
+@pytest.mark.slow
 def test_train_with_labels(tmp_path, capsys):
     rows = [("汽车零部件的研发、生产和销售", "C36"), ("汽车座椅制造", "C36"), ("软件开发", "I65"),
             ("应用软件开发与销售", "I65"), ("五金产品零售", "F52"), ("服装零售", "F52"),
@@ -163,8 +165,8 @@ def test_classify_recognises_a_main_activity_column_alone(tmp_path):
 
 
 def test_scope_texts_and_combine_activity_and_scope(tmp_path):
-    from industry_gap.scope_tables import TEXT_ALIASES, scope_texts
     from classifiers.text import combine_activity_and_scope
+    from industry_gap.scope_tables import TEXT_ALIASES, scope_texts
 
     assert combine_activity_and_scope("汽车座椅制造", "技术服务") == "主营业务：汽车座椅制造；技术服务"
     assert combine_activity_and_scope("", "技术服务") == "技术服务"
@@ -234,3 +236,69 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tty):
     else:
         assert "\r" not in stream.text and "█" not in stream.text
         assert len(stream.text.splitlines()) == 3
+
+
+# -- tables as offices send them: read by the ingestion reader, like check-registry reads them -------
+TITLE = "某某区企业名单（2024年）"
+
+
+def _with_title_rows(path, frame):
+    """`frame` under a title row and a blank row, as an office's export often has it."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.append([TITLE])
+        sheet.append([])
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append(list(row))
+        workbook.save(path)
+    else:
+        path.write_text(f"{TITLE}\n\n" + frame.to_csv(index=False), encoding="gb18030")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_classify_reads_a_table_with_a_title_row_above_the_header(tmp_path, kind, capsys):
+    src = _with_title_rows(tmp_path / f"titled.{kind}", _frame())
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out)]) == 0
+    df = _read_out(out)
+    assert list(df.columns[:4]) == list(_frame().columns) and "pred_code_3" in df.columns
+    assert df[list(_frame().columns)].equals(_frame())            # no title row among the data, cells unchanged
+    assert df.loc[0, "pred_code_1"] == "3670" and df.loc[1, "pred_code_1"].startswith("65")
+    assert "已写出" in capsys.readouterr().out
+
+
+def test_a_named_text_column_is_found_under_a_title_row(tmp_path):
+    frame = pd.DataFrame({"描述": ["汽车零部件的研发、生产和销售"], "备注": ["x"]})
+    src = _with_title_rows(tmp_path / "own.csv", frame)
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(src), "--output", str(out), "--text-column", "描述"]) == 0
+    df = _read_out(out)
+    assert list(df.columns[:2]) == ["描述", "备注"] and df.loc[0, "pred_code_1"] == "3670"
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_read_tables_with_a_title_row(tmp_path, capsys):
+    rows = [("汽车零部件的研发、生产和销售", "C36"), ("汽车座椅制造", "C36"), ("软件开发", "I65"),
+            ("应用软件开发与销售", "I65"), ("五金产品零售", "F52"), ("服装零售", "F52"),
+            ("塑料制品制造", "C29"), ("橡胶制品生产", "C29"), ("物业管理", "K70"), ("房地产开发经营", "K70")] * 2
+    frame = pd.DataFrame({"经营范围": [r[0] for r in rows], "行业代码": [r[1] for r in rows]})
+    src = _with_title_rows(tmp_path / "labels.xlsx", frame)
+    model_dir = tmp_path / "trained"
+    assert main(["train", "--labelled", str(src), "--code-edition", "2011", "--output", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    assert "交叉验证" in captured.out and "20 行（经营范围列“经营范围”，代码列“行业代码”" in captured.err
+    assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir), "--code-edition", "2011"]) == 0
+    assert "标注行数：20（" in (text := capsys.readouterr().out) and "大类（20 行）" in text
+
+
+def test_a_row_longer_than_the_header_is_a_clean_error(tmp_path, capsys):
+    src = tmp_path / "commas.csv"
+    src.write_text("企业名称,经营范围\n甲公司,软件开发\n乙公司,软件开发,信息咨询\n", encoding="utf-8")
+    assert main(["classify", str(src), "--output", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "第3行" in err and "英文逗号" in err and "Traceback" not in err

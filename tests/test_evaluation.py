@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from classifiers.evaluation import evaluate_model, evaluate_predictions, review_curve
+from classifiers.evaluation import evaluate_model, evaluate_predictions, review_curve, summary_metrics
 from classifiers.model import Prediction
 
 
@@ -117,3 +117,18 @@ def test_evaluate_model_asks_for_five_and_passes_names_only_when_given():
     assert evaluate_model(model, ["软件开发"], ["6513"]).accuracy["class"]["top1"] == 1.0
     evaluate_model(model, ["软件开发"], ["6513"], names=("甲软件有限公司",))
     assert model.calls == [(5, False, {}), (5, False, {"names": ["甲软件有限公司"]})]
+
+
+def test_summary_metrics_are_the_reports_figures_at_division_and_class():
+    """The pipeline's held-out figures: the same scorer, so lettered codes count and no prediction is wrong."""
+    report = evaluate_predictions(PREDS, LABELS)
+    assert report.level_calibration["division"]["ece"] == pytest.approx(0.35)   # as at the 大类 threshold level
+    assert summary_metrics(report) == {"大类 top-1": 0.5, "大类 top-3": 0.75, "大类 校准误差（ECE）": pytest.approx(0.35),
+                                       "小类 top-1": 0.25, "小类 top-3": 0.5}
+    assert summary_metrics(report, top_k=5)["小类 top-5"] == 0.75
+    # 中类 and 大类 labels are scored at 大类, never at 小类
+    coarse = summary_metrics(evaluate_predictions(PREDS, ["131", "C52", "65", "13"]))
+    assert coarse["大类 top-1"] == 0.5 and "小类 top-1" not in coarse
+    assert summary_metrics(evaluate_predictions(PREDS, ["C"] * 4)) == {}
+    with pytest.raises(ValueError):
+        summary_metrics(report, top_k=2)

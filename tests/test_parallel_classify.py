@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from classifiers import load_default_model
 from classifiers.parallel import classify_in_processes
+
+pytestmark = pytest.mark.slow  # classifies in worker processes
 
 SCOPES = ["羊绒制品加工；针纺织品销售。", "矿山机械设备维修；机电设备安装。", "", "软件开发；信息技术咨询服务。",
           "许可项目：乳制品生产。一般项目：食用农产品初加工。", "煤炭洗选；煤炭销售。"]

@@ -76,6 +76,21 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "content": ("建设内容", "项目内容", "主要建设内容", "建设规模及内容", "项目简介"),
         "department": _DEPARTMENT,
     },
+    # A table of scopes to classify, or of labelled scopes to train or evaluate on (`industry-gap
+    # classify / train / evaluate`). Not validated like the datasets above: the commands take any
+    # other columns through, and the user may name these columns on the command line. Within a
+    # column, the order of the aliases is the order in which they are looked for.
+    "scopes": {
+        "scope": ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式",
+                  "经营范围描述", "业务范围"),
+        # The statistical register's 主要业务活动: what the firm actually does, shorter and truer than its scope.
+        "main_activity": ("主要业务活动", "main_activity", "主营业务活动", "主要经济活动"),
+        "code": ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
+                 "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label", "行业小类代码"),
+        "code_system": ("code_system", "分类体系", "行业分类体系", "行业分类标准"),
+        "name": ("企业名称", "name", "单位名称", "名称", "企业(机构)名称", "单位详细名称")
+                + tuple(a for a in _NAME if a not in ("企业名称", "单位名称", "名称", "单位详细名称", "企业机构名称")),
+    },
 }
 
 # Columns holding money: a unit in their header ("（元）") changes the scale.

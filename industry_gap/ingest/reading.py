@@ -37,11 +37,15 @@ from itertools import chain, islice
 from pathlib import Path
 
 from industry_gap.errors import InputFileError
-from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, score_header
+from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, normalize_header, score_header
 from industry_gap.ingest.decoding import TextSource, detect, is_blank_file, rows_text
 from industry_gap.ingest.limits import InputLimits, RecordGuard, check_archive, check_dimension
 
 HEADER_SCAN_ROWS = 15          # title rows plus a few blank lines above the header
+# Datasets whose tables may name their columns anything (the scope tables of classify / train /
+# evaluate): when no row in the first rows names a known or user-named column, the first non-blank
+# row is the header, as a plain CSV reader would take it.
+FREE_HEADER_DATASETS = frozenset({"scopes"})
 # C0 controls except tab/line feed/carriage return, DEL and C1 controls: never part of real text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_NAMES = {"\x00": "空字符 NUL", "\x1b": "ESC", "\x7f": "DEL", "\x0b": "垂直制表符", "\x0c": "换页符"}
@@ -85,13 +89,27 @@ def clean_cell(value: str) -> str:
 HEADER_CELL_LIMIT = 200
 
 
-def _find_header(records: list[list[str]], dataset: str) -> tuple[int, int]:
-    """(index, score) of the record in the first rows that names the most schema columns; earliest on ties."""
-    best_index, best_score = 0, 0
+def _find_header(records: list[list[str]], dataset: str, named: frozenset[str] = frozenset()) -> tuple[int, float]:
+    """(index, score) of the record in the first rows that names the most columns; earliest on ties.
+
+    A column counts when it is one of the dataset's schema columns, or one of `named` (normalised
+    headers the user gave on the command line). In a FREE_HEADER_DATASETS table where no row names
+    a column, the first non-blank row scores below 1, by its number of cells (so that the delimiter
+    splitting it most wins).
+    """
+    best_index, best_score = 0, 0.0
     for index, record in enumerate(records[:HEADER_SCAN_ROWS]):
-        score = score_header(dataset, [clean_cell(c) if len(c) <= HEADER_CELL_LIMIT else "" for c in record])
+        cells = [clean_cell(c) if len(c) <= HEADER_CELL_LIMIT else "" for c in record]
+        score = score_header(dataset, cells)
+        if named:
+            score += len({normalize_header(c) for c in cells if c and match_header(dataset, c) is None} & named)
         if score > best_score:
             best_index, best_score = index, score
+    if best_score == 0 and dataset in FREE_HEADER_DATASETS:
+        for index, record in enumerate(records[:HEADER_SCAN_ROWS]):
+            filled = sum(1 for c in record if clean_cell(c))
+            if filled:
+                return index, min(filled, 999) / 1000
     return best_index, best_score
 
 
@@ -370,15 +388,16 @@ class _RunawayQuote:
                        "或补上结束引号后再试")
 
 
-def _open_text(path: object, source: TextSource, dataset: str, limits: InputLimits) -> TableStream:
+def _open_text(path: object, source: TextSource, dataset: str, limits: InputLimits,
+               named: frozenset[str] = frozenset()) -> TableStream:
     # Choose the delimiter whose split makes the best header (commas inside 经营范围 fool plain counting).
-    best = (",", 0, 0)
+    best: tuple[str, int, float] = (",", 0, 0.0)
     for delimiter in _DELIMITERS:
         try:
             sample = list(islice(_csv_records(path, source, delimiter), HEADER_SCAN_ROWS))
         except InputFileError:
             continue
-        index, score = _find_header(sample, dataset)
+        index, score = _find_header(sample, dataset, named)
         if score > best[2]:
             best = (delimiter, index, score)
     delimiter, header_index, score = best
@@ -476,7 +495,7 @@ def _span_attr(attrs, name: str) -> int:
 
 
 def _read_html(path: object, text: str, encoding: str, dataset: str, limits: InputLimits,
-               notes: list[str] | None = None) -> TableStream:
+               notes: list[str] | None = None, named: frozenset[str] = frozenset()) -> TableStream:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
@@ -484,7 +503,7 @@ def _read_html(path: object, text: str, encoding: str, dataset: str, limits: Inp
     records = parser.records
     if not records:
         raise InputFileError(path, f"文件是网页格式但其中没有表格，{_SAVE_AS}")
-    index, score = _find_header(records, dataset)
+    index, score = _find_header(records, dataset, named)
     if score == 0:
         raise _no_header_error(path, records)
     table = _stream(records, iter(()), index, dataset=dataset, guard=RecordGuard(path, limits))
@@ -528,7 +547,7 @@ def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
 
 
 def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
-               prefer_sheet: str | None = None) -> TableStream:
+               prefer_sheet: str | None = None, named: frozenset[str] = frozenset()) -> TableStream:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -552,7 +571,8 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
     except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise InputFileError(path, f"无法打开 Excel 工作簿（{error}），{_SAVE_AS}") from None
     try:
-        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits), prefer_sheet)
+        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits),
+                                                                prefer_sheet, named)
     except InputFileError:
         raise
     except Exception as error:   # a damaged part shows up only while rows are read (read-only mode is lazy)
@@ -578,7 +598,8 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
     return table
 
 
-def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None):
+def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None,
+                named: frozenset[str] = frozenset()):
     """(records, sheet, header index, score, numeric code cells) of the sheet with the best header.
 
     `prefer_sheet` names the sheet to read when the workbook has it (a review sheet inside the
@@ -594,13 +615,13 @@ def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | 
         sheet.reset_dimensions()   # WPS files often carry a wrong <dimension>, truncating reads
         head = [[_xlsx_cell(v) for v in row]
                 for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
-        _, score = _find_header(head, dataset)
+        _, score = _find_header(head, dataset, named)
         if best is None or score > best[0]:
             best = (score, sheet, head)
     if best is None:
         return [], None, 0, 0, {}
     score, sheet, head = best
-    index, score = _find_header(head, dataset)
+    index, score = _find_header(head, dataset, named)
     header = (_subheader(head, index, dataset) or [clean_cell(h) for h in head[index]]) if score else []
     code_indexes = [m.index for column, m in map_headers(dataset, header).columns.items()
                     if column in CODE_COLUMNS]
@@ -671,13 +692,14 @@ def read_input_bytes(path: str | Path) -> bytes:
 
 
 def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
-               prefer_sheet: str | None = None) -> TableStream:
+               prefer_sheet: str | None = None, header_names: tuple[str, ...] = ()) -> TableStream:
     """Open `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls) for reading in chunks.
 
     CSV/TSV is decoded and parsed as the chunks are read, so a big registry is never held whole;
     XLSX and HTML are read whole (an XLSX sheet holds at most 1,048,576 rows). Raises
     InputFileError with a Chinese explanation when the file cannot be used or is over `limits`
-    (default: `InputLimits.from_env()`); call `close()` when done.
+    (default: `InputLimits.from_env()`); call `close()` when done. `header_names`: column names
+    the user gave (`--text-column 描述`), which count as known headers when finding the header row.
     """
     limits = limits if limits is not None else InputLimits.from_env()
     file = _existing_file(path)
@@ -686,7 +708,8 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     except OSError as error:
         raise InputFileError(path, f"无法读取文件（{error.strerror or error}）") from None
     try:
-        table = _open(path, handle, dataset, limits, prefer_sheet)
+        named = frozenset(normalize_header(name) for name in header_names if name)
+        table = _open(path, handle, dataset, limits, prefer_sheet, named)
     except BaseException:
         handle.close()
         raise
@@ -697,7 +720,8 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     return table
 
 
-def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sheet: str | None = None) -> TableStream:
+def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sheet: str | None = None,
+          named: frozenset[str] = frozenset()) -> TableStream:
     try:
         magic = handle.read(8)
         blank = is_blank_file(handle)
@@ -706,7 +730,7 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
     if blank:
         raise InputFileError(path, "文件是空的")
     if magic.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, read_input_bytes(path), dataset, limits, prefer_sheet)
+        return _read_xlsx(path, read_input_bytes(path), dataset, limits, prefer_sheet, named)
     if magic.startswith(_OLE2_MAGIC):
         raise InputFileError(path, "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
                                    "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试")
@@ -717,7 +741,7 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
     if head.startswith("<") and "<table" in start.lower():
         with source.open() as stream:
             text = stream.read()
-        return _read_html(path, text, source.encoding, dataset, limits, source.notes)
+        return _read_html(path, text, source.encoding, dataset, limits, source.notes, named)
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
         title = _HTML_TITLE_RE.search(start[:20000])
         shown = f"（网页标题：{clean_cell(title.group(1))[:50]}）" if title and clean_cell(title.group(1)) else ""
@@ -727,13 +751,13 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
         raise InputFileError(path, f"这是 Excel 2003 XML 表格，{_SAVE_AS}")
     if head.startswith(("{\\rtf", "%pdf")):
         raise InputFileError(path, f"这不是表格文件，{_SAVE_AS}")
-    return _open_text(path, source, dataset, limits)
+    return _open_text(path, source, dataset, limits, named)
 
 
 def read_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
-               prefer_sheet: str | None = None) -> RawTable:
+               prefer_sheet: str | None = None, header_names: tuple[str, ...] = ()) -> RawTable:
     """The whole table of `path` at once (see `open_table`)."""
-    stream = open_table(path, dataset, limits, prefer_sheet)
+    stream = open_table(path, dataset, limits, prefer_sheet, header_names)
     try:
         table = next(stream.chunks(0))
     finally:

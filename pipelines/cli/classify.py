@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     check_writable_folder(Path(args.output).parent, label="输出目录", create=False)
     check_not_locked_by_office(args.output)
     started = time.perf_counter()
-    df = read_table(args.input)
+    df = read_table(args.input, (args.text_column, args.name_column))
+    for note in df.attrs.get("notes", []):
+        print(f"读取 {args.input}：{note}", file=sys.stderr)
     texts, _ = scope_texts(df, args.text_column, args.input)
     name_col = find_name_column(df, args.name_column, args.input)
     # The text to classify goes in a temporary column, dropped again: the output keeps the input columns.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,11 +28,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers.evaluation import evaluate_model
-    from industry_gap.scope_tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
-                                    scope_texts, set_aside_message)
+    from industry_gap.scope_tables import (
+        CODE_ALIASES,
+        find_column,
+        find_name_column,
+        gbt_labels,
+        read_table,
+        scope_texts,
+        set_aside_message,
+    )
     from pipelines.cli.classify import load_model
 
-    df = read_table(args.labelled)
+    df = read_table(args.labelled, (args.text_column, args.name_column, args.code_column))
+    for note in df.attrs.get("notes", []):
+        print(f"读取 {args.labelled}：{note}", file=sys.stderr)
     texts, used = scope_texts(df, args.text_column, args.labelled)
     code_col = find_column(df, args.code_column, CODE_ALIASES, args.labelled, "行业代码")
     name_col = find_name_column(df, args.name_column, args.labelled)

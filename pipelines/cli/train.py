@@ -32,9 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from classifiers import build_reference_model, load_default_model, train_model
-    from industry_gap.scope_tables import (CODE_ALIASES, find_column, find_name_column, gbt_labels, read_table,
-                                    scope_texts, set_aside_message)
     from industry_gap.environment import check_writable_folder
+    from industry_gap.scope_tables import (
+        CODE_ALIASES,
+        find_column,
+        find_name_column,
+        gbt_labels,
+        read_table,
+        scope_texts,
+        set_aside_message,
+    )
 
     check_writable_folder(args.output, label="模型目录")   # before minutes of training, not after
     started = time.perf_counter()
@@ -47,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         names: list = []
         any_names = False
         for path in args.labelled:
-            df = read_table(path)
+            df = read_table(path, (args.text_column, args.name_column, args.code_column))
+            for note in df.attrs.get("notes", []):
+                print(f"读取 {path}：{note}", file=sys.stderr)
             file_texts, used = scope_texts(df, args.text_column, path)
             code_col = find_column(df, args.code_column, CODE_ALIASES, path, "行业代码")
             name_col = find_name_column(df, args.name_column, path)
