@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from industry_gap.coverage import GAP_LEVEL_NAMES, NO_GAP, number, status_check, text
+from industry_gap.coverage import NO_GAP, number, status_check, text
 from industry_gap.policy import Policy
 
 CANDIDATE_COLUMNS = [
@@ -229,7 +229,3 @@ def stage_counts(candidates: pd.DataFrame, policy: Policy) -> dict[str, int]:
     """Included firms per stage, in stage order, keyed by the Chinese stage name."""
     included = candidates[candidates["included"].astype(bool)]
     return {policy.stage_names[key]: int((included["stage"] == key).sum()) for key in STAGE_ORDER}
-
-
-def gap_level_label(level: str) -> str:
-    return GAP_LEVEL_NAMES.get(level, "无")
