@@ -8,21 +8,22 @@ monthly assets `report_months(settings.policy())`. The asset decorators carry
 `REPORT_MONTHS`, the shipped policy's months, until then.
 """
 
-from collections.abc import Sequence
 import datetime as dt
+from collections.abc import Sequence
 
 import dagster as dg
 
+from assets.resources import PipelineSettings
 from industry_gap.policy import Policy, load_policy
 from industry_gap.report_month import first_report_month, month_key, resolve_report_date
 from industry_gap.settings import DISTRICT_TIMEZONE
-from assets.resources import PipelineSettings
 
 
 def report_months(policy: Policy) -> dg.MonthlyPartitionsDefinition:
     """From the month `policy` was issued to the current month."""
-    return dg.MonthlyPartitionsDefinition(start_date=first_report_month(policy), end_offset=1,
-                                          timezone=DISTRICT_TIMEZONE.key)
+    return dg.MonthlyPartitionsDefinition(
+        start_date=first_report_month(policy), end_offset=1, timezone=DISTRICT_TIMEZONE.key
+    )
 
 
 REPORT_MONTHS = report_months(load_policy(None))
@@ -32,11 +33,16 @@ def is_monthly(asset: dg.AssetsDefinition) -> bool:
     return isinstance(asset.partitions_def, dg.MonthlyPartitionsDefinition)
 
 
-def with_report_months(assets: Sequence[dg.AssetsDefinition],
-                       months: dg.MonthlyPartitionsDefinition) -> list[dg.AssetsDefinition]:
+def with_report_months(
+    assets: Sequence[dg.AssetsDefinition], months: dg.MonthlyPartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     """`assets` with the monthly ones partitioned by `months` (the run's policy)."""
-    return [asset.map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=months))
-            if is_monthly(asset) else asset for asset in assets]
+    return [
+        asset.map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=months))
+        if is_monthly(asset)
+        else asset
+        for asset in assets
+    ]
 
 
 def report_partition_key(day: dt.date) -> str:

@@ -17,6 +17,7 @@ from industry_gap.policy import Policy, load_policy
 from industry_gap.settings import DISTRICT_TIMEZONE, SAMPLE_FILES, Settings
 from industry_gap.warehouse import Warehouse, default_database_url
 
+
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
@@ -66,10 +67,10 @@ class ModelSettings(dg.ConfigurableResource):
 
     model_dir: str = ""  # saved by `industry-gap train`; empty = build here
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
-    min_labels: int = 50                 # fewer labels than this: reference-only model
-    holdout_share: float = 0.2           # labels held out to measure accuracy
-    max_training_rows: int = 20_000      # more labels: a seeded sample of this many is trained on
-    accuracy_floor: float = 0.5          # 大类 top-1 on held-out labels below this fails a check
+    min_labels: int = 50  # fewer labels than this: reference-only model
+    holdout_share: float = 0.2  # labels held out to measure accuracy
+    max_training_rows: int = 20_000  # more labels: a seeded sample of this many is trained on
+    accuracy_floor: float = 0.5  # 大类 top-1 on held-out labels below this fails a check
     workers: int = 1  # processes classifying a large registry
 
 
@@ -105,15 +106,20 @@ def default_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources of a run, made from its settings (the UI and the schedule: from the environment)."""
     output = settings.output_dir
     return {
-        "input_files": InputFiles(**settings.input_paths(), overrides=settings.overrides,
-                                  code_edition=settings.code_edition),
+        "input_files": InputFiles(
+            **settings.input_paths(), overrides=settings.overrides, code_edition=settings.code_edition
+        ),
         "settings": PipelineSettings(
-            output_dir=output, run_date=settings.run_date, policy_file=settings.policy_file,
+            output_dir=output,
+            run_date=settings.run_date,
+            policy_file=settings.policy_file,
             city_coverage_file=settings.city_coverage_file,
-            baseline_file=str(Path(settings.baseline_file).resolve()) if settings.baseline_file else ""),
+            baseline_file=str(Path(settings.baseline_file).resolve()) if settings.baseline_file else "",
+        ),
         "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
-        "warehouse": WarehouseResource(database_url=settings.database_url, output_dir=output,
-                                       db_schema=settings.db_schema),
+        "warehouse": WarehouseResource(
+            database_url=settings.database_url, output_dir=output, db_schema=settings.db_schema
+        ),
         "city_inputs": CityInputs(city_dir=settings.city_dir, code_edition=settings.code_edition),
         "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(output)),
     }

@@ -62,8 +62,9 @@ def baseline(train_texts, train_names, train_y, test_texts, test_names, k: int) 
     return [Prediction(codes=[str(c) for c in row]) for row in top]
 
 
-def scores(preds: list[Prediction], labels, level: str, k: int, edition: str = "2017",
-           mask=None) -> tuple[float, float]:
+def scores(
+    preds: list[Prediction], labels, level: str, k: int, edition: str = "2017", mask=None
+) -> tuple[float, float]:
     """Top-1 and top-k accuracy at `level`, by the project's one scorer."""
     if mask is not None:
         preds = [p for p, keep in zip(preds, mask) if keep]
@@ -90,8 +91,9 @@ def register_rows(path: Path, table: list) -> None:
     started = time.perf_counter()
     add("仅参考知识", predict(model, te["main_activity"], te["name"]), time.perf_counter() - started)
     started = time.perf_counter()
-    trained = train_model(tr["main_activity"].tolist(), tr["industry_code"].tolist(), base=model,
-                          names=tr["name"].tolist())
+    trained = train_model(
+        tr["main_activity"].tolist(), tr["industry_code"].tolist(), base=model, names=tr["name"].tolist()
+    )
     seconds = time.perf_counter() - started
     add(f"训练（{len(tr)} 行，{seconds:.0f} 秒）", predict(trained, te["main_activity"], te["name"]), seconds)
     started = time.perf_counter()
@@ -118,8 +120,14 @@ def listed_rows(path: Path, table: list) -> None:
     table.append(("上市公司 大类", f"训练（{len(tr)} 行，{seconds:.0f} 秒）", t1, t3, "", float("nan"), seconds))
     t1, t3 = scores(predict(model, te["business_scope"]), gold_te, "division", 3, "2011")
     table.append(("上市公司 大类", "仅参考知识（同一 30 %）", t1, t3, "", float("nan"), 0.0))
-    top = baseline(tr["business_scope"], None, [normalize_label(c, "2011") for c in tr["division_code"]],
-                   te["business_scope"], None, 3)
+    top = baseline(
+        tr["business_scope"],
+        None,
+        [normalize_label(c, "2011") for c in tr["division_code"]],
+        te["business_scope"],
+        None,
+        3,
+    )
     t1, t3 = scores(top, gold_te, "division", 3, "2011")
     table.append(("上市公司 大类", "基线 char-TF-IDF + LinearSVC", t1, t3, "", float("nan"), 0.0))
 

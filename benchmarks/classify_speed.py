@@ -95,7 +95,7 @@ def worker_ours(args) -> dict:
     model = load_default_model()
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    model.warm_up()   # the word-segmentation dictionary: start-up, as the naive baseline's jieba.initialize()
+    model.warm_up()  # the word-segmentation dictionary: start-up, as the naive baseline's jieba.initialize()
     warm_s = time.perf_counter() - t0
     scopes = _source(args)
     total = 0
@@ -116,11 +116,22 @@ def worker_ours(args) -> dict:
             first = False
             total += len(texts)
             distinct.update(texts)
-            print(f"  ours: {total:,}/{args.rows:,} rows, {total / elapsed:,.0f} rows/s, "
-                  f"peak {_peak_mb():,.0f} MB", file=sys.stderr, flush=True)
-    return {"rows": total, "seconds": elapsed, "rows_per_s": total / elapsed, "peak_rss_mb": _peak_mb(),
-            "model_load_s": load_s, "warm_up_s": warm_s, "csv_write_s": write_s, "distinct": len(distinct),
-            "mean_chars": sum(map(len, distinct)) / max(1, len(distinct))}
+            print(
+                f"  ours: {total:,}/{args.rows:,} rows, {total / elapsed:,.0f} rows/s, peak {_peak_mb():,.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    return {
+        "rows": total,
+        "seconds": elapsed,
+        "rows_per_s": total / elapsed,
+        "peak_rss_mb": _peak_mb(),
+        "model_load_s": load_s,
+        "warm_up_s": warm_s,
+        "csv_write_s": write_s,
+        "distinct": len(distinct),
+        "mean_chars": sum(map(len, distinct)) / max(1, len(distinct)),
+    }
 
 
 def worker_naive(args) -> dict:
@@ -143,7 +154,7 @@ def worker_naive(args) -> dict:
         warnings.simplefilter("ignore")
         clf.fit(X, np.arange(len(docs)))
     scopes = _source(args)
-    jieba.initialize()   # dictionary loading is start-up, as our model load is: not timed
+    jieba.initialize()  # dictionary loading is start-up, as our model load is: not timed
     total = 0
     elapsed = 0.0
     for texts in row_chunks(scopes, args.naive_rows, args.recombine, args.seed, chunk=5000):
@@ -164,8 +175,20 @@ def worker_build(args) -> dict:
 
 
 def _run(kind: str, args) -> dict:
-    cmd = [sys.executable, __file__, "--worker", kind, "--rows", str(args.rows), "--naive-rows",
-           str(args.naive_rows), "--seed", str(args.seed), "--registry", str(args.registry)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--rows",
+        str(args.rows),
+        "--naive-rows",
+        str(args.naive_rows),
+        "--seed",
+        str(args.seed),
+        "--registry",
+        str(args.registry),
+    ]
     if args.recombine:
         cmd.append("--recombine")
     if args.listed:
@@ -198,25 +221,32 @@ def main(argv=None) -> int:
     print(f"classify_speed: {args.rows:,} rows ({mode}) from {args.listed or args.registry}", flush=True)
     if not args.skip_build:
         build = _run("build", args)
-        print(f"reference-only model build: {build['build_s']:.1f} s (peak RSS {build['peak_rss_mb']:,.0f} MB)",
-              flush=True)
+        print(
+            f"reference-only model build: {build['build_s']:.1f} s (peak RSS {build['peak_rss_mb']:,.0f} MB)",
+            flush=True,
+        )
     runs_ours = [_run("ours", args) for _ in range(args.repeat)]
     runs_naive = [_run("naive", args) for _ in range(args.repeat)]
     ours = max(runs_ours, key=lambda r: r["rows_per_s"])
     naive = max(runs_naive, key=lambda r: r["rows_per_s"])
     if args.repeat > 1:
+
         def rates(runs):
             return ", ".join(f"{r['rows_per_s']:,.0f}" for r in runs)
 
         print(f"best of {args.repeat} runs each; ours: {rates(runs_ours)} rows/s; naive: {rates(runs_naive)} rows/s")
     print(f"rows: {ours['distinct']:,} distinct scopes, {ours['mean_chars']:.0f} characters on average")
-    print(f"ours : {ours['rows']:,} rows in {ours['seconds']:.1f} s = {ours['rows_per_s']:,.0f} rows/s, "
-          f"peak RSS {ours['peak_rss_mb']:,.0f} MB (start-up, not timed: model load {ours['model_load_s']:.1f} s + "
-          f"dictionaries {ours['warm_up_s']:.1f} s; writing the output CSV, "
-          f"not timed above: {ours['csv_write_s']:.1f} s)")
+    print(
+        f"ours : {ours['rows']:,} rows in {ours['seconds']:.1f} s = {ours['rows_per_s']:,.0f} rows/s, "
+        f"peak RSS {ours['peak_rss_mb']:,.0f} MB (start-up, not timed: model load {ours['model_load_s']:.1f} s + "
+        f"dictionaries {ours['warm_up_s']:.1f} s; writing the output CSV, "
+        f"not timed above: {ours['csv_write_s']:.1f} s)"
+    )
     print(f"       with the dictionaries counted: {ours['rows'] / (ours['seconds'] + ours['warm_up_s']):,.0f} rows/s")
-    print(f"naive: {naive['rows']:,} rows in {naive['seconds']:.1f} s = {naive['rows_per_s']:,.0f} rows/s "
-          f"(jieba.lcut per document + TF-IDF + linear predict), peak RSS {naive['peak_rss_mb']:,.0f} MB")
+    print(
+        f"naive: {naive['rows']:,} rows in {naive['seconds']:.1f} s = {naive['rows_per_s']:,.0f} rows/s "
+        f"(jieba.lcut per document + TF-IDF + linear predict), peak RSS {naive['peak_rss_mb']:,.0f} MB"
+    )
     print(f"ratio: {ours['rows_per_s'] / naive['rows_per_s']:.1f}x the naive baseline")
     return 0
 

@@ -16,6 +16,14 @@ from classifiers.scope_parser import ParsedScope, ScopeItem, parse_scope
 from classifiers.training import build_reference_model, load_default_model, normalize_label, train_model
 
 __all__ = [
-    "MODEL_VERSION", "Prediction", "ScopeClassifier", "ParsedScope", "ScopeItem", "parse_scope",
-    "build_reference_model", "load_default_model", "normalize_label", "train_model",
+    "MODEL_VERSION",
+    "Prediction",
+    "ScopeClassifier",
+    "ParsedScope",
+    "ScopeItem",
+    "parse_scope",
+    "build_reference_model",
+    "load_default_model",
+    "normalize_label",
+    "train_model",
 ]

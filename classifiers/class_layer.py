@@ -23,10 +23,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-
 _EPS = 1e-6
-UNSEEN_MARGIN = -1.0     # a LinearSVC's margin for a class it votes against
-BLEND_ROWS = 4000        # rows the blend weights are fitted on
+UNSEEN_MARGIN = -1.0  # a LinearSVC's margin for a class it votes against
+BLEND_ROWS = 4000  # rows the blend weights are fitted on
 
 
 def _name_words(words: str) -> str:
@@ -37,14 +36,20 @@ class ClassLayer:
     """Char 1–3-gram TF-IDF (scope; the name's industry words, `ScopeClassifier.name_words`, at
     `name_weight`; √P_reference) → LinearSVC over the labelled 小类."""
 
-    def __init__(self, n_classes: int, C: float = 0.5, name_weight: float = 0.5, reference_weight: float = 0.5,
-                 reference_top: int = 10):
+    def __init__(
+        self,
+        n_classes: int,
+        C: float = 0.5,
+        name_weight: float = 0.5,
+        reference_weight: float = 0.5,
+        reference_top: int = 10,
+    ):
         self.n_classes = n_classes
         self.C = C
         self.name_weight = name_weight
         self.reference_weight = reference_weight
         self.reference_top = reference_top
-        self.blend = (1.0, 0.0, 0.0)     # (a reference, b margin, c unseen offset)
+        self.blend = (1.0, 0.0, 0.0)  # (a reference, b margin, c unseen offset)
 
     def _reference_features(self, P_ref: np.ndarray) -> sp.csr_matrix:
         """√P_reference of each row's top 小类: lets the model learn how the office's codes relate to
@@ -52,32 +57,39 @@ class ClassLayer:
         k = min(self.reference_top, P_ref.shape[1] - 1)
         idx = np.argpartition(-P_ref, k, axis=1)[:, :k]
         vals = np.sqrt(np.clip(np.take_along_axis(P_ref, idx, axis=1), 0, None)) * self.reference_weight
-        return sp.csr_matrix((vals.ravel().astype(np.float32), idx.ravel(), np.arange(0, len(P_ref) * k + 1, k)),
-                             shape=P_ref.shape)
+        return sp.csr_matrix(
+            (vals.ravel().astype(np.float32), idx.ravel(), np.arange(0, len(P_ref) * k + 1, k)), shape=P_ref.shape
+        )
 
     def _features(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, fit: bool) -> sp.csr_matrix:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         words = [_name_words(n) for n in names]
         if fit:
-            self.text_vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
-                                                   min_df=2, dtype=np.float32)
-            self.name_vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
-                                                   min_df=2, dtype=np.float32)
+            self.text_vectorizer = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
+            )
+            self.name_vectorizer = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
+            )
             X_text = self.text_vectorizer.fit_transform(cleaned)
             try:
                 X_name = self.name_vectorizer.fit_transform(words)
-            except ValueError:            # no name has a word seen twice
+            except ValueError:  # no name has a word seen twice
                 self.name_vectorizer = None
                 X_name = sp.csr_matrix((len(words), 0), dtype=np.float32)
         else:
             X_text = self.text_vectorizer.transform(cleaned)
-            X_name = (self.name_vectorizer.transform(words) if self.name_vectorizer is not None
-                      else sp.csr_matrix((len(words), 0), dtype=np.float32))
-        return sp.hstack([X_text, X_name * self.name_weight, self._reference_features(P_ref)],
-                         format="csr", dtype=np.float32)
+            X_name = (
+                self.name_vectorizer.transform(words)
+                if self.name_vectorizer is not None
+                else sp.csr_matrix((len(words), 0), dtype=np.float32)
+            )
+        return sp.hstack(
+            [X_text, X_name * self.name_weight, self._reference_features(P_ref)], format="csr", dtype=np.float32
+        )
 
-    def fit(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, y: np.ndarray) -> "ClassLayer":
+    def fit(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, y: np.ndarray) -> ClassLayer:
         """y: 小类 indices (into the reference's class list) of the labelled rows; P_ref: their
         reference P(小类) rows."""
         from sklearn.svm import LinearSVC
@@ -91,18 +103,21 @@ class ClassLayer:
         # Registries repeat (text, name words, code) rows: fit each once, weighted by its count. Same
         # solution, and far fewer points for the solver (identical rows coded two ways slow it most).
         keys: dict[tuple[str, str, int], int] = {}
-        index = np.fromiter((keys.setdefault((c, n, int(label)), len(keys))
-                             for c, n, label in zip(cleaned, names, y)), dtype=np.int64, count=len(y))
+        index = np.fromiter(
+            (keys.setdefault((c, n, int(label)), len(keys)) for c, n, label in zip(cleaned, names, y)),
+            dtype=np.int64,
+            count=len(y),
+        )
         first = np.full(len(keys), -1, dtype=np.int64)
         first[index[::-1]] = np.arange(len(y))[::-1]
         weight = np.bincount(index, minlength=len(keys)).astype(np.float64)
-        svc = LinearSVC(C=self.C, random_state=0)   # liblinear picks coordinates at random: seeded, so reruns agree
+        svc = LinearSVC(C=self.C, random_state=0)  # liblinear picks coordinates at random: seeded, so reruns agree
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             svc.fit(X[first], y[first], sample_weight=weight)
         coef = svc.coef_.astype(np.float32)
         intercept = svc.intercept_.astype(np.float32)
-        if len(self.classes_) == 2:      # binary: one decision for the second class
+        if len(self.classes_) == 2:  # binary: one decision for the second class
             coef = np.vstack([-coef, coef])
             intercept = np.r_[-intercept, intercept]
         self.coef_, self.intercept_ = coef, intercept
@@ -123,7 +138,7 @@ class ClassLayer:
         """(P(小类), recognised flag): a positive margin means the labels know this text."""
         if not len(P_ref):
             return P_ref, np.zeros(0, dtype=np.float32)
-        mass = P_ref.sum(axis=1, keepdims=True)            # < 1 for damped (generic-only) rows
+        mass = P_ref.sum(axis=1, keepdims=True)  # < 1 for damped (generic-only) rows
         P_norm = P_ref / np.clip(mass, 1e-12, None)
         M = self.margins(cleaned, names, P_norm)
         P = blend_probabilities(P_norm, self.full_margins(M), self.blend, self.classes_)
@@ -154,11 +169,16 @@ class ClassLayer:
             s = e.sum(axis=1, keepdims=True)
             p = e / s
             loss = -(z[rows, y] - zmax[:, 0] - np.log(s[:, 0])).mean()
-            grads = [(p * F).sum(axis=1) - F[rows, y] for F in (logP, M, U)]   # E_p[feature] - true
+            grads = [(p * F).sum(axis=1) - F[rows, y] for F in (logP, M, U)]  # E_p[feature] - true
             return loss, np.array([g.mean() for g in grads])
 
-        result = minimize(objective, x0=np.array([1.0, 1.0, 0.0]), jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, 20.0), (0.0, 50.0), (-50.0, 50.0)])
+        result = minimize(
+            objective,
+            x0=np.array([1.0, 1.0, 0.0]),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 20.0), (0.0, 50.0), (-50.0, 50.0)],
+        )
         self.blend = tuple(float(v) for v in result.x)
         return self.blend
 

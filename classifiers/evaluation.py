@@ -31,24 +31,31 @@ class EvaluationReport:
     n_labelled: int
     n_skipped: int
     label_levels: dict[str, int]
-    accuracy: dict[str, dict[str, float]] = field(default_factory=dict)     # level -> top1/top3/top5/n
-    thresholds: list[dict] = field(default_factory=list)                  # at the finest common level
-    threshold_level: str = "division"   # finest level every label carries: thresholds, sections, curve
+    accuracy: dict[str, dict[str, float]] = field(default_factory=dict)  # level -> top1/top3/top5/n
+    thresholds: list[dict] = field(default_factory=list)  # at the finest common level
+    threshold_level: str = "division"  # finest level every label carries: thresholds, sections, curve
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     confusion_level: str = "division"
     no_prediction: int = 0
-    calibration: dict = field(default_factory=dict)   # mean top score, top-1 accuracy, ECE (threshold level)
-    level_calibration: dict[str, dict] = field(default_factory=dict)   # the same per level, rows labelled that deep
-    by_section: list[dict] = field(default_factory=list)     # per gold 门类, threshold level, largest first
-    review_curve: list[dict] = field(default_factory=list)   # least confident share sent -> accuracy left
+    calibration: dict = field(default_factory=dict)  # mean top score, top-1 accuracy, ECE (threshold level)
+    level_calibration: dict[str, dict] = field(default_factory=dict)  # the same per level, rows labelled that deep
+    by_section: list[dict] = field(default_factory=list)  # per gold 门类, threshold level, largest first
+    review_curve: list[dict] = field(default_factory=list)  # least confident share sent -> accuracy left
 
     def to_dict(self) -> dict:
         return {
-            "n_rows": self.n_rows, "n_labelled": self.n_labelled, "n_skipped": self.n_skipped,
-            "label_levels": self.label_levels, "accuracy": self.accuracy, "thresholds": self.thresholds,
-            "threshold_level": self.threshold_level, "no_prediction": self.no_prediction,
-            "calibration": self.calibration, "level_calibration": self.level_calibration,
-            "by_section": self.by_section, "review_curve": self.review_curve,
+            "n_rows": self.n_rows,
+            "n_labelled": self.n_labelled,
+            "n_skipped": self.n_skipped,
+            "label_levels": self.label_levels,
+            "accuracy": self.accuracy,
+            "thresholds": self.thresholds,
+            "threshold_level": self.threshold_level,
+            "no_prediction": self.no_prediction,
+            "calibration": self.calibration,
+            "level_calibration": self.level_calibration,
+            "by_section": self.by_section,
+            "review_curve": self.review_curve,
             "confusion_level": self.confusion_level,
             "confusions": [{"true": t, "pred": p, "count": n} for t, p, n in self.confusions],
         }
@@ -65,15 +72,19 @@ class EvaluationReport:
         for level in LEVELS:
             if level in self.accuracy:
                 a = self.accuracy[level]
-                lines.append(f"  {LEVEL_NAMES[level]}（{a['n']} 行）：top-1 {a['top1']:.3f}  top-3 {a['top3']:.3f}"
-                             f"  top-5 {a['top5']:.3f}")
+                lines.append(
+                    f"  {LEVEL_NAMES[level]}（{a['n']} 行）：top-1 {a['top1']:.3f}  top-3 {a['top3']:.3f}"
+                    f"  top-5 {a['top5']:.3f}"
+                )
         if self.by_section:
             lines.append("")
             lines.append(f"按门类（真实门类，{level_name}层级，按行数排序）：")
             lines.append(f"  {_pad('门类', 36)}{'行数':>6}  {'top-1':>6}  {'top-5':>6}")
             for row in self.by_section:
-                lines.append(f"  {_pad(row['section'] + ' ' + row['name'], 36)}{row['n']:>8}  "
-                             f"{row['top1']:>6.3f}  {row['top5']:>6.3f}")
+                lines.append(
+                    f"  {_pad(row['section'] + ' ' + row['name'], 36)}{row['n']:>8}  "
+                    f"{row['top1']:>6.3f}  {row['top5']:>6.3f}"
+                )
         lines.append("")
         lines.append(f"按置信度阈值（{level_name}层级，首选预测得分 ≥ 阈值的行）：")
         for t in self.thresholds:
@@ -81,8 +92,10 @@ class EvaluationReport:
             lines.append(f"  ≥{t['threshold']:.1f}：占比 {t['share']:.3f}（{t['n']} 行），top-1 准确率 {acc}")
         if self.calibration:
             c = self.calibration
-            lines.append(f"  校准（{level_name}层级）：首选得分平均 {c['mean_score']:.3f}，top-1 准确率 {c['top1']:.3f}，"
-                         f"期望校准误差（ECE，{CALIBRATION_BINS} 档）{c['ece']:.3f}")
+            lines.append(
+                f"  校准（{level_name}层级）：首选得分平均 {c['mean_score']:.3f}，top-1 准确率 {c['top1']:.3f}，"
+                f"期望校准误差（ECE，{CALIBRATION_BINS} 档）{c['ece']:.3f}"
+            )
         if self.review_curve:
             lines.append("")
             lines.append(f"复核曲线（{level_name}层级，首选得分最低的行先送人工复核）：")
@@ -138,8 +151,12 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
     gold = [normalize_label(label, edition) for label in labels]
     rows = [(p, g) for p, g in zip(preds, gold) if g is not None]
     levels = Counter(s.nodes[g].level for _, g in rows)
-    report = EvaluationReport(n_rows=len(preds), n_labelled=len(rows), n_skipped=len(preds) - len(rows),
-                              label_levels={lv: levels[lv] for lv in LEVELS if levels.get(lv)})
+    report = EvaluationReport(
+        n_rows=len(preds),
+        n_labelled=len(rows),
+        n_skipped=len(preds) - len(rows),
+        label_levels={lv: levels[lv] for lv in LEVELS if levels.get(lv)},
+    )
     report.no_prediction = sum(1 for p, _ in rows if not p.codes)
     depth = {lv: i for i, lv in enumerate(LEVELS)}
     for level in LEVELS:
@@ -171,8 +188,14 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
     top_right = [bool(got) and got[0] == truth for got, truth in zip(ranked, truths)]
     for t in THRESHOLDS:
         above = [right for (p, _), right, score in zip(rows, top_right, top_score) if p.codes and score >= t]
-        report.thresholds.append({"threshold": t, "share": round(len(above) / max(1, len(rows)), 4),
-                                  "n": len(above), "top1": _rate(sum(above), len(above))})
+        report.thresholds.append(
+            {
+                "threshold": t,
+                "share": round(len(above) / max(1, len(rows)), 4),
+                "n": len(above),
+                "top1": _rate(sum(above), len(above)),
+            }
+        )
     report.calibration = calibration_error(top_score, top_right)
     report.by_section = _by_section(rows, ranked, truths)
     report.review_curve = review_curve(top_score, top_right)
@@ -196,8 +219,10 @@ def _by_section(rows, ranked: list[list[str]], truths: list[str]) -> list[dict]:
         n_top1_top5[1] += bool(got) and got[0] == truth
         n_top1_top5[2] += truth in got[:5]
     order = sorted(stats.items(), key=lambda item: (-item[1][0], item[0]))
-    return [{"section": sec, "name": s.nodes[sec].name, "n": n, "top1": _rate(top1, n), "top5": _rate(top5, n)}
-            for sec, (n, top1, top5) in order]
+    return [
+        {"section": sec, "name": s.nodes[sec].name, "n": n, "top1": _rate(top1, n), "top5": _rate(top5, n)}
+        for sec, (n, top1, top5) in order
+    ]
 
 
 def review_curve(scores, correct, shares=REVIEW_SHARES) -> list[dict]:
@@ -214,8 +239,9 @@ def review_curve(scores, correct, shares=REVIEW_SHARES) -> list[dict]:
     for share in shares:
         sent = min(len(scores), int(share * len(scores) + 0.5))
         left = left_first[sent:]
-        curve.append({"share": share, "sent": sent,
-                      "accuracy_left": round(float(left.mean()), 4) if len(left) else float("nan")})
+        curve.append(
+            {"share": share, "sent": sent, "accuracy_left": round(float(left.mean()), 4) if len(left) else float("nan")}
+        )
     return curve
 
 
@@ -228,10 +254,16 @@ def calibration_error(scores, correct, bins: int = CALIBRATION_BINS) -> dict:
     if not len(scores):
         return {}
     which = np.minimum((scores * bins).astype(int), bins - 1)
-    gap = sum(abs(scores[which == b].mean() - correct[which == b].mean()) * np.sum(which == b)
-              for b in range(bins) if np.any(which == b))
-    return {"mean_score": round(float(scores.mean()), 4), "top1": round(float(correct.mean()), 4),
-            "ece": round(float(gap / len(scores)), 4)}
+    gap = sum(
+        abs(scores[which == b].mean() - correct[which == b].mean()) * np.sum(which == b)
+        for b in range(bins)
+        if np.any(which == b)
+    )
+    return {
+        "mean_score": round(float(scores.mean()), 4),
+        "top1": round(float(correct.mean()), 4),
+        "ece": round(float(gap / len(scores)), 4),
+    }
 
 
 # The held-out figures the scope_model asset shows (keys are its metadata labels).

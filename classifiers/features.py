@@ -36,12 +36,12 @@ def _cut_block(block: str, freq: dict, logtotal: float) -> list[str]:
             f = freq[frag]
             if f:
                 value = log(f) - logtotal + score[stop + 1]
-                if best is None or value >= best:   # ascending ends: a tie goes to the longer word
+                if best is None or value >= best:  # ascending ends: a tie goes to the longer word
                     best = value
                     best_end = stop
             stop += 1
-            frag = block[start:stop + 1]
-        if best is None:   # no dictionary word starts here: the single character, frequency 1
+            frag = block[start : stop + 1]
+        if best is None:  # no dictionary word starts here: the single character, frequency 1
             best = log(freq.get(block[start]) or 1) - logtotal + score[start + 1]
         score[start] = best
         end[start] = best_end
@@ -129,7 +129,7 @@ class CharWordAnalyzer:
         n = len(text)
         lo, hi = self.ngram
         for k in range(lo, hi + 1):
-            out.extend(text[i:i + k] for i in range(n - k + 1))
+            out.extend(text[i : i + k] for i in range(n - k + 1))
         if self.tokenizer is not None and n > 1:
             out.extend("w:" + w for w in self.tokenizer.cut(text) if len(w) > 1)
         return out
@@ -177,7 +177,7 @@ class NgramIndex:
             if m <= 0:
                 continue
             start = np.arange(m)
-            start = start[start + n <= ends[row_of[:m]]]   # the n-gram stays inside its text
+            start = start[start + n <= ends[row_of[:m]]]  # the n-gram stays inside its text
             key = cp[start]
             for j in range(1, n):
                 key = (key << np.uint64(21)) | cp[start + j]

@@ -27,14 +27,36 @@ from reference.gbt4754 import DATA_DIR
 # Kind of economic activity of each division (2017 numbering).
 _DIVISION_KIND: dict[str, str] = {}
 for _kind, _divs in {
-    "agri": "01 02 03 04", "agri_svc": "05", "mining": "06 07 08 09 10 12", "mining_svc": "11",
-    "make": " ".join(str(d) for d in range(13, 43)), "repair_ind": "43", "utility": "44 45 46",
-    "construct": "47 48 49 50", "wholesale": "51", "retail": "52",
-    "transport": "53 54 55 56 57 58 59 60", "hospitality": "61 62", "telecom": "63", "internet": "64",
-    "software": "65", "finance": "66 67 68 69", "realestate": "70", "lease": "71", "bizsvc": "72",
-    "rnd": "73", "techsvc": "74", "techpromo": "75", "env": "76 77 78 79", "resident": "80 82",
-    "repair_home": "81", "edu": "83", "health": "84 85", "culture": "86 87 88 89 90",
-    "public": "91 92 93 94 95 96", "intl": "97",
+    "agri": "01 02 03 04",
+    "agri_svc": "05",
+    "mining": "06 07 08 09 10 12",
+    "mining_svc": "11",
+    "make": " ".join(str(d) for d in range(13, 43)),
+    "repair_ind": "43",
+    "utility": "44 45 46",
+    "construct": "47 48 49 50",
+    "wholesale": "51",
+    "retail": "52",
+    "transport": "53 54 55 56 57 58 59 60",
+    "hospitality": "61 62",
+    "telecom": "63",
+    "internet": "64",
+    "software": "65",
+    "finance": "66 67 68 69",
+    "realestate": "70",
+    "lease": "71",
+    "bizsvc": "72",
+    "rnd": "73",
+    "techsvc": "74",
+    "techpromo": "75",
+    "env": "76 77 78 79",
+    "resident": "80 82",
+    "repair_home": "81",
+    "edu": "83",
+    "health": "84 85",
+    "culture": "86 87 88 89 90",
+    "public": "91 92 93 94 95 96",
+    "intl": "97",
 }.items():
     for _d in _divs.split():
         _DIVISION_KIND[_d] = _kind
@@ -43,10 +65,12 @@ CLASS_KINDS = tuple(dict.fromkeys(_DIVISION_KIND.values()))
 _LINE_CATEGORY_RE = re.compile(r"包括(?:对)?(?:下列|以下)?(.+?)(?:的)?(?:活动|服务|产品)?[:：]?$")
 _REDIRECT_RE = re.compile(r"[，,]?\s*(?:分别)?列入\s*([A-Z]?\d{2,4}|[A-T])")
 _REDIRECT_ALL_RE = re.compile(r"(?<![\d])([A-T]|\d{4}|\d{3}|\d{2})(?:（|\()")
-_TERM_JUNK_RE = re.compile(r"^(?:其他未列明的?|其他|未列明的?|各种|各类|部分|相关|一般|以及|及|和|与|下列|以下|含|包括)+")
+_TERM_JUNK_RE = re.compile(
+    r"^(?:其他未列明的?|其他|未列明的?|各种|各类|部分|相关|一般|以及|及|和|与|下列|以下|含|包括)+"
+)
 _TERM_SPLIT = "、,;，；"
 REGISTRY_TERMS_FILE = "registry_terms.csv"
-REGISTRY_TERM_WEIGHT = 1.5   # between a 包括 item (0.8) and a class name (3.0)
+REGISTRY_TERM_WEIGHT = 1.5  # between a 包括 item (0.8) and a class name (3.0)
 
 
 @dataclass
@@ -59,8 +83,8 @@ class ClassEntry:
     group: str
     section: str
     name_object: str
-    terms: dict[str, float] = field(default_factory=dict)   # term object -> weight
-    text: list[str] = field(default_factory=list)           # free text (notes, definitions)
+    terms: dict[str, float] = field(default_factory=dict)  # term object -> weight
+    text: list[str] = field(default_factory=list)  # free text (notes, definitions)
 
 
 def _clean_term(raw: str) -> tuple[str, tuple[str, ...]]:
@@ -111,7 +135,7 @@ def _redirect_codes(line: str) -> list[str]:
     """Codes named by a 不包括 line ("列入3620（…）", "分别列入7715（…）和7713（…）")."""
     if "列入" not in line:
         return []
-    tail = line[line.index("列入"):]
+    tail = line[line.index("列入") :]
     codes = _REDIRECT_ALL_RE.findall(tail)
     if not codes:
         m = _REDIRECT_RE.search(line)
@@ -130,15 +154,25 @@ class KnowledgeBase:
         self.index: dict[str, int] = {}
         for i, node in enumerate(classes):
             obj, _ = _clean_term(node.name)
-            entry = ClassEntry(code=node.code, name=node.name, index=i,
-                               kind=_DIVISION_KIND[node.division], division=node.division,
-                               group=node.group, section=node.section, name_object=obj or node.name)
+            entry = ClassEntry(
+                code=node.code,
+                name=node.name,
+                index=i,
+                kind=_DIVISION_KIND[node.division],
+                division=node.division,
+                group=node.group,
+                section=node.section,
+                name_object=obj or node.name,
+            )
             self.classes.append(entry)
             self.index[node.code] = i
         self.negatives: dict[int, set[str]] = defaultdict(set)
         for node in s.nodes.values():
-            targets = [self.index[c.code] for c in s.descendants(node.code, "class")] \
-                if node.level != "class" else [self.index[node.code]]
+            targets = (
+                [self.index[c.code] for c in s.descendants(node.code, "class")]
+                if node.level != "class"
+                else [self.index[node.code]]
+            )
             if node.level == "section":
                 continue
             share = 1.0 if node.level == "class" else (0.6 if node.level == "group" else 0.35)
@@ -193,7 +227,7 @@ class KnowledgeBase:
                 if line.startswith("下列") or line.startswith("以下"):
                     continue
                 if not line.startswith(("—", "-", "－")):
-                    self._add_term(targets, line, 1.0 * share)   # sub-heading ("建井设备")
+                    self._add_term(targets, line, 1.0 * share)  # sub-heading ("建井设备")
                     continue
                 for term, weight in _terms_of_line(line):
                     self._add_term(targets, term, weight * share)
@@ -212,7 +246,7 @@ class KnowledgeBase:
                         if obj:
                             self.negatives[t].add(obj)
                 if len(pieces) > 6 or re.search(r"为主|兼营|企业|公司|单位|实体|机构|活动一体|商店|学校|医院", what):
-                    continue   # a statement about kinds of units, not a list of products
+                    continue  # a statement about kinds of units, not a list of products
                 for code in codes:
                     ref = self.standard.find(code)
                     if ref is None or ref.level in ("section", "division"):

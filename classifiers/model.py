@@ -50,30 +50,75 @@ MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
 PRODUCING = frozenset({"make", "farm", "mine", "supply"})
-_PRIORITY = ("make", "farm", "mine", "supply", "construct", "transport", "repair", "lease", "product",
-             "rnd", "service", "invest", "sell", "name")
+_PRIORITY = (
+    "make",
+    "farm",
+    "mine",
+    "supply",
+    "construct",
+    "transport",
+    "repair",
+    "lease",
+    "product",
+    "rnd",
+    "service",
+    "invest",
+    "sell",
+    "name",
+)
 
 # Activity kind -> weight per kind of 大类 (CLASS_KINDS); unlisted kinds get the default.
 _COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
-    "make": (0.15, dict(make=1.0, agri=0.5, mining=0.7, utility=0.8, software=0.3, culture=0.4,
-                        wholesale=0.15, retail=0.1)),
+    "make": (
+        0.15,
+        dict(make=1.0, agri=0.5, mining=0.7, utility=0.8, software=0.3, culture=0.4, wholesale=0.15, retail=0.1),
+    ),
     "farm": (0.1, dict(agri=1.0, agri_svc=0.5, make=0.3)),
     "mine": (0.1, dict(mining=1.0, mining_svc=0.6, make=0.3)),
     "supply": (0.1, dict(utility=1.0, make=0.4, wholesale=0.3, retail=0.3)),
-    "sell": (0.15, dict(wholesale=1.0, retail=0.85, make=0.35, agri=0.2, mining=0.2, utility=0.3,
-                        realestate=0.6)),
-    "sell_in_producer": (0.15, dict(wholesale=0.5, retail=0.4, make=0.8, agri=0.2, mining=0.3, utility=0.3,
-                                    realestate=0.6)),
+    "sell": (0.15, dict(wholesale=1.0, retail=0.85, make=0.35, agri=0.2, mining=0.2, utility=0.3, realestate=0.6)),
+    "sell_in_producer": (
+        0.15,
+        dict(wholesale=0.5, retail=0.4, make=0.8, agri=0.2, mining=0.3, utility=0.3, realestate=0.6),
+    ),
     # "零售" alone names retail (52), "批发"/"分销" alone wholesale (51); "销售" names neither
-    "sell_retail": (0.15, dict(retail=1.0, wholesale=0.25, make=0.3, agri=0.2, mining=0.2, utility=0.3,
-                               realestate=0.6)),
-    "sell_wholesale": (0.15, dict(wholesale=1.0, retail=0.25, make=0.35, agri=0.2, mining=0.2, utility=0.3,
-                                  realestate=0.6)),
+    "sell_retail": (
+        0.15,
+        dict(retail=1.0, wholesale=0.25, make=0.3, agri=0.2, mining=0.2, utility=0.3, realestate=0.6),
+    ),
+    "sell_wholesale": (
+        0.15,
+        dict(wholesale=1.0, retail=0.25, make=0.35, agri=0.2, mining=0.2, utility=0.3, realestate=0.6),
+    ),
     "rnd": (0.15, dict(rnd=1.0, techpromo=0.9, software=0.8, techsvc=0.6, make=0.45, internet=0.5)),
-    "service": (0.15, {k: 1.0 for k in ("bizsvc", "techsvc", "techpromo", "software", "internet", "telecom",
-                                        "finance", "realestate", "resident", "edu", "health", "culture", "env",
-                                        "hospitality", "agri_svc", "mining_svc", "public", "repair_home",
-                                        "lease", "transport")}),
+    "service": (
+        0.15,
+        {
+            k: 1.0
+            for k in (
+                "bizsvc",
+                "techsvc",
+                "techpromo",
+                "software",
+                "internet",
+                "telecom",
+                "finance",
+                "realestate",
+                "resident",
+                "edu",
+                "health",
+                "culture",
+                "env",
+                "hospitality",
+                "agri_svc",
+                "mining_svc",
+                "public",
+                "repair_home",
+                "lease",
+                "transport",
+            )
+        },
+    ),
     "repair": (0.15, dict(repair_ind=1.0, repair_home=1.0, construct=0.8, make=0.3, techsvc=0.4)),
     "lease": (0.15, dict(lease=1.0, realestate=0.6, transport=0.3)),
     "transport": (0.15, dict(transport=1.0, wholesale=0.2)),
@@ -87,24 +132,24 @@ _COMPAT_SPEC: dict[str, tuple[float, dict[str, float]]] = {
 
 # Tuned constants (on the public annotations and the listed-company development set).
 DEFAULT_PARAMS = dict(
-    generic_weight=0.05,      # weight of generic items (货物进出口, 技术服务 …)
-    position_decay=0.8,       # item k (0-based, generic ones not counted) weighs 1 / (1 + decay * k)
-    nonproducer_weight=0.5,   # service/lease/... items in a scope that makes things (scaled by how early)
-    main_weight=2.0,          # items under 主要产品/主营业务 (their own order: a summary of the main business)
-    licensed_weight=0.5,      # non-producing items under 许可项目 (mostly ancillary 进出口/工程/运输/食品经营 …)
-    bm25_power=3.0,           # sharpness of the BM25 大类 signal
-    bm25_share=0.5,           # geometric weight of BM25 vs the linear model
-    class_power=4.0,          # sharpness of P(小类 | 大类, item)
-    class_floor=0.02,         # smaller within-大类 shares are dropped (sparse storage)
+    generic_weight=0.05,  # weight of generic items (货物进出口, 技术服务 …)
+    position_decay=0.8,  # item k (0-based, generic ones not counted) weighs 1 / (1 + decay * k)
+    nonproducer_weight=0.5,  # service/lease/... items in a scope that makes things (scaled by how early)
+    main_weight=2.0,  # items under 主要产品/主营业务 (their own order: a summary of the main business)
+    licensed_weight=0.5,  # non-producing items under 许可项目 (mostly ancillary 进出口/工程/运输/食品经营 …)
+    bm25_power=3.0,  # sharpness of the BM25 大类 signal
+    bm25_share=0.5,  # geometric weight of BM25 vs the linear model
+    class_power=4.0,  # sharpness of P(小类 | 大类, item)
+    class_floor=0.02,  # smaller within-大类 shares are dropped (sparse storage)
     # calibration: P ∝ score ** (1 / temperature). The raw mixture is under-confident (a top score of
     # 0.3 was right 70 % of the time); 0.6 minimises the log-loss on the listed-company dev set and,
     # fitted independently, on the sample district's true codes (both 0.599). Trained models fit their own.
     temperature=0.6,
     generic_only_factor=0.3,  # scores of scopes with only generic items are scaled down
-    service_text=False,       # match service/repair/transport items on their whole text
-    division_balance=1.0,     # item model: annotation-term weights rebalanced to equal totals per 大类
-    class_sharpness=3.0,      # P(小类 | 大类) ∝ 小类 mass ** sharpness: 3 is calibrated at 小类 (sample district ECE 0.04)
-    name_weight=0.3,          # share of the enterprise name's industry words beside a scope with items
+    service_text=False,  # match service/repair/transport items on their whole text
+    division_balance=1.0,  # item model: annotation-term weights rebalanced to equal totals per 大类
+    class_sharpness=3.0,  # P(小类 | 大类) ∝ 小类 mass ** sharpness: 3 is calibrated at 小类 (sample district ECE 0.04)
+    name_weight=0.3,  # share of the enterprise name's industry words beside a scope with items
     generic_name_weight=0.8,  # the name's share when the scope has only generic items
 )
 
@@ -112,11 +157,11 @@ DEFAULT_PARAMS = dict(
 # Items with these activities are matched on their object (the product); the
 # others (services, repair, transport …) on their whole text, since service
 # classes are defined by the activity ("信息系统集成服务", "汽车维修").
-EXACT_TERM_MIN_WEIGHT = 0.9   # class names (3.0, whole 1.8), registry words (1.5, whole 0.9), not 包括 items (0.8)
-EXACT_TERM_BOOST = 1.25       # above every other 小类 of the 大类 (then ** class_power)
+EXACT_TERM_MIN_WEIGHT = 0.9  # class names (3.0, whole 1.8), registry words (1.5, whole 0.9), not 包括 items (0.8)
+EXACT_TERM_BOOST = 1.25  # above every other 小类 of the 大类 (then ** class_power)
 
 _OBJECT_KINDS = frozenset({"make", "farm", "mine", "supply", "sell", "product"})
-_QUERY_BLOCK = 1024           # queries scored together (dense block of 1,024 × 1,382 floats)
+_QUERY_BLOCK = 1024  # queries scored together (dense block of 1,024 × 1,382 floats)
 
 
 _SELL_MODES = {"producer": "sell_in_producer", "retail": "sell_retail", "wholesale": "sell_wholesale"}
@@ -137,6 +182,7 @@ def _transposable_coef(linear_model):
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Prediction:
@@ -199,8 +245,9 @@ class Prediction:
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
         s = standard()
-        source = self.division_scores if level in ("division", "section") and self.division_scores \
-            else self.class_scores
+        source = (
+            self.division_scores if level in ("division", "section") and self.division_scores else self.class_scores
+        )
         out: dict[str, float] = {}
         for code, score in source.items():
             node = s.ancestor(code, level)
@@ -213,6 +260,7 @@ class Prediction:
 # Reference knowledge scorer (no labels)
 # ---------------------------------------------------------------------------
 
+
 class ReferenceScorer:
     """Scores item objects against the knowledge base; built from the reference alone."""
 
@@ -223,8 +271,10 @@ class ReferenceScorer:
 
         self.class_codes = [c.code for c in kb.classes]
         self.class_names = [c.name for c in kb.classes]
-        self.div_codes = sorted({c.division for c in kb.classes}, key=lambda d: self.class_codes.index(
-            next(c.code for c in kb.classes if c.division == d)))
+        self.div_codes = sorted(
+            {c.division for c in kb.classes},
+            key=lambda d: self.class_codes.index(next(c.code for c in kb.classes if c.division == d)),
+        )
         div_index = {d: i for i, d in enumerate(self.div_codes)}
         self.class_div = np.array([div_index[c.division] for c in kb.classes], dtype=np.int32)
         if np.any(np.diff(self.class_div) < 0):
@@ -251,7 +301,7 @@ class ReferenceScorer:
         # Divisions with many annotation terms (批发业 has ~70 小类) would get a larger prior in the
         # item model; rebalance the term weights towards equal division totals (exponent
         # `division_balance`: 0 keeps the raw weights, 1 gives every division the same total).
-        balance = float(params.get("division_balance", 0.0))   # 0 for models pickled before the option
+        balance = float(params.get("division_balance", 0.0))  # 0 for models pickled before the option
         if balance:
             totals = np.bincount(labels, weights=weights, minlength=len(self.div_codes))
             scale = (totals.mean() / np.clip(totals, 1e-9, None)) ** balance
@@ -270,8 +320,9 @@ class ReferenceScorer:
         k1, b = 1.2, 0.5
         tf = counts.data
         data = idf[counts.col] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[counts.row] / lengths.mean()))
-        self.bm_matrix = sp.csr_matrix((data.astype(np.float32), (counts.col, counts.row)),
-                                       shape=(counts.shape[1], n_docs))
+        self.bm_matrix = sp.csr_matrix(
+            (data.astype(np.float32), (counts.col, counts.row)), shape=(counts.shape[1], n_docs)
+        )
         # 3. terms for evidence (the strongest ones per class)
         self.class_terms = []
         for entry in kb.classes:
@@ -286,8 +337,13 @@ class ReferenceScorer:
             for ci, w in per_class.items():
                 d = int(self.class_div[ci])
                 best[d] = max(best.get(d, 0.0), w)
-            chosen = tuple(sorted(ci for ci, w in per_class.items()
-                                  if w >= EXACT_TERM_MIN_WEIGHT and w >= best[int(self.class_div[ci])] - 1e-9))
+            chosen = tuple(
+                sorted(
+                    ci
+                    for ci, w in per_class.items()
+                    if w >= EXACT_TERM_MIN_WEIGHT and w >= best[int(self.class_div[ci])] - 1e-9
+                )
+            )
             if chosen and len(term) >= 2:
                 exact[term] = chosen
         self.exact_terms = exact
@@ -315,21 +371,25 @@ class ReferenceScorer:
         from classifiers.features import CharWordAnalyzer
 
         kb_texts, kb_labels, kb_weights = self.kb_examples
-        self.__dict__.pop("_feature_lookup", None)   # built from the vectoriser fitted here
+        self.__dict__.pop("_feature_lookup", None)  # built from the vectoriser fitted here
         all_texts = list(kb_texts) + list(texts)
-        self.div_vectorizer = TfidfVectorizer(analyzer=CharWordAnalyzer(self.tokenizer), sublinear_tf=True,
-                                              min_df=2, dtype=np.float32)
+        self.div_vectorizer = TfidfVectorizer(
+            analyzer=CharWordAnalyzer(self.tokenizer), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
         X = self.div_vectorizer.fit_transform(all_texts)
         self.div_model = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=15, tol=1e-4, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.div_model.fit(X, np.array(list(kb_labels) + list(labels)),
-                               sample_weight=np.array(list(kb_weights) + list(weights), dtype=np.float64))
+            self.div_model.fit(
+                X,
+                np.array(list(kb_labels) + list(labels)),
+                sample_weight=np.array(list(kb_weights) + list(weights), dtype=np.float64),
+            )
         self.model_divs = self.div_model.classes_.astype(np.int64)
         self.adapted_rows = len(texts)
         _transposable_coef(self.div_model)
 
-    def adapted(self, texts, labels, weights) -> "ReferenceScorer":
+    def adapted(self, texts, labels, weights) -> ReferenceScorer:
         """A copy whose 大类 model also learned from labelled item objects (division indices as labels)."""
         import copy
 
@@ -339,7 +399,7 @@ class ReferenceScorer:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_feature_lookup", None)   # derived from the vectorisers, rebuilt on demand
+        state.pop("_feature_lookup", None)  # derived from the vectorisers, rebuilt on demand
         return state
 
     def _query_features(self, queries: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -359,17 +419,17 @@ class ReferenceScorer:
         bm_rows, bm_cols = bm_index.lookup(queries)
         word_rows: list[int] = []
         word_cols: list[int] = []
-        other_rows: list[int] = []   # BM25 columns of texts the BM25 vectoriser sees otherwise
+        other_rows: list[int] = []  # BM25 columns of texts the BM25 vectoriser sees otherwise
         other_cols: list[int] = []
         differs = np.zeros(n, dtype=bool)
         for r, text in enumerate(queries):
             bm_text = white.sub(" ", text.lower() if lower else text)
-            if bm_text != text:   # upper case or runs of blanks
+            if bm_text != text:  # upper case or runs of blanks
                 differs[r] = True
                 size = len(bm_text)
                 for k in (1, 2, 3):
                     for i in range(size - k + 1):
-                        b = bm_vocab.get(bm_text[i:i + k])
+                        b = bm_vocab.get(bm_text[i : i + k])
                         if b is not None:
                             other_rows.append(r)
                             other_cols.append(b)
@@ -383,8 +443,9 @@ class ReferenceScorer:
         dv = self.div_vectorizer
         rows = np.concatenate([div_rows, np.array(word_rows, dtype=np.int64)])
         cols = np.concatenate([div_cols, np.array(word_cols, dtype=np.int64)])
-        counts_m = sp.csr_matrix((np.ones(len(rows), dtype=dv.dtype), (rows, cols)),
-                                 shape=(n, len(dv.vocabulary_)))   # duplicates summed: the counts
+        counts_m = sp.csr_matrix(
+            (np.ones(len(rows), dtype=dv.dtype), (rows, cols)), shape=(n, len(dv.vocabulary_))
+        )  # duplicates summed: the counts
         counts_m.sum_duplicates()
         counts_m.sort_indices()
         counts_m.indices = counts_m.indices.astype(np.int32, copy=False)
@@ -393,8 +454,9 @@ class ReferenceScorer:
             keep = ~differs[bm_rows]
             bm_rows = np.concatenate([bm_rows[keep], np.array(other_rows, dtype=np.int64)])
             bm_cols = np.concatenate([bm_cols[keep], np.array(other_cols, dtype=np.int64)])
-        q = sp.csr_matrix((np.ones(len(bm_rows), dtype=self.bm_vectorizer.dtype), (bm_rows, bm_cols)),
-                          shape=(n, len(bm_vocab)))
+        q = sp.csr_matrix(
+            (np.ones(len(bm_rows), dtype=self.bm_vectorizer.dtype), (bm_rows, bm_cols)), shape=(n, len(bm_vocab))
+        )
         q.sum_duplicates()
         q.sort_indices()
         q.data[:] = 1.0
@@ -410,17 +472,32 @@ class ReferenceScorer:
         dv, bv = self.div_vectorizer, self.bm_vectorizer
         analyzer = dv.analyzer
         lookup = None
-        if (isinstance(analyzer, CharWordAnalyzer) and tuple(analyzer.ngram) == (1, 3) and dv.input == "content"
-                and not dv.binary
-                and hasattr(dv, "_tfidf") and bv.analyzer == "char" and tuple(bv.ngram_range) == (1, 3)
-                and bv.input == "content" and bv.preprocessor is None and not bv.strip_accents):
+        if (
+            isinstance(analyzer, CharWordAnalyzer)
+            and tuple(analyzer.ngram) == (1, 3)
+            and dv.input == "content"
+            and not dv.binary
+            and hasattr(dv, "_tfidf")
+            and bv.analyzer == "char"
+            and tuple(bv.ngram_range) == (1, 3)
+            and bv.input == "content"
+            and bv.preprocessor is None
+            and not bv.strip_accents
+        ):
             from classifiers.features import NgramIndex
 
             words = {f[2:]: d for f, d in dv.vocabulary_.items() if len(f) > 3 and f.startswith("w:")}
             cut = analyzer.tokenizer.cut if analyzer.tokenizer is not None else None
             # n-grams have ≤ 3 characters, "w:" + a word of ≥ 2 at least 4: the lengths tell them apart
-            lookup = (NgramIndex(dv.vocabulary_), NgramIndex(bv.vocabulary_), words, bv.vocabulary_,
-                      bv._white_spaces, bool(bv.lowercase), cut)
+            lookup = (
+                NgramIndex(dv.vocabulary_),
+                NgramIndex(bv.vocabulary_),
+                words,
+                bv.vocabulary_,
+                bv._white_spaces,
+                bool(bv.lowercase),
+                cut,
+            )
         self._feature_lookup = lookup
         return lookup
 
@@ -444,7 +521,7 @@ class ReferenceScorer:
         ordered = sorted(kinds, key=_PRIORITY.index)
         first = ordered[0]
         mode = _SELL_MODES.get(sell_mode) if first == "sell" else None
-        vec = self.compat.get(mode, self.compat[first])   # a model pickled before a mode lacks its vector
+        vec = self.compat.get(mode, self.compat[first])  # a model pickled before a mode lacks its vector
         for other in ordered[1:]:
             vec = np.maximum(vec, self.compat[other] * 0.5)
         return vec
@@ -458,9 +535,12 @@ class ReferenceScorer:
         n = len(queries)
         if n <= _QUERY_BLOCK:
             return self._score_query_block(queries)
-        parts = [self._score_query_block(queries[i:i + _QUERY_BLOCK]) for i in range(0, n, _QUERY_BLOCK)]
-        return (np.vstack([b for b, _, _ in parts]), sp.vstack([w for _, w, _ in parts], format="csr"),
-                np.concatenate([k for _, _, k in parts]))
+        parts = [self._score_query_block(queries[i : i + _QUERY_BLOCK]) for i in range(0, n, _QUERY_BLOCK)]
+        return (
+            np.vstack([b for b, _, _ in parts]),
+            sp.vstack([w for _, w, _ in parts], format="csr"),
+            np.concatenate([k for _, _, k in parts]),
+        )
 
     def _score_query_block(self, queries: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
         p = self.params
@@ -481,7 +561,7 @@ class ReferenceScorer:
         w = p["bm25_share"]
         base = (lin ** (1 - w)) * ((bm + 1e-6) ** w)
         base /= base.sum(axis=1, keepdims=True)
-        exact = getattr(self, "exact_terms", {})   # {} for models pickled before exact terms
+        exact = getattr(self, "exact_terms", {})  # {} for models pickled before exact terms
         for r, query in enumerate(queries):
             hit = exact.get(query)
             if hit:
@@ -493,11 +573,16 @@ class ReferenceScorer:
         sizes = np.diff(np.r_[self.div_start, len(self.class_div)])
         within = np.divide(powered, np.repeat(div_sum, sizes, axis=1), out=powered)
         keep = within >= p["class_floor"]
-        flat = np.flatnonzero(keep)   # row-major: the CSR arrays directly, no COO round trip
+        flat = np.flatnonzero(keep)  # row-major: the CSR arrays directly, no COO round trip
         indptr = np.r_[0, np.cumsum(keep.sum(axis=1))]
-        matrix = sp.csr_matrix((within.ravel()[flat].astype(np.float32), (flat % within.shape[1]).astype(np.int32),
-                                indptr.astype(np.int32)),
-                               shape=within.shape)
+        matrix = sp.csr_matrix(
+            (
+                within.ravel()[flat].astype(np.float32),
+                (flat % within.shape[1]).astype(np.int32),
+                indptr.astype(np.int32),
+            ),
+            shape=within.shape,
+        )
         return base, matrix, known
 
     def best_term(self, query: str, class_index: int) -> str:
@@ -518,18 +603,17 @@ class ReferenceScorer:
 # Document plans (parsed, weighted items) and the item table
 # ---------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=262144)
 def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
     """Items of a clause with what a plan needs: (text, query, kinds, generic, producing,
     demoted (a service/lease/… item), sell_first, section). Cached: clauses repeat across scopes."""
     out = []
     for text, obj, verbs, kinds, generic in parse_clause(clause, section):
-        if len(obj) < 2:
-            query = text
-        elif service_text and kinds and not _OBJECT_KINDS.intersection(kinds):
+        if len(obj) < 2 or service_text and kinds and not _OBJECT_KINDS.intersection(kinds):
             query = text
         elif "transport" in kinds and not _OBJECT_KINDS.intersection(kinds):
-            query = text   # "煤炭运输": the object is the cargo, not the industry
+            query = text  # "煤炭运输": the object is the cargo, not the industry
         else:
             query = obj
         producing = bool(PRODUCING.intersection(kinds))
@@ -542,16 +626,16 @@ def _clause_items(clause: str, section: str, service_text: bool) -> tuple:
 
 @dataclass(slots=True)
 class _Plan:
-    keys: tuple            # (query, kinds, producer_sell) per item
+    keys: tuple  # (query, kinds, producer_sell) per item
     weights: np.ndarray
-    texts: tuple           # (position, item text, kinds) per item, for evidence
+    texts: tuple  # (position, item text, kinds) per item, for evidence
     reason: str = ""
     only_generic: bool = False
-    resolved: dict = field(default_factory=dict)   # id(item table) -> (row indices, recognised)
+    resolved: dict = field(default_factory=dict)  # id(item table) -> (row indices, recognised)
     cleaned: str = ""
-    evidence: dict = field(default_factory=dict)   # top class index -> evidence text
-    top: dict = field(default_factory=dict)        # k -> (top-k 小类, their scores, status) for tables
-    name: str = ""         # the enterprise name given with the scope ("" when none)
+    evidence: dict = field(default_factory=dict)  # top class index -> evidence text
+    top: dict = field(default_factory=dict)  # k -> (top-k 小类, their scores, status) for tables
+    name: str = ""  # the enterprise name given with the scope ("" when none)
 
 
 class _ItemTable:
@@ -601,10 +685,11 @@ class _ItemTable:
         # class mass = P(大类) * P(小类 | 大类), built on the CSR arrays (no COO round trip)
         entry_row = np.repeat(np.arange(len(new_keys)), np.diff(within.indptr))
         data = within.data * div[entry_row, self.scorer.class_div[within.indices]]
-        keep = data >= 5e-3          # a 小类 needs its 大类 to matter for this item
+        keep = data >= 5e-3  # a 小类 needs its 大类 to matter for this item
         indptr = np.r_[0, np.cumsum(np.bincount(entry_row[keep], minlength=len(new_keys)))]
-        cls = sp.csr_matrix((data[keep].astype(np.float32, copy=False), within.indices[keep], indptr),
-                            shape=within.shape)
+        cls = sp.csr_matrix(
+            (data[keep].astype(np.float32, copy=False), within.indices[keep], indptr), shape=within.shape
+        )
         for i, k in enumerate(new_keys):
             self.item_rows[k] = self.n_items + i
         self.i_div.append(div.astype(np.float32))
@@ -638,6 +723,7 @@ class _ItemTable:
 # The classifier
 # ---------------------------------------------------------------------------
 
+
 class ScopeClassifier:
     """Classifies business scopes into GB/T 4754-2017 小类 (see module docstring).
 
@@ -650,10 +736,10 @@ class ScopeClassifier:
         self.params = dict(DEFAULT_PARAMS)
         if params:
             self.params.update(params)
-        self.supervised = None          # classifiers.training.SupervisedLayer or None
-        self.base_scorer: ReferenceScorer | None = None   # un-adapted scorer of a trained model
+        self.supervised = None  # classifiers.training.SupervisedLayer or None
+        self.base_scorer: ReferenceScorer | None = None  # un-adapted scorer of a trained model
         self.class_prior: np.ndarray | None = None
-        self.class_layer = None         # classifiers.class_layer.ClassLayer (many 小类 labels) or None
+        self.class_layer = None  # classifiers.class_layer.ClassLayer (many 小类 labels) or None
         self.version = MODEL_VERSION
         self.reference_hash = reference_hash()
         self.training_hash = "reference-only"
@@ -661,7 +747,7 @@ class ScopeClassifier:
         self.info: dict = {"mode": "reference", "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self._reset_caches()
 
-    def warm_up(self) -> "ScopeClassifier":
+    def warm_up(self) -> ScopeClassifier:
         """Load the word-segmentation dictionaries (jieba's ≈ 350,000 words plus the annotation
         terms, about 1 s) and the n-gram lookup of the scorers now instead of inside the first
         classification; returns the model.
@@ -743,7 +829,7 @@ class ScopeClassifier:
                 query = text[i:]
                 break
         if query is None:
-            return None     # no industry word: a brand alone says nothing
+            return None  # no industry word: a brand alone says nothing
         kinds = core.kinds or ("name",)
         return query, kinds, f"企业名称含“{query}”"
 
@@ -767,7 +853,7 @@ class ScopeClassifier:
         decay = p["position_decay"]
         generic_w = p["generic_weight"]
         main_w = p["main_weight"]
-        licensed_w = p.get("licensed_weight", 1.0)   # 1.0 for models pickled before the option
+        licensed_w = p.get("licensed_weight", 1.0)  # 1.0 for models pickled before the option
         producer = False
         first_producing = 0
         k = 0
@@ -798,7 +884,7 @@ class ScopeClassifier:
                 else:
                     w = 1.0 / (1.0 + decay * k)
                 if section == "licensed" and not producing:
-                    w *= licensed_w   # a production licence (食品生产, 危险化学品生产) is core business
+                    w *= licensed_w  # a production licence (食品生产, 危险化学品生产) is core business
                 k += 1
                 if producer and demoted:
                     w *= demote
@@ -864,12 +950,13 @@ class ScopeClassifier:
             D = self.supervised.predict_divisions(cleaned, D_base, D)
         D = self._calibrate(D)
         P = self.class_probabilities(D, C)
-        class_layer = getattr(self, "class_layer", None)   # None for models saved before the layer
+        class_layer = getattr(self, "class_layer", None)  # None for models saved before the layer
         if class_layer is not None:
             P, known = class_layer.combine(P, [p.cleaned for p in plans], [p.name for p in plans])
             best = np.maximum(best, known)
-        damp = np.array([self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans],
-                        dtype=np.float32)
+        damp = np.array(
+            [self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans], dtype=np.float32
+        )
         P *= damp[:, None]
         return P, best
 
@@ -910,8 +997,14 @@ class ScopeClassifier:
             raise ValueError("texts and names must have the same length")
         out: list[Prediction] = []
         for start in range(0, len(texts), 5000):
-            out.extend(self._predict_chunk(texts[start:start + 5000], top_k, evidence,
-                                           names=None if names is None else names[start:start + 5000]))
+            out.extend(
+                self._predict_chunk(
+                    texts[start : start + 5000],
+                    top_k,
+                    evidence,
+                    names=None if names is None else names[start : start + 5000],
+                )
+            )
         return out
 
     _NO_MATCH = "经营范围未能识别：没有经营动词，也没有与行业分类注释相符的词语（可能为乱码）"
@@ -930,7 +1023,7 @@ class ScopeClassifier:
         elif sharp != 1.0:
             mass = np.power(mass, np.float32(sharp))
         div_sum = np.add.reduceat(mass, sc.div_start, axis=1)
-        ratio = (D.astype(np.float32) / np.where(div_sum > 0, div_sum, np.float32(1.0)))
+        ratio = D.astype(np.float32) / np.where(div_sum > 0, div_sum, np.float32(1.0))
         mass *= ratio[:, sc.class_div]
         return mass
 
@@ -943,6 +1036,7 @@ class ScopeClassifier:
         its rows (P itself is not copied per row: 1,382 floats a row). with_p=False (tables) returns
         P as None and reuses the top-k a cached plan kept from an earlier chunk.
         """
+
         def key(t, n):
             k = t if isinstance(t, str) else (type(t).__name__, repr(t))
             item = self.name_words(n)
@@ -950,8 +1044,9 @@ class ScopeClassifier:
 
         pairs = list(zip(texts, names if names is not None else [None] * len(texts)))
         first: dict = {}
-        inverse = np.fromiter((first.setdefault(key(t, n), len(first)) for t, n in pairs),
-                              dtype=np.int64, count=len(pairs))
+        inverse = np.fromiter(
+            (first.setdefault(key(t, n), len(first)) for t, n in pairs), dtype=np.int64, count=len(pairs)
+        )
         if len(first) == len(pairs):
             plans, P, top_cls, top_scores, status = self._core_distinct(texts, top_k, names, with_p)
             return plans, P, np.arange(len(plans)), top_cls, top_scores, status
@@ -960,9 +1055,16 @@ class ScopeClassifier:
             if distinct[slot] is None:
                 distinct[slot] = pairs[row]
         plans, P, top_cls, top_scores, status = self._core_distinct(
-            [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct], with_p)
-        return ([plans[i] for i in inverse.tolist()], P, inverse, top_cls[inverse],
-                top_scores[inverse], status[inverse])
+            [t for t, _ in distinct], top_k, None if names is None else [n for _, n in distinct], with_p
+        )
+        return (
+            [plans[i] for i in inverse.tolist()],
+            P,
+            inverse,
+            top_cls[inverse],
+            top_scores[inverse],
+            status[inverse],
+        )
 
     def _core_distinct(self, texts: list, top_k: int, names: list | None = None, with_p: bool = True):
         k = max(1, min(int(top_k), self.scorer.n_classes))
@@ -977,8 +1079,13 @@ class ScopeClassifier:
                 plan.top[k] = (top_cls[r], top_scores[r], status[r])
         if not plans:
             return plans, None, np.zeros((0, k), dtype=np.int64), np.zeros((0, k)), np.zeros(0, dtype=np.int8)
-        return (plans, None, np.array([p.top[k][0] for p in plans]), np.array([p.top[k][1] for p in plans]),
-                np.array([p.top[k][2] for p in plans], dtype=np.int8))
+        return (
+            plans,
+            None,
+            np.array([p.top[k][0] for p in plans]),
+            np.array([p.top[k][1] for p in plans]),
+            np.array([p.top[k][2] for p in plans], dtype=np.int8),
+        )
 
     def _top_k(self, plans: list[_Plan], P: np.ndarray, recognised: np.ndarray, k: int):
         """Top-k 小类 of each row of P (n×k, descending), their scores (float64) and status codes."""
@@ -999,8 +1106,9 @@ class ScopeClassifier:
                 status[r] = 3
         return top_cls, top_scores, status
 
-    def _predict_chunk(self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True,
-                       names: list | None = None) -> list[Prediction]:
+    def _predict_chunk(
+        self, texts: list, top_k: int, evidence: bool, keep_scores: bool = True, names: list | None = None
+    ) -> list[Prediction]:
         """Top-k = the k most likely 小类 (several may share a 大类), scores their probabilities."""
         sc = self.scorer
         plans, P, row_of, top_cls, top_scores, status = self._core(texts, top_k, names)
@@ -1072,8 +1180,16 @@ class ScopeClassifier:
         return f"{head}{'；'.join(parts)} → {sc.class_codes[class_index]} {name}"
 
     # -- tables -------------------------------------------------------------------
-    def classify_frame(self, df, text_column: str, name_column: str | None = None, top_k: int = 3,
-                       chunk_size: int = 10000, progress=None, evidence: bool = True):
+    def classify_frame(
+        self,
+        df,
+        text_column: str,
+        name_column: str | None = None,
+        top_k: int = 3,
+        chunk_size: int = 10000,
+        progress=None,
+        evidence: bool = True,
+    ):
         """Input columns plus pred_code_1..k, pred_name_1..k, pred_score_1..k, evidence, reason,
         pred_division, pred_section, is_industrial (for the top prediction).
 
@@ -1097,9 +1213,9 @@ class ScopeClassifier:
         div_arr = np.array([s.nodes[c].division for c in sc.class_codes] + [""], dtype=object)
         sec_arr = np.array([s.nodes[c].section for c in sc.class_codes] + [""], dtype=object)
         ind_arr = np.array([s.nodes[c].section in ("B", "C", "D") for c in sc.class_codes] + [False])
-        none = sc.n_classes   # index of the "" entries
+        none = sc.n_classes  # index of the "" entries
         for start in range(0, total, chunk_size):
-            part = df.iloc[start:start + chunk_size]
+            part = df.iloc[start : start + chunk_size]
             texts = part[text_column].tolist()
             names = part[name_column].tolist() if name_column is not None else None
             plans, _, _, top_cls, top_scores, status = self._core(texts, k, names, with_p=False)
@@ -1119,12 +1235,15 @@ class ScopeClassifier:
                 cols[f"pred_name_{i + 1}"] = names_arr[col]
                 cols[f"pred_score_{i + 1}"] = scores[:, i] if i < scores.shape[1] else np.full(len(plans), np.nan)
             if evidence:
-                cols["evidence"] = ["" if empty_rows[r] else self._evidence(plans[r], int(cls[r, 0]))
-                                    for r in range(len(plans))]
+                cols["evidence"] = [
+                    "" if empty_rows[r] else self._evidence(plans[r], int(cls[r, 0])) for r in range(len(plans))
+                ]
             else:
                 cols["evidence"] = [""] * len(plans)
-            cols["reason"] = [plans[r].reason if st == 1 else self._NO_MATCH if st == 2 else
-                              self._ONLY_GENERIC if st == 3 else "" for r, st in enumerate(status.tolist())]
+            cols["reason"] = [
+                plans[r].reason if st == 1 else self._NO_MATCH if st == 2 else self._ONLY_GENERIC if st == 3 else ""
+                for r, st in enumerate(status.tolist())
+            ]
             first = cls[:, 0]
             cols["pred_division"] = div_arr[first]
             cols["pred_section"] = sec_arr[first]
@@ -1155,7 +1274,7 @@ class ScopeClassifier:
 
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path / MODEL_FILE)   # uncompressed: loading is a plain read (≈2× faster)
+        joblib.dump(self, path / MODEL_FILE)  # uncompressed: loading is a plain read (≈2× faster)
         meta = {
             "version": self.version,
             "reference_hash": self.reference_hash,
@@ -1164,12 +1283,13 @@ class ScopeClassifier:
             "info": self.info,
             "params": self.params,
         }
-        (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default),
-                                      encoding="utf-8")
+        (path / META_FILE).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8"
+        )
         return path
 
     @classmethod
-    def load(cls, directory) -> "ScopeClassifier":
+    def load(cls, directory) -> ScopeClassifier:
         import joblib
 
         path = Path(directory)
@@ -1182,8 +1302,13 @@ class ScopeClassifier:
         return model
 
     def describe(self) -> dict:
-        return {"version": self.version, "training_hash": self.training_hash,
-                "reference_hash": self.reference_hash, "mode": self.info.get("mode"), "metrics": self.metrics}
+        return {
+            "version": self.version,
+            "training_hash": self.training_hash,
+            "reference_hash": self.reference_hash,
+            "mode": self.info.get("mode"),
+            "metrics": self.metrics,
+        }
 
 
 def _top_entries(M: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
@@ -1197,8 +1322,9 @@ def _top_entries(M: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
     order = np.argsort(-vals, axis=1, kind="stable")
     idx, vals = np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
     rounded = np.round(vals, 4).tolist()
-    return [[(i, v) for i, v, raw in zip(ri, rv, rr) if raw > 0]
-            for ri, rv, rr in zip(idx.tolist(), rounded, vals.tolist())]
+    return [
+        [(i, v) for i, v, raw in zip(ri, rv, rr) if raw > 0] for ri, rv, rr in zip(idx.tolist(), rounded, vals.tolist())
+    ]
 
 
 def _json_default(obj):

@@ -28,23 +28,36 @@ def _classify_chunk(args: tuple[pd.DataFrame, str, str | None, int]) -> pd.DataF
     return _WORKER_MODEL.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=top_k)
 
 
-def classify_in_processes(model: ScopeClassifier, frame: pd.DataFrame, text_column: str,
-                          name_column: str | None = None, top_k: int = 3, workers: int = 1,
-                          chunk_rows: int = 50_000, progress=None) -> pd.DataFrame:
+def classify_in_processes(
+    model: ScopeClassifier,
+    frame: pd.DataFrame,
+    text_column: str,
+    name_column: str | None = None,
+    top_k: int = 3,
+    workers: int = 1,
+    chunk_rows: int = 50_000,
+    progress=None,
+) -> pd.DataFrame:
     """`model.classify_frame` over `frame`, fanned out to `workers` processes, rows in order.
 
     `progress(done, total)` is called as rows are finished (after each chunk with several workers).
     """
     if workers <= 1 or len(frame) <= chunk_rows:
-        return model.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=top_k,
-                                    progress=progress)
-    chunks = [(frame.iloc[start:start + chunk_rows], text_column, name_column, top_k)
-              for start in range(0, len(frame), chunk_rows)]
+        return model.classify_frame(
+            frame, text_column=text_column, name_column=name_column, top_k=top_k, progress=progress
+        )
+    chunks = [
+        (frame.iloc[start : start + chunk_rows], text_column, name_column, top_k)
+        for start in range(0, len(frame), chunk_rows)
+    ]
     parts = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(model,)) as pool:
         for part in pool.map(_classify_chunk, chunks):
             parts.append(part)
             if progress is not None:
                 progress(sum(len(p) for p in parts), len(frame))
-    return pd.concat(parts).loc[frame.index] if parts else model.classify_frame(
-        frame, text_column=text_column, name_column=name_column, top_k=top_k)
+    return (
+        pd.concat(parts).loc[frame.index]
+        if parts
+        else model.classify_frame(frame, text_column=text_column, name_column=name_column, top_k=top_k)
+    )

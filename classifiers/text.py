@@ -13,21 +13,65 @@ import unicodedata
 
 # Full-width ASCII (U+FF01..U+FF5E) -> ASCII, then our own extra mappings.
 _TABLE: dict[int, str | None] = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
-_TABLE.update({
-    0x3000: None,  # ideographic space
-    ord(" "): None, ord("\t"): None, ord("\r"): ";", ord("\n"): ";", 0xA0: None,
-    0x200B: None, 0xFEFF: None,
-    ord("【"): "(", ord("】"): ")", ord("〔"): "(", ord("〕"): ")", ord("["): "(", ord("]"): ")",
-    ord("［"): "(", ord("］"): ")", ord("{"): "(", ord("}"): ")", ord("｛"): "(", ord("｝"): ")",
-    ord("〖"): "(", ord("〗"): ")", ord("﹙"): "(", ord("﹚"): ")", ord("⑴"): None,
-    ord("“"): None, ord("”"): None, ord("‘"): None, ord("’"): None, ord('"'): None, ord("'"): None,
-    ord("《"): None, ord("》"): None, ord("〈"): None, ord("〉"): None, ord("「"): None, ord("」"): None,
-    ord("『"): None, ord("』"): None,
-    ord("﹔"): ";", ord("﹐"): ",", ord("﹑"): "、", ord("︰"): ":", ord("﹕"): ":", ord("｡"): "。",
-    ord("．"): ".", ord("｜"): "|", ord("／"): "/",
-    ord("—"): "-", ord("–"): "-", ord("－"): "-", ord("~"): "-", ord("～"): "-",
-    ord("・"): "·", ord("•"): "·",
-})
+_TABLE.update(
+    {
+        0x3000: None,  # ideographic space
+        ord(" "): None,
+        ord("\t"): None,
+        ord("\r"): ";",
+        ord("\n"): ";",
+        0xA0: None,
+        0x200B: None,
+        0xFEFF: None,
+        ord("【"): "(",
+        ord("】"): ")",
+        ord("〔"): "(",
+        ord("〕"): ")",
+        ord("["): "(",
+        ord("]"): ")",
+        ord("［"): "(",
+        ord("］"): ")",
+        ord("{"): "(",
+        ord("}"): ")",
+        ord("｛"): "(",
+        ord("｝"): ")",
+        ord("〖"): "(",
+        ord("〗"): ")",
+        ord("﹙"): "(",
+        ord("﹚"): ")",
+        ord("⑴"): None,
+        ord("“"): None,
+        ord("”"): None,
+        ord("‘"): None,
+        ord("’"): None,
+        ord('"'): None,
+        ord("'"): None,
+        ord("《"): None,
+        ord("》"): None,
+        ord("〈"): None,
+        ord("〉"): None,
+        ord("「"): None,
+        ord("」"): None,
+        ord("『"): None,
+        ord("』"): None,
+        ord("﹔"): ";",
+        ord("﹐"): ",",
+        ord("﹑"): "、",
+        ord("︰"): ":",
+        ord("﹕"): ":",
+        ord("｡"): "。",
+        ord("．"): ".",
+        ord("｜"): "|",
+        ord("／"): "/",
+        ord("—"): "-",
+        ord("–"): "-",
+        ord("－"): "-",
+        ord("~"): "-",
+        ord("～"): "-",
+        ord("・"): "·",
+        ord("•"): "·",
+    }
+)
 _TABLE_UPPER = {cp: chr(cp + 32) for cp in range(ord("A"), ord("Z") + 1)}
 _TABLE.update(_TABLE_UPPER)
 for _cp in range(0xFF21, 0xFF3B):  # full-width upper-case letters straight to lower case
@@ -35,7 +79,9 @@ for _cp in range(0xFF21, 0xFF3B):  # full-width upper-case letters straight to l
 _TRANS = str.maketrans(_TABLE)
 
 _MULTI_SEP = re.compile(r"([;,、。:])[;,、。:]+")
-_NEEDS_NFKC = re.compile(r"[\u2160-\u217f\u2460-\u24ff\u3200-\u33ff\uf900-\ufaff\ufe30-\ufe4f\u00bc-\u00be\u2150-\u215f]")
+_NEEDS_NFKC = re.compile(
+    r"[\u2160-\u217f\u2460-\u24ff\u3200-\u33ff\uf900-\ufaff\ufe30-\ufe4f\u00bc-\u00be\u2150-\u215f]"
+)
 
 
 def normalize_text(text: object) -> str:
@@ -55,7 +101,7 @@ def normalize_text(text: object) -> str:
 
 
 _BRACKET_RE = re.compile(r"[()]")
-_MARK_RES: dict[str, re.Pattern] = {}   # separators -> pattern of brackets and separators
+_MARK_RES: dict[str, re.Pattern] = {}  # separators -> pattern of brackets and separators
 
 
 def _marks(separators: str) -> re.Pattern:
@@ -118,7 +164,7 @@ def remove_brackets(text: str, keep=None) -> str:
     pos = 0
     for start, end in bracket_spans(text):
         out.append(text[pos:start])
-        inner = text[start + 1:end - 1] if text[end - 1:end] == ")" else text[start + 1:end]
+        inner = text[start + 1 : end - 1] if text[end - 1 : end] == ")" else text[start + 1 : end]
         if keep is not None and keep(inner):
             out.append("(" + inner + ")")
         pos = end

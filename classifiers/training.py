@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.knowledge import KnowledgeBase, reference_hash
-from classifiers.model import DEFAULT_PARAMS, MODEL_VERSION, ScopeClassifier, ReferenceScorer, text_hash
+from classifiers.model import DEFAULT_PARAMS, MODEL_VERSION, ReferenceScorer, ScopeClassifier, text_hash
 from classifiers.scope_parser import parse_clause, split_clauses
 from reference import UnknownCodeError, normalize_code, standard
 
@@ -39,6 +39,7 @@ _SOURCE_FILES = ("text.py", "scope_parser.py", "knowledge.py", "features.py", "m
 # ---------------------------------------------------------------------------
 # Labels
 # ---------------------------------------------------------------------------
+
 
 def normalize_label(code, edition: str | int = "2017") -> str | None:
     """The 2017 code (class/group/division/section) for a label in any spelling, or None.
@@ -74,6 +75,7 @@ def normalize_label(code, edition: str | int = "2017") -> str | None:
 # Reference-only model
 # ---------------------------------------------------------------------------
 
+
 def _code_hash() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
@@ -91,8 +93,11 @@ def build_reference_model(params: dict | None = None) -> ScopeClassifier:
         merged.update(params)
     scorer = ReferenceScorer(kb, merged)
     model = ScopeClassifier(scorer, merged)
-    model.info.update(mode="reference", build_seconds=round(time.perf_counter() - started, 1),
-                      n_terms=sum(len(c.terms) for c in kb.classes))
+    model.info.update(
+        mode="reference",
+        build_seconds=round(time.perf_counter() - started, 1),
+        n_terms=sum(len(c.terms) for c in kb.classes),
+    )
     model.metrics = {"note": "reference-only model: no labelled data; see classifiers/README.md for dev figures"}
     return model
 
@@ -123,7 +128,7 @@ def load_default_model() -> ScopeClassifier:
         if path.exists():
             shutil.rmtree(path, ignore_errors=True)
         os.replace(tmp, path)
-        for stale in path.parent.glob("scope-model-*"):   # older versions / code: never used again
+        for stale in path.parent.glob("scope-model-*"):  # older versions / code: never used again
             if stale != path and stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
     except OSError:
@@ -134,6 +139,7 @@ def load_default_model() -> ScopeClassifier:
 # ---------------------------------------------------------------------------
 # Supervised layer
 # ---------------------------------------------------------------------------
+
 
 def _object_text(cleaned: str) -> str:
     """The objects of the specific items, in order (the text the supervised layer reads)."""
@@ -169,14 +175,14 @@ class SupervisedLayer:
         self.C = C
         self.ref_weight = ref_weight
         self.share = share
-        self.knn: KnnVote | None = None            # kNN vote over the labelled scopes
-        self.blend = (0.0, 0.0)                    # log-linear weights of the kNN vote and the reference
-        self.mix_weight = 1.0                      # log-linear weight of the mixture itself
+        self.knn: KnnVote | None = None  # kNN vote over the labelled scopes
+        self.blend = (0.0, 0.0)  # log-linear weights of the kNN vote and the reference
+        self.mix_weight = 1.0  # log-linear weight of the mixture itself
         self.prior_bias: np.ndarray | None = None  # per-大类 log-prior correction (from the labels)
-        self.vectorizer: Any = None                # sklearn objects (untyped), set by fit
+        self.vectorizer: Any = None  # sklearn objects (untyped), set by fit
         self.head_vectorizer: Any = None
         self.clf: Any = None
-        self.columns: np.ndarray | None = None   # model class -> division column
+        self.columns: np.ndarray | None = None  # model class -> division column
 
     def _features(self, cleaned: list[str], D_ref: np.ndarray, fit: bool):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -184,10 +190,12 @@ class SupervisedLayer:
         objects = [_object_text(c) for c in cleaned]
         heads = [_head_text(c) for c in cleaned]
         if fit:
-            self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                                              max_features=40000, dtype=np.float32)
-            self.head_vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
-                                                   min_df=2, max_features=10000, dtype=np.float32)
+            self.vectorizer = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=40000, dtype=np.float32
+            )
+            self.head_vectorizer = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=10000, dtype=np.float32
+            )
             X1 = self.vectorizer.fit_transform(objects)
             X3 = self.head_vectorizer.fit_transform(heads)
         else:
@@ -196,7 +204,7 @@ class SupervisedLayer:
         ref = self.ref_weight * (np.log(np.clip(D_ref, 1e-4, 1.0)) / np.log(1e4) + 1.0)
         return sp.hstack([sp.csr_matrix(ref.astype(np.float32)), X1, X3 * 0.5]).tocsr()
 
-    def fit(self, cleaned: list[str], D_ref: np.ndarray, y: np.ndarray) -> "SupervisedLayer":
+    def fit(self, cleaned: list[str], D_ref: np.ndarray, y: np.ndarray) -> SupervisedLayer:
         import warnings
 
         from sklearn.linear_model import LogisticRegression
@@ -251,17 +259,17 @@ class KnnVote:
         objects = [_object_text(c) for c in cleaned]
         heads = [_head_text(c, 2) for c in cleaned]
         if fit:
-            self.vecs = [TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                                         dtype=np.float32),
-                         TfidfVectorizer(analyzer=_words, sublinear_tf=True, min_df=2, dtype=np.float32),
-                         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                                         dtype=np.float32)]
+            self.vecs = [
+                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32),
+                TfidfVectorizer(analyzer=_words, sublinear_tf=True, min_df=2, dtype=np.float32),
+                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32),
+            ]
             parts = [v.fit_transform(t) for v, t in zip(self.vecs, (objects, objects, heads))]
         else:
             parts = [v.transform(t) for v, t in zip(self.vecs, (objects, objects, heads))]
         return normalize(sp.hstack(parts).tocsr())
 
-    def fit(self, cleaned: list[str], y: np.ndarray) -> "KnnVote":
+    def fit(self, cleaned: list[str], y: np.ndarray) -> KnnVote:
         self.X = self._matrix(list(cleaned), fit=True)
         self.y = np.asarray(y, dtype=np.int64)
         return self
@@ -277,8 +285,8 @@ class KnnVote:
 
     def _votes(self, Q, n_divisions: int, loo: bool, block: int = 1000) -> np.ndarray:
         out = []
-        for start in range(0, Q.shape[0], block):        # bounded dense similarity blocks
-            S = (Q[start:start + block] @ self.X.T).toarray()
+        for start in range(0, Q.shape[0], block):  # bounded dense similarity blocks
+            S = (Q[start : start + block] @ self.X.T).toarray()
             if loo:
                 r = np.arange(S.shape[0])
                 S[r, start + r] = -1.0
@@ -291,18 +299,18 @@ class KnnVote:
         sims = np.take_along_axis(S, idx, axis=1)
         K = np.zeros((len(S), n_divisions))
         sims = np.clip(sims, 0.0, None)
-        np.add.at(K, (np.repeat(np.arange(len(S)), idx.shape[1]), self.y[idx].ravel()), (sims ** 2).ravel())
+        np.add.at(K, (np.repeat(np.arange(len(S)), idx.shape[1]), self.y[idx].ravel()), (sims**2).ravel())
         return _normalize_rows(K + 1e-3)
 
 
 def _blend_blocks(P: np.ndarray, K: np.ndarray, D: np.ndarray) -> np.ndarray:
     """The log inputs of the blend, stacked (3 × n × D)."""
-    return np.stack([np.log(np.clip(P, 1e-6, None)), np.log(np.clip(K, 1e-4, None)),
-                     np.log(np.clip(D, 1e-4, None))])
+    return np.stack([np.log(np.clip(P, 1e-6, None)), np.log(np.clip(K, 1e-4, None)), np.log(np.clip(D, 1e-4, None))])
 
 
-def _log_blend(P: np.ndarray, K: np.ndarray, D: np.ndarray, b: float, a: float, w: float = 1.0,
-               bias: np.ndarray | None = None) -> np.ndarray:
+def _log_blend(
+    P: np.ndarray, K: np.ndarray, D: np.ndarray, b: float, a: float, w: float = 1.0, bias: np.ndarray | None = None
+) -> np.ndarray:
     """w·log P + b·log kNN + a·log P_reference (+ a per-大类 bias), renormalised."""
     L = np.tensordot(np.array([w, b, a]), _blend_blocks(P, K, D), axes=1)
     if bias is not None:
@@ -311,8 +319,9 @@ def _log_blend(P: np.ndarray, K: np.ndarray, D: np.ndarray, b: float, a: float, 
     return _normalize_rows(np.exp(L))
 
 
-def _fit_stack(P: np.ndarray, K: np.ndarray, D: np.ndarray, y: np.ndarray, prior_strength: float = 0.3,
-               use_knn: bool = True) -> tuple[float, float, float, np.ndarray]:
+def _fit_stack(
+    P: np.ndarray, K: np.ndarray, D: np.ndarray, y: np.ndarray, prior_strength: float = 0.3, use_knn: bool = True
+) -> tuple[float, float, float, np.ndarray]:
     """Weights (w, b, a) of the log-linear blend and a per-大类 bias, fitted together by multinomial
     log-loss on cross-validated predictions of the training rows (a conditional logit: shared
     weights per input, one intercept per 大类).
@@ -372,6 +381,7 @@ def _item_examples(model: ScopeClassifier, cleaned: list[str], y: np.ndarray, sc
 # Training on labels
 # ---------------------------------------------------------------------------
 
+
 def _levels_of(codes: list[str]) -> Counter:
     s = standard()
     return Counter(s.nodes[c].level for c in codes)
@@ -401,9 +411,17 @@ def _accuracy(D: np.ndarray, y: np.ndarray) -> dict:
 MIN_CLASS_LABELS = 500
 
 
-def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeClassifier | None = None,
-                cv_folds: int = 2, seed: int = 0, names=None, min_class_labels: int = MIN_CLASS_LABELS,
-                **layer_options) -> ScopeClassifier:
+def train_model(
+    texts,
+    labels,
+    label_edition: str | int = "2017",
+    base: ScopeClassifier | None = None,
+    cv_folds: int = 2,
+    seed: int = 0,
+    names=None,
+    min_class_labels: int = MIN_CLASS_LABELS,
+    **layer_options,
+) -> ScopeClassifier:
     """A model trained on labelled scopes on top of the reference model (`base`, default model if None).
 
     texts: business scopes; labels: industry codes at any level, in `label_edition`
@@ -424,6 +442,7 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
             raise ValueError("texts and names must have the same length")
     if base is None:
         from classifiers import load_default_model
+
         base = load_default_model()
     s = standard()
     normalised = [normalize_label(l, label_edition) for l in labels]
@@ -471,7 +490,7 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
     try:
         knn = KnnVote().fit(cleaned, y)
         oof_knn = knn.proba_loo(D_ref.shape[1])
-    except ValueError:   # too few rows for a vocabulary (min_df=2)
+    except ValueError:  # too few rows for a vocabulary (min_df=2)
         knn, oof_knn = None, np.ones_like(D_ref)
     mix_weight, bias = 1.0, None
     if n_folds:
@@ -507,14 +526,28 @@ def train_model(texts, labels, label_edition: str | int = "2017", base: ScopeCla
     model.training_hash = text_hash(texts, labels)
     model.metrics = metrics
     model.info = dict(base.info)
-    model.info.update(mode="trained", label_edition=str(label_edition), n_rows=len(texts), n_used=len(div_rows),
-                      trained=time.strftime("%Y-%m-%dT%H:%M:%S"), base_training_hash=base.training_hash)
+    model.info.update(
+        mode="trained",
+        label_edition=str(label_edition),
+        n_rows=len(texts),
+        n_used=len(div_rows),
+        trained=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        base_training_hash=base.training_hash,
+    )
     model._reset_caches()
     return model
 
 
-def _train_class_model(texts: list, labels: list, codes: list, names: list | None, label_edition,
-                       base: ScopeClassifier, seed: int, folds: int = 3) -> ScopeClassifier:
+def _train_class_model(
+    texts: list,
+    labels: list,
+    codes: list,
+    names: list | None,
+    label_edition,
+    base: ScopeClassifier,
+    seed: int,
+    folds: int = 3,
+) -> ScopeClassifier:
     """Reference + a supervised 小类 layer, blend weights fitted on out-of-fold margins."""
     from classifiers.class_layer import ClassLayer, blend_probabilities
 
@@ -528,14 +561,22 @@ def _train_class_model(texts: list, labels: list, codes: list, names: list | Non
     y = np.array([index[codes[i]] for i in rows])
     cleaned = _clean_all([texts[i] for i in rows])
     words = [model.name_words(names[i]) if names is not None else None for i in rows]
-    row_names = [w[0] if w is not None else "" for w in words]     # as `_Plan.name` at prediction
+    row_names = [w[0] if w is not None else "" for w in words]  # as `_Plan.name` at prediction
     # reference P(小类) of the training rows, scope and name as at prediction time
-    P_ref = np.vstack([model.class_scores(texts_part, names_part) for texts_part, names_part in
-                       _chunks([texts[i] for i in rows], [names[i] for i in rows] if names is not None else None)])
+    P_ref = np.vstack(
+        [
+            model.class_scores(texts_part, names_part)
+            for texts_part, names_part in _chunks(
+                [texts[i] for i in rows], [names[i] for i in rows] if names is not None else None
+            )
+        ]
+    )
     P_ref = P_ref / np.clip(P_ref.sum(axis=1, keepdims=True), 1e-12, None)
-    metrics: dict = {"labels": dict(_levels_of([c for c in codes if c is not None])),
-                     "skipped_labels": sum(1 for c in codes if c is None),
-                     "not_class_level": len([c for c in codes if c is not None]) - len(rows)}
+    metrics: dict = {
+        "labels": dict(_levels_of([c for c in codes if c is not None])),
+        "skipped_labels": sum(1 for c in codes if c is None),
+        "not_class_level": len([c for c in codes if c is not None]) - len(rows),
+    }
     metrics["reference_class"] = _accuracy(P_ref, y)
     rng = np.random.default_rng(seed)
     fold_of = rng.permutation(len(y)) % folds
@@ -553,20 +594,28 @@ def _train_class_model(texts: list, labels: list, codes: list, names: list | Non
     metrics["cv_folds"] = folds
     metrics["blend_reference_margin"] = [round(v, 3) for v in blend]
     model.class_layer = layer
-    model.training_hash = text_hash(texts, labels) if names is None else text_hash(
-        [f"{t}\x1d{n}" for t, n in zip(texts, names)], labels)
+    model.training_hash = (
+        text_hash(texts, labels) if names is None else text_hash([f"{t}\x1d{n}" for t, n in zip(texts, names)], labels)
+    )
     model.metrics = metrics
     model.info = dict(base.info)
-    model.info.update(mode="trained", label_edition=str(label_edition), n_rows=len(texts), n_used=len(rows),
-                      layer="class", train_seconds=round(time.perf_counter() - started, 1),
-                      trained=time.strftime("%Y-%m-%dT%H:%M:%S"), base_training_hash=base.training_hash)
+    model.info.update(
+        mode="trained",
+        label_edition=str(label_edition),
+        n_rows=len(texts),
+        n_used=len(rows),
+        layer="class",
+        train_seconds=round(time.perf_counter() - started, 1),
+        trained=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        base_training_hash=base.training_hash,
+    )
     model._reset_caches()
     return model
 
 
 def _chunks(texts: list, names: list | None, size: int = 5000):
     for start in range(0, len(texts), size):
-        yield texts[start:start + size], (None if names is None else names[start:start + size])
+        yield texts[start : start + size], (None if names is None else names[start : start + size])
 
 
 def _to_divisions(P: np.ndarray, scorer: ReferenceScorer) -> np.ndarray:
@@ -580,6 +629,7 @@ def _adapted_model(model: ScopeClassifier, cleaned: list[str], y: np.ndarray) ->
 
 def _clean_all(texts):
     from classifiers.scope_parser import clean_scope
+
     return [clean_scope(t) for t in texts]
 
 
@@ -588,5 +638,14 @@ def _normalize_rows(D: np.ndarray) -> np.ndarray:
     return np.divide(D, s, out=np.full_like(D, 1.0 / D.shape[1]), where=s > 0)
 
 
-__all__ = ["build_reference_model", "load_default_model", "train_model", "normalize_label", "SupervisedLayer", "KnnVote",
-           "cache_dir", "default_model_path", "MODEL_VERSION"]
+__all__ = [
+    "build_reference_model",
+    "load_default_model",
+    "train_model",
+    "normalize_label",
+    "SupervisedLayer",
+    "KnnVote",
+    "cache_dir",
+    "default_model_path",
+    "MODEL_VERSION",
+]

@@ -21,32 +21,104 @@ from __future__ import annotations
 import pandas as pd
 
 from industry_gap.coverage import (
-    CODE_SOURCE_NAMES, GAP_LEVEL_NAMES, NO_GAP, find_node, gap_level, gap_path, number,
-    present_codes, resolve_enterprise_codes, text,
+    CODE_SOURCE_NAMES,
+    GAP_LEVEL_NAMES,
+    NO_GAP,
+    find_node,
+    gap_level,
+    gap_path,
+    number,
+    present_codes,
+    resolve_enterprise_codes,
+    text,
 )
 from industry_gap.policy import Policy
 from reference import LEVEL_NAMES, normalize_code
 
 GAP_COLUMNS = [
-    "uscc", "name", "town", "code", "code_level", "code_name", "code_source", "confidence",
-    "counted_in_all", "decision", "is_industrial", "active", "in_above_scale", "needs_review",
-    "gap_level_above", "gap_code_above", "gap_level_all", "gap_code_all",
-    "potential_gap_level_above", "on_target_above", "on_target_all", "target_code",
-    "target_scope", "department", "department_source", "flagged", "basis",
+    "uscc",
+    "name",
+    "town",
+    "code",
+    "code_level",
+    "code_name",
+    "code_source",
+    "confidence",
+    "counted_in_all",
+    "decision",
+    "is_industrial",
+    "active",
+    "in_above_scale",
+    "needs_review",
+    "gap_level_above",
+    "gap_code_above",
+    "gap_level_all",
+    "gap_code_all",
+    "potential_gap_level_above",
+    "on_target_above",
+    "on_target_all",
+    "target_code",
+    "target_scope",
+    "department",
+    "department_source",
+    "flagged",
+    "basis",
 ]
 PROJECT_COLUMNS_ASSESSED = [
-    "project_id", "project_name", "builder", "uscc", "investment_wan", "stage", "signed_date",
-    "planned_production", "parent_uscc", "parent_name", "content", "code", "code_level",
-    "code_name", "code_source", "confidence", "needs_review", "gap_level_above",
-    "gap_code_above", "gap_level_all", "gap_code_all", "potential_gap_level_above",
-    "on_target_above", "on_target_all", "target_code", "target_scope", "department",
-    "department_source", "flagged", "basis", "source_file", "source_row",
+    "project_id",
+    "project_name",
+    "builder",
+    "uscc",
+    "investment_wan",
+    "stage",
+    "signed_date",
+    "planned_production",
+    "parent_uscc",
+    "parent_name",
+    "content",
+    "code",
+    "code_level",
+    "code_name",
+    "code_source",
+    "confidence",
+    "needs_review",
+    "gap_level_above",
+    "gap_code_above",
+    "gap_level_all",
+    "gap_code_all",
+    "potential_gap_level_above",
+    "on_target_above",
+    "on_target_all",
+    "target_code",
+    "target_scope",
+    "department",
+    "department_source",
+    "flagged",
+    "basis",
+    "source_file",
+    "source_row",
 ]
 REVIEW_COLUMNS = [
-    "entity_kind", "entity_kind_name", "entity_id", "name", "uscc", "text_excerpt",
-    "pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2", "pred_score_2",
-    "pred_code_3", "pred_name_3", "pred_score_3", "evidence", "classifier_reason",
-    "potential_gap_level_above", "department", "review_reason",
+    "entity_kind",
+    "entity_kind_name",
+    "entity_id",
+    "name",
+    "uscc",
+    "text_excerpt",
+    "pred_code_1",
+    "pred_name_1",
+    "pred_score_1",
+    "pred_code_2",
+    "pred_name_2",
+    "pred_score_2",
+    "pred_code_3",
+    "pred_name_3",
+    "pred_score_3",
+    "evidence",
+    "classifier_reason",
+    "potential_gap_level_above",
+    "department",
+    "review_reason",
 ]
 TARGET_SCOPE_NAMES = {"above": "规上口径（附件3）", "all": "全口径（附件2）"}
 EXCERPT_CHARS = 200  # display length of 经营范围/建设内容 in the review list
@@ -92,17 +164,23 @@ def _department(own: str, matches: list[tuple[dict | None, str]], policy: Policy
 
 
 # -- enterprises ------------------------------------------------------------
-def flag_enterprise_gaps(registry: pd.DataFrame, above_scale: pd.DataFrame, coverage: pd.DataFrame,
-                         targets: pd.DataFrame | None, policy: Policy,
-                         enterprise_codes: pd.DataFrame | None = None) -> pd.DataFrame:
+def flag_enterprise_gaps(
+    registry: pd.DataFrame,
+    above_scale: pd.DataFrame,
+    coverage: pd.DataFrame,
+    targets: pd.DataFrame | None,
+    policy: Policy,
+    enterprise_codes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per 规下 firm with its gap levels, target-list match, department and 判定依据.
 
     ``flagged`` is true for an active 规下 firm, not on the 规上 list and not
     waiting for review, whose category is missing at either scope.
     Columns: GAP_COLUMNS.
     """
-    codes = enterprise_codes if enterprise_codes is not None else \
-        resolve_enterprise_codes(registry, above_scale, policy)
+    codes = (
+        enterprise_codes if enterprise_codes is not None else resolve_enterprise_codes(registry, above_scale, policy)
+    )
     below = codes[codes["scale"] == "below"]
     towns = _town_by_key(registry)
     present_above = present_codes(coverage, "above")
@@ -134,8 +212,9 @@ def leave_one_out_gap(code: str, holders: dict[str, int]) -> tuple[str, str]:
     return NO_GAP, ""
 
 
-def _enterprise_gap_row(record: dict, towns: dict, present_above, present_all, holders,
-                        target_index, policy: Policy) -> dict:
+def _enterprise_gap_row(
+    record: dict, towns: dict, present_above, present_all, holders, target_index, policy: Policy
+) -> dict:
     code = record["code"]
     judged = record["active"] and not record["in_above_scale"] and record["is_industrial"]
     potential_above, _ = gap_level(code, present_above) if record["is_industrial"] else (NO_GAP, "")
@@ -153,19 +232,32 @@ def _enterprise_gap_row(record: dict, towns: dict, present_above, present_all, h
     flagged = bool(judged and not record["needs_review"] and (level_above != NO_GAP or level_all != NO_GAP))
     key = record["uscc"] or record["name"]
     row = dict(
-        uscc=record["uscc"], name=record["name"], town=towns.get(key, ""), code=code,
-        code_level=record["code_level"], code_name=record["code_name"],
-        code_source=record["code_source"], confidence=record["confidence"],
-        counted_in_all=record["counted_in_all"], decision=record["decision"],
-        is_industrial=record["is_industrial"], active=record["active"],
-        in_above_scale=record["in_above_scale"], needs_review=record["needs_review"],
-        gap_level_above=level_above, gap_code_above=code_above,
-        gap_level_all=level_all, gap_code_all=code_all,
+        uscc=record["uscc"],
+        name=record["name"],
+        town=towns.get(key, ""),
+        code=code,
+        code_level=record["code_level"],
+        code_name=record["code_name"],
+        code_source=record["code_source"],
+        confidence=record["confidence"],
+        counted_in_all=record["counted_in_all"],
+        decision=record["decision"],
+        is_industrial=record["is_industrial"],
+        active=record["active"],
+        in_above_scale=record["in_above_scale"],
+        needs_review=record["needs_review"],
+        gap_level_above=level_above,
+        gap_code_above=code_above,
+        gap_level_all=level_all,
+        gap_code_all=code_all,
         potential_gap_level_above=potential_above,
-        on_target_above=above_target is not None, on_target_all=all_target is not None,
+        on_target_above=above_target is not None,
+        on_target_all=all_target is not None,
         target_code=normalize_code(text(target.get("code"))) if target else "",
         target_scope=("above" if above_target else "all") if target else "",
-        department=department, department_source=department_source, flagged=flagged,
+        department=department,
+        department_source=department_source,
+        flagged=flagged,
     )
     row["basis"] = gap_basis_text(row, subject="本区规上企业")
     return row
@@ -227,17 +319,28 @@ def _project_code(record: dict, policy: Policy) -> dict:
     code = normalize_code(text(record.get("pred_code_1"))) or ""
     predicted = find_node(code)
     if predicted is None:
-        return dict(node=None, source="none", confidence=float("nan"), review=False,
-                    note=note + "未填拟扩增门类代码，建设内容也未能分类")
+        return dict(
+            node=None,
+            source="none",
+            confidence=float("nan"),
+            review=False,
+            note=note + "未填拟扩增门类代码，建设内容也未能分类",
+        )
     score = number(record.get("pred_score_1")) or 0.0
     if score < policy.review_below_score:
-        return dict(node=predicted, source="classified", confidence=score, review=True,
-                    note=note + f"建设内容分类置信度{score:.2f}低于复核阈值{policy.review_below_score:.2f}")
+        return dict(
+            node=predicted,
+            source="classified",
+            confidence=score,
+            review=True,
+            note=note + f"建设内容分类置信度{score:.2f}低于复核阈值{policy.review_below_score:.2f}",
+        )
     return dict(node=predicted, source="classified", confidence=score, review=False, note=note)
 
 
-def assess_projects(projects: pd.DataFrame | None, coverage: pd.DataFrame, targets: pd.DataFrame | None,
-                    policy: Policy) -> pd.DataFrame:
+def assess_projects(
+    projects: pd.DataFrame | None, coverage: pd.DataFrame, targets: pd.DataFrame | None, policy: Policy
+) -> pd.DataFrame:
     """One row per project with its category, gap levels, target match and department.
 
     Columns: PROJECT_COLUMNS_ASSESSED. ``code_source`` is 'intended' (拟扩增门类代码),
@@ -262,26 +365,41 @@ def assess_projects(projects: pd.DataFrame | None, coverage: pd.DataFrame, targe
         above_target = match_target(code, target_index["above"]) if industrial else None
         all_target = match_target(code, target_index["all"]) if industrial else None
         department, department_source = _department(
-            text(record.get("department")), [(all_target, "all"), (above_target, "above")], policy)
+            text(record.get("department")), [(all_target, "all"), (above_target, "above")], policy
+        )
         target = all_target or above_target
         row = dict(
-            project_id=project_id, project_name=text(record.get("project_name")),
-            builder=text(record.get("builder")), uscc=text(record.get("uscc")).upper(),
-            investment_wan=number(record.get("investment_wan")), stage=text(record.get("stage")),
+            project_id=project_id,
+            project_name=text(record.get("project_name")),
+            builder=text(record.get("builder")),
+            uscc=text(record.get("uscc")).upper(),
+            investment_wan=number(record.get("investment_wan")),
+            stage=text(record.get("stage")),
             signed_date=text(record.get("signed_date")),
             planned_production=text(record.get("planned_production")),
-            parent_uscc=text(record.get("parent_uscc")).upper(), parent_name=text(record.get("parent_name")),
+            parent_uscc=text(record.get("parent_uscc")).upper(),
+            parent_name=text(record.get("parent_name")),
             content=text(record.get("content")),
-            code=code, code_level=node.level if node else "", code_name=node.name if node else "",
-            code_source=chosen["source"], confidence=chosen["confidence"], needs_review=chosen["review"],
-            gap_level_above=level_above, gap_code_above=code_above,
-            gap_level_all=level_all, gap_code_all=code_all, potential_gap_level_above=potential,
-            on_target_above=above_target is not None, on_target_all=all_target is not None,
+            code=code,
+            code_level=node.level if node else "",
+            code_name=node.name if node else "",
+            code_source=chosen["source"],
+            confidence=chosen["confidence"],
+            needs_review=chosen["review"],
+            gap_level_above=level_above,
+            gap_code_above=code_above,
+            gap_level_all=level_all,
+            gap_code_all=code_all,
+            potential_gap_level_above=potential,
+            on_target_above=above_target is not None,
+            on_target_all=all_target is not None,
             target_code=normalize_code(text(target.get("code"))) if target else "",
             target_scope=("all" if all_target else "above") if target else "",
-            department=department, department_source=department_source,
+            department=department,
+            department_source=department_source,
             flagged=bool(industrial and not chosen["review"] and (level_above != NO_GAP or level_all != NO_GAP)),
-            source_file=text(record.get("source_file")), source_row=number(record.get("source_row")),
+            source_file=text(record.get("source_file")),
+            source_row=number(record.get("source_row")),
         )
         row["basis"] = chosen["note"] + gap_basis_text(row, subject="本区规上企业", classified_label="建设内容分类")
         rows.append(row)
@@ -289,10 +407,13 @@ def assess_projects(projects: pd.DataFrame | None, coverage: pd.DataFrame, targe
 
 
 # -- review list ------------------------------------------------------------
-def build_review_list(registry: pd.DataFrame | None, gaps: pd.DataFrame,
-                      projects: pd.DataFrame | None = None,
-                      projects_assessed: pd.DataFrame | None = None,
-                      policy: Policy | None = None) -> pd.DataFrame:
+def build_review_list(
+    registry: pd.DataFrame | None,
+    gaps: pd.DataFrame,
+    projects: pd.DataFrame | None = None,
+    projects_assessed: pd.DataFrame | None = None,
+    policy: Policy | None = None,
+) -> pd.DataFrame:
     """Firms and projects whose classification is too uncertain to flag, with top-3 and evidence.
 
     Sorted so that those that would fill the biggest 规上 gap come first.
@@ -307,14 +428,34 @@ def build_review_list(registry: pd.DataFrame | None, gaps: pd.DataFrame,
             by_key.setdefault(text(record.get("uscc")) or text(record.get("name")), record)
     for gap in review_gaps.to_dict("records"):
         source = by_key.get(gap["uscc"] or gap["name"], {})
-        rows.append(_review_row("enterprise", gap["uscc"] or gap["name"], gap["name"], gap["uscc"],
-                                text(source.get("scope")), source, gap, threshold))
+        rows.append(
+            _review_row(
+                "enterprise",
+                gap["uscc"] or gap["name"],
+                gap["name"],
+                gap["uscc"],
+                text(source.get("scope")),
+                source,
+                gap,
+                threshold,
+            )
+        )
     if projects is not None and projects_assessed is not None and not projects_assessed.empty:
         originals = dict(zip(project_ids(projects), projects.to_dict("records")))
         for assessed in projects_assessed[projects_assessed["needs_review"].astype(bool)].to_dict("records"):
             source = originals.get(assessed["project_id"], {})
-            rows.append(_review_row("project", assessed["project_id"], assessed["project_name"],
-                                    assessed["uscc"], assessed["content"], source, assessed, threshold))
+            rows.append(
+                _review_row(
+                    "project",
+                    assessed["project_id"],
+                    assessed["project_name"],
+                    assessed["uscc"],
+                    assessed["content"],
+                    source,
+                    assessed,
+                    threshold,
+                )
+            )
     frame = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
     if frame.empty:
         return frame
@@ -324,10 +465,17 @@ def build_review_list(registry: pd.DataFrame | None, gaps: pd.DataFrame,
     return frame.drop(columns="_order").reset_index(drop=True)
 
 
-def _review_row(kind: str, entity_id: str, name: str, uscc: str, body: str, source: dict,
-                assessed: dict, threshold: str) -> dict:
-    row = dict(entity_kind=kind, entity_kind_name="规下企业" if kind == "enterprise" else "项目",
-               entity_id=entity_id, name=name, uscc=uscc, text_excerpt=_excerpt(body))
+def _review_row(
+    kind: str, entity_id: str, name: str, uscc: str, body: str, source: dict, assessed: dict, threshold: str
+) -> dict:
+    row = dict(
+        entity_kind=kind,
+        entity_kind_name="规下企业" if kind == "enterprise" else "项目",
+        entity_id=entity_id,
+        name=name,
+        uscc=uscc,
+        text_excerpt=_excerpt(body),
+    )
     for rank in (1, 2, 3):
         code = normalize_code(text(source.get(f"pred_code_{rank}"))) or ""
         node = find_node(code)
@@ -358,7 +506,16 @@ def level_name(level: str) -> str:
 
 
 __all__ = [
-    "GAP_COLUMNS", "PROJECT_COLUMNS_ASSESSED", "REVIEW_COLUMNS", "assess_projects",
-    "build_review_list", "flag_enterprise_gaps", "gap_basis_text", "index_targets",
-    "leave_one_out_gap", "level_name", "match_target", "project_ids",
+    "GAP_COLUMNS",
+    "PROJECT_COLUMNS_ASSESSED",
+    "REVIEW_COLUMNS",
+    "assess_projects",
+    "build_review_list",
+    "flag_enterprise_gaps",
+    "gap_basis_text",
+    "index_targets",
+    "leave_one_out_gap",
+    "level_name",
+    "match_target",
+    "project_ids",
 ]

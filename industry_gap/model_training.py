@@ -33,11 +33,11 @@ MAX_HOLDOUT_ROWS = 5_000
 
 @dataclass
 class TrainingReport:
-    mode: str                                   # Chinese description of what was done
+    mode: str  # Chinese description of what was done
     labelled_rows: int = 0
     holdout_rows: int = 0
     accuracy: dict[str, float] = field(default_factory=dict)  # Chinese metric name -> value
-    reused: bool = False                        # a cached trained model was loaded instead of training
+    reused: bool = False  # a cached trained model was loaded instead of training
 
 
 @dataclass
@@ -48,13 +48,16 @@ class TrainedModel:
 
 def labelled_rows(registry: pd.DataFrame, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """(uscc, text, name, code): registry rows with a code, overridden by analysts' codes where given."""
-    columns = ["uscc", "scope", "name", "industry_code"] if "name" in registry.columns else [
-        "uscc", "scope", "industry_code"]
+    columns = (
+        ["uscc", "scope", "name", "industry_code"] if "name" in registry.columns else ["uscc", "scope", "industry_code"]
+    )
     frame = registry[columns].rename(columns={"scope": "text", "industry_code": "code"})
-    if "main_activity" in registry.columns:   # the register's 主要业务活动 with the scope, as classified
+    if "main_activity" in registry.columns:  # the register's 主要业务活动 with the scope, as classified
         from classifiers.text import combine_activity_and_scope
-        frame["text"] = [combine_activity_and_scope(m, t) for m, t in
-                         zip(registry["main_activity"].tolist(), frame["text"].tolist())]
+
+        frame["text"] = [
+            combine_activity_and_scope(m, t) for m, t in zip(registry["main_activity"].tolist(), frame["text"].tolist())
+        ]
     if "name" not in frame.columns:
         frame["name"] = ""
     if overrides is not None and not overrides.empty:
@@ -90,10 +93,15 @@ def accuracy_on(model: ScopeClassifier, frame: pd.DataFrame, top_k: int = 3) -> 
     return summary_metrics(report, top_k)
 
 
-def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None = None,
-                       min_labels: int = 50, holdout_share: float = 0.2,
-                       cache_dir: str | Path | None = None,
-                       max_training_rows: int = MAX_TRAINING_ROWS) -> TrainedModel:
+def train_office_model(
+    labelled: pd.DataFrame | None,
+    *,
+    model_dir: str | None = None,
+    min_labels: int = 50,
+    holdout_share: float = 0.2,
+    cache_dir: str | Path | None = None,
+    max_training_rows: int = MAX_TRAINING_ROWS,
+) -> TrainedModel:
     """A saved model when one is named; else reference-only, trained further on enough labels.
 
     With `cache_dir`, a trained model is kept there under the hash of its labels, the
@@ -113,8 +121,9 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
     if labelled is None or len(labelled) < min_labels:
         base = load_default_model()
         count = 0 if labelled is None else len(labelled)
-        report = TrainingReport(mode=f"参考模型（标注样本 {count} 条，少于 {min_labels} 条，未训练）",
-                                labelled_rows=count)
+        report = TrainingReport(
+            mode=f"参考模型（标注样本 {count} 条，少于 {min_labels} 条，未训练）", labelled_rows=count
+        )
         if count:
             report.holdout_rows = count
             report.accuracy = accuracy_on(base, labelled)
@@ -122,7 +131,7 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
     key = training_key(labelled, min_labels, holdout_share, max_training_rows)
     cached = _load_cached(cache_dir, key) if cache_dir else None
     if cached is not None:
-        return cached   # the reference model is not even loaded: the trained one contains it
+        return cached  # the reference model is not even loaded: the trained one contains it
     base = load_default_model()
     train, holdout = holdout_split(labelled, holdout_share)
     sampled = f"，从 {len(train):,} 条中抽取 {max_training_rows:,} 条训练" if 0 < max_training_rows < len(train) else ""
@@ -130,8 +139,12 @@ def train_office_model(labelled: pd.DataFrame | None, *, model_dir: str | None =
     names = train["name"].tolist() if "name" in train.columns else None
     model = train_model(train["text"].tolist(), train["code"].tolist(), base=base, names=names)
     why = _why_retrained(cache_dir)
-    report = TrainingReport(mode=f"参考知识 + 本地标注样本训练（{why}{sampled}）", labelled_rows=len(labelled),
-                            holdout_rows=len(holdout), accuracy=accuracy_on(model, holdout))
+    report = TrainingReport(
+        mode=f"参考知识 + 本地标注样本训练（{why}{sampled}）",
+        labelled_rows=len(labelled),
+        holdout_rows=len(holdout),
+        accuracy=accuracy_on(model, holdout),
+    )
     if cache_dir:
         _store_cached(cache_dir, key, model, report)
     return TrainedModel(model, report)
@@ -141,8 +154,9 @@ _CACHE_PREFIX = "office-model-"
 _REPORT_FILE = "training_report.json"
 
 
-def training_key(labelled: pd.DataFrame, min_labels: int, holdout_share: float,
-                 max_training_rows: int = MAX_TRAINING_ROWS) -> str:
+def training_key(
+    labelled: pd.DataFrame, min_labels: int, holdout_share: float, max_training_rows: int = MAX_TRAINING_ROWS
+) -> str:
     """Hash of everything a trained office model and its stored held-out figures depend on."""
     from classifiers import evaluation
     from classifiers.knowledge import reference_hash
@@ -151,10 +165,21 @@ def training_key(labelled: pd.DataFrame, min_labels: int, holdout_share: float,
 
     names = labelled["name"] if "name" in labelled.columns else pd.Series([""] * len(labelled))
     rows = [f"{t}\x1d{n}" for t, n in zip(labelled["text"].astype(str), names.fillna("").astype(str))]
-    digest = hashlib.sha256("|".join([
-        MODEL_VERSION, reference_hash(), _code_hash(), text_hash(rows, labelled["code"].astype(str)),
-        hashlib.sha256(Path(evaluation.__file__).read_bytes()).hexdigest()[:12],   # the scorer of the figures
-        str(min_labels), repr(float(holdout_share)), str(SEED), str(max_training_rows)]).encode("utf-8"))
+    digest = hashlib.sha256(
+        "|".join(
+            [
+                MODEL_VERSION,
+                reference_hash(),
+                _code_hash(),
+                text_hash(rows, labelled["code"].astype(str)),
+                hashlib.sha256(Path(evaluation.__file__).read_bytes()).hexdigest()[:12],  # the scorer of the figures
+                str(min_labels),
+                repr(float(holdout_share)),
+                str(SEED),
+                str(max_training_rows),
+            ]
+        ).encode("utf-8")
+    )
     return digest.hexdigest()[:20]
 
 
@@ -167,9 +192,13 @@ def _load_cached(cache_dir, key: str) -> TrainedModel | None:
         saved = json.loads((path / _REPORT_FILE).read_text(encoding="utf-8"))
     except Exception:  # noqa: BLE001 - a broken cache entry is retrained, never trusted
         return None
-    report = TrainingReport(mode=f"{saved['mode']}；复用已训练模型（标注、参考数据与模型版本均未变化）",
-                            labelled_rows=saved["labelled_rows"], holdout_rows=saved["holdout_rows"],
-                            accuracy=saved["accuracy"], reused=True)
+    report = TrainingReport(
+        mode=f"{saved['mode']}；复用已训练模型（标注、参考数据与模型版本均未变化）",
+        labelled_rows=saved["labelled_rows"],
+        holdout_rows=saved["holdout_rows"],
+        accuracy=saved["accuracy"],
+        reused=True,
+    )
     return TrainedModel(model, report)
 
 
@@ -189,9 +218,19 @@ def _store_cached(cache_dir, key: str, model: ScopeClassifier, report: TrainingR
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
         model.save(tmp)
         mode = report.mode.split("（")[0]
-        (tmp / _REPORT_FILE).write_text(json.dumps(
-            {"mode": mode, "labelled_rows": report.labelled_rows, "holdout_rows": report.holdout_rows,
-             "accuracy": report.accuracy}, ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / _REPORT_FILE).write_text(
+            json.dumps(
+                {
+                    "mode": mode,
+                    "labelled_rows": report.labelled_rows,
+                    "holdout_rows": report.holdout_rows,
+                    "accuracy": report.accuracy,
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         target = root / f"{_CACHE_PREFIX}{key}"
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from industry_gap.errors import UserError
 
@@ -98,8 +99,10 @@ class RewardRule:
 
     def band_text(self) -> str:
         """The band in Chinese, e.g. "200万元（含）至2000万元（不含）"."""
+
         def bound(value: float, inclusive: bool) -> str:
             return f"{value:g}万元（{'含' if inclusive else '不含'}）"
+
         parts = []
         if self.min_investment_wan is not None:
             parts.append(bound(self.min_investment_wan, self.min_inclusive))
@@ -193,13 +196,13 @@ class _Reader:
             return default
         return self.data[name]
 
-    def table(self, name: str, required: bool = True) -> "_Reader":
+    def table(self, name: str, required: bool = True) -> _Reader:
         value = self._get(name, {}, required)
         if not isinstance(value, dict):
             raise self.fail(name, "应为表（[...] 段落）")
         return _Reader(self.path, value, f"{self.key(name)}.")
 
-    def tables(self, name: str, required: bool = True) -> list["_Reader"]:
+    def tables(self, name: str, required: bool = True) -> list[_Reader]:
         value = self._get(name, [], required)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise self.fail(name, "应为表数组（[[...]] 段落）")
@@ -221,8 +224,15 @@ class _Reader:
             raise self.fail(name, f"应为 true 或 false，实际为“{value!r}”")
         return value
 
-    def number(self, name: str, default: float | None = None, *, minimum: float | None = None,
-               maximum: float | None = None, optional: bool = False) -> float | None:
+    def number(
+        self,
+        name: str,
+        default: float | None = None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        optional: bool = False,
+    ) -> float | None:
         value = self._get(name, default, default is None and not optional)
         if value is None and optional:
             return None
@@ -234,8 +244,9 @@ class _Reader:
             raise self.fail(name, f"不能大于 {maximum:g}，实际为 {value:g}")
         return float(value)
 
-    def integer(self, name: str, default: int | None = None, *, minimum: int | None = None,
-                maximum: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
         value = self._get(name, default, default is None)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(name, f"应为整数，实际为“{value!r}”")
@@ -263,7 +274,7 @@ class _Reader:
     def words(self, name: str, default: list[str] | None = None, allow_empty: bool = True) -> tuple[str, ...]:
         value = self._get(name, default, default is None)
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(name, "应为非空文本组成的列表，如 [\"甲\", \"乙\"]")
+            raise self.fail(name, '应为非空文本组成的列表，如 ["甲", "乙"]')
         if not allow_empty and not value:
             raise self.fail(name, "至少需要一项")
         return tuple(v.strip() for v in value)
@@ -329,14 +340,17 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         raise classification.fail(
             "review_below_score",
             f"（{review_below:g}）不能大于 count_in_all_min_score（{count_min:g}）："
-            "否则同一企业会既计入全口径门类又被送去复核")
+            "否则同一企业会既计入全口径门类又被送去复核",
+        )
     classification.finish()
 
     pipeline = root.table("pipeline")
     near = pipeline.number("near_ratio", minimum=0, maximum=1)
     nurture = pipeline.number("nurture_ratio", minimum=0, maximum=1)
     if not 0 < nurture < near <= 1:
-        raise pipeline.fail("nurture_ratio", f"应满足 0 < nurture_ratio < near_ratio ≤ 1，实际为 {nurture:g} 与 {near:g}")
+        raise pipeline.fail(
+            "nurture_ratio", f"应满足 0 < nurture_ratio < near_ratio ≤ 1，实际为 {nurture:g} 与 {near:g}"
+        )
     names_reader = pipeline.table("stage_names")
     stage_names = {key: names_reader.text(key) for key in STAGE_KEYS}
     names_reader.finish()
@@ -358,7 +372,8 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         total = scope_reader.integer("total", sum(levels.values()), minimum=0)
         if total != sum(levels.values()):
             raise scope_reader.fail(
-                "total", f"（{total}）应等于 division + group + class 之和（{sum(levels.values())}）")
+                "total", f"（{total}）应等于 division + group + class 之和（{sum(levels.values())}）"
+            )
         levels["total"] = total
         goals[scope] = MappingProxyType(levels)
         scope_reader.finish()
@@ -370,7 +385,8 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         moved_out_keywords=eligibility.words("moved_out_keywords", ["迁出"]),
         inactive_status_keywords=eligibility.words("inactive_status_keywords", []),
         not_independent_legal_person=tuple(
-            _non_legal_person_rule(r) for r in eligibility.tables("not_independent_legal_person", required=False)),
+            _non_legal_person_rule(r) for r in eligibility.tables("not_independent_legal_person", required=False)
+        ),
     )
     eligibility.finish()
 
@@ -384,14 +400,24 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
     root.finish()
 
     return Policy(
-        source=source, **plan_fields,
-        revenue_threshold_wan=threshold, threshold_inclusive=inclusive,
-        count_in_all_min_score=count_min, review_below_score=review_below,
-        near_ratio=near, nurture_ratio=nurture, stage_names=MappingProxyType(stage_names),
-        baseline_date=baseline_date, goals_deadline=deadline, goals=MappingProxyType(goals),
+        source=source,
+        **plan_fields,
+        revenue_threshold_wan=threshold,
+        threshold_inclusive=inclusive,
+        count_in_all_min_score=count_min,
+        review_below_score=review_below,
+        near_ratio=near,
+        nurture_ratio=nurture,
+        stage_names=MappingProxyType(stage_names),
+        baseline_date=baseline_date,
+        goals_deadline=deadline,
+        goals=MappingProxyType(goals),
         **eligibility_fields,
-        one_per_enterprise=one_per_enterprise, one_per_project=one_per_project,
-        payment_stages=stages, rules=rules, baseline_file=baseline_file,
+        one_per_enterprise=one_per_enterprise,
+        one_per_project=one_per_project,
+        payment_stages=stages,
+        rules=rules,
+        baseline_file=baseline_file,
     )
 
 
@@ -472,16 +498,17 @@ def _check_rules(reader: _Reader, rules: tuple[RewardRule, ...], stages: tuple[P
             raise PolicyError(reader.path, f"rewards.rules[{index + 1}].key", f"“{rule.key}”重复")
         for other in rule.excluded_by:
             if other not in keys:
-                raise PolicyError(reader.path, f"rewards.rules[{index + 1}].excluded_by",
-                                  f"引用了不存在的规则“{other}”")
+                raise PolicyError(
+                    reader.path, f"rewards.rules[{index + 1}].excluded_by", f"引用了不存在的规则“{other}”"
+                )
         if rule.staged and not stages:
-            raise PolicyError(reader.path, "rewards.payment_stages",
-                              f"缺失：规则“{rule.key}”设置了 staged = true，需要分阶段比例")
+            raise PolicyError(
+                reader.path, "rewards.payment_stages", f"缺失：规则“{rule.key}”设置了 staged = true，需要分阶段比例"
+            )
     if stages:
         total = sum(s.share for s in stages)
         if abs(total - 1.0) > 1e-6:
-            raise PolicyError(reader.path, "rewards.payment_stages",
-                              f"各阶段 share 之和应为 1，实际为 {total:g}")
+            raise PolicyError(reader.path, "rewards.payment_stages", f"各阶段 share 之和应为 1，实际为 {total:g}")
         stage_keys = [s.key for s in stages]
         if len(set(stage_keys)) != len(stage_keys):
             raise PolicyError(reader.path, "rewards.payment_stages", "的 key 有重复")

@@ -42,14 +42,17 @@ def read_table(path, columns: tuple[str | None, ...] = ()) -> pd.DataFrame:
     raw = read_raw_table(path, DATASET, header_names=tuple(c for c in columns if c))
     longer = [number for number, extra in zip(raw.row_numbers, raw.overflow) if extra]
     if longer:
-        raise InputFileError(path, f"{rows_text(longer)}的单元格比表头（第{raw.header_row}行）多，无法确定各列的内容。"
-                                   "常见原因是经营范围中有英文逗号而单元格没有加英文双引号；"
-                                   "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试")
+        raise InputFileError(
+            path,
+            f"{rows_text(longer)}的单元格比表头（第{raw.header_row}行）多，无法确定各列的内容。"
+            "常见原因是经营范围中有英文逗号而单元格没有加英文双引号；"
+            "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试",
+        )
     keep, names, seen = [], [], set()
     for j, header in enumerate(raw.headers):
         if not header:
             if not any(row[j] for row in raw.rows):
-                continue   # an empty column without a header (trailing separators, a wide sheet)
+                continue  # an empty column without a header (trailing separators, a wide sheet)
             header = f"未命名列{j + 1}"
         name, k = header, 0
         while name in seen:
@@ -77,8 +80,9 @@ def _alias_column(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
     return next((c for c in df.columns if match_header(DATASET, c) in wanted), None)
 
 
-def find_column(df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], path, what: str,
-                required: bool = True) -> str | None:
+def find_column(
+    df: pd.DataFrame, wanted: str | None, aliases: tuple[str, ...], path, what: str, required: bool = True
+) -> str | None:
     """`wanted` if present; else (when `wanted` is the default) the first alias present."""
     if wanted and wanted in df.columns:
         return wanted
@@ -142,8 +146,7 @@ def gbt_labels(df: pd.DataFrame, code_column: str) -> tuple[list, int]:
 
 
 def set_aside_message(n: int) -> str:
-    return (f"其中 {n} 行的代码在其分类体系中没有对应的国民经济行业（如证监会行业分类“S90 综合”），未计入"
-            if n else "")
+    return f"其中 {n} 行的代码在其分类体系中没有对应的国民经济行业（如证监会行业分类“S90 综合”），未计入" if n else ""
 
 
 def write_csv(df: pd.DataFrame, path) -> None:

@@ -53,28 +53,27 @@ ENVIRONMENT = {
 class Settings:
     """Where the inputs are, where outputs go, which plan and database: everything a run is told."""
 
-    registry: str = ""            # the four input files; all empty = the bundled sample data
+    registry: str = ""  # the four input files; all empty = the bundled sample data
     above_scale: str = ""
     targets: str = ""
     projects: str = ""
-    overrides: str = ""           # a filled review workbook (人工核定)
-    code_edition: str = "2017"    # edition of the codes in the input files
+    overrides: str = ""  # a filled review workbook (人工核定)
+    code_edition: str = "2017"  # edition of the codes in the input files
     output_dir: str = "output"
-    run_date: str = ""            # YYYY-MM-DD; empty = today in the district's time zone
-    policy_file: str = ""         # empty = reference/policy/dongsheng_2023.toml
+    run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
+    policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # the city's 全市门类表
-    baseline_file: str = ""       # the plan's 基期 coverage table; empty = the policy's
-    database_url: str = ""        # empty = SQLite in the output folder
-    db_schema: str = ""           # PostgreSQL schema; empty = the URL's search_path, else industry_gap
-    model_dir: str = ""           # saved by `industry-gap train`; empty = build one in the run
-    workers: int = 1              # processes classifying a large registry
-    city_dir: str = ""            # a city's folder of district sub-folders
-    inbox_dir: str = ""           # empty = <output>/inbox
-    city_executor: str = "multiprocess"   # how the UI runs district steps: multiprocess, celery, k8s
+    baseline_file: str = ""  # the plan's 基期 coverage table; empty = the policy's
+    database_url: str = ""  # empty = SQLite in the output folder
+    db_schema: str = ""  # PostgreSQL schema; empty = the URL's search_path, else industry_gap
+    model_dir: str = ""  # saved by `industry-gap train`; empty = build one in the run
+    workers: int = 1  # processes classifying a large registry
+    city_dir: str = ""  # a city's folder of district sub-folders
+    inbox_dir: str = ""  # empty = <output>/inbox
+    city_executor: str = "multiprocess"  # how the UI runs district steps: multiprocess, celery, k8s
 
     @classmethod
-    def load(cls, options: Mapping[str, object] | None = None,
-             environ: Mapping[str, str] | None = None) -> Settings:
+    def load(cls, options: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         """Options given (not None, not "") win, then the environment, then the defaults."""
         environ = os.environ if environ is None else environ
         options = options or {}

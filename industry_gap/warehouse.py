@@ -30,14 +30,32 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData, Numeric, String, Table, Text,
-    UniqueConstraint, create_engine, delete, event, func, inspect, select, text,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
@@ -50,11 +68,11 @@ from industry_gap.failpoints import WAREHOUSE_BEFORE_COMMIT, failpoint
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
-DEFAULT_SCHEMA = "industry_gap"   # PostgreSQL schema of the tables (`--db-schema`)
+DEFAULT_SCHEMA = "industry_gap"  # PostgreSQL schema of the tables (`--db-schema`)
 WRITER_LOCK_KEY = 4754_2017  # PostgreSQL advisory lock id shared by every industry-gap writer
-SCHEMA_VERSION = 2           # 1 = untyped tables without natural keys (before the typed schema)
+SCHEMA_VERSION = 2  # 1 = untyped tables without natural keys (before the typed schema)
 META_TABLE = spec.META.name
-LEGACY_SCHEMA = "public"     # where versions before the typed schema put their tables
+LEGACY_SCHEMA = "public"  # where versions before the typed schema put their tables
 MONEY_SCALE = spec.MONEY_SCALE
 
 
@@ -62,19 +80,19 @@ def sql_type(kind: spec.ColumnType) -> TypeEngine:
     """The SQLAlchemy type of a spec type; the same on SQLite and PostgreSQL."""
     if kind.kind == "string":
         return String(kind.length)
-    if kind.kind == "money":   # read back as float, as before the typed schema
+    if kind.kind == "money":  # read back as float, as before the typed schema
         return Numeric(spec.MONEY_PRECISION, spec.MONEY_SCALE, asdecimal=False)
     if kind.kind == "timestamp":
         return DateTime(timezone=True)
-    return {"text": Text, "integer": Integer, "bigint": BigInteger, "float": Float, "boolean": Boolean,
-            "date": Date}[kind.kind]()
+    return {"text": Text, "integer": Integer, "bigint": BigInteger, "float": Float, "boolean": Boolean, "date": Date}[
+        kind.kind
+    ]()
 
 
 # Views of the table specification (industry_gap.tables) in the shapes the warehouse code uses.
 # {table: {column: SQLAlchemy type}} of the stored columns; "id" and "run_date" are added to each.
 TABLE_COLUMNS: dict[str, dict[str, TypeEngine]] = {
-    name: {column.name: sql_type(column.type) for column in table.stored_columns}
-    for name, table in spec.TABLES.items()
+    name: {column.name: sql_type(column.type) for column in table.stored_columns} for name, table in spec.TABLES.items()
 }
 # The natural key of each table besides run_date: unique per run date, NOT NULL. An empty tuple
 # means the rows have none and the surrogate id is their only key (said in the table's comment).
@@ -111,7 +129,8 @@ def check_frame_columns(name: str, frame: pd.DataFrame) -> None:
         raise UnknownColumnError(
             f"table {name}: columns {unknown} are not in its specification (industry_gap/tables.py); "
             "declare each there with its type and Chinese description (stored=False to leave it out "
-            "of the warehouse), then regenerate docs/tables.md")
+            "of the warehouse), then regenerate docs/tables.md"
+        )
 
 
 def _sql_column(column: spec.Column, **options) -> Column:
@@ -125,22 +144,33 @@ def _build_metadata(schema: str | None = None) -> MetaData:
     for name, table in spec.TABLES.items():
         key = table.natural_key
         unique = [UniqueConstraint("run_date", *key, name=f"uq_{name}_run_date_{'_'.join(key)}")] if key else []
-        Table(name, metadata,
-              _sql_column(id_column, primary_key=True, autoincrement=True),
-              _sql_column(run_date_column, nullable=False, index=not key),   # the key's index starts with run_date
-              *(_sql_column(column, nullable=column.nullable) for column in table.stored_columns),
-              *unique, comment=table.description_zh)
-    Table(META_TABLE, metadata,
-          *(_sql_column(column, primary_key=True) if column.name in spec.META.natural_key
-            else _sql_column(column, nullable=column.nullable) for column in spec.META.stored_columns),
-          comment=spec.META.description_zh)
+        Table(
+            name,
+            metadata,
+            _sql_column(id_column, primary_key=True, autoincrement=True),
+            _sql_column(run_date_column, nullable=False, index=not key),  # the key's index starts with run_date
+            *(_sql_column(column, nullable=column.nullable) for column in table.stored_columns),
+            *unique,
+            comment=table.description_zh,
+        )
+    Table(
+        META_TABLE,
+        metadata,
+        *(
+            _sql_column(column, primary_key=True)
+            if column.name in spec.META.natural_key
+            else _sql_column(column, nullable=column.nullable)
+            for column in spec.META.stored_columns
+        ),
+        comment=spec.META.description_zh,
+    )
     return metadata
 
 
-METADATA = _build_metadata()   # unqualified names: SQLite, or PostgreSQL's search_path
+METADATA = _build_metadata()  # unqualified names: SQLite, or PostgreSQL's search_path
 
 
-@lru_cache(maxsize=None)
+@cache
 def metadata_for(schema: str | None) -> MetaData:
     """The tables in one PostgreSQL schema (None: unqualified)."""
     return METADATA if schema is None else _build_metadata(schema)
@@ -236,7 +266,7 @@ class Warehouse:
         self.schema, self.schema_source = resolve_schema(url, self.engine.dialect.name, schema)
         self.metadata = metadata_for(self.schema)
         self.tables: dict[str, Table] = {table.name: table for table in self.metadata.tables.values()}
-        self.migrated: list[str] = []   # Chinese notes of a migration done by ensure_schema
+        self.migrated: list[str] = []  # Chinese notes of a migration done by ensure_schema
         self._ready = False
 
     @property
@@ -272,28 +302,34 @@ class Warehouse:
 
     def _prepare(self, connection) -> None:
         """Inside ensure_schema's transaction: schema, tables, version row; an older layout is migrated."""
-        if self.schema and not inspect(connection).has_schema(self.schema):   # CREATE needs the privilege
+        if self.schema and not inspect(connection).has_schema(self.schema):  # CREATE needs the privilege
             quoted = connection.dialect.identifier_preparer.quote_schema(self.schema)
             connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
         names = set(inspect(connection).get_table_names(schema=self.schema))
         if META_TABLE in names:
             self._check_version(connection)
-            self.metadata.create_all(connection)   # tables added since the warehouse was created
+            self.metadata.create_all(connection)  # tables added since the warehouse was created
             return
         if self.dialect == "sqlite":
             # pysqlite runs DDL outside a transaction unless one is open: open it, and hold the write lock
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             names = set(inspect(connection).get_table_names())
-            if META_TABLE in names:   # another process finished first
+            if META_TABLE in names:  # another process finished first
                 self._check_version(connection)
                 return
         legacy_here = sorted(names & set(TABLE_COLUMNS))
         if legacy_here and _legacy_tables(connection, self.schema) != legacy_here:
-            raise UserError(f"{self._legacy_place(self.schema)}中已有同名的表（{'、'.join(legacy_here)}），"
-                            "但不是 industry-gap 写入的，未作改动。请用 --db-schema 指定另一个模式，或换一个数据库")
+            raise UserError(
+                f"{self._legacy_place(self.schema)}中已有同名的表（{'、'.join(legacy_here)}），"
+                "但不是 industry-gap 写入的，未作改动。请用 --db-schema 指定另一个模式，或换一个数据库"
+            )
         legacy_public: list[str] = []
-        if (not legacy_here and self.dialect == "postgresql" and self.schema != LEGACY_SCHEMA
-                and self.schema_source in ("default", "option")):
+        if (
+            not legacy_here
+            and self.dialect == "postgresql"
+            and self.schema != LEGACY_SCHEMA
+            and self.schema_source in ("default", "option")
+        ):
             legacy_public = _legacy_tables(connection, LEGACY_SCHEMA)
         if legacy_here:
             self._migrate_legacy(connection, self.schema, legacy_here, in_place=True)
@@ -307,8 +343,10 @@ class Warehouse:
         meta = self.tables[META_TABLE]
         version = connection.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
         if version is not None and int(version) > SCHEMA_VERSION:
-            raise UserError(f"数据库“{self.display_url}”中的表由更新版本的 industry-gap 创建（表结构版本 {version}，"
-                            f"本程序为 {SCHEMA_VERSION}）。请升级 industry-gap，或指定另一个 --db-schema / 数据库")
+            raise UserError(
+                f"数据库“{self.display_url}”中的表由更新版本的 industry-gap 创建（表结构版本 {version}，"
+                f"本程序为 {SCHEMA_VERSION}）。请升级 industry-gap，或指定另一个 --db-schema / 数据库"
+            )
 
     def _set_meta(self, connection, key: str, value: str) -> None:
         meta = self.tables[META_TABLE]
@@ -350,7 +388,7 @@ class Warehouse:
                     columns = _table_columns(name, run_date, rows)
                     _bulk_insert(connection, table, columns)
                     copied += len(rows)
-            self.metadata.create_all(connection)   # tables the old version did not have
+            self.metadata.create_all(connection)  # tables the old version did not have
         except (IntegrityError, DataError, ValueError, KeyError, TypeError, OverflowError) as error:
             reason = getattr(error, "orig", None) or error
             raise LegacyWarehouseError(_legacy_message(where, self, f"表 {name} 的数据无法转换：{reason}")) from error
@@ -366,8 +404,7 @@ class Warehouse:
             return f"数据库文件“{self.display_url}”"
         return f"数据库“{_redact(self.url)}”的 {source_schema} 模式"
 
-    def replace_run(self, run_date: dt.date, frames: Mapping[str, pd.DataFrame],
-                    retries: int = 5) -> dict[str, int]:
+    def replace_run(self, run_date: dt.date, frames: Mapping[str, pd.DataFrame], retries: int = 5) -> dict[str, int]:
         """Write all `frames` for `run_date` in one transaction, replacing that date's rows.
 
         Values are converted column by column before the transaction starts
@@ -423,7 +460,7 @@ class Warehouse:
         """Whether the table exists; an older layout is migrated first (reads see the typed tables)."""
         if not self._ready:
             if inspect(self.engine).has_table(META_TABLE, schema=self.schema):
-                self._ready = True    # the current layout: reading takes no lock
+                self._ready = True  # the current layout: reading takes no lock
             else:
                 self.ensure_schema()  # create, or migrate an older layout, first
         return inspect(self.engine).has_table(name, schema=self.schema)
@@ -481,8 +518,9 @@ def _legacy_tables(connection, schema: str | None) -> list[str]:
     names = set(inspector.get_table_names(schema=schema)) & set(TABLE_COLUMNS)
     if "row_accounting" not in names or META_TABLE in names:
         return []
-    return sorted(name for name in names
-                  if "run_date" in {c["name"] for c in inspector.get_columns(name, schema=schema)})
+    return sorted(
+        name for name in names if "run_date" in {c["name"] for c in inspector.get_columns(name, schema=schema)}
+    )
 
 
 def _legacy_message(where: str, store: Warehouse, problem: str) -> str:
@@ -490,9 +528,10 @@ def _legacy_message(where: str, store: Warehouse, problem: str) -> str:
     if store.dialect == "sqlite":
         remedy = "请将该文件改名备份后重新运行（将新建数据库），或修正上述数据后重试"
     else:
-        remedy = ("请修正上述数据后重试，或用 --db-schema 指定一个新的模式从空库开始"
-                  "（旧表保持不变，可用 psql 查看）")
-    return f"{where}中的表是旧版本格式（日期为文本、金额为浮点数、无唯一键），自动迁移到新表结构失败：{problem}。{remedy}"
+        remedy = "请修正上述数据后重试，或用 --db-schema 指定一个新的模式从空库开始（旧表保持不变，可用 psql 查看）"
+    return (
+        f"{where}中的表是旧版本格式（日期为文本、金额为浮点数、无唯一键），自动迁移到新表结构失败：{problem}。{remedy}"
+    )
 
 
 def _as_before(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -503,8 +542,10 @@ def _as_before(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(kind, DateTime):
             frame[column] = [_iso_timestamp(value) for value in frame[column]]
         elif isinstance(kind, Date):
-            frame[column] = [value.isoformat() if isinstance(value, dt.date) else ("" if _missing(value) else str(value))
-                             for value in frame[column]]
+            frame[column] = [
+                value.isoformat() if isinstance(value, dt.date) else ("" if _missing(value) else str(value))
+                for value in frame[column]
+            ]
     return frame
 
 
@@ -517,9 +558,9 @@ def _iso_timestamp(value: object) -> str:
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:   # SQLite keeps no offset: stored as UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    if value.tzinfo is None:  # SQLite keeps no offset: stored as UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -546,8 +587,8 @@ def _as_timestamp(value: object) -> dt.datetime | None:
     if not isinstance(value, dt.datetime):
         raise ValueError(f"“{value}”不是时间")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 _MONEY_QUANTUM = decimal.Decimal(1).scaleb(-MONEY_SCALE)
@@ -569,8 +610,10 @@ def _as_money(value: object) -> float | None:
 
 def _cast_for(kind: object):
     """Coerce values to the column's type so PostgreSQL and SQLite store the same thing."""
+
     def keep_none(convert):
         return lambda value: None if value is None else convert(value)
+
     if isinstance(kind, (String, Text)):
         return keep_none(str)
     if isinstance(kind, Boolean):
@@ -588,7 +631,7 @@ def _cast_for(kind: object):
     return lambda value: value
 
 
-_MAX_EXACT_INT = 2 ** 53  # integers up to here survive the int(float(v)) of `_cast_for` unchanged
+_MAX_EXACT_INT = 2**53  # integers up to here survive the int(float(v)) of `_cast_for` unchanged
 
 
 def _table_columns(name: str, run_date: dt.date, frame: pd.DataFrame) -> dict[str, list]:
@@ -637,7 +680,7 @@ def _numeric_values(array: np.ndarray, kind: object) -> list | None:
     if isinstance(kind, Float):
         floats = array.astype(np.float64)
         return _none_where(floats, np.isnan(floats))
-    if isinstance(kind, Numeric):   # 万元: as `_as_money`, the decimal rounding only where needed
+    if isinstance(kind, Numeric):  # 万元: as `_as_money`, the decimal rounding only where needed
         floats = array.astype(np.float64)
         values = _none_where(floats, ~np.isfinite(floats))
         rounded = np.round(floats, MONEY_SCALE)
@@ -703,8 +746,7 @@ def _insert_sql(table: Table, columns: list[str], dialect) -> str:
     preparer = dialect.identifier_preparer
     placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(preparer.quote(column) for column in columns)
-    return (f"INSERT INTO {preparer.format_table(table)} ({names}) "
-            f"VALUES ({', '.join([placeholder] * len(columns))})")
+    return f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({', '.join([placeholder] * len(columns))})"
 
 
 def _copy_rows(connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
@@ -723,8 +765,7 @@ def _copy_rows(connection, table: Table, columns: list[str], rows: list[tuple]) 
             for row in rows:
                 copy.write_row(row)
     except dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from error
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
 
 
 def _as_bool(value: object) -> bool | None:

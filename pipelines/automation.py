@@ -5,17 +5,24 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.partitions import report_partition_key
 from industry_gap.errors import UserError
 from industry_gap.inbox import (
-    OVERRIDES, accept, detect_dataset, ensure_layout, processed_datasets, reject, settled_files,
+    OVERRIDES,
+    accept,
+    detect_dataset,
+    ensure_layout,
+    processed_datasets,
+    reject,
+    settled_files,
 )
 from industry_gap.ingest import ingest_file
 from industry_gap.privacy import mask_text
 from industry_gap.settings import DISTRICT_TIMEZONE, INPUT_DATASETS, Settings
-from assets.partitions import report_partition_key
 
 full_refresh_job = dg.define_asset_job(
-    "full_refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("city"),
+    "full_refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("city"),
     description="全量运行：接入 → 分类 → 分析 → 报送（报送资产按月分区，分区即报送月份）。",
 )
 
@@ -53,21 +60,32 @@ def run_config_for(inbox: Path, day: dt.date) -> dict:
     return config
 
 
-@dg.schedule(job=full_refresh_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="每晚 02:00（北京时间）使用最新输入文件全量运行。")
+@dg.schedule(
+    job=full_refresh_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="每晚 02:00（北京时间）使用最新输入文件全量运行。",
+)
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     scheduled = context.scheduled_execution_time
     day = district_day(scheduled) if scheduled else district_today()
     config = run_config_for(inbox_dir(), day)
-    return dg.RunRequest(run_key=f"nightly-{day.isoformat()}", run_config=config,
-                         partition_key=report_partition_key(day), tags={"trigger": "nightly"})
+    return dg.RunRequest(
+        run_key=f"nightly-{day.isoformat()}",
+        run_config=config,
+        partition_key=report_partition_key(day),
+        tags={"trigger": "nightly"},
+    )
 
 
-@dg.sensor(job=full_refresh_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="监视收件箱文件夹：新的名录、规上名录、目标清单、项目清单文件放入后自动运行；"
-                       "可用文件移入 processed/，无法使用的移入 failed/ 并附原因说明。")
+@dg.sensor(
+    job=full_refresh_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="监视收件箱文件夹：新的名录、规上名录、目标清单、项目清单文件放入后自动运行；"
+    "可用文件移入 processed/，无法使用的移入 failed/ 并附原因说明。",
+)
 def inbox_sensor(context: dg.SensorEvaluationContext):
     inbox = inbox_dir()
     ensure_layout(inbox)
@@ -91,6 +109,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("收件箱中没有新的可用文件" + (f"（{len(rejected)} 个文件无法使用）" if rejected else ""))
     run_key = "inbox-" + "-".join(sorted(item.sha256[:12] for item in fresh))
     day = district_today()  # fixed now, so a run queued past midnight still reports this month
-    return dg.RunRequest(run_key=run_key, run_config=run_config_for(inbox, day),
-                         partition_key=report_partition_key(day),
-                         tags={"trigger": "inbox", "files": ",".join(i.path.name for i in fresh)[:200]})
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config=run_config_for(inbox, day),
+        partition_key=report_partition_key(day),
+        tags={"trigger": "inbox", "files": ",".join(i.path.name for i in fresh)[:200]},
+    )

@@ -27,11 +27,11 @@ from pathlib import Path
 import dagster as dg
 
 from assets.city import CITY_DISTRICTS, city_coverage, district_assets
+from assets.resources import city_storage_dir, default_resources
 from industry_gap.city import discover_districts
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
-from assets.resources import city_storage_dir, default_resources
 from industry_gap.settings import Settings
 from pipelines.code_versions import with_derived_code_versions
 
@@ -51,9 +51,11 @@ def _executor(kind: str) -> dg.ExecutorDefinition:
         try:
             from dagster_celery import celery_executor
         except ImportError:
-            raise UserError("使用 Celery 执行需要安装 dagster-celery：pip install 'industry-gap[distributed]'") from None
+            raise UserError(
+                "使用 Celery 执行需要安装 dagster-celery：pip install 'industry-gap[distributed]'"
+            ) from None
         return celery_executor
-    if kind == "k8s":   # a cluster: one pod per step (see README, "A city"); not installed by default
+    if kind == "k8s":  # a cluster: one pod per step (see README, "A city"); not installed by default
         try:
             from dagster_k8s import k8s_job_executor
         except ImportError:
@@ -64,26 +66,36 @@ def _executor(kind: str) -> dg.ExecutorDefinition:
 
 def city_district_job_def(executor: str = "multiprocess") -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
-        DISTRICT_JOB, selection=dg.AssetSelection.assets(*district_assets),
+        DISTRICT_JOB,
+        selection=dg.AssetSelection.assets(*district_assets),
         executor_def=_executor(executor),
-        description="全市按区县分区运行：每个分区读取、分类并计算一个区县的门类覆盖。")
+        description="全市按区县分区运行：每个分区读取、分类并计算一个区县的门类覆盖。",
+    )
 
 
 city_summary_job_def = dg.define_asset_job(
-    SUMMARY_JOB, selection=dg.AssetSelection.assets(city_coverage),
-    description="全市门类覆盖：汇总全部区县分区，写出全市门类覆盖工作簿和全市门类表。")
+    SUMMARY_JOB,
+    selection=dg.AssetSelection.assets(city_coverage),
+    description="全市门类覆盖：汇总全部区县分区，写出全市门类覆盖工作簿和全市门类表。",
+)
 
 
 def district_job(executor: str = "multiprocess") -> dg.JobDefinition:
     """The district job bound to the resources; reconstructed by name in step processes and workers."""
-    defs = dg.Definitions(assets=with_derived_code_versions([*district_assets, city_coverage]), jobs=[city_district_job_def(executor)],
-                          resources=default_resources(Settings.load()))
+    defs = dg.Definitions(
+        assets=with_derived_code_versions([*district_assets, city_coverage]),
+        jobs=[city_district_job_def(executor)],
+        resources=default_resources(Settings.load()),
+    )
     return defs.resolve_job_def(DISTRICT_JOB)
 
 
 def summary_job() -> dg.JobDefinition:
-    defs = dg.Definitions(assets=with_derived_code_versions([*district_assets, city_coverage]), jobs=[city_summary_job_def],
-                          resources=default_resources(Settings.load()))
+    defs = dg.Definitions(
+        assets=with_derived_code_versions([*district_assets, city_coverage]),
+        jobs=[city_summary_job_def],
+        resources=default_resources(Settings.load()),
+    )
     return defs.resolve_job_def(SUMMARY_JOB)
 
 
@@ -92,28 +104,36 @@ class CityOptions:
     """What `industry-gap city` is told: the run's settings, and how its steps are executed."""
 
     city_dir: str
-    output_dir: str = ""              # empty = INDUSTRY_GAP_OUTPUT, else ./output
+    output_dir: str = ""  # empty = INDUSTRY_GAP_OUTPUT, else ./output
     run_date: str = ""
     policy_file: str = ""
     code_edition: str = "2017"
     model_dir: str = ""
     executor: str = "multiprocess"
-    max_concurrent: int = 2           # multiprocess: steps at once
-    workers: int = 1                  # processes classifying one district's registry
-    broker: str = DEFAULT_BROKER      # celery
-    backend: str = "rpc://"           # celery
-    queue: str = "dagster"            # celery: the queue the workers listen on (-Q)
+    max_concurrent: int = 2  # multiprocess: steps at once
+    workers: int = 1  # processes classifying one district's registry
+    broker: str = DEFAULT_BROKER  # celery
+    backend: str = "rpc://"  # celery
+    queue: str = "dagster"  # celery: the queue the workers listen on (-Q)
 
     def settings(self) -> Settings:
         """The run's settings (options, then environment, then defaults), as for `industry-gap run`."""
-        return Settings.load({"city_dir": self.city_dir, "output_dir": self.output_dir, "run_date": self.run_date,
-                              "policy_file": self.policy_file, "code_edition": self.code_edition,
-                              "model_dir": self.model_dir, "workers": self.workers})
+        return Settings.load(
+            {
+                "city_dir": self.city_dir,
+                "output_dir": self.output_dir,
+                "run_date": self.run_date,
+                "policy_file": self.policy_file,
+                "code_edition": self.code_edition,
+                "model_dir": self.model_dir,
+                "workers": self.workers,
+            }
+        )
 
 
 @dataclass
 class CityOutcome:
-    metadata: dict[str, object]       # what city_coverage reported (counts, the workbook's path …)
+    metadata: dict[str, object]  # what city_coverage reported (counts, the workbook's path …)
     district_seconds: dict[str, float] = field(default_factory=dict)
     run_ids: dict[str, str] = field(default_factory=dict)
 
@@ -124,10 +144,12 @@ def run_config(settings: Settings) -> dict:
     config: dict = {
         "loggers": QUIET_LOGGING,
         "resources": {
-            "city_inputs": {"config": {"city_dir": str(Path(settings.city_dir).resolve()),
-                                       "code_edition": settings.code_edition}},
-            "settings": {"config": {"output_dir": output, "run_date": settings.run_date,
-                                    "policy_file": settings.policy_file}},
+            "city_inputs": {
+                "config": {"city_dir": str(Path(settings.city_dir).resolve()), "code_edition": settings.code_edition}
+            },
+            "settings": {
+                "config": {"output_dir": output, "run_date": settings.run_date, "policy_file": settings.policy_file}
+            },
             "model_settings": {"config": {"model_dir": settings.model_dir, "workers": settings.workers}},
             "city_io_manager": {"config": {"base_dir": city_storage_dir(output)}},
         },
@@ -139,8 +161,15 @@ def _execution_config(options: CityOptions) -> dict:
     if options.executor == "multiprocess":
         return {"execution": {"config": {"max_concurrent": options.max_concurrent}}}
     if options.executor == "celery":
-        return {"execution": {"config": {"broker": options.broker, "backend": options.backend,
-                                         "config_source": {"task_default_queue": options.queue}}}}
+        return {
+            "execution": {
+                "config": {
+                    "broker": options.broker,
+                    "backend": options.backend,
+                    "config_source": {"task_default_queue": options.queue},
+                }
+            }
+        }
     return {}
 
 
@@ -148,7 +177,7 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
     """Register the districts, run each district partition, then the city-wide coverage."""
     from pipelines.runner import RUN_LOCK_NAME, RUN_LOCK_TIMEOUT, instance_home, report_month_of
 
-    _executor(options.executor)   # a missing dagster-celery is reported before anything runs
+    _executor(options.executor)  # a missing dagster-celery is reported before anything runs
     settings = options.settings()
     districts = discover_districts(settings.city_dir)
     check_writable_folder(settings.output_dir)
@@ -165,22 +194,31 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
             for stale in sorted(known - set(names)):
                 instance.delete_dynamic_partition(CITY_DISTRICTS.name, stale)
             instance.add_dynamic_partitions(CITY_DISTRICTS.name, [n for n in names if n not in known])
-            district_recon = dg.build_reconstructable_job("pipelines.city", "district_job",
-                                                          reconstructable_args=(options.executor,))
+            district_recon = dg.build_reconstructable_job(
+                "pipelines.city", "district_job", reconstructable_args=(options.executor,)
+            )
             for number, district in enumerate(names, start=1):
                 progress(f"[{number}/{len(names)}] 区县“{district}”：读取名录、分类、计算门类覆盖……")
                 start = time.perf_counter()
-                with _stderr_to(log_dir / f"{district}.log"), \
-                        dg.execute_job(district_recon, instance, run_config=config | _execution_config(options),
-                                       tags={"dagster/partition": district}) as result:
+                with (
+                    _stderr_to(log_dir / f"{district}.log"),
+                    dg.execute_job(
+                        district_recon,
+                        instance,
+                        run_config=config | _execution_config(options),
+                        tags={"dagster/partition": district},
+                    ) as result,
+                ):
                     run_ids[district] = result.run_id
                 _raise_for_failure(result, f"区县“{district}”", log_dir / f"{district}.log")
                 outcome_seconds[district] = round(time.perf_counter() - start, 1)
                 progress(f"      完成，用时 {outcome_seconds[district]:.1f} 秒")
             progress("汇总全市门类覆盖……")
             summary_recon = dg.build_reconstructable_job("pipelines.city", "summary_job")
-            with _stderr_to(log_dir / "全市汇总.log"), \
-                    dg.execute_job(summary_recon, instance, run_config=config) as result:
+            with (
+                _stderr_to(log_dir / "全市汇总.log"),
+                dg.execute_job(summary_recon, instance, run_config=config) as result,
+            ):
                 _raise_for_failure(result, "全市汇总", log_dir / "全市汇总.log")
                 materialized = result.asset_materializations_for_node("city_coverage")[-1]
                 metadata = {key: value.value for key, value in materialized.metadata.items()}

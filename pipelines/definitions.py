@@ -24,8 +24,17 @@ from pipelines.code_versions import with_derived_code_versions
 
 # The district's graph in step order; the 报送 assets carry placeholder months until `report_assets`.
 # Code versions are hashes of the source each asset runs (`pipelines.code_versions`).
-all_assets = with_derived_code_versions([*ingestion_assets, overrides, *classification_assets, *analysis_assets,
-                                         report_changes, warehouse_tables, office_workbooks])
+all_assets = with_derived_code_versions(
+    [
+        *ingestion_assets,
+        overrides,
+        *classification_assets,
+        *analysis_assets,
+        report_changes,
+        warehouse_tables,
+        office_workbooks,
+    ]
+)
 
 
 def report_assets(settings: Settings) -> list[dg.AssetsDefinition]:

@@ -6,20 +6,21 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 import dagster as dg
 
+from assets.partitions import report_months, report_partition_key, with_report_months
+from assets.resources import InputFiles, WarehouseResource, default_resources
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.exports.publishing import published_folder
 from industry_gap.locking import exclusive_lock
-from industry_gap.summary import AnalysisResult, run_summary
 from industry_gap.settings import Settings
-from assets.partitions import report_months, report_partition_key, with_report_months
-from assets.resources import InputFiles, WarehouseResource, default_resources
+from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
 
 # A failing step's own stack trace is for the maintainer (the run's event log has it); the user gets one
@@ -28,7 +29,7 @@ QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RUN_LOCK_NAME = ".industry-gap-run.lock"
 RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
 DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
-RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")   # what the district's graph uses
+RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")  # what the district's graph uses
 
 
 def instance_home(output_dir: str) -> Path:
@@ -47,13 +48,14 @@ class RunOutcome:
     inputs: InputFiles | None = None
     settings: Settings | None = None
     database: str = ""
-    summary: dict = field(default_factory=dict)   # industry_gap.summary.run_summary numbers
-    stage_seconds: dict[str, float] = field(default_factory=dict)   # asset -> seconds its step took
-    recovered: list[str] = field(default_factory=list)   # what was repaired of a killed earlier run
+    summary: dict = field(default_factory=dict)  # industry_gap.summary.run_summary numbers
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # asset -> seconds its step took
+    recovered: list[str] = field(default_factory=list)  # what was repaired of a killed earlier run
 
 
-def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None,
-                 on_stage: Callable[["Stage"], None] | None = None) -> RunOutcome:
+def run_pipeline(
+    settings: Settings, instance: dg.DagsterInstance | None = None, on_stage: Callable[[Stage], None] | None = None
+) -> RunOutcome:
     """Materialise every asset for `settings`; user errors inside a step come back as UserError.
 
     `on_stage` is told as each stage starts and finishes.
@@ -64,7 +66,7 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None,
     warehouse = resources["warehouse"]
     store = warehouse.open()
     try:
-        store.ensure_schema()   # an unreachable database is reported now, not after the inputs are read
+        store.ensure_schema()  # an unreachable database is reported now, not after the inputs are read
     finally:
         store.dispose()
     months = report_months(settings.policy())
@@ -73,7 +75,7 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None,
     resources = {name: resources[name] for name in RUN_RESOURCES}
     resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())
     for workbook in published_folder(settings.output_dir, month[:7]).glob("*.xlsx"):
-        check_not_locked_by_office(workbook)   # this month's lists open in Excel/WPS: say so before working
+        check_not_locked_by_office(workbook)  # this month's lists open in Excel/WPS: say so before working
     # One run per output folder at a time: the schedule and a manual run queue here, so they
     # never share a half-created Dagster home or interleave their files.
     tracker = StageTracker(counter, on_stage)
@@ -86,9 +88,15 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None,
         else:
             recovered = recover_on_start(settings.output_dir, warehouse, instance)
             values, seconds = _materialize(assets, resources, instance, month, tracker)
-    return RunOutcome(values=values, inputs=resources["input_files"], settings=settings,
-                      database=warehouse.open().display_url,
-                      summary=analysis_summary(values, settings), stage_seconds=seconds, recovered=recovered)
+    return RunOutcome(
+        values=values,
+        inputs=resources["input_files"],
+        settings=settings,
+        database=warehouse.open().display_url,
+        summary=analysis_summary(values, settings),
+        stage_seconds=seconds,
+        recovered=recovered,
+    )
 
 
 def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg.DagsterInstance) -> list[str]:
@@ -114,8 +122,13 @@ def report_month_of(settings: Settings, months: dg.MonthlyPartitionsDefinition |
     return key
 
 
-def _materialize(assets: list[dg.AssetsDefinition], resources: dict, instance: dg.DagsterInstance, month: str,
-                 tracker: "StageTracker | None" = None) -> tuple[dict[str, object], dict[str, float]]:
+def _materialize(
+    assets: list[dg.AssetsDefinition],
+    resources: dict,
+    instance: dg.DagsterInstance,
+    month: str,
+    tracker: StageTracker | None = None,
+) -> tuple[dict[str, object], dict[str, float]]:
     """Run every asset (the 报送 ones for `month`), load each value while the instance is open, and
     say how long each step took (a slow step is visible to the user).
 
@@ -128,11 +141,13 @@ def _materialize(assets: list[dg.AssetsDefinition], resources: dict, instance: d
     tracker = tracker or StageTracker(CountingIOManager(), None)
     tracker.instance = instance
     instance.add_event_listener(run_id, tracker)
-    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=assets,
-                         resources=resources).resolve_job_def(RUN_JOB_NAME)
+    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=assets, resources=resources).resolve_job_def(
+        RUN_JOB_NAME
+    )
     try:
-        result = job.execute_in_process(run_config=QUIET_LOGGING, instance=instance, partition_key=month,
-                                        raise_on_error=True, run_id=run_id)
+        result = job.execute_in_process(
+            run_config=QUIET_LOGGING, instance=instance, partition_key=month, raise_on_error=True, run_id=run_id
+        )
     except Exception as error:  # unwrap the user's error from Dagster's step failure
         user_error = _find_user_error(error)
         if user_error is not None:
@@ -141,15 +156,17 @@ def _materialize(assets: list[dg.AssetsDefinition], resources: dict, instance: d
     if not result.success:
         raise UserError("流水线运行失败，请查看 Dagster 日志")
     values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
-    seconds = {event.step_key: round(event.event_specific_data.duration_ms / 1000.0, 1)
-               for event in result.get_step_success_events()}
+    seconds = {
+        event.step_key: round(event.event_specific_data.duration_ms / 1000.0, 1)
+        for event in result.get_step_success_events()
+    }
     record_stage_seconds(instance, seconds, month)
     return values, seconds
 
 
 # -- progress ---------------------------------------------------------------
-RUN_JOB_NAME = "__ephemeral_asset_job__"   # the name dg.materialize gives its run
-STEP_NAMES = [asset.node_def.name for asset in all_assets]   # one step per asset, in graph order
+RUN_JOB_NAME = "__ephemeral_asset_job__"  # the name dg.materialize gives its run
+STEP_NAMES = [asset.node_def.name for asset in all_assets]  # one step per asset, in graph order
 SECONDS_KEY = "用时（秒）"
 
 
@@ -159,12 +176,12 @@ def row_count(value: object) -> tuple[int, str] | None:
 
     if isinstance(value, pd.DataFrame):
         return len(value), "行"
-    if isinstance(getattr(value, "coverage", None), pd.DataFrame):   # CoverageState: categories, not firms
+    if isinstance(getattr(value, "coverage", None), pd.DataFrame):  # CoverageState: categories, not firms
         return len(value.coverage), "个门类"
-    clean = getattr(value, "clean", None)   # an IngestResult: rows read
+    clean = getattr(value, "clean", None)  # an IngestResult: rows read
     if isinstance(clean, pd.DataFrame) and hasattr(value, "accounting"):
         return int(value.accounting()["in"]), "行"
-    if hasattr(value, "all") and callable(value.all) and hasattr(value, "folder"):   # the office workbooks
+    if hasattr(value, "all") and callable(value.all) and hasattr(value, "folder"):  # the office workbooks
         return len(list(value.all())), "个文件"
     frames = [v for v in getattr(value, "__dict__", {}).values() if isinstance(v, pd.DataFrame)]
     return (len(frames[0]), "行") if frames else None
@@ -188,6 +205,7 @@ class CountingIOManager(dg.InMemoryIOManager):
 @dataclass
 class Stage:
     """One step of the run: started (seconds None) or finished."""
+
     index: int
     total: int
     step: str
@@ -196,7 +214,7 @@ class Stage:
     rows: tuple[int, str] | None = None
 
     def line(self) -> str:
-        """"[3/17] 规下企业经营范围分类：8,008 行，2.1 秒"."""
+        """ "[3/17] 规下企业经营范围分类：8,008 行，2.1 秒"."""
         if self.seconds is None:
             return f"[{self.index}/{self.total}] {self.label}……"
         count = f"{self.rows[0]:,} {self.rows[1]}，" if self.rows else ""
@@ -226,8 +244,9 @@ class StageTracker:
             seconds = event.event_specific_data.duration_ms / 1000.0
             stage = Stage(self.done, len(STEP_NAMES), step, stage_label(step), seconds, self.counter.counts.get(step))
             if self.instance is not None:
-                self.instance.report_engine_event(stage.line(), run_id=entry.run_id, step_key=step,
-                                                  job_name=entry.job_name)
+                self.instance.report_engine_event(
+                    stage.line(), run_id=entry.run_id, step_key=step, job_name=entry.job_name
+                )
             self._tell(stage)
 
     def _tell(self, stage: Stage) -> None:
@@ -260,14 +279,16 @@ def record_stage_seconds(instance: dg.DagsterInstance, seconds: dict[str, float]
         if step not in seconds:
             continue
         for key in asset.keys:
-            instance.report_runless_asset_event(dg.AssetObservation(
-                key, partition=month if asset.partitions_def is not None else None,
-                metadata={SECONDS_KEY: dg.MetadataValue.float(seconds[step])}))
+            instance.report_runless_asset_event(
+                dg.AssetObservation(
+                    key,
+                    partition=month if asset.partitions_def is not None else None,
+                    metadata={SECONDS_KEY: dg.MetadataValue.float(seconds[step])},
+                )
+            )
 
 
-
-
-STAGE_LABELS = {"warehouse_tables": "写入数据库"}   # where the description's head reads badly
+STAGE_LABELS = {"warehouse_tables": "写入数据库"}  # where the description's head reads badly
 
 
 def stage_label(asset_name: str) -> str:
@@ -287,15 +308,21 @@ def analysis_summary(values: dict[str, object], settings: Settings) -> dict:
     """The numbers `industry-gap run` prints, from the materialised asset values."""
     coverage, rewards = values["coverage"], values["reward_estimates"]
     result = AnalysisResult(
-        run_date=settings.resolved_run_date(), enterprise_codes=coverage.enterprise_codes,
-        coverage=coverage.coverage, baseline=coverage.baseline, progress=coverage.progress,
-        divisions=coverage.divisions, gaps=values["gap_flags"], projects=values["project_assessment"],
-        review=values["review_list"], candidates=values["entry_candidates"], rewards=rewards.rewards,
+        run_date=settings.resolved_run_date(),
+        enterprise_codes=coverage.enterprise_codes,
+        coverage=coverage.coverage,
+        baseline=coverage.baseline,
+        progress=coverage.progress,
+        divisions=coverage.divisions,
+        gaps=values["gap_flags"],
+        projects=values["project_assessment"],
+        review=values["review_list"],
+        candidates=values["entry_candidates"],
+        rewards=rewards.rewards,
         reward_basis=rewards.basis,
     )
     exports = values["office_workbooks"]
-    return run_summary(result, settings.policy(), exports.all(),
-                       registry_rows=len(values["classified_registry"]))
+    return run_summary(result, settings.policy(), exports.all(), registry_rows=len(values["classified_registry"]))
 
 
 def _find_user_error(error: BaseException) -> UserError | None:

@@ -47,7 +47,7 @@ def test_schedule_runs_nightly_in_beijing_time(inbox):
 
 
 def test_schedule_reports_the_district_month_across_a_utc_boundary(inbox):
-    scheduled = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone.utc)  # 12-01 02:00 in Beijing
+    scheduled = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)  # 12-01 02:00 in Beijing
     request = nightly_schedule(dg.build_schedule_context(scheduled_execution_time=scheduled))
     assert request.partition_key == "2026-12-01"
     assert request.run_config["resources"]["settings"]["config"]["run_date"] == "2026-12-01"
@@ -71,7 +71,7 @@ def test_sensor_never_processes_the_same_content_twice(inbox):
     settle(small_registry(inbox / "名录.csv"))
     first = evaluate()
     assert isinstance(first, dg.RunRequest)
-    settle(small_registry(inbox / "名录.csv"))   # the same file dropped again
+    settle(small_registry(inbox / "名录.csv"))  # the same file dropped again
     second = evaluate()
     assert isinstance(second, dg.SkipReason)
     assert len(list((inbox / "processed").iterdir())) == 2  # kept, not lost

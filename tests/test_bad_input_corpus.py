@@ -76,7 +76,7 @@ def _check_error(case: Case, outcome: Error, path: Path, main, capsys) -> None:
     captured = capsys.readouterr()
     assert code == 2, captured
     assert "Traceback" not in captured.out + captured.err
-    assert captured.err == f"错误：{message}\n"      # exactly one clear message, the same one
+    assert captured.err == f"错误：{message}\n"  # exactly one clear message, the same one
     assert captured.out == ""
 
 
@@ -85,9 +85,11 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
     counts = result.accounting()
     assert accounting_problem(result) is None
     assert (counts["clean"], counts["quarantined"], counts["set_aside"]) == (
-        outcome.clean, outcome.quarantined, outcome.set_aside), (counts, list(result.quarantine["reason"])[:5],
-                                                                 list(result.set_aside["reason"])[:5])
-    if outcome.quarantine:   # when listed, every quarantined row is listed
+        outcome.clean,
+        outcome.quarantined,
+        outcome.set_aside,
+    ), (counts, list(result.quarantine["reason"])[:5], list(result.set_aside["reason"])[:5])
+    if outcome.quarantine:  # when listed, every quarantined row is listed
         rows = result.quarantine.set_index("row")
         assert sorted(rows.index) == sorted(q.row for q in outcome.quarantine)
         for expected in outcome.quarantine:
@@ -127,14 +129,17 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
         assert f"提示：{mask_text(note)}\n" in captured.out
     with out_file.open(encoding="utf-8-sig", newline="") as handle:
         written = list(csv.DictReader(handle))
-    assert [r["原因"] for r in written] == list(mask_series(result.quarantine["reason"]))   # masked like every output
+    assert [r["原因"] for r in written] == list(mask_series(result.quarantine["reason"]))  # masked like every output
     assert [int(r["行号"]) for r in written] == list(result.quarantine["row"])
 
 
-@pytest.mark.parametrize("case_id, exit_code, words", [
-    ("binary_garbage_csv", 2, "含有大量二进制数据"),
-    ("old_registration_number", 1, "统一社会信用代码填的是15位旧工商注册号：1"),
-])
+@pytest.mark.parametrize(
+    "case_id, exit_code, words",
+    [
+        ("binary_garbage_csv", 2, "含有大量二进制数据"),
+        ("old_registration_number", 1, "统一社会信用代码填的是15位旧工商注册号：1"),
+    ],
+)
 @pytest.mark.slow
 def test_real_subprocess_shows_no_traceback(tmp_path, case_id, exit_code, words):
     """What a user's terminal shows: run the command in a fresh interpreter."""
@@ -145,11 +150,20 @@ def test_real_subprocess_shows_no_traceback(tmp_path, case_id, exit_code, words)
     else:
         # Colleagues' sub-command modules are not there yet, so the full parser cannot be built;
         # run the same main() with only check_registry registered (as the `main` fixture does).
-        command = [sys.executable, "-c",
-                   "import sys, pipelines.cli as cli; cli.COMMANDS = ['check_registry']; "
-                   "sys.exit(cli.main(sys.argv[1:]))", "check-registry", str(path)]
-    completed = subprocess.run(command, capture_output=True, cwd=REPO_ROOT, timeout=120,
-                               env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        command = [
+            sys.executable,
+            "-c",
+            "import sys, pipelines.cli as cli; cli.COMMANDS = ['check_registry']; sys.exit(cli.main(sys.argv[1:]))",
+            "check-registry",
+            str(path),
+        ]
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+    )
     out, err = completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8")
     assert completed.returncode == exit_code, (out, err)
     assert "Traceback" not in out + err

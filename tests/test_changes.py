@@ -10,9 +10,23 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from industry_gap.changes import (
-    CHANGE_COLUMNS, CHANGES_HEADERS, CHANGES_SHEET, DROP_COLUMNS, FIRST_RUN_TEXT, LEFT_ABOVE_COLUMNS,
-    NO_CHANGES_TEXT, RunSnapshot, change_summary, choose_comparison_dates, compare_runs, coverage_drops,
-    left_above_scale, month_label, monthly_changes, previous_run_label, write_changes_sheet,
+    CHANGE_COLUMNS,
+    CHANGES_HEADERS,
+    CHANGES_SHEET,
+    DROP_COLUMNS,
+    FIRST_RUN_TEXT,
+    LEFT_ABOVE_COLUMNS,
+    NO_CHANGES_TEXT,
+    RunSnapshot,
+    change_summary,
+    choose_comparison_dates,
+    compare_runs,
+    coverage_drops,
+    left_above_scale,
+    month_label,
+    monthly_changes,
+    previous_run_label,
+    write_changes_sheet,
 )
 from industry_gap.coverage import build_coverage
 from industry_gap.entry_pipeline import CANDIDATE_COLUMNS
@@ -31,8 +45,15 @@ FIRMS = {n: (make_uscc(n), f"鄂尔多斯市企业{n}有限公司") for n in ran
 
 def above_row(n: int, code: str) -> dict:
     uscc, name = FIRMS[n]
-    return dict(uscc=uscc, name=name.replace("企业", "规上企业"), industry_code=code, revenue_wan=5000.0,
-                town="罕台镇", source_file="above.csv", source_row=n + 1)
+    return dict(
+        uscc=uscc,
+        name=name.replace("企业", "规上企业"),
+        industry_code=code,
+        revenue_wan=5000.0,
+        town="罕台镇",
+        source_file="above.csv",
+        source_row=n + 1,
+    )
 
 
 def above_list(*rows: dict) -> pd.DataFrame:
@@ -42,19 +63,46 @@ def above_list(*rows: dict) -> pd.DataFrame:
 def registry_row(n: int, code: str) -> dict:
     row = {column: "" for column in REGISTRY_COLUMNS}
     uscc, name = FIRMS[n]
-    row.update(uscc=uscc, name=name, scope="乳制品生产", status="存续", enterprise_type="有限责任公司",
-               town="罕台镇", industry_code=code, revenue_wan=math.nan, revenue_prev_wan=math.nan)
+    row.update(
+        uscc=uscc,
+        name=name,
+        scope="乳制品生产",
+        status="存续",
+        enterprise_type="有限责任公司",
+        town="罕台镇",
+        industry_code=code,
+        revenue_wan=math.nan,
+        revenue_prev_wan=math.nan,
+    )
     return row
 
 
-def candidate(n: int, stage: str, rank: float, *, included: bool = True, code: str = "1441",
-              revenue: float = 900.0, gap: str = "class", reason: str = "") -> dict:
+def candidate(
+    n: int,
+    stage: str,
+    rank: float,
+    *,
+    included: bool = True,
+    code: str = "1441",
+    revenue: float = 900.0,
+    gap: str = "class",
+    reason: str = "",
+) -> dict:
     row = {column: "" for column in CANDIDATE_COLUMNS}
     uscc, name = FIRMS[n]
-    row.update(uscc=uscc, name=name, code=code, code_name="液体乳制造" if code == "1441" else "",
-               gap_level_above=gap, revenue_wan=revenue, stage=stage if included else "",
-               stage_name=STAGE_NAMES[stage] if included and stage else "", included=included,
-               exclusion_reason=reason, rank=rank if included else math.nan)
+    row.update(
+        uscc=uscc,
+        name=name,
+        code=code,
+        code_name="液体乳制造" if code == "1441" else "",
+        gap_level_above=gap,
+        revenue_wan=revenue,
+        stage=stage if included else "",
+        stage_name=STAGE_NAMES[stage] if included and stage else "",
+        included=included,
+        exclusion_reason=reason,
+        rank=rank if included else math.nan,
+    )
     return row
 
 
@@ -67,13 +115,18 @@ def candidates(*rows: dict) -> pd.DataFrame:
 PREVIOUS_ABOVE = above_list(above_row(8, "1391"), above_row(9, "3670"))
 CURRENT_ABOVE = above_list(above_row(9, "3670"), above_row(7, "3311"))
 PREVIOUS_CANDIDATES = candidates(
-    candidate(1, "near", 1), candidate(2, "nurture", 2), candidate(3, "reserve", 3, revenue=math.nan),
-    candidate(4, "nurture", 4), candidate(5, "", 0, included=False, reason="个体工商户，非独立法人"),
+    candidate(1, "near", 1),
+    candidate(2, "nurture", 2),
+    candidate(3, "reserve", 3, revenue=math.nan),
+    candidate(4, "nurture", 4),
+    candidate(5, "", 0, included=False, reason="个体工商户，非独立法人"),
     candidate(9, "", 0, included=False, reason="已在规上工业企业名录"),
 )
 CURRENT_CANDIDATES = candidates(
-    candidate(6, "nurture", 3, gap="none"), candidate(1, "ready", 1, revenue=2100.0),
-    candidate(5, "near", 2), candidate(2, "reserve", 4, revenue=700.0),
+    candidate(6, "nurture", 3, gap="none"),
+    candidate(1, "ready", 1, revenue=2100.0),
+    candidate(5, "near", 2),
+    candidate(2, "reserve", 4, revenue=700.0),
     candidate(3, "", 0, included=False, reason="已在规上工业企业名录"),
     candidate(9, "", 0, included=False, reason="已在规上工业企业名录"),
 )
@@ -114,8 +167,14 @@ def test_columns_labels_and_kind_order(changes):
     kinds = list(dict.fromkeys(changes["change_kind"]))
     assert kinds == ["new_candidate", "dropped_candidate", "stage_up", "stage_down", "gap_filled", "gap_reopened"]
     names = dict(zip(changes["change_kind"], changes["change_kind_name"]))
-    assert names == {"new_candidate": "新增候选企业", "dropped_candidate": "移出候选", "stage_up": "阶段提升",
-                     "stage_down": "阶段回落", "gap_filled": "门类填补", "gap_reopened": "门类重新空缺"}
+    assert names == {
+        "new_candidate": "新增候选企业",
+        "dropped_candidate": "移出候选",
+        "stage_up": "阶段提升",
+        "stage_down": "阶段回落",
+        "gap_filled": "门类填补",
+        "gap_reopened": "门类重新空缺",
+    }
 
 
 def test_new_candidates_in_rank_order_with_their_history(changes):
@@ -170,8 +229,9 @@ def test_categories_reopened_name_the_firm_that_left(changes):
 def test_left_above_scale():
     left = left_above_scale(CURRENT_ABOVE, PREVIOUS_ABOVE)
     assert list(left.columns) == LEFT_ABOVE_COLUMNS
-    assert left.to_dict("records") == [dict(uscc=FIRMS[8][0], name="鄂尔多斯市规上企业8有限公司",
-                                            industry_code="1391", code_name="淀粉及淀粉制品制造")]
+    assert left.to_dict("records") == [
+        dict(uscc=FIRMS[8][0], name="鄂尔多斯市规上企业8有限公司", industry_code="1391", code_name="淀粉及淀粉制品制造")
+    ]
     assert left_above_scale(PREVIOUS_ABOVE, PREVIOUS_ABOVE).empty
     assert left_above_scale(CURRENT_ABOVE, None).empty
     no_uscc = above_list(dict(above_row(9, "3670"), uscc=""))
@@ -183,7 +243,13 @@ def test_coverage_drops_list_nodes_and_the_enterprises_that_left(current, previo
     drops = coverage_drops(current.coverage, previous.coverage, left)
     assert list(drops.columns) == DROP_COLUMNS
     assert drops[["scope", "code"]].values.tolist() == [
-        ["all", "13"], ["all", "139"], ["all", "1391"], ["above", "13"], ["above", "139"], ["above", "1391"]]
+        ["all", "13"],
+        ["all", "139"],
+        ["all", "1391"],
+        ["above", "13"],
+        ["above", "139"],
+        ["above", "1391"],
+    ]
     assert (drops["n_before"] == 1).all()
     assert drops["left_enterprises"].str.contains("规上企业8").all()
     assert coverage_drops(previous.coverage, previous.coverage).empty
@@ -194,7 +260,8 @@ def test_coverage_drops_list_nodes_and_the_enterprises_that_left(current, previo
 def test_flags_read_from_a_warehouse(current, previous):
     stored_coverage = previous.coverage.assign(
         present_above=previous.coverage["present_above"].map({True: "1", False: "0"}),
-        present_all=previous.coverage["present_all"].map({True: "true", False: "false"}))
+        present_all=previous.coverage["present_all"].map({True: "true", False: "false"}),
+    )
     stored_candidates = previous.candidates.assign(included=previous.candidates["included"].astype(int))
     stored = RunSnapshot(str(PREVIOUS_DATE), stored_candidates, stored_coverage, previous.above_scale)
     assert compare_runs(current, stored, LABEL).equals(compare_runs(current, previous, LABEL))
@@ -213,8 +280,9 @@ def test_comparison_dates_and_labels():
 
 
 def test_monthly_changes_two_comparisons(current, previous):
-    last_month = RunSnapshot(LAST_MONTH_DATE, candidates(candidate(1, "near", 1)), previous.coverage,
-                             previous.above_scale)
+    last_month = RunSnapshot(
+        LAST_MONTH_DATE, candidates(candidate(1, "near", 1)), previous.coverage, previous.above_scale
+    )
     result = monthly_changes(current, previous, last_month)
     assert list(dict.fromkeys(result["compared_with"])) == ["上次运行（2026-11-19）", "上月（2026-10）"]
     month = result[result["compared_with"] == "上月（2026-10）"]

@@ -17,9 +17,13 @@ import pytest
 from openpyxl import load_workbook
 
 from industry_gap.city import (
-    city_coverage, city_gap_candidates, city_table_for_districts, coverage_summary, discover_districts,
+    city_coverage,
+    city_gap_candidates,
+    city_table_for_districts,
+    coverage_summary,
+    discover_districts,
 )
-from industry_gap.coverage import build_coverage, resolve_enterprise_codes
+from industry_gap.coverage import build_coverage
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import CANDIDATE_SHEET, SUMMARY_SHEET, TABLE_SHEET
@@ -42,9 +46,10 @@ def make_city(folder: Path, rows: int = 40) -> dict[str, pd.DataFrame]:
         part = registry[registry["统一社会信用代码"].str[2:8] == region].head(rows)
         part.to_csv(target / "规下企业名录.csv", index=False, encoding="utf-8-sig")
         made[district] = part
-        if district == "东胜区":   # 康巴什区 has no 规上 list: an optional file
+        if district == "东胜区":  # 康巴什区 has no 规上 list: an optional file
             above[above.iloc[:, 0].str[2:8] == region].head(rows).to_csv(
-                target / "规上工业企业名录.csv", index=False, encoding="utf-8-sig")
+                target / "规上工业企业名录.csv", index=False, encoding="utf-8-sig"
+            )
     return made
 
 
@@ -79,16 +84,47 @@ def test_candidates_fill_only_gaps_no_district_has_at_above_scale():
     a = _coverage_with({"1512", "151", "15"}, set())
     b = _coverage_with(set(), {"2611", "261", "26"})
     city = city_coverage({"甲区": a, "乙区": b})
-    codes = pd.DataFrame([
-        # a 规下 firm in 乙区 in 1512: 甲区 has 1512 at 规上, so it fills no city gap
-        {"uscc": "1", "name": "甲", "scale": "below", "counted_in_all": True, "code": "1512", "code_name": "白酒制造",
-         "code_level": "class", "code_source": "classified", "confidence": 0.9, "decision": ""},
-        {"uscc": "2", "name": "乙", "scale": "below", "counted_in_all": True, "code": "2611", "code_name": "无机酸制造",
-         "code_level": "class", "code_source": "registry", "confidence": float("nan"), "decision": ""},
-        {"uscc": "3", "name": "丙", "scale": "below", "counted_in_all": False, "code": "2611",
-         "code_name": "无机酸制造", "code_level": "class", "code_source": "classified", "confidence": 0.2,
-         "decision": ""},
-    ])
+    codes = pd.DataFrame(
+        [
+            # a 规下 firm in 乙区 in 1512: 甲区 has 1512 at 规上, so it fills no city gap
+            {
+                "uscc": "1",
+                "name": "甲",
+                "scale": "below",
+                "counted_in_all": True,
+                "code": "1512",
+                "code_name": "白酒制造",
+                "code_level": "class",
+                "code_source": "classified",
+                "confidence": 0.9,
+                "decision": "",
+            },
+            {
+                "uscc": "2",
+                "name": "乙",
+                "scale": "below",
+                "counted_in_all": True,
+                "code": "2611",
+                "code_name": "无机酸制造",
+                "code_level": "class",
+                "code_source": "registry",
+                "confidence": float("nan"),
+                "decision": "",
+            },
+            {
+                "uscc": "3",
+                "name": "丙",
+                "scale": "below",
+                "counted_in_all": False,
+                "code": "2611",
+                "code_name": "无机酸制造",
+                "code_level": "class",
+                "code_source": "classified",
+                "confidence": 0.2,
+                "decision": "",
+            },
+        ]
+    )
     found = city_gap_candidates(city, {"乙区": codes})
     assert found["uscc"].tolist() == ["2"]
     assert found["district"].tolist() == ["乙区"] and found["districts_all"].tolist() == [1]
@@ -130,7 +166,7 @@ def _check_city_outputs(output: Path, made: dict[str, pd.DataFrame]) -> None:
     city_classes, a, b = rows[("全口径", "小类")]
     assert max(a, b) <= city_classes <= a + b and city_classes > 0
     above_city, above_a, above_b = rows[("规上口径", "小类")]
-    assert above_b == 0 and above_city == above_a > 0   # 康巴什区 has no 规上 list
+    assert above_b == 0 and above_city == above_a > 0  # 康巴什区 has no 规上 list
     table = read_city_coverage(output / "city" / "全市门类表.csv")
     assert table["present_all"].sum() >= city_classes
     _expected_class_counts(made, output)
@@ -143,8 +179,9 @@ def test_city_run_on_the_multiprocess_executor(tmp_path):
     made = make_city(tmp_path / "city")
     output = tmp_path / "out"
     lines: list[str] = []
-    outcome = run_city(CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE),
-                       progress=lines.append)
+    outcome = run_city(
+        CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE), progress=lines.append
+    )
     assert outcome.metadata["区县数"] == 2 and set(outcome.district_seconds) == set(made)
     assert lines[0].startswith("[1/2] 区县“东胜区”")
     _check_city_outputs(output, made)
@@ -156,8 +193,10 @@ def test_city_run_on_the_multiprocess_executor(tmp_path):
         assert engine, "district steps ran in their own processes"
     # A district removed from the folder is removed from the partitions at the next run.
     shutil.rmtree(tmp_path / "city" / "康巴什区")
-    outcome = run_city(CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE,
-                                   executor="in_process"), progress=lines.append)
+    outcome = run_city(
+        CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE, executor="in_process"),
+        progress=lines.append,
+    )
     assert outcome.metadata["区县"] == "东胜区"
 
 
@@ -165,9 +204,25 @@ def test_city_run_on_the_multiprocess_executor(tmp_path):
 def test_city_cli_reports_a_bad_district_in_chinese(tmp_path):
     make_city(tmp_path / "city", rows=5)
     (tmp_path / "city" / "东胜区" / "规下企业名录.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "city", str(tmp_path / "city"), "--output",
-                           str(tmp_path / "out"), "--run-date", RUN_DATE, "--executor", "in_process"],
-                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "city",
+            str(tmp_path / "city"),
+            "--output",
+            str(tmp_path / "out"),
+            "--run-date",
+            RUN_DATE,
+            "--executor",
+            "in_process",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert done.returncode == 2, done.stderr
     assert "区县“东胜区”" in done.stderr and "Traceback" not in done.stderr + done.stdout
 
@@ -189,9 +244,28 @@ def celery_worker(tmp_path):
     queue = f"industry_gap_test_{os.getpid()}_{int(time.time())}"
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dagster_celery.app", "-b", BROKER, "worker", "-Q", queue, "-c", "1",
-         "--loglevel=INFO", "-n", f"{queue}@%h"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dagster_celery.app",
+            "-b",
+            BROKER,
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "--loglevel=INFO",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     deadline = time.monotonic() + 120
     while "ready." not in (tmp_path / "worker.log").read_text(errors="replace"):
         if worker.poll() is not None or time.monotonic() > deadline:
@@ -216,13 +290,22 @@ def test_city_run_through_celery_workers(tmp_path, celery_worker):
     queue, worker_log = celery_worker
     made = make_city(tmp_path / "city")
     output = tmp_path / "out"
-    outcome = run_city(CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE,
-                                   executor="celery", broker=BROKER, queue=queue), progress=lambda _: None)
+    outcome = run_city(
+        CityOptions(
+            city_dir=str(tmp_path / "city"),
+            output_dir=str(output),
+            run_date=RUN_DATE,
+            executor="celery",
+            broker=BROKER,
+            queue=queue,
+        ),
+        progress=lambda _: None,
+    )
     assert outcome.metadata["区县数"] == 2
     _check_city_outputs(output, made)
     text = worker_log.read_text(errors="replace")
     for step in ("district_inputs", "district_classified", "district_coverage"):
-        assert text.count(f"Executing steps {step} in celery worker") == 2, step   # once per district
+        assert text.count(f"Executing steps {step} in celery worker") == 2, step  # once per district
     with dg.DagsterInstance.from_config(str(output / "dagster_home")) as instance:
         for district in made:
             messages = [e.message or "" for e in instance.all_logs(outcome.run_ids[district])]

@@ -26,8 +26,14 @@ def labelled() -> pd.DataFrame:
     truth = pd.read_csv(ROOT / "truth" / "registry_true_codes.csv", dtype=str, keep_default_na=False)
     rows = registry.merge(truth[["统一社会信用代码", "true_code"]], on="统一社会信用代码")
     rows = rows[rows["true_code"].str.len() == 4]
-    return pd.DataFrame({"uscc": rows["统一社会信用代码"], "text": rows["经营范围"], "name": rows["企业名称"],
-                         "code": rows["true_code"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "uscc": rows["统一社会信用代码"],
+            "text": rows["经营范围"],
+            "name": rows["企业名称"],
+            "code": rows["true_code"],
+        }
+    ).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +45,9 @@ def split(labelled):
 @pytest.fixture(scope="module")
 def trained(split):
     train, _ = split
-    return train_model(train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(),
-                       base=load_default_model())
+    return train_model(
+        train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(), base=load_default_model()
+    )
 
 
 def _top1(model, frame) -> float:
@@ -77,8 +84,9 @@ def test_save_and_load_predict_the_same(trained, split, tmp_path):
 
 def test_few_class_labels_keep_the_division_layer(labelled):
     small = labelled.iloc[:120]
-    model = train_model(small["text"].tolist(), small["code"].tolist(), names=small["name"].tolist(),
-                        base=load_default_model())
+    model = train_model(
+        small["text"].tolist(), small["code"].tolist(), names=small["name"].tolist(), base=load_default_model()
+    )
     assert model.class_layer is None and model.supervised is not None
 
 
@@ -106,7 +114,7 @@ def test_many_labels_train_on_a_seeded_sample(labelled, tmp_path):
     frame = labelled.iloc[:700].reset_index(drop=True)
     assert capped(frame, 0) is frame and capped(frame, 800) is frame
     sample = capped(frame, 300)
-    assert len(sample) == 300 and sample.equals(capped(frame, 300))   # the same rows every run
+    assert len(sample) == 300 and sample.equals(capped(frame, 300))  # the same rows every run
     trained = train_office_model(frame, cache_dir=tmp_path, max_training_rows=300)
     assert "抽取 300 条训练" in trained.report.mode
     assert training_key(frame, 50, 0.2, 300) != training_key(frame, 50, 0.2, 20_000)
@@ -115,8 +123,9 @@ def test_many_labels_train_on_a_seeded_sample(labelled, tmp_path):
 def test_training_twice_on_the_same_labels_gives_the_same_model(trained, split):
     """Reruns of a month must agree to the last digit: every random choice in training is seeded."""
     train, held = split
-    again = train_model(train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(),
-                        base=load_default_model())
+    again = train_model(
+        train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(), base=load_default_model()
+    )
     assert np.array_equal(trained.class_layer.coef_, again.class_layer.coef_)
     assert trained.class_layer.blend == again.class_layer.blend
     texts, names = held["text"].tolist()[:200], held["name"].tolist()[:200]

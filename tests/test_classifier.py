@@ -19,11 +19,25 @@ def model():
 
 # -- label codes ------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("C1311", "1311"), ("1311", "1311"), ("131", "131"), ("C13", "13"), ("13", "13"), ("C", "C"),
-    ("c3511", "3511"), (" 3511 ", "3511"), ("１３１１", "1311"), ("1311.0", "1311"), (1311.0, "1311"),
-    ("0111", "0111"), ("A0111", "0111"),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("C1311", "1311"),
+        ("1311", "1311"),
+        ("131", "131"),
+        ("C13", "13"),
+        ("13", "13"),
+        ("C", "C"),
+        ("c3511", "3511"),
+        (" 3511 ", "3511"),
+        ("１３１１", "1311"),
+        ("1311.0", "1311"),
+        (1311.0, "1311"),
+        ("0111", "0111"),
+        ("A0111", "0111"),
+    ],
+)
 def test_label_codes_in_any_spelling(raw, expected):
     assert normalize_label(raw) == expected
 
@@ -33,17 +47,26 @@ def test_unreadable_or_unknown_labels_are_none(raw):
     assert normalize_label(raw) is None
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("C39", "39"), ("I65", "65"), ("O80", "81"), ("P82", "83"), ("Q83", "84"), ("R85", "86"), ("R88", "89"),
-    ("K70", "70"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("C39", "39"),
+        ("I65", "65"),
+        ("O80", "81"),
+        ("P82", "83"),
+        ("Q83", "84"),
+        ("R85", "86"),
+        ("R88", "89"),
+        ("K70", "70"),
+    ],
+)
 def test_2011_divisions_map_to_2017(raw, expected):
     assert normalize_label(raw, "2011") == expected
 
 
 def test_2011_classes_map_through_the_crosswalk():
     s = standard()
-    code = normalize_label("3911", "2011")   # 2011 计算机整机制造
+    code = normalize_label("3911", "2011")  # 2011 计算机整机制造
     assert code == s.map_2011("3911")[0]
     assert s.nodes[code].level == "class"
 
@@ -73,27 +96,33 @@ def test_a_manufacturer_that_also_sells_is_a_manufacturer(model):
     assert pred.section == "C"
 
 
-@pytest.mark.parametrize("scope, code", [
-    ("吸收公众存款；发放短期、中期和长期贷款；办理国内外结算；办理票据承兑与贴现", "66"),
-    ("锂电池的研发、生产和销售", "3841"),
-    ("危险化学品生产；化工产品销售（不含许可类化工产品）", "26"),
-    ("光伏组件的生产和销售", "3825"),
-    ("肉羊养殖；牛羊肉销售", "0314"),
-    ("预拌混凝土生产、销售", "3021"),
-])
+@pytest.mark.parametrize(
+    "scope, code",
+    [
+        ("吸收公众存款；发放短期、中期和长期贷款；办理国内外结算；办理票据承兑与贴现", "66"),
+        ("锂电池的研发、生产和销售", "3841"),
+        ("危险化学品生产；化工产品销售（不含许可类化工产品）", "26"),
+        ("光伏组件的生产和销售", "3825"),
+        ("肉羊养殖；牛羊肉销售", "0314"),
+        ("预拌混凝土生产、销售", "3021"),
+    ],
+)
 def test_registry_words_the_annotations_lack_reach_their_classes(model, scope, code):
     """reference/data/registry_terms.csv: everyday registry words (银行业务, 锂电池, 危险化学品生产)."""
     [pred] = model.predict([scope])
     assert (pred.codes[0] if len(code) == 4 else next(iter(pred.level_scores("division")))) == code
 
 
-@pytest.mark.parametrize("scope, code", [
-    ("普通货运", "5431"),                       # was 5920 通用仓储: the object "普通" said nothing
-    ("国内货物运输代理；装卸搬运", "5821"),     # was 9052 体育表演服务 ("国内" matched 国内和国际体育赛事)
-    ("专业设计服务", "7492"),
-    ("生产Ⅱ类、Ⅲ类医疗器械", "358"),            # "ii类" alone matched nothing medical
-    ("粮食仓储", "5951"),
-])
+@pytest.mark.parametrize(
+    "scope, code",
+    [
+        ("普通货运", "5431"),  # was 5920 通用仓储: the object "普通" said nothing
+        ("国内货物运输代理；装卸搬运", "5821"),  # was 9052 体育表演服务 ("国内" matched 国内和国际体育赛事)
+        ("专业设计服务", "7492"),
+        ("生产Ⅱ类、Ⅲ类医疗器械", "358"),  # "ii类" alone matched nothing medical
+        ("粮食仓储", "5951"),
+    ],
+)
 def test_items_whose_verb_carries_the_meaning(model, scope, code):
     [pred] = model.predict([scope])
     assert pred.codes[0].startswith(code)
@@ -123,8 +152,8 @@ def test_registry_terms_are_part_of_the_model_cache_key(monkeypatch):
 def test_registry_terms_name_real_classes():
     import csv
 
-    from reference.gbt4754 import DATA_DIR
     from classifiers.knowledge import REGISTRY_TERMS_FILE
+    from reference.gbt4754 import DATA_DIR
 
     s = standard()
     with (DATA_DIR / REGISTRY_TERMS_FILE).open(encoding="utf-8", newline="") as handle:
@@ -200,8 +229,9 @@ def test_the_name_weighs_beside_the_scope(model):
     assert generic.division != "18"
 
 
-@pytest.mark.parametrize("text", ["", "   ", None, float("nan"), 12345, "；；", "（）", "asdfgh", "!!!!",
-                                  "哈哈哈哈", "经营范围："])
+@pytest.mark.parametrize(
+    "text", ["", "   ", None, float("nan"), 12345, "；；", "（）", "asdfgh", "!!!!", "哈哈哈哈", "经营范围："]
+)
 def test_empty_and_garbage_text_gives_no_prediction_and_a_reason(model, text):
     [pred] = model.predict([text])
     assert pred.codes == [] and pred.scores == []
@@ -221,8 +251,17 @@ def test_evidence_names_items_and_terms(model):
 
 def test_repeated_scopes_in_a_chunk_predict_as_each_alone(model):
     """Distinct texts are scored once per chunk; rows that repeat one must not differ from it."""
-    texts = ["水泥制品制造；建材销售", "None", None, float("nan"), "水泥制品制造；建材销售", "",
-             "乳制品生产", "乳制品生产", "货物进出口"]
+    texts = [
+        "水泥制品制造；建材销售",
+        "None",
+        None,
+        float("nan"),
+        "水泥制品制造；建材销售",
+        "",
+        "乳制品生产",
+        "乳制品生产",
+        "货物进出口",
+    ]
     together = model.predict(texts, top_k=3)
     alone = [model.predict([text], top_k=3)[0] for text in texts]
     assert together == alone
@@ -243,12 +282,23 @@ def test_save_load_round_trip_predicts_the_same(model, tmp_path):
 
 
 def test_classify_frame_keeps_columns_and_adds_predictions(model):
-    df = pd.DataFrame({"企业名称": ["甲公司", "乙公司", "丙公司"], "经营范围": [SCOPES[0], "", SCOPES[2]],
-                       "其他": ["x", "y", "z"]})
+    df = pd.DataFrame(
+        {"企业名称": ["甲公司", "乙公司", "丙公司"], "经营范围": [SCOPES[0], "", SCOPES[2]], "其他": ["x", "y", "z"]}
+    )
     out = model.classify_frame(df, "经营范围", name_column="企业名称", top_k=2, chunk_size=2)
     assert list(out.columns[:3]) == ["企业名称", "经营范围", "其他"]
-    for col in ("pred_code_1", "pred_code_2", "pred_name_1", "pred_score_1", "pred_score_2", "evidence",
-                "reason", "pred_division", "pred_section", "is_industrial"):
+    for col in (
+        "pred_code_1",
+        "pred_code_2",
+        "pred_name_1",
+        "pred_score_1",
+        "pred_score_2",
+        "evidence",
+        "reason",
+        "pred_division",
+        "pred_section",
+        "is_industrial",
+    ):
         assert col in out.columns
     assert "pred_code_3" not in out.columns
     assert out.loc[0, "pred_division"] == "36" and bool(out.loc[0, "is_industrial"])
@@ -265,14 +315,29 @@ def test_classify_frame_missing_column_raises(model):
 
 # -- training -----------------------------------------------------------------------
 
+
 def _labelled():
     rows = [
-        ("汽车零部件的研发、生产和销售", "C3670"), ("汽车座椅、汽车内饰件制造", "3670"), ("汽车车身、挂车制造", "366"),
-        ("齿轮、传动部件制造；机械零部件加工", "C34"), ("泵、阀门制造与销售", "344"), ("轴承生产", "3451"),
-        ("软件开发；信息技术咨询服务", "I65"), ("应用软件开发与销售", "6513"), ("信息系统集成服务", "653"),
-        ("医疗器械的研发、生产", "C35"), ("农业机械制造", "357"), ("化学药品制剂生产", "2720"),
-        ("中成药生产、销售", "274"), ("塑料制品制造", "C29"), ("橡胶制品生产", "291"), ("五金产品零售", "F52"),
-        ("服装批发", "513"), ("物业管理", "K"), ("房地产开发经营", "7010"), ("钢材贸易", "5164"),
+        ("汽车零部件的研发、生产和销售", "C3670"),
+        ("汽车座椅、汽车内饰件制造", "3670"),
+        ("汽车车身、挂车制造", "366"),
+        ("齿轮、传动部件制造；机械零部件加工", "C34"),
+        ("泵、阀门制造与销售", "344"),
+        ("轴承生产", "3451"),
+        ("软件开发；信息技术咨询服务", "I65"),
+        ("应用软件开发与销售", "6513"),
+        ("信息系统集成服务", "653"),
+        ("医疗器械的研发、生产", "C35"),
+        ("农业机械制造", "357"),
+        ("化学药品制剂生产", "2720"),
+        ("中成药生产、销售", "274"),
+        ("塑料制品制造", "C29"),
+        ("橡胶制品生产", "291"),
+        ("五金产品零售", "F52"),
+        ("服装批发", "513"),
+        ("物业管理", "K"),
+        ("房地产开发经营", "7010"),
+        ("钢材贸易", "5164"),
     ]
     texts = [t for t, _ in rows] * 2
     labels = [c for _, c in rows] * 2
@@ -285,7 +350,7 @@ def test_training_on_labels_at_mixed_levels(model, tmp_path):
     trained = train_model(texts + ["", "x"], labels + ["bad", None], base=model, cv_folds=0)
     assert trained.info["mode"] == "trained"
     assert trained.metrics["skipped_labels"] == 2
-    assert trained.metrics["labels"]["section"] == 2    # "K" counts, but stays out of the 大类 layer
+    assert trained.metrics["labels"]["section"] == 2  # "K" counts, but stays out of the 大类 layer
     assert trained.training_hash != model.training_hash
     preds = trained.predict(["汽车零部件生产", "软件开发"])
     assert preds[0].division == "36" and preds[1].division == "65"
@@ -301,8 +366,28 @@ def test_training_on_labels_at_mixed_levels(model, tmp_path):
 @pytest.mark.slow
 def test_training_with_2011_codes(model):
     texts, _ = _labelled()
-    labels_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27",
-                   "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2
+    labels_2011 = [
+        "C36",
+        "C36",
+        "C36",
+        "C34",
+        "C34",
+        "C34",
+        "I65",
+        "I65",
+        "I65",
+        "C35",
+        "C35",
+        "C27",
+        "C27",
+        "C29",
+        "C29",
+        "F52",
+        "F51",
+        "K70",
+        "K70",
+        "F51",
+    ] * 2
     trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
     assert trained.info["label_edition"] == "2011"
     assert "cv_division" in trained.metrics and trained.metrics["cv_division"]["n"] == 40
@@ -317,14 +402,34 @@ def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path)
     knn = KnnVote().fit(texts, y)
     loo = knn.proba_loo(30)
     assert loo.shape == (len(texts), 30) and np.allclose(loo.sum(axis=1), 1.0)
-    assert (loo.argmax(axis=1) == y).mean() > 0.8     # each text's duplicate (same label) is its neighbour
+    assert (loo.argmax(axis=1) == y).mean() > 0.8  # each text's duplicate (same label) is its neighbour
     assert knn.proba([], 30).shape == (0, 30)
-    labels_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27",
-                   "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2
+    labels_2011 = [
+        "C36",
+        "C36",
+        "C36",
+        "C34",
+        "C34",
+        "C34",
+        "I65",
+        "I65",
+        "I65",
+        "C35",
+        "C35",
+        "C27",
+        "C27",
+        "C29",
+        "C29",
+        "F52",
+        "F51",
+        "K70",
+        "K70",
+        "F51",
+    ] * 2
     trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
     b, a = trained.metrics["blend_knn_reference"]
     assert 0.0 <= b <= 3.0 and 0.0 <= a <= 3.0 and 0.0 <= trained.metrics["blend_mixture"] <= 3.0
-    bias = trained.supervised.prior_bias       # per-大类 prior correction learned from the labels
+    bias = trained.supervised.prior_bias  # per-大类 prior correction learned from the labels
     assert bias is not None and bias.shape == (len(trained.division_codes),) and np.isfinite(bias).all()
     preds = trained.predict(["汽车零部件生产", "软件开发"])
     assert preds[0].division == "36" and preds[1].division == "65"
@@ -334,6 +439,7 @@ def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path)
 
 
 # -- calibration ----------------------------------------------------------------------
+
 
 def test_calibration_error_measures_the_gap_between_score_and_accuracy():
     from classifiers.evaluation import calibration_error
@@ -371,10 +477,15 @@ def test_the_pipelines_held_out_figures_are_the_evaluate_figures(model):
     from classifiers.evaluation import evaluate_model
     from industry_gap.model_training import accuracy_on
 
-    frame = pd.DataFrame({"text": ["汽车零部件的研发、生产和销售", "asdfgh", "软件开发；信息系统集成服务", "汽车座椅制造"],
-                          "name": [""] * 4, "code": ["C3670", "3670", "651", "36"]})
+    frame = pd.DataFrame(
+        {
+            "text": ["汽车零部件的研发、生产和销售", "asdfgh", "软件开发；信息系统集成服务", "汽车座椅制造"],
+            "name": [""] * 4,
+            "code": ["C3670", "3670", "651", "36"],
+        }
+    )
     figures = accuracy_on(model, frame)
     report = evaluate_model(model, frame["text"], frame["code"], names=frame["name"])
     assert figures["大类 top-1"] == report.accuracy["division"]["top1"] == 0.75
-    assert figures["小类 top-1"] == report.accuracy["class"]["top1"] == 0.5     # the garbage row is wrong
+    assert figures["小类 top-1"] == report.accuracy["class"]["top1"] == 0.5  # the garbage row is wrong
     assert figures["大类 校准误差（ECE）"] == report.level_calibration["division"]["ece"]

@@ -21,8 +21,25 @@ from classifiers import load_default_model
 from classifiers.text import bracket_spans, split_top_level
 
 REGISTRY = Path(__file__).resolve().parents[1] / "sample_data" / "registry.csv"
-AWKWARD = ["", "a", "生产", "w:x", "w:生产", "A  B c", "ＡＢ", "Ab\ud800c", "\U0010ffff生产", "ii类医疗器械",
-           "3.5mm钢管", "c++软件开发", "电子产品(不含无线电)", "((未闭合", "生产、销售:A、B", "  ", "\t生产\n"]
+AWKWARD = [
+    "",
+    "a",
+    "生产",
+    "w:x",
+    "w:生产",
+    "A  B c",
+    "ＡＢ",
+    "Ab\ud800c",
+    "\U0010ffff生产",
+    "ii类医疗器械",
+    "3.5mm钢管",
+    "c++软件开发",
+    "电子产品(不含无线电)",
+    "((未闭合",
+    "生产、销售:A、B",
+    "  ",
+    "\t生产\n",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +50,7 @@ def model():
 @pytest.fixture(scope="module")
 def registry() -> pd.DataFrame:
     df = pd.read_csv(REGISTRY, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return df.iloc[::5].reset_index(drop=True)   # 1,602 rows
+    return df.iloc[::5].reset_index(drop=True)  # 1,602 rows
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +63,13 @@ def _same_csr(a, b) -> bool:
     a, b = sp.csr_matrix(a), sp.csr_matrix(b)
     a.sort_indices()
     b.sort_indices()
-    return (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.indptr, b.indptr)
-            and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
 
 
 def test_word_cut_equals_jieba(model, queries):
@@ -103,8 +125,7 @@ def _spans_reference(text: str) -> list[tuple[int, int]]:
 def test_bracket_aware_splitting_equals_a_character_walk(registry):
     rng = np.random.default_rng(3)
     alphabet = list("()(;。,、:a生产)")
-    texts = list(registry["经营范围"]) + ["".join(rng.choice(alphabet, size=rng.integers(0, 25)))
-                                        for _ in range(3000)]
+    texts = list(registry["经营范围"]) + ["".join(rng.choice(alphabet, size=rng.integers(0, 25))) for _ in range(3000)]
     for text in texts:
         assert bracket_spans(text) == _spans_reference(text), text
         for separators in (";。", ",", "、", "]^-\\"):

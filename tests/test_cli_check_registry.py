@@ -34,12 +34,14 @@ def test_all_clean_exits_0(tmp_path, main, capsys):
     assert main(["check-registry", str(path)]) == 0
     out = capsys.readouterr().out
     assert "读入数据行：2" in out and "合格：1" in out
-    assert "暂不纳入：1" in out and "登记状态为注销：1" in out     # set aside is printed, not a failure
+    assert "暂不纳入：1" in out and "登记状态为注销：1" in out  # set aside is printed, not a failure
 
 
 def test_quarantined_rows_exit_1_and_csv_written(tmp_path, main, capsys):
-    path = write(tmp_path / "bad.csv", [[make_uscc(1), "甲", "生产", "存续"], ["123", "乙", "", "存续"],
-                                        [make_uscc(3), "丙", "", "存续"]])
+    path = write(
+        tmp_path / "bad.csv",
+        [[make_uscc(1), "甲", "生产", "存续"], ["123", "乙", "", "存续"], [make_uscc(3), "丙", "", "存续"]],
+    )
     out_file = tmp_path / "隔离.csv"
     assert main(["check-registry", str(path), "--quarantine-out", str(out_file)]) == 1
     out = capsys.readouterr().out
@@ -52,7 +54,7 @@ def test_quarantined_rows_exit_1_and_csv_written(tmp_path, main, capsys):
     assert rows[0] == ["数据集", "文件", "行号", "列", "值", "原因"]
     assert rows[1][:5] == ["规下企业名录", str(path), "3", "统一社会信用代码", "123"]
     assert rows[1][5] == "统一社会信用代码长度应为18位（实际3位）；经营范围为空"
-    assert not list(tmp_path.glob("*.tmp"))     # written atomically, no leftovers
+    assert not list(tmp_path.glob("*.tmp"))  # written atomically, no leftovers
 
 
 def test_missing_column_exits_2_with_one_clear_message(tmp_path, main, capsys):

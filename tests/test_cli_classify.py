@@ -30,8 +30,14 @@ def _cache(tmp_path_factory):
 
 
 def _frame():
-    return pd.DataFrame({"企业名称": [r[0] for r in ROWS], "经营范围": [r[1] for r in ROWS],
-                         "行业代码": [r[2] for r in ROWS], "注册资本": ["0100", "50", "", "1", "2"]})
+    return pd.DataFrame(
+        {
+            "企业名称": [r[0] for r in ROWS],
+            "经营范围": [r[1] for r in ROWS],
+            "行业代码": [r[2] for r in ROWS],
+            "注册资本": ["0100", "50", "", "1", "2"],
+        }
+    )
 
 
 def _read_out(path):
@@ -51,7 +57,7 @@ def test_classify_csv_and_xlsx(tmp_path, kind, capsys):
     assert main(["classify", str(src), "--output", str(out), "--name-column", "企业名称", "--top-k", "3"]) == 0
     df = _read_out(out)
     assert list(df.columns[:4]) == ["企业名称", "经营范围", "行业代码", "注册资本"]
-    assert df["注册资本"].tolist() == ["0100", "50", "", "1", "2"]       # input cells unchanged
+    assert df["注册资本"].tolist() == ["0100", "50", "", "1", "2"]  # input cells unchanged
     for i in (1, 2, 3):
         assert {f"pred_code_{i}", f"pred_name_{i}", f"pred_score_{i}"} <= set(df.columns)
     assert {"evidence", "reason"} <= set(df.columns)
@@ -94,24 +100,77 @@ def test_train_reference_then_classify_and_evaluate_with_it(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir)]) == 0
     text = capsys.readouterr().out
-    for needle in ("小类", "大类", "门类", "top-1", "top-3", "top-5", "≥0.5", "混淆", "期望校准误差", "按门类",
-                   "送复核最不确定的 5%", "企业名称列“企业名称”"):
+    for needle in (
+        "小类",
+        "大类",
+        "门类",
+        "top-1",
+        "top-3",
+        "top-5",
+        "≥0.5",
+        "混淆",
+        "期望校准误差",
+        "按门类",
+        "送复核最不确定的 5%",
+        "企业名称列“企业名称”",
+    ):
         assert needle in text
 
 
 @pytest.mark.slow
 def test_train_with_labels(tmp_path, capsys):
-    rows = [("汽车零部件的研发、生产和销售", "C36"), ("汽车座椅制造", "C36"), ("软件开发", "I65"),
-            ("应用软件开发与销售", "I65"), ("五金产品零售", "F52"), ("服装零售", "F52"),
-            ("塑料制品制造", "C29"), ("橡胶制品生产", "C29"), ("物业管理", "K70"), ("房地产开发经营", "K70")] * 2
+    rows = [
+        ("汽车零部件的研发、生产和销售", "C36"),
+        ("汽车座椅制造", "C36"),
+        ("软件开发", "I65"),
+        ("应用软件开发与销售", "I65"),
+        ("五金产品零售", "F52"),
+        ("服装零售", "F52"),
+        ("塑料制品制造", "C29"),
+        ("橡胶制品生产", "C29"),
+        ("物业管理", "K70"),
+        ("房地产开发经营", "K70"),
+    ] * 2
     src = tmp_path / "labels.xlsx"
     pd.DataFrame({"scope": [r[0] for r in rows], "csrc": [r[1] for r in rows]}).to_excel(src, index=False)
     model_dir = tmp_path / "trained"
-    assert main(["train", "--labelled", str(src), "--text-column", "scope", "--code-column", "csrc",
-                 "--code-edition", "2011", "--output", str(model_dir)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--labelled",
+                str(src),
+                "--text-column",
+                "scope",
+                "--code-column",
+                "csrc",
+                "--code-edition",
+                "2011",
+                "--output",
+                str(model_dir),
+            ]
+        )
+        == 0
+    )
     assert "交叉验证" in capsys.readouterr().out
-    assert main(["evaluate", "--labelled", str(src), "--model", str(model_dir), "--text-column", "scope",
-                 "--code-column", "csrc", "--code-edition", "2011"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--labelled",
+                str(src),
+                "--model",
+                str(model_dir),
+                "--text-column",
+                "scope",
+                "--code-column",
+                "csrc",
+                "--code-edition",
+                "2011",
+            ]
+        )
+        == 0
+    )
     assert "大类（20 行）" in capsys.readouterr().out
 
 
@@ -119,15 +178,37 @@ def test_csrc_s90_labels_are_set_aside_not_read_as_gbt(tmp_path, capsys):
     """CSRC-2012 "S90 综合" has no GB/T 4754 counterpart (GB/T 2011 S90 would be 中国共产党机关)."""
     from industry_gap.scope_tables import gbt_labels
 
-    frame = pd.DataFrame({"business_scope": ["汽车零部件的研发、生产和销售", "实业投资；房地产开发；酒店管理",
-                                             "软件开发；信息系统集成服务"],
-                          "division_code": ["C36", "S90", "I65"], "code_system": ["CSRC-2012"] * 3})
+    frame = pd.DataFrame(
+        {
+            "business_scope": [
+                "汽车零部件的研发、生产和销售",
+                "实业投资；房地产开发；酒店管理",
+                "软件开发；信息系统集成服务",
+            ],
+            "division_code": ["C36", "S90", "I65"],
+            "code_system": ["CSRC-2012"] * 3,
+        }
+    )
     assert gbt_labels(frame, "division_code") == (["C36", None, "I65"], 1)
     assert gbt_labels(frame.drop(columns="code_system"), "division_code") == (["C36", "S90", "I65"], 0)
     src = tmp_path / "csrc.csv"
     frame.to_csv(src, index=False)
-    assert main(["evaluate", "--labelled", str(src), "--text-column", "business_scope",
-                 "--code-column", "division_code", "--code-edition", "2011"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--labelled",
+                str(src),
+                "--text-column",
+                "business_scope",
+                "--code-column",
+                "division_code",
+                "--code-edition",
+                "2011",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "标注行数：3（可用 2，" in out and "大类（2 行）" in out and "S90 综合" in out
 
@@ -136,12 +217,14 @@ PRED_COLUMNS = {"evidence", "reason", "pred_division", "pred_section", "is_indus
 
 
 def test_classify_combines_main_activity_and_scope_and_keeps_the_input_columns(tmp_path, capsys):
-    frame = pd.DataFrame({
-        "企业名称": ["甲公司", "乙公司", "丙公司"],
-        "经营范围": ["技术服务；货物进出口", "", "软件开发；信息系统集成服务"],
-        "主要业务活动": ["汽车座椅制造", "汽车零部件制造", ""],
-        "备注": ["a", "b", "c"],
-    })
+    frame = pd.DataFrame(
+        {
+            "企业名称": ["甲公司", "乙公司", "丙公司"],
+            "经营范围": ["技术服务；货物进出口", "", "软件开发；信息系统集成服务"],
+            "主要业务活动": ["汽车座椅制造", "汽车零部件制造", ""],
+            "备注": ["a", "b", "c"],
+        }
+    )
     src = tmp_path / "both.csv"
     frame.to_csv(src, index=False, encoding="utf-8-sig")
     out = tmp_path / "out.csv"
@@ -149,7 +232,7 @@ def test_classify_combines_main_activity_and_scope_and_keeps_the_input_columns(t
     df = _read_out(out)
     assert list(df.columns[:4]) == list(frame.columns)
     added = set(df.columns[4:])
-    assert all(c.startswith("pred_") or c in PRED_COLUMNS for c in added), added   # no temporary column
+    assert all(c.startswith("pred_") or c in PRED_COLUMNS for c in added), added  # no temporary column
     assert df[list(frame.columns)].equals(frame)
     assert df.loc[0, "pred_division"] == "36" and df.loc[1, "pred_division"] == "36"
     assert df.loc[2, "pred_division"] == "65"
@@ -175,7 +258,9 @@ def test_scope_texts_and_combine_activity_and_scope(tmp_path):
     assert TEXT_ALIASES[:5] == ("经营范围", "主要业务活动", "main_activity", "主营业务活动", "主要经济活动")
     both = pd.DataFrame({"business_scope": ["技术服务", "x"], "主要经济活动": ["汽车座椅制造", ""]})
     assert scope_texts(both, "经营范围", "f.csv") == (
-        ["主营业务：汽车座椅制造；技术服务", "x"], "主要业务活动列“主要经济活动”与经营范围列“business_scope”合并")
+        ["主营业务：汽车座椅制造；技术服务", "x"],
+        "主要业务活动列“主要经济活动”与经营范围列“business_scope”合并",
+    )
     assert scope_texts(both, "business_scope", "f.csv") == (["技术服务", "x"], "经营范围列“business_scope”")
     assert scope_texts(both.drop(columns="business_scope"), None, "f.csv")[1] == "主要业务活动列“主要经济活动”"
 
@@ -189,8 +274,19 @@ def test_help_is_chinese(capsys):
         assert "名称参与分类" in text and "主要业务活动" in text
 
 
-DEFAULT_ADDED = ["pred_code_1", "pred_name_1", "pred_score_1", "pred_code_2", "pred_name_2", "pred_score_2",
-                 "evidence", "reason", "pred_division", "pred_section", "is_industrial"]
+DEFAULT_ADDED = [
+    "pred_code_1",
+    "pred_name_1",
+    "pred_score_1",
+    "pred_code_2",
+    "pred_name_2",
+    "pred_score_2",
+    "evidence",
+    "reason",
+    "pred_division",
+    "pred_section",
+    "is_industrial",
+]
 
 
 def test_chinese_headers_rename_only_the_added_columns(tmp_path, capsys):
@@ -200,11 +296,21 @@ def test_chinese_headers_rename_only_the_added_columns(tmp_path, capsys):
     assert main(["classify", str(src), "--output", str(plain), "--top-k", "2"]) == 0
     assert main(["classify", str(src), "--output", str(chinese), "--top-k", "2", "--chinese-headers"]) == 0
     default, renamed = _read_out(plain), _read_out(chinese)
-    assert list(default.columns) == list(_frame().columns) + DEFAULT_ADDED   # the default contract
+    assert list(default.columns) == list(_frame().columns) + DEFAULT_ADDED  # the default contract
     assert list(renamed.columns) == list(_frame().columns) + [
-        "候选1代码", "候选1名称", "候选1置信度", "候选2代码", "候选2名称", "候选2置信度",
-        "判定依据", "无预测原因", "预测大类", "预测门类", "是否工业"]
-    assert renamed.to_numpy().tolist() == default.to_numpy().tolist()       # same values
+        "候选1代码",
+        "候选1名称",
+        "候选1置信度",
+        "候选2代码",
+        "候选2名称",
+        "候选2置信度",
+        "判定依据",
+        "无预测原因",
+        "预测大类",
+        "预测门类",
+        "是否工业",
+    ]
+    assert renamed.to_numpy().tolist() == default.to_numpy().tolist()  # same values
     assert "无预测原因" in capsys.readouterr().out
 
 
@@ -267,7 +373,7 @@ def test_classify_reads_a_table_with_a_title_row_above_the_header(tmp_path, kind
     assert main(["classify", str(src), "--output", str(out)]) == 0
     df = _read_out(out)
     assert list(df.columns[:4]) == list(_frame().columns) and "pred_code_3" in df.columns
-    assert df[list(_frame().columns)].equals(_frame())            # no title row among the data, cells unchanged
+    assert df[list(_frame().columns)].equals(_frame())  # no title row among the data, cells unchanged
     assert df.loc[0, "pred_code_1"] == "3670" and df.loc[1, "pred_code_1"].startswith("65")
     assert "已写出" in capsys.readouterr().out
 
@@ -283,9 +389,18 @@ def test_a_named_text_column_is_found_under_a_title_row(tmp_path):
 
 @pytest.mark.slow
 def test_train_and_evaluate_read_tables_with_a_title_row(tmp_path, capsys):
-    rows = [("汽车零部件的研发、生产和销售", "C36"), ("汽车座椅制造", "C36"), ("软件开发", "I65"),
-            ("应用软件开发与销售", "I65"), ("五金产品零售", "F52"), ("服装零售", "F52"),
-            ("塑料制品制造", "C29"), ("橡胶制品生产", "C29"), ("物业管理", "K70"), ("房地产开发经营", "K70")] * 2
+    rows = [
+        ("汽车零部件的研发、生产和销售", "C36"),
+        ("汽车座椅制造", "C36"),
+        ("软件开发", "I65"),
+        ("应用软件开发与销售", "I65"),
+        ("五金产品零售", "F52"),
+        ("服装零售", "F52"),
+        ("塑料制品制造", "C29"),
+        ("橡胶制品生产", "C29"),
+        ("物业管理", "K70"),
+        ("房地产开发经营", "K70"),
+    ] * 2
     frame = pd.DataFrame({"经营范围": [r[0] for r in rows], "行业代码": [r[1] for r in rows]})
     src = _with_title_rows(tmp_path / "labels.xlsx", frame)
     model_dir = tmp_path / "trained"

@@ -26,7 +26,7 @@ def make_output(root: Path, name: str = "企业1", amount: float = 12.5, number_
     row = {column: None for column in TABLE_COLUMNS["registry"]}
     row.update(uscc="91150602MA0000001X", name=name, revenue_wan=amount, source_row=2)
     store = Warehouse(f"sqlite:///{root / 'industry_gap.sqlite'}")
-    second = {**row, "name": "企业2", "uscc": "91150602MA0000002X"}   # (run date, USCC) is the registry's key
+    second = {**row, "name": "企业2", "uscc": "91150602MA0000002X"}  # (run date, USCC) is the registry's key
     store.replace_run(dt.date(2026, 11, 20), {"registry": pd.DataFrame([row, second])})
     store.dispose()
     workbook = Workbook()
@@ -63,10 +63,10 @@ def test_differences_in_tables_cells_and_formats_are_reported(tmp_path, capsys):
 def test_row_order_and_excluded_columns(tmp_path, capsys):
     compare = load_script()
     a, b, c = make_output(tmp_path / "a"), make_output(tmp_path / "b"), make_output(tmp_path / "c")
-    with sqlite3.connect(b / "industry_gap.sqlite") as connection:   # same rows, written in the other order
-        for old, new in ((1, -1), (2, 1), (-1, 2)):                   # ids one at a time (primary key)
+    with sqlite3.connect(b / "industry_gap.sqlite") as connection:  # same rows, written in the other order
+        for old, new in ((1, -1), (2, 1), (-1, 2)):  # ids one at a time (primary key)
             connection.execute("UPDATE registry SET id = ? WHERE id = ?", (new, old))
-    with sqlite3.connect(c / "industry_gap.sqlite") as connection:   # only the names differ
+    with sqlite3.connect(c / "industry_gap.sqlite") as connection:  # only the names differ
         connection.execute("UPDATE registry SET name = CASE name WHEN '企业1' THEN '企业2' ELSE '企业1' END")
     assert compare.main([str(a), str(b)]) == 1
     assert compare.main([str(a), str(b), "--ignore-row-order"]) == 0

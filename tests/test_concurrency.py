@@ -22,7 +22,7 @@ def test_two_simultaneous_runs(tmp_path, database_url):
     outcomes = [run.communicate(timeout=900) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outcomes
     store = Warehouse(database_url)
-    assert store.count("registry", DAY) == 5          # replaced, never doubled
+    assert store.count("registry", DAY) == 5  # replaced, never doubled
     assert store.count("row_accounting", DAY) == 4
     store.dispose()
     folder = output / "exports" / RUN_DATE[:7]

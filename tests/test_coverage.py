@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 
 from industry_gap.coverage import (
-    build_coverage, choose_baseline_run, city_present_codes, coverage_by_division, coverage_progress,
-    gap_level, present_codes, resolve_baseline, resolve_enterprise_codes,
+    build_coverage,
+    choose_baseline_run,
+    city_present_codes,
+    coverage_by_division,
+    coverage_progress,
+    gap_level,
+    present_codes,
+    resolve_baseline,
+    resolve_enterprise_codes,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 from tests.factories import classified_firm
@@ -27,8 +34,18 @@ def registry(*rows: dict) -> pd.DataFrame:
 
 
 def above(*pairs: tuple[str, str]) -> pd.DataFrame:
-    rows = [dict(uscc=uscc, name=f"规上{uscc[-4:]}", industry_code=code, revenue_wan=5000.0, town="交通街道",
-                 source_file="above.csv", source_row=i + 2) for i, (uscc, code) in enumerate(pairs)]
+    rows = [
+        dict(
+            uscc=uscc,
+            name=f"规上{uscc[-4:]}",
+            industry_code=code,
+            revenue_wan=5000.0,
+            town="交通街道",
+            source_file="above.csv",
+            source_row=i + 2,
+        )
+        for i, (uscc, code) in enumerate(pairs)
+    ]
     return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)
 
 
@@ -57,7 +74,7 @@ def test_all_scope_sources_and_confidence_threshold(policy):
     counted = policy.count_in_all_min_score
     frame = registry(
         firm("91150602MA0000000011", industry_code="1391"),
-        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=counted),         # at the threshold: counts
+        firm("91150602MA0000000012", pred_code_1="3311", pred_score_1=counted),  # at the threshold: counts
         firm("91150602MA0000000013", pred_code_1="3042", pred_score_1=counted - 0.01),  # just below: does not
         firm("91150602MA0000000014", pred_code_1="5137", pred_score_1=0.99),  # non-industrial
     )
@@ -86,8 +103,9 @@ def test_registry_code_wins_over_classification(policy):
 
 
 def test_short_codes_count_at_their_own_level(policy):
-    frame = registry(firm("91150602MA0000000031", industry_code="13"),
-                     firm("91150602MA0000000032", industry_code="C331"))
+    frame = registry(
+        firm("91150602MA0000000031", industry_code="13"), firm("91150602MA0000000032", industry_code="C331")
+    )
     coverage = build_coverage(frame, above(), policy)
     assert row(coverage, "13")["present_all"]
     assert not coverage[(coverage["division"] == "13") & (coverage["level"] != "division")]["present_all"].any()
@@ -146,6 +164,7 @@ def test_baseline_partial_stored_table_counts_missing_nodes_absent(policy):
 
 def test_configured_baseline_date_without_snapshot_is_noted(policy):
     import dataclasses
+
     configured = dataclasses.replace(policy, baseline_date=dt.date(2022, 12, 31))
     coverage = build_coverage(registry(), above(), policy)
     baseline = resolve_baseline(coverage, None, run_date=RUN_DATE, policy=configured)
@@ -162,19 +181,23 @@ def test_choose_baseline_run():
 
 def test_progress_counts_new_and_lost_nodes_against_goals(policy):
     before = build_coverage(
-        registry(firm("91150602MA0000000071", industry_code="3311")),
-        above(("91150602MA0000000072", "3670")), policy)
+        registry(firm("91150602MA0000000071", industry_code="3311")), above(("91150602MA0000000072", "3670")), policy
+    )
     baseline = resolve_baseline(before, None, run_date=dt.date(2025, 1, 1), policy=policy)
     now = build_coverage(
-        registry(firm("91150602MA0000000071", industry_code="3311"),
-                 firm("91150602MA0000000073", industry_code="3312"),     # new 小类 in a present 中类
-                 firm("91150602MA0000000074", industry_code="1391")),    # new 大类, 中类, 小类
-        above(("91150602MA0000000072", "3670"), ("91150602MA0000000075", "3612")), policy)
+        registry(
+            firm("91150602MA0000000071", industry_code="3311"),
+            firm("91150602MA0000000073", industry_code="3312"),  # new 小类 in a present 中类
+            firm("91150602MA0000000074", industry_code="1391"),
+        ),  # new 大类, 中类, 小类
+        above(("91150602MA0000000072", "3670"), ("91150602MA0000000075", "3612")),
+        policy,
+    )
     progress = coverage_progress(now, baseline, policy, RUN_DATE).set_index(["scope", "level"])
 
     assert progress.loc[("all", "division"), "new_nodes"] == 1
-    assert progress.loc[("all", "group"), "new_nodes"] == 2   # 139 and 361
-    assert progress.loc[("all", "class"), "new_nodes"] == 3   # 1391, 3312, 3612
+    assert progress.loc[("all", "group"), "new_nodes"] == 2  # 139 and 361
+    assert progress.loc[("all", "class"), "new_nodes"] == 3  # 1391, 3312, 3612
     assert progress.loc[("all", "total"), "new_nodes"] == 6
     assert progress.loc[("all", "class"), "new_codes"] == "1391、3312、3612"
     assert progress.loc[("above", "group"), "new_nodes"] == 1
@@ -198,22 +221,30 @@ def test_progress_counts_new_and_lost_nodes_against_goals(policy):
 
 
 def test_coverage_by_division(policy):
-    coverage = build_coverage(registry(firm("91150602MA0000000081", industry_code="3311")),
-                              above(("91150602MA0000000082", "3670"), ("91150602MA0000000083", "3612")), policy)
+    coverage = build_coverage(
+        registry(firm("91150602MA0000000081", industry_code="3311")),
+        above(("91150602MA0000000082", "3670"), ("91150602MA0000000083", "3612")),
+        policy,
+    )
     divisions = coverage_by_division(coverage).set_index("division")
     assert len(divisions) == 41
     assert divisions.loc["36", "classes_above"] == 2
     assert divisions.loc["36", "classes_all"] == 2
     assert divisions.loc["33", "classes_above"] == 0 and divisions.loc["33", "classes_all"] == 1
-    assert divisions.loc["36", "classes_total"] == len(coverage[(coverage["division"] == "36")
-                                                                 & (coverage["level"] == "class")])
+    assert divisions.loc["36", "classes_total"] == len(
+        coverage[(coverage["division"] == "36") & (coverage["level"] == "class")]
+    )
     assert divisions["classes_total"].sum() == 666
 
 
 def test_city_presence_adds_ancestors_and_district(policy):
     coverage = build_coverage(registry(), above(("91150602MA0000000091", "3670")), policy)
-    city = pd.DataFrame([dict(code="3042", present_above=True, present_all=True),
-                         dict(code="1391", present_above=False, present_all="是")])
+    city = pd.DataFrame(
+        [
+            dict(code="3042", present_above=True, present_all=True),
+            dict(code="1391", present_above=False, present_all="是"),
+        ]
+    )
     sets = city_present_codes(city, coverage)
     assert {"30", "304", "3042", "36", "367", "3670"} <= sets["above"]
     assert "1391" not in sets["above"] and {"13", "139", "1391"} <= sets["all"]

@@ -28,10 +28,21 @@ DAY = dt.date.fromisoformat(RUN_DATE)
 
 
 def run_cli(registry: Path, output: Path, database_url: str, failpoint: str = "", marker: Path | None = None):
-    env = {**os.environ, "INDUSTRY_GAP_FAILPOINT": failpoint,
-           "INDUSTRY_GAP_FAILPOINT_MARKER": str(marker or "")}
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--registry", str(registry),
-               "--output", str(output), "--run-date", RUN_DATE, "--database", database_url]
+    env = {**os.environ, "INDUSTRY_GAP_FAILPOINT": failpoint, "INDUSTRY_GAP_FAILPOINT_MARKER": str(marker or "")}
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "run",
+        "--registry",
+        str(registry),
+        "--output",
+        str(output),
+        "--run-date",
+        RUN_DATE,
+        "--database",
+        database_url,
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -54,8 +65,10 @@ def workbook_state(folder: Path) -> dict[str, str]:
 
 
 def bigger_registry(path: Path) -> Path:
-    rows = [registry_row(100 + i, f"鄂尔多斯市新增{i}号机械制造有限公司", "矿山机械制造；机械零部件加工。")
-            for i in range(6)]
+    rows = [
+        registry_row(100 + i, f"鄂尔多斯市新增{i}号机械制造有限公司", "矿山机械制造；机械零部件加工。")
+        for i in range(6)
+    ]
     return write_csv(path, REGISTRY_HEADER, rows)
 
 
@@ -113,14 +126,14 @@ def test_kill_at_every_step_of_the_report_switch(tmp_path, database_url):
     assert store.count("registry", DAY) == 5
     assert workbook_state(exports) == workbooks_before
     assert_consistent(output, database_url)
-    assert len([p for p in staging.iterdir()]) == 2   # the two killed runs' uncommitted staging folders
+    assert len([p for p in staging.iterdir()]) == 2  # the two killed runs' uncommitted staging folders
 
     # 3. killed after the commit, before the swap: the next start swaps the committed workbooks in
     marker = tmp_path / "at_publish.marker"
     kill_at_failpoint(run_cli(second, output, database_url, EXPORT_BEFORE_PUBLISH, marker), marker)
     assert store.count("registry", DAY) == 6
     published, committed = published_state(output, database_url)
-    assert published == workbooks_before and committed != workbooks_before   # the window a start repairs
+    assert published == workbooks_before and committed != workbooks_before  # the window a start repairs
     recovery = recover_exports(output, store.read_all("export_manifest"))
     assert recovery.completed == [RUN_DATE[:7]] and len(recovery.discarded) == 2
     assert_consistent(output, database_url)
@@ -144,7 +157,7 @@ def test_a_start_finishes_a_committed_swap_before_running(tmp_path, database_url
     registry = small_registry(tmp_path / "registry.csv")
     marker = tmp_path / "at_publish.marker"
     kill_at_failpoint(run_cli(registry, output, database_url, EXPORT_BEFORE_PUBLISH, marker), marker)
-    assert not (output / "exports" / RUN_DATE[:7]).exists()   # first month: nothing published yet
+    assert not (output / "exports" / RUN_DATE[:7]).exists()  # first month: nothing published yet
     done = run_cli(registry, output, database_url, "nonexistent")
     stdout, stderr = done.communicate(timeout=900)
     assert done.returncode == 0, stderr

@@ -27,9 +27,11 @@ def test_ingestion_runs_with_postgres_instance_storage(tmp_path, monkeypatch):
         with dg.DagsterInstance.from_config(str(home)) as instance:
             assert "Postgres" in type(instance.run_storage).__name__
             result = dg.materialize(
-                all_assets, instance=instance, selection=dg.AssetSelection.groups("ingest"),
-                resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}",
-                                             registry=registry))
+                all_assets,
+                instance=instance,
+                selection=dg.AssetSelection.groups("ingest"),
+                resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}", registry=registry),
+            )
             assert result.success
             runs = instance.get_runs()
             assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS

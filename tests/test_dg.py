@@ -35,11 +35,13 @@ def test_tool_dg_names_the_same_definitions_as_the_workspace():
 @pytest.mark.slow
 def test_dg_check_and_list_defs(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "HOME": str(tmp_path)}  # no user dg.toml
-    checked = subprocess.run([*dg_command(), "check", "defs"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=300)
+    checked = subprocess.run(
+        [*dg_command(), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    listed = subprocess.run([*dg_command(), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)
+    listed = subprocess.run(
+        [*dg_command(), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert listed.returncode == 0, listed.stdout + listed.stderr
     for name in ("nightly_schedule", "inbox_sensor", "classified_registry", "coverage"):
         assert name in listed.stdout

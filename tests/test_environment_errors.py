@@ -24,7 +24,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from industry_gap.environment import (
-    check_not_locked_by_office, check_writable_folder, explain_environment_error,
+    check_not_locked_by_office,
+    check_writable_folder,
+    explain_environment_error,
 )
 from industry_gap.errors import UserError
 from tests.conftest import POSTGRES_URL
@@ -39,8 +41,14 @@ def cli(*args: str, env: dict | None = None, mounts: str = "", timeout: float = 
     command = CLI + [str(a) for a in args]
     if mounts:
         command = mount_namespace() + ["sh", "-c", f'{mounts} && exec "$@"', "sh", *command]
-    return subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+    return subprocess.run(
+        command,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parents[1],
+    )
 
 
 @functools.cache
@@ -51,8 +59,12 @@ def _working_unshare() -> tuple[list[str], str]:
     try:
         for command in (["unshare", "-m"], ["unshare", "-rm"]):
             try:
-                done = subprocess.run(command + ["sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"],
-                                      capture_output=True, text=True, timeout=30)
+                done = subprocess.run(
+                    command + ["sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                )
             except (OSError, subprocess.TimeoutExpired) as error:
                 reason = str(error)
                 continue
@@ -76,8 +88,10 @@ def mount_namespace() -> list[str]:
 
 
 def read_only(folder: Path) -> str:
-    return f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))} && " \
-           f"mount -o remount,bind,ro {shlex.quote(str(folder))}"
+    return (
+        f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))} && "
+        f"mount -o remount,bind,ro {shlex.quote(str(folder))}"
+    )
 
 
 def tmpfs(folder: Path, size: str) -> str:
@@ -96,12 +110,21 @@ def assert_environment_error(done: subprocess.CompletedProcess, *phrases: str) -
 
 # --- the output folder of `industry-gap run` ----------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_run_into_read_only_output_folder(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
-    done = cli("run", "--registry", small_registry(tmp_path / "r.csv"), "--output", output, "--run-date", RUN_DATE,
-               mounts=read_only(output))
+    done = cli(
+        "run",
+        "--registry",
+        small_registry(tmp_path / "r.csv"),
+        "--output",
+        output,
+        "--run-date",
+        RUN_DATE,
+        mounts=read_only(output),
+    )
     assert_environment_error(done, f"“{output}”", "只读")
 
 
@@ -110,8 +133,17 @@ def test_run_with_full_disk_under_sqlite_warehouse(tmp_path):
     """The warehouse (SQLite in the output folder) hits the full disk: "database or disk is full"."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    done = cli("run", "--registry", small_registry(tmp_path / "r.csv"), "--output", disk / "out",
-               "--run-date", RUN_DATE, mounts=tmpfs(disk, "64k"), env={"DATABASE_URL": ""})
+    done = cli(
+        "run",
+        "--registry",
+        small_registry(tmp_path / "r.csv"),
+        "--output",
+        disk / "out",
+        "--run-date",
+        RUN_DATE,
+        mounts=tmpfs(disk, "64k"),
+        env={"DATABASE_URL": ""},
+    )
     assert_environment_error(done, str(disk / "out"), "磁盘已满")
 
 
@@ -120,13 +152,24 @@ def test_run_with_full_disk_while_writing_workbooks(tmp_path):
     """Database and Dagster home elsewhere: the workbook export itself gets ENOSPC."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    done = cli("run", "--registry", small_registry(tmp_path / "r.csv"), "--output", disk / "out",
-               "--run-date", RUN_DATE, "--database", f"sqlite:///{tmp_path / 'wh.sqlite'}",
-               mounts=tmpfs(disk, "12k"), env={"DAGSTER_HOME": str(tmp_path / "dagster_home")})
+    done = cli(
+        "run",
+        "--registry",
+        small_registry(tmp_path / "r.csv"),
+        "--output",
+        disk / "out",
+        "--run-date",
+        RUN_DATE,
+        "--database",
+        f"sqlite:///{tmp_path / 'wh.sqlite'}",
+        mounts=tmpfs(disk, "12k"),
+        env={"DAGSTER_HOME": str(tmp_path / "dagster_home")},
+    )
     assert_environment_error(done, f"输出目录“{disk / 'out'}”所在磁盘已满")
 
 
 # --- check-registry --quarantine-out --------------------------------------------------------------------------
+
 
 def bad_registry(path: Path) -> Path:
     small_registry(path)
@@ -145,12 +188,18 @@ def test_quarantine_out_into_missing_folder(tmp_path):
 def test_quarantine_out_into_read_only_folder(tmp_path):
     folder = tmp_path / "shared"
     folder.mkdir()
-    done = cli("check-registry", bad_registry(tmp_path / "r.csv"), "--quarantine-out", folder / "q.csv",
-               mounts=read_only(folder))
+    done = cli(
+        "check-registry",
+        bad_registry(tmp_path / "r.csv"),
+        "--quarantine-out",
+        folder / "q.csv",
+        mounts=read_only(folder),
+    )
     assert_environment_error(done, str(folder), "只读")
 
 
 # --- the database -------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -171,8 +220,14 @@ def postgres_server_answers() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("problem", ["refused", pytest.param("no_database", marks=pytest.mark.postgres),
-                                     pytest.param("no_user", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "refused",
+        pytest.param("no_database", marks=pytest.mark.postgres),
+        pytest.param("no_user", marks=pytest.mark.postgres),
+    ],
+)
 def test_run_with_unusable_postgres(tmp_path, problem):
     """The error surfaces at the first step that reads the warehouse (about 10 s in), named without password."""
     url = {
@@ -182,8 +237,17 @@ def test_run_with_unusable_postgres(tmp_path, problem):
     }[problem]
     if problem != "refused":
         postgres_server_answers()
-    done = cli("run", "--registry", small_registry(tmp_path / "r.csv"), "--output", tmp_path / "out",
-               "--run-date", RUN_DATE, "--database", url)
+    done = cli(
+        "run",
+        "--registry",
+        small_registry(tmp_path / "r.csv"),
+        "--output",
+        tmp_path / "out",
+        "--run-date",
+        RUN_DATE,
+        "--database",
+        url,
+    )
     shown = url.replace(":s3cret-pw@", ":***@")
     expected = {"refused": "连接被拒绝", "no_database": "数据库不存在", "no_user": "数据库用户不存在"}[problem]
     assert_environment_error(done, f"数据库 {shown} 无法连接：{expected}")
@@ -244,6 +308,7 @@ def test_unexpected_error_without_writable_output_is_logged_in_the_user_cache(tm
 
 # --- the explainer and the helpers, directly -----------------------------------------------------------------
 
+
 class StepFailure(Exception):
     """Stands in for Dagster's step failure: the asset's own error is in `user_exception`."""
 
@@ -257,11 +322,18 @@ def test_explains_errors_wrapped_by_dagster_and_sqlalchemy(tmp_path):
     error = explain_environment_error(StepFailure(full), database_url=f"sqlite:///{tmp_path}/w.sqlite")
     assert "磁盘已满" in error.message and str(tmp_path / "w.sqlite") in error.message
 
-    refused = OperationalError(None, None, Exception('connection failed: connection to server at "10.0.0.9", '
-                                                     'port 5432 failed: FATAL:  password authentication failed'))
+    refused = OperationalError(
+        None,
+        None,
+        Exception(
+            'connection failed: connection to server at "10.0.0.9", '
+            "port 5432 failed: FATAL:  password authentication failed"
+        ),
+    )
     error = explain_environment_error(refused, database_url="postgresql+psycopg://u:pw@10.0.0.9/db")
-    assert error.message == ("数据库 postgresql+psycopg://u:***@10.0.0.9/db 无法连接："
-                             "用户名或密码错误。请确认数据库地址中的用户名和密码")
+    assert error.message == (
+        "数据库 postgresql+psycopg://u:***@10.0.0.9/db 无法连接：用户名或密码错误。请确认数据库地址中的用户名和密码"
+    )
 
 
 def test_a_user_error_inside_a_step_failure_is_returned_as_it_is():
@@ -274,8 +346,10 @@ def test_os_errors_name_the_output_folder_or_the_file(tmp_path):
     assert explain_environment_error(RuntimeError("x"), output_dir="o") is None
     wrapped = RuntimeError("export failed")
     wrapped.__cause__ = inside
-    assert explain_environment_error(wrapped, output_dir=str(tmp_path / "out")).message == \
-        f"输出目录“{tmp_path / 'out'}”所在磁盘已满，请清理磁盘空间后重新运行"
+    assert (
+        explain_environment_error(wrapped, output_dir=str(tmp_path / "out")).message
+        == f"输出目录“{tmp_path / 'out'}”所在磁盘已满，请清理磁盘空间后重新运行"
+    )
     denied = PermissionError(errno.EACCES, "Permission denied", "/srv/share/q.csv")
     assert "没有权限" in explain_environment_error(denied).message
     assert "/srv/share/q.csv" in explain_environment_error(denied).message
@@ -283,8 +357,9 @@ def test_os_errors_name_the_output_folder_or_the_file(tmp_path):
 
 def test_our_own_bugs_are_not_explained_away():
     assert explain_environment_error(KeyError("coverage")) is None
-    assert explain_environment_error(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))) \
-        is None
+    assert (
+        explain_environment_error(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))) is None
+    )
     assert explain_environment_error(FileNotFoundError(errno.ENOENT, "missing", "/x")) is None
 
 
@@ -305,11 +380,18 @@ def test_check_writable_folder(tmp_path):
 def test_check_writable_folder_on_read_only_and_full_disks(tmp_path, size):
     folder = tmp_path / "mnt"
     folder.mkdir()
-    fill = f"(head -c 65536 /dev/zero > {folder}/fill 2>/dev/null; true)"   # fills the disk, then fails
+    fill = f"(head -c 65536 /dev/zero > {folder}/fill 2>/dev/null; true)"  # fills the disk, then fails
     setup = f"{tmpfs(folder, size)} && {fill}" if size else read_only(folder)
-    command = mount_namespace() + ["sh", "-c", f'{setup} && exec "$@"', "sh", sys.executable, "-c",
-                                   "import sys; from industry_gap.environment import check_writable_folder as c; "
-                                   "c(sys.argv[1])", str(folder / "out" if size else folder)]
+    command = mount_namespace() + [
+        "sh",
+        "-c",
+        f'{setup} && exec "$@"',
+        "sh",
+        sys.executable,
+        "-c",
+        "import sys; from industry_gap.environment import check_writable_folder as c; c(sys.argv[1])",
+        str(folder / "out" if size else folder),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert ("磁盘已满" if size else "只读") in done.stderr, done.stderr
@@ -317,12 +399,13 @@ def test_check_writable_folder_on_read_only_and_full_disks(tmp_path, size):
 
 def test_check_not_locked_by_office(tmp_path):
     workbook = tmp_path / "东胜区附件4.xlsx"
-    check_not_locked_by_office(workbook)   # nothing open
+    check_not_locked_by_office(workbook)  # nothing open
     (tmp_path / "~$东胜区附件4.xlsx").write_bytes(b"owner")
     with pytest.raises(UserError) as caught:
         check_not_locked_by_office(workbook)
-    assert caught.value.message == (f"工作簿“{workbook}”正在被 Excel/WPS 打开（发现锁定文件 ~$东胜区附件4.xlsx），"
-                                    "请关闭后重新运行")
+    assert caught.value.message == (
+        f"工作簿“{workbook}”正在被 Excel/WPS 打开（发现锁定文件 ~$东胜区附件4.xlsx），请关闭后重新运行"
+    )
     assert caught.value.exit_code == 2
     shortened = tmp_path / "Document.xlsx"
     (tmp_path / "~$cument.xlsx").write_bytes(b"owner")

@@ -12,8 +12,19 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from industry_gap.exports.excel_style import (
-    BORDER, CENTER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, PERCENT_FORMAT, _column_style, clean_value,
-    display_width, fit_row_heights, save_atomically, set_cell, write_table,
+    BORDER,
+    CENTER,
+    HEADER_FILL,
+    HEADER_FONT,
+    MONEY_FORMAT,
+    PERCENT_FORMAT,
+    _column_style,
+    clean_value,
+    display_width,
+    fit_row_heights,
+    save_atomically,
+    set_cell,
+    write_table,
 )
 
 HEADERS = ["序号", "名称", "金额", "比例", "日期", "备注"]
@@ -54,8 +65,9 @@ def reference_fit_row_heights(ws, first_row, last_row, widths, wrap_columns) -> 
             if value is None:
                 continue
             usable = max(widths[column - 1] - 1, 1)
-            lines = max(lines, sum(math.ceil(max(reference_display_width(part), 1) / usable)
-                                   for part in str(value).split("\n")))
+            lines = max(
+                lines, sum(math.ceil(max(reference_display_width(part), 1) / usable) for part in str(value).split("\n"))
+            )
         if lines > 1:
             ws.row_dimensions[row].height = min(lines, 12) * 14.0
 
@@ -63,16 +75,41 @@ def reference_fit_row_heights(ws, first_row, last_row, widths, wrap_columns) -> 
 def tricky_rows() -> list[list]:
     """Every kind of value the lists carry, and some they should never carry."""
     values = [
-        "=HYPERLINK(\"http://x\")", "+1", "-2", "@sum", "=", "#N/A", "#DIV/0!", "普通文本\n第二行",
-        "控制\x01字符\x1f", "", None, np.nan, pd.NA, pd.NaT, float("nan"), 3, np.int64(4), np.float64(2.5),
-        np.float32(0.25), True, np.bool_(False), dt.date(2026, 11, 20), dt.datetime(2026, 11, 20, 8, 30),
-        pd.Timestamp("2026-01-02 03:04:05"), 1.5e300, -0.0, "长" * 300, "ascii only text that is rather long",
-        np.str_("numpy 文本"), 10 ** 20,
+        '=HYPERLINK("http://x")',
+        "+1",
+        "-2",
+        "@sum",
+        "=",
+        "#N/A",
+        "#DIV/0!",
+        "普通文本\n第二行",
+        "控制\x01字符\x1f",
+        "",
+        None,
+        np.nan,
+        pd.NA,
+        pd.NaT,
+        float("nan"),
+        3,
+        np.int64(4),
+        np.float64(2.5),
+        np.float32(0.25),
+        True,
+        np.bool_(False),
+        dt.date(2026, 11, 20),
+        dt.datetime(2026, 11, 20, 8, 30),
+        pd.Timestamp("2026-01-02 03:04:05"),
+        1.5e300,
+        -0.0,
+        "长" * 300,
+        "ascii only text that is rather long",
+        np.str_("numpy 文本"),
+        10**20,
     ]
     rows = []
     for i in range(len(values)):
         row = [values[(i + shift) % len(values)] for shift in range(len(HEADERS))]
-        rows.append(row if i % 7 else row[:3])                       # short rows leave cells out
+        rows.append(row if i % 7 else row[:3])  # short rows leave cells out
     return rows
 
 
@@ -84,10 +121,19 @@ def cell_facts(ws) -> dict:
     facts = {}
     for (row, column), cell in ws._cells.items():
         style = cell._style if cell._style is not None else StyleArray()
-        facts[row, column] = (type(cell).__name__, type(cell.value), cell.value, cell.data_type,
-                              cell.number_format, book._fonts[style.fontId], book._fills[style.fillId],
-                              book._borders[style.borderId], book._alignments[style.alignmentId],
-                              book._protections[style.protectionId], bool(style.quotePrefix))
+        facts[row, column] = (
+            type(cell).__name__,
+            type(cell.value),
+            cell.value,
+            cell.data_type,
+            cell.number_format,
+            book._fonts[style.fontId],
+            book._fills[style.fillId],
+            book._borders[style.borderId],
+            book._alignments[style.alignmentId],
+            book._protections[style.protectionId],
+            bool(style.quotePrefix),
+        )
     return facts
 
 
@@ -164,6 +210,6 @@ def test_display_width_and_row_heights_equal_the_reference():
     for label, fit in (("fast", fit_row_heights), ("reference", reference_fit_row_heights)):
         ws = Workbook().active
         write_table(ws, 4, HEADERS, rows, FORMATS, WRAP)
-        fit(ws, 5, 4 + len(rows) + 2, [6, 10, 12, 8, 10, 20], [2, 6, 9])     # past the last row, too
+        fit(ws, 5, 4 + len(rows) + 2, [6, 10, 12, 8, 10, 20], [2, 6, 9])  # past the last row, too
         heights[label] = ({r: d.height for r, d in ws.row_dimensions.items()}, sorted(ws._cells))
     assert heights["fast"] == heights["reference"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
 from industry_gap.coverage import build_coverage
 from industry_gap.gaps import (
-    PROJECT_COLUMNS_ASSESSED, assess_projects, build_review_list, flag_enterprise_gaps, project_ids,
+    PROJECT_COLUMNS_ASSESSED,
+    assess_projects,
+    build_review_list,
+    flag_enterprise_gaps,
+    project_ids,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
 from tests.factories import classified_firm
@@ -19,21 +22,44 @@ def firm(uscc: str, **values) -> dict:
 
 
 def above(*pairs: tuple[str, str]) -> pd.DataFrame:
-    rows = [dict(uscc=uscc, name=f"规上{uscc[-4:]}", industry_code=code, revenue_wan=5000.0, town="交通街道",
-                 source_file="above.csv", source_row=i + 2) for i, (uscc, code) in enumerate(pairs)]
+    rows = [
+        dict(
+            uscc=uscc,
+            name=f"规上{uscc[-4:]}",
+            industry_code=code,
+            revenue_wan=5000.0,
+            town="交通街道",
+            source_file="above.csv",
+            source_row=i + 2,
+        )
+        for i, (uscc, code) in enumerate(pairs)
+    ]
     return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)
 
 
 def targets(*rows: tuple[str, str, str]) -> pd.DataFrame:
-    return pd.DataFrame([dict(scope=scope, code=code, level="", name="", department=department, target_year=2025,
-                              source_file="targets.csv", source_row=i + 2)
-                         for i, (scope, code, department) in enumerate(rows)])
+    return pd.DataFrame(
+        [
+            dict(
+                scope=scope,
+                code=code,
+                level="",
+                name="",
+                department=department,
+                target_year=2025,
+                source_file="targets.csv",
+                source_row=i + 2,
+            )
+            for i, (scope, code, department) in enumerate(rows)
+        ]
+    )
 
 
 def project(name: str, **values) -> dict:
     row = {column: "" for column in PROJECT_COLUMNS}
-    row.update(project_name=name, builder=f"{name}公司", investment_wan=3000.0, stage="签约",
-               source_file="projects.xlsx")
+    row.update(
+        project_name=name, builder=f"{name}公司", investment_wan=3000.0, stage="签约", source_file="projects.xlsx"
+    )
     row.update(values)
     return row
 
@@ -49,13 +75,16 @@ def flags(registry_rows, policy, above_scale=ABOVE, target_table=None):
 
 
 def test_gap_level_at_above_scope(policy):
-    gaps, _ = flags([
-        firm("91150602MA0000000001", industry_code="1391"),  # division 13 absent → 大类
-        firm("91150602MA0000000002", industry_code="3611"),  # 36 present, 361 absent → 中类
-        firm("91150602MA0000000003", industry_code="3312"),  # 331 present, 3312 absent → 小类
-        firm("91150602MA0000000004", industry_code="3670"),  # present → none
-        firm("91150602MA0000000005", industry_code="139"),   # 3-digit: judged down to 中类 only
-    ], policy)
+    gaps, _ = flags(
+        [
+            firm("91150602MA0000000001", industry_code="1391"),  # division 13 absent → 大类
+            firm("91150602MA0000000002", industry_code="3611"),  # 36 present, 361 absent → 中类
+            firm("91150602MA0000000003", industry_code="3312"),  # 331 present, 3312 absent → 小类
+            firm("91150602MA0000000004", industry_code="3670"),  # present → none
+            firm("91150602MA0000000005", industry_code="139"),  # 3-digit: judged down to 中类 only
+        ],
+        policy,
+    )
     assert gaps.loc["91150602MA0000000001", "gap_level_above"] == "division"
     assert gaps.loc["91150602MA0000000001", "gap_code_above"] == "13"
     assert gaps.loc["91150602MA0000000002", "gap_level_above"] == "group"
@@ -69,12 +98,15 @@ def test_gap_level_at_above_scope(policy):
 
 
 def test_all_scope_is_judged_without_the_firm_itself(policy):
-    gaps, _ = flags([
-        firm("91150602MA0000000011", industry_code="1391"),  # sole holder of 13 → 大类 at 全口径
-        firm("91150602MA0000000012", industry_code="1351"),  # shares 13 with the one above → 中类 135
-        firm("91150602MA0000000013", industry_code="3042"),
-        firm("91150602MA0000000014", industry_code="3042"),  # two holders of 3042 → none at 全口径
-    ], policy)
+    gaps, _ = flags(
+        [
+            firm("91150602MA0000000011", industry_code="1391"),  # sole holder of 13 → 大类 at 全口径
+            firm("91150602MA0000000012", industry_code="1351"),  # shares 13 with the one above → 中类 135
+            firm("91150602MA0000000013", industry_code="3042"),
+            firm("91150602MA0000000014", industry_code="3042"),  # two holders of 3042 → none at 全口径
+        ],
+        policy,
+    )
     assert gaps.loc["91150602MA0000000011", "gap_level_all"] == "group"
     assert gaps.loc["91150602MA0000000012", "gap_level_all"] == "group"
     assert gaps.loc["91150602MA0000000013", "gap_level_all"] == "none"
@@ -103,8 +135,17 @@ def test_classified_between_thresholds_is_flagged_but_not_counted(policy):
 def test_low_confidence_goes_to_review_not_flags(policy):
     below = policy.review_below_score
     registry_rows = [
-        firm("91150602MA0000000031", pred_code_1="1391", pred_score_1=0.3, pred_code_2="1392", pred_score_2=0.2,
-             pred_code_3="5137", pred_score_3=0.1, evidence="命中“淀粉”", scope="淀粉加工销售"),
+        firm(
+            "91150602MA0000000031",
+            pred_code_1="1391",
+            pred_score_1=0.3,
+            pred_code_2="1392",
+            pred_score_2=0.2,
+            pred_code_3="5137",
+            pred_score_3=0.1,
+            evidence="命中“淀粉”",
+            scope="淀粉加工销售",
+        ),
         firm("91150602MA0000000032", pred_code_1="3312", pred_score_1=below - 0.01, evidence="命中“门窗”"),
         firm("91150602MA0000000033", pred_code_1="5137", pred_score_1=0.2),  # no industrial candidate
     ]
@@ -128,25 +169,33 @@ def test_low_confidence_goes_to_review_not_flags(policy):
 
 
 def test_non_industrial_active_and_above_scale_firms_are_not_flagged(policy):
-    gaps, _ = flags([
-        firm("91150602MA0000000041", pred_code_1="5137", pred_score_1=0.95),
-        firm("91150602MA0000000042", industry_code="1391", status="已迁出"),
-        firm("91150602MA00000000A1", industry_code="3670"),  # already on the 规上 list
-    ], policy)
+    gaps, _ = flags(
+        [
+            firm("91150602MA0000000041", pred_code_1="5137", pred_score_1=0.95),
+            firm("91150602MA0000000042", industry_code="1391", status="已迁出"),
+            firm("91150602MA00000000A1", industry_code="3670"),  # already on the 规上 list
+        ],
+        policy,
+    )
     assert not gaps["flagged"].any()
     assert gaps.loc["91150602MA00000000A1", "in_above_scale"]
     assert not gaps.loc["91150602MA0000000042", "active"]
 
 
 def test_target_lists_and_departments(policy):
-    table = targets(("规上口径", "361", "装备制造产业园管理办公室"), ("全口径", "3611", "区发改委"),
-                    ("全口径", "13", "区农牧局"))
-    gaps, _ = flags([
-        firm("91150602MA0000000051", industry_code="3611"),
-        firm("91150602MA0000000052", industry_code="1391"),
-        firm("91150602MA0000000053", industry_code="3042"),
-        firm("91150602MA0000000054", industry_code="36"),   # above the 中类 target: no match
-    ], policy, target_table=table)
+    table = targets(
+        ("规上口径", "361", "装备制造产业园管理办公室"), ("全口径", "3611", "区发改委"), ("全口径", "13", "区农牧局")
+    )
+    gaps, _ = flags(
+        [
+            firm("91150602MA0000000051", industry_code="3611"),
+            firm("91150602MA0000000052", industry_code="1391"),
+            firm("91150602MA0000000053", industry_code="3042"),
+            firm("91150602MA0000000054", industry_code="36"),  # above the 中类 target: no match
+        ],
+        policy,
+        target_table=table,
+    )
     first = gaps.loc["91150602MA0000000051"]
     assert first["on_target_above"] and first["on_target_all"]
     assert first["department"] == "装备制造产业园管理办公室"  # the 规上 list (附件3) owns it first
@@ -162,15 +211,30 @@ def test_target_lists_and_departments(policy):
 
 
 def test_projects_use_intended_code_else_classification(policy):
-    frame = pd.DataFrame([
-        project("甲项目", intended_code="C3611", department="区商务局", source_row=2),
-        project("乙项目", content="建设淀粉生产线", pred_code_1="1391", pred_score_1=policy.count_in_all_min_score,
-                source_row=3),
-        project("丙项目", content="建设厂房", pred_code_1="3042", pred_score_1=0.2, pred_code_2="3041",
-                pred_score_2=0.1, evidence="命中“玻璃”", source_row=4),
-        project("丁项目", intended_code="3670", source_row=5),
-        project("戊项目", intended_code="99x9", content="", source_row=6),
-    ])
+    frame = pd.DataFrame(
+        [
+            project("甲项目", intended_code="C3611", department="区商务局", source_row=2),
+            project(
+                "乙项目",
+                content="建设淀粉生产线",
+                pred_code_1="1391",
+                pred_score_1=policy.count_in_all_min_score,
+                source_row=3,
+            ),
+            project(
+                "丙项目",
+                content="建设厂房",
+                pred_code_1="3042",
+                pred_score_1=0.2,
+                pred_code_2="3041",
+                pred_score_2=0.1,
+                evidence="命中“玻璃”",
+                source_row=4,
+            ),
+            project("丁项目", intended_code="3670", source_row=5),
+            project("戊项目", intended_code="99x9", content="", source_row=6),
+        ]
+    )
     coverage = build_coverage(pd.DataFrame(), ABOVE, policy)
     table = targets(("全口径", "139", "区农牧局"))
     raw = assess_projects(frame, coverage, table, policy)
@@ -191,8 +255,9 @@ def test_projects_use_intended_code_else_classification(policy):
     assert not assessed.loc["丁项目", "flagged"]
     assert assessed.loc["戊项目", "code_source"] == "none" and not assessed.loc["戊项目", "flagged"]
 
-    review = build_review_list(pd.DataFrame(), pd.DataFrame(columns=["needs_review"]), frame,
-                               assessed.reset_index(), policy)
+    review = build_review_list(
+        pd.DataFrame(), pd.DataFrame(columns=["needs_review"]), frame, assessed.reset_index(), policy
+    )
     assert list(review["name"]) == ["丙项目"]
     assert review.iloc[0]["entity_kind_name"] == "项目"
     assert review.iloc[0]["pred_code_2"] == "3041" and review.iloc[0]["evidence"] == "命中“玻璃”"

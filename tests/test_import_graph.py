@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["reference", "classifiers", "industry_gap", "assets", "pipelines"]   # lower first
+LAYERS = ["reference", "classifiers", "industry_gap", "assets", "pipelines"]  # lower first
 
 
 def imported_modules(path: Path, module: str) -> set[str]:
@@ -44,7 +44,7 @@ def package_graph() -> dict[str, dict[str, set[str]]]:
 
 
 def find_cycle(graph: dict[str, dict[str, set[str]]]) -> list[str] | None:
-    state: dict[str, int] = {}   # 1 = on the current path, 2 = done
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     path: list[str] = []
 
     def visit(node: str) -> list[str] | None:
@@ -52,7 +52,7 @@ def find_cycle(graph: dict[str, dict[str, set[str]]]) -> list[str] | None:
         path.append(node)
         for nxt in graph.get(node, {}):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         path.pop()
@@ -75,8 +75,13 @@ def test_no_import_cycle_between_packages():
 
 def test_packages_import_only_lower_layers():
     graph = package_graph()
-    upward = [edge for package, targets in graph.items() for target, edges in targets.items()
-              if LAYERS.index(target) > LAYERS.index(package) for edge in sorted(edges)]
+    upward = [
+        edge
+        for package, targets in graph.items()
+        for target, edges in targets.items()
+        if LAYERS.index(target) > LAYERS.index(package)
+        for edge in sorted(edges)
+    ]
     assert not upward, f"a lower layer imports a higher one: {upward}"
 
 

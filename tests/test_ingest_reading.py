@@ -14,8 +14,10 @@ from tests.factories import make_uscc
 HEADER = ["统一社会信用代码", "企业名称", "经营范围", "成立日期"]
 
 
-ROWS = [[make_uscc(1), "杭州甲机械有限公司", "机械零部件加工；通用设备制造", "2015-03-02"],
-        [make_uscc(2), "杭州乙食品有限公司", "食品生产；食品销售", "2018/7/1"]]
+ROWS = [
+    [make_uscc(1), "杭州甲机械有限公司", "机械零部件加工；通用设备制造", "2015-03-02"],
+    [make_uscc(2), "杭州乙食品有限公司", "食品生产；食品销售", "2018/7/1"],
+]
 
 
 def write_csv(path, rows, encoding="utf-8", delimiter=","):
@@ -46,13 +48,21 @@ def test_leading_zeros_survive(tmp_path):
 
 
 def test_title_rows_and_blank_lines_in_csv(tmp_path):
-    lines = ["XX区规下企业名录（2024年）,,,", "填报单位：XX区统计局,,,", "", ",".join(HEADER),
-             ",".join(ROWS[0]), ",,,", "", ",".join(ROWS[1])]
+    lines = [
+        "XX区规下企业名录（2024年）,,,",
+        "填报单位：XX区统计局,,,",
+        "",
+        ",".join(HEADER),
+        ",".join(ROWS[0]),
+        ",,,",
+        "",
+        ",".join(ROWS[1]),
+    ]
     path = tmp_path / "title.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = read_table(path, "registry")
     assert table.header_row == 4
-    assert table.row_numbers == [5, 8]        # real sheet rows; blank lines are not data rows
+    assert table.row_numbers == [5, 8]  # real sheet rows; blank lines are not data rows
     result = ingest_file(path, "registry")
     assert result.rows_in == 2
     assert list(result.clean["source_row"]) == [5, 8]
@@ -60,8 +70,13 @@ def test_title_rows_and_blank_lines_in_csv(tmp_path):
 
 def test_quoted_multiline_cell_counts_as_one_row(tmp_path):
     path = tmp_path / "multi.csv"
-    path.write_text(",".join(HEADER) + "\n" + f'{make_uscc(1)},甲,"第一行\n第二行",2015-03-02\n'
-                    + f"{make_uscc(2)},乙,生产,2015-03-02\n", encoding="utf-8")
+    path.write_text(
+        ",".join(HEADER)
+        + "\n"
+        + f'{make_uscc(1)},甲,"第一行\n第二行",2015-03-02\n'
+        + f"{make_uscc(2)},乙,生产,2015-03-02\n",
+        encoding="utf-8",
+    )
     result = ingest_file(path, "registry")
     assert list(result.clean["source_row"]) == [2, 3]
     assert result.clean.loc[0, "scope"] == "第一行\n第二行"
@@ -105,8 +120,8 @@ def test_xlsx_with_title_rows_and_cell_types(tmp_path):
 def test_xlsx_code_cells_typed_as_numbers(tmp_path):
     workbook = openpyxl.Workbook()
     workbook.active.append(["统一社会信用代码", "单位名称", "行业代码"])
-    workbook.active.append([make_uscc(1), "煤矿", 610])      # 0610: the only valid reading
-    workbook.active.append([make_uscc(2), "油田", 711])      # 0711 or group 711: ask
+    workbook.active.append([make_uscc(1), "煤矿", 610])  # 0610: the only valid reading
+    workbook.active.append([make_uscc(2), "油田", 711])  # 0711 or group 711: ask
     workbook.active.append([make_uscc(3), "加工厂", "0711"])  # text keeps its zero
     path = tmp_path / "规上.xlsx"
     workbook.save(path)
@@ -137,8 +152,10 @@ def test_xlsx_content_with_xls_name(tmp_path):
 def test_wps_html_saved_as_xls(tmp_path):
     cells = "".join(f"<td>{c}</td>" for c in HEADER)
     data = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in ROWS)
-    html = (f'<html><head><meta charset="gbk"></head><body><table><tr><td colspan="4">名录</td></tr>'
-            f"<tr>{cells}</tr>{data}</table></body></html>")
+    html = (
+        f'<html><head><meta charset="gbk"></head><body><table><tr><td colspan="4">名录</td></tr>'
+        f"<tr>{cells}</tr>{data}</table></body></html>"
+    )
     path = tmp_path / "导出.xls"
     path.write_bytes(html.encode("gbk"))
     result = ingest_file(path, "registry")
@@ -154,11 +171,14 @@ def test_real_old_xls_gives_clear_error(tmp_path):
     assert "old.xls" in info.value.message and ".xlsx" in info.value.message
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "空"),
-    (b"PK\x03\x04broken", "损坏"),
-    ("备注,说明\n1,2\n".encode(), "表头"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "空"),
+        (b"PK\x03\x04broken", "损坏"),
+        ("备注,说明\n1,2\n".encode(), "表头"),
+    ],
+)
 def test_unusable_files(tmp_path, content, words):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -192,7 +212,7 @@ def test_scope_tables_find_their_header_under_a_title_row(tmp_path):
 
 def test_scope_tables_count_the_column_names_the_user_gave(tmp_path):
     path = write_csv(tmp_path / "own.csv", [["某某区企业名单", ""], ["描述", "标签"], ["软件开发", "I65"]])
-    assert read_table(path, "scopes").header_row == 1     # nothing known: the first non-blank row
+    assert read_table(path, "scopes").header_row == 1  # nothing known: the first non-blank row
     table = read_table(path, "scopes", header_names=("描述",))
     assert table.header_row == 2 and table.headers == ["描述", "标签"]
 
@@ -202,4 +222,4 @@ def test_scope_tables_without_a_known_header_take_the_first_row_and_its_delimite
     table = read_table(path, "scopes")
     assert table.headers == ["描述", "标签"] and table.rows == [["软件开发,信息咨询", "I65"]]
     with pytest.raises(InputFileError, match="表头"):
-        read_table(path, "registry")      # the registry still needs a header it knows
+        read_table(path, "registry")  # the registry still needs a header it knows

@@ -14,8 +14,12 @@ import pytest
 from industry_gap.ingest import accounting_problem, ingest_file
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
-SAMPLES = {"registry.csv": "registry", "above_scale.csv": "above_scale", "targets.csv": "targets",
-           "projects.xlsx": "projects"}
+SAMPLES = {
+    "registry.csv": "registry",
+    "above_scale.csv": "above_scale",
+    "targets.csv": "targets",
+    "projects.xlsx": "projects",
+}
 
 
 def _sample(name: str) -> Path:

@@ -18,7 +18,15 @@ import pipelines.cli as cli
 from industry_gap.errors import UserError
 from industry_gap.ingest import accounting_problem, ingest_file
 from tests.corpus.cases import (
-    BIG_CLOSED, BIG_DUPLICATES, BIG_QUARANTINED, BIG_ROWS, CORPUS, REGISTRY_HEADER, _big_registry, csv_text, reg,
+    BIG_CLOSED,
+    BIG_DUPLICATES,
+    BIG_QUARANTINED,
+    BIG_ROWS,
+    CORPUS,
+    REGISTRY_HEADER,
+    _big_registry,
+    csv_text,
+    reg,
 )
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -68,8 +76,9 @@ def test_corpus_chunked_equals_whole(case, chunk_rows, tmp_path):
 
 
 @pytest.mark.parametrize("chunk_rows", [333, 1000])
-@pytest.mark.parametrize("name, dataset", [("registry.csv", "registry"), ("above_scale.csv", "above_scale"),
-                                           ("targets.csv", "targets")])
+@pytest.mark.parametrize(
+    "name, dataset", [("registry.csv", "registry"), ("above_scale.csv", "above_scale"), ("targets.csv", "targets")]
+)
 def test_sample_data_chunked_equals_whole(name, dataset, chunk_rows):
     assert_same(SAMPLE / name, dataset, chunk_rows)
 
@@ -80,9 +89,9 @@ def _cross_chunk_file(path: Path) -> Path:
     Sheet rows: firms 1-20 on rows 2-21, a blank row 22, firms 21-40 on rows 23-42, the header
     again on row 43, newer records of firms 3, 1, 5 on rows 44-46, a blank row, firm 7 on row 48."""
     rows = [reg(i) for i in range(1, 41)]
-    rows[2] = reg(3, established="2015-13-45")        # quarantined, superseded by row 36
-    rows[4] = reg(5, status="注销")                    # closed, superseded by row 38
-    rows[6][1] = "鄂尔多斯市旧名称有限公司"             # renamed: superseded by row 40 under the usual name
+    rows[2] = reg(3, established="2015-13-45")  # quarantined, superseded by row 36
+    rows[4] = reg(5, status="注销")  # closed, superseded by row 38
+    rows[6][1] = "鄂尔多斯市旧名称有限公司"  # renamed: superseded by row 40 under the usual name
     rows[9][1] = "带\x1b控制字符的公司"
     rows += [list(REGISTRY_HEADER), reg(3), reg(1), reg(5), [""] * len(REGISTRY_HEADER), reg(7)]
     rows.insert(20, [""] * len(REGISTRY_HEADER))
@@ -96,9 +105,9 @@ def test_duplicates_and_repeated_header_across_chunks(tmp_path, chunk_rows):
     assert_same(path, "registry", chunk_rows)
     result = ingest_file(path, "registry", chunk_rows=chunk_rows)
     aside = result.set_aside.set_index("row")["reason"]
-    assert aside[4] == "统一社会信用代码重复，保留第44行的较新记录"   # was quarantined in its own chunk
-    assert aside[2] == "统一社会信用代码重复，保留第45行的较新记录"   # was clean
-    assert aside[6] == "统一社会信用代码重复，保留第46行的较新记录"   # was closed
+    assert aside[4] == "统一社会信用代码重复，保留第44行的较新记录"  # was quarantined in its own chunk
+    assert aside[2] == "统一社会信用代码重复，保留第45行的较新记录"  # was clean
+    assert aside[6] == "统一社会信用代码重复，保留第46行的较新记录"  # was closed
     assert aside[8] == "统一社会信用代码重复，保留第48行的较新记录"
     assert aside[43].startswith("重复的表头行")
     assert 4 not in set(result.quarantine["row"])

@@ -38,9 +38,8 @@ def test_timeout_gives_a_chinese_message(tmp_path):
     lock = tmp_path / ".lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock), "5"], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(UserError, match="另一次运行"):
-        with exclusive_lock(lock, timeout_seconds=0.3):
-            pass
+    with pytest.raises(UserError, match="另一次运行"), exclusive_lock(lock, timeout_seconds=0.3):
+        pass
     holder.kill()
     holder.wait()
 

@@ -10,8 +10,14 @@ from classifiers.parallel import classify_in_processes
 
 pytestmark = pytest.mark.slow  # classifies in worker processes
 
-SCOPES = ["羊绒制品加工；针纺织品销售。", "矿山机械设备维修；机电设备安装。", "", "软件开发；信息技术咨询服务。",
-          "许可项目：乳制品生产。一般项目：食用农产品初加工。", "煤炭洗选；煤炭销售。"]
+SCOPES = [
+    "羊绒制品加工；针纺织品销售。",
+    "矿山机械设备维修；机电设备安装。",
+    "",
+    "软件开发；信息技术咨询服务。",
+    "许可项目：乳制品生产。一般项目：食用农产品初加工。",
+    "煤炭洗选；煤炭销售。",
+]
 
 
 def test_two_processes_match_one():
@@ -28,7 +34,14 @@ def test_progress_is_reported_with_one_and_with_two_processes():
     model = load_default_model()
     for workers in (1, 2):
         seen: list[tuple[int, int]] = []
-        classify_in_processes(model, frame, "scope", "name", workers=workers, chunk_rows=7,
-                              progress=lambda done, total: seen.append((done, total)))
+        classify_in_processes(
+            model,
+            frame,
+            "scope",
+            "name",
+            workers=workers,
+            chunk_rows=7,
+            progress=lambda done, total: seen.append((done, total)),
+        )
         assert seen and seen[-1] == (30, 30), (workers, seen)
         assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -18,8 +18,7 @@ from tests.factories import pipeline_resources, small_registry
 
 def materialize(registry_path, database_url, tmp_path, run_date="2026-11-20"):
     resources = pipeline_resources(tmp_path / "out", database_url, registry=registry_path, run_date=run_date)
-    return dg.materialize(all_assets, resources=resources, raise_on_error=False,
-                          partition_key=f"{run_date[:7]}-01")
+    return dg.materialize(all_assets, resources=resources, raise_on_error=False, partition_key=f"{run_date[:7]}-01")
 
 
 @pytest.mark.slow
@@ -62,8 +61,7 @@ def test_row_accounting_check_fails_when_a_row_goes_missing(tmp_path):
 def test_a_blocking_failure_stops_the_warehouse_write(tmp_path):
     """The blocking check is wired: downstream never runs on a failed accounting."""
 
-    @dg.asset(name="registry", check_specs=[dg.AssetCheckSpec("row_accounting", asset="registry",
-                                                                blocking=True)])
+    @dg.asset(name="registry", check_specs=[dg.AssetCheckSpec("row_accounting", asset="registry", blocking=True)])
     def leaky_registry():
         result = ingest_file(small_registry(tmp_path / "registry.csv"), "registry")
         result.clean = result.clean.iloc[1:]
@@ -73,9 +71,9 @@ def test_a_blocking_failure_stops_the_warehouse_write(tmp_path):
     stubs = [a for a in all_assets if a.key.to_user_string() not in {"registry"}]
     outcome = dg.materialize(
         [leaky_registry, *stubs],
-        resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}",
-                                     run_date="2026-11-20"),
-        raise_on_error=False, partition_key="2026-11-01",
+        resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}", run_date="2026-11-20"),
+        raise_on_error=False,
+        partition_key="2026-11-01",
     )
     assert not outcome.success
     assert [event.step_key for event in outcome.get_step_failure_events()] == ["registry"]
@@ -91,27 +89,33 @@ def test_empty_result_for_inputs_not_provided():
 def test_registry_main_activity_is_read_and_classified_with_the_scope(tmp_path):
     """The statistical register's 主要业务活动 is optional; when filled it joins the scope for classifying."""
     from assets.classification import classified_registry
+    from assets.resources import ModelSettings
     from classifiers import load_default_model
     from industry_gap.review import OverrideSet
     from industry_gap.review.columns import OVERRIDE_COLUMNS
-    from assets.resources import ModelSettings
     from tests.factories import REGISTRY_HEADER, registry_row, write_csv
 
-    rows = [registry_row(1, "鄂尔多斯市甲有限公司", "技术服务；货物进出口。") + ["汽车座椅制造"],
-            registry_row(2, "鄂尔多斯市乙有限公司", "软件开发；信息技术咨询服务。") + [""]]
+    rows = [
+        registry_row(1, "鄂尔多斯市甲有限公司", "技术服务；货物进出口。") + ["汽车座椅制造"],
+        registry_row(2, "鄂尔多斯市乙有限公司", "软件开发；信息技术咨询服务。") + [""],
+    ]
     path = write_csv(tmp_path / "registry.csv", REGISTRY_HEADER + ["主营业务活动"], rows)
     registry = ingest_file(path, "registry")
     assert registry.clean["main_activity"].tolist() == ["汽车座椅制造", ""]
     assert ingest_file(small_registry(tmp_path / "plain.csv"), "registry").clean["main_activity"].eq("").all()
 
     def classify(result):
-        return classified_registry(dg.build_asset_context(), scope_model=load_default_model(), registry=result,
-                                   overrides=OverrideSet(accepted=pd.DataFrame(columns=OVERRIDE_COLUMNS)),
-                                   model_settings=ModelSettings(workers=1))
+        return classified_registry(
+            dg.build_asset_context(),
+            scope_model=load_default_model(),
+            registry=result,
+            overrides=OverrideSet(accepted=pd.DataFrame(columns=OVERRIDE_COLUMNS)),
+            model_settings=ModelSettings(workers=1),
+        )
 
     classified = classify(registry)
-    assert list(classified.columns[:len(registry.clean.columns)]) == list(registry.clean.columns)
+    assert list(classified.columns[: len(registry.clean.columns)]) == list(registry.clean.columns)
     assert "_classified_text" not in classified.columns
     assert classified["pred_division"].tolist() == ["36", "65"]
     without = classify(dataclasses.replace(registry, clean=registry.clean.assign(main_activity="")))
-    assert without.loc[0, "pred_division"] != "36"     # the scope alone says nothing about the industry
+    assert without.loc[0, "pred_division"] != "36"  # the scope alone says nothing about the industry

@@ -30,9 +30,21 @@ RUN_DATE = "2025-11-24"
 @pytest.fixture(scope="module")
 def coverage(policy):
     codes = ["1391", "3670", "3311", "1441", "3612", "2614", "0610"]
-    above = pd.DataFrame([dict(uscc=f"91150602MA00000{i:03d}", name=f"规上企业{i}", industry_code=code,
-                               revenue_wan=5000.0, town="交通街道", source_file="a.csv", source_row=i + 2)
-                          for i, code in enumerate(codes)], columns=ABOVE_SCALE_COLUMNS)
+    above = pd.DataFrame(
+        [
+            dict(
+                uscc=f"91150602MA00000{i:03d}",
+                name=f"规上企业{i}",
+                industry_code=code,
+                revenue_wan=5000.0,
+                town="交通街道",
+                source_file="a.csv",
+                source_row=i + 2,
+            )
+            for i, code in enumerate(codes)
+        ],
+        columns=ABOVE_SCALE_COLUMNS,
+    )
     return build_coverage(pd.DataFrame(), above, policy)
 
 
@@ -54,14 +66,14 @@ def candidates(stages: list[str], included: list[bool]) -> pd.DataFrame:
     rows = []
     for index, (stage, flag) in enumerate(zip(stages, included)):
         row = {column: "" for column in CANDIDATE_COLUMNS}
-        row.update(uscc=f"91150602MA00001{index:03d}", name=f"企业{index}", stage=stage if flag else "",
-                   included=flag)
+        row.update(uscc=f"91150602MA00001{index:03d}", name=f"企业{index}", stage=stage if flag else "", included=flag)
         rows.append(row)
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
 
 
-CANDIDATES = candidates(["ready", "near", "near", "nurture", "nurture", "nurture", "reserve", "reserve", "near"],
-                        [True] * 8 + [False])
+CANDIDATES = candidates(
+    ["ready", "near", "near", "nurture", "nurture", "nurture", "reserve", "reserve", "near"], [True] * 8 + [False]
+)
 
 
 def assert_png(data: bytes) -> tuple[int, int]:
@@ -170,8 +182,9 @@ print("\\n".join(sorted(fonts)))
 def test_fresh_matplotlib_config_draws_with_the_bundled_font(tmp_path):
     """A machine with no CJK font and an empty matplotlib cache still gets Chinese labels."""
     env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "PYTHONWARNINGS": "error::UserWarning"}
-    done = subprocess.run([sys.executable, "-c", FRESH_RENDER], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_RENDER], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "Glyph" not in done.stderr and "missing from" not in done.stderr and "findfont" not in done.stderr
     used = done.stdout.split()

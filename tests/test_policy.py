@@ -56,8 +56,12 @@ def test_shipped_dongsheng_policy():
     assert above.staged and above.same_year_bonus_ratio == 0.5
     assert [s.share for s in policy.payment_stages] == [0.2, 0.3, 0.5]
     tiers = {tier.name: tier.amount for tier in policy.rule("certification").tiers}
-    assert tiers == {"制造业单项冠军": 200, "国家级专精特新“小巨人”": 150,
-                     "自治区级专精特新“小巨人”": 100, "市级专精特新“小巨人”": 20}
+    assert tiers == {
+        "制造业单项冠军": 200,
+        "国家级专精特新“小巨人”": 150,
+        "自治区级专精特新“小巨人”": 100,
+        "市级专精特新“小巨人”": 20,
+    }
     assert policy.one_per_enterprise and not policy.one_per_project
     assert all(re.search(r"[\u4e00-\u9fff]", rule.name) for rule in policy.rules)
     assert policy.rule("project_fill").band_text() == "200万元（含）至2000万元（不含）"
@@ -89,7 +93,8 @@ def test_the_test_policy_is_complete_and_shares_no_number_with_the_shipped_one(p
         if rule.min_investment_wan is not None:
             assert rule.band_text() != other.band_text(), rule.key
     assert {t.amount for t in policy.rule("certification").tiers}.isdisjoint(
-        {t.amount for t in shipped.rule("certification").tiers})
+        {t.amount for t in shipped.rule("certification").tiers}
+    )
     assert [s.share for s in policy.payment_stages] != [s.share for s in shipped.payment_stages]
     above = policy.rule("project_above")
     assert above.same_year_bonus_ratio != shipped.rule("project_above").same_year_bonus_ratio
@@ -104,8 +109,12 @@ def test_investment_bands_are_inclusive_as_documented(policy):
     assert (fill.min_inclusive, fill.max_inclusive, above.min_inclusive) == (True, False, True)
     assert above.min_investment_wan == high and above.max_investment_wan is None  # the bands meet, never overlap
     for investment, in_fill, in_above in [
-        (low - 0.01, False, False), (low, True, False), (high - 0.01, True, False), (high, False, True),
-        (high + 0.01, False, True), (None, False, False),
+        (low - 0.01, False, False),
+        (low, True, False),
+        (high - 0.01, True, False),
+        (high, False, True),
+        (high + 0.01, False, True),
+        (None, False, False),
     ]:
         assert fill.investment_in_band(investment) is in_fill, investment
         assert above.investment_in_band(investment) is in_above, investment
@@ -117,7 +126,9 @@ def test_band_text_is_chinese(policy):
     fill, above = policy.rule("project_fill"), policy.rule("project_above")
     assert fill.band_text() == f"{fill.min_investment_wan:g}万元（含）至{fill.max_investment_wan:g}万元（不含）"
     assert above.band_text() == f"{above.min_investment_wan:g}万元（含）及以上"
-    assert dataclasses.replace(above, min_inclusive=False).band_text() == f"超过{above.min_investment_wan:g}万元（不含）"
+    assert (
+        dataclasses.replace(above, min_inclusive=False).band_text() == f"超过{above.min_investment_wan:g}万元（不含）"
+    )
 
 
 def test_policy_is_frozen(policy):
@@ -138,20 +149,26 @@ def test_threshold_check_respects_inclusive_flag(policy):
     assert exclusive.meets_threshold(threshold + 0.01)
 
 
-@pytest.mark.parametrize("old, new, key", [
-    ("revenue_threshold_wan = 1000\n", "", "above_scale.revenue_threshold_wan"),
-    ("revenue_threshold_wan = 1000", 'revenue_threshold_wan = "一千"', "above_scale.revenue_threshold_wan"),
-    ("near_ratio = 0.90", "near_ratio = 0.40", "pipeline.nurture_ratio"),
-    ("class = 20\ntotal = 30", "class = 20\ntotal = 31", "goals.all.total"),
-    ("share = 0.50", "share = 0.40", "rewards.payment_stages"),
-    ('excluded_by = ["project_above"]', 'excluded_by = ["no_such_rule"]', "rewards.rules[1].excluded_by"),
-    ("review_below_score = 0.60", "review_below_score = 0.90", "classification.review_below_score"),
-    ('gap_scope = "above"', 'gap_scope = "city"', "rewards.rules[1].gap_scope"),
-    ("amounts = { division = 50, group = 30, class = 10 }",
-     "amounts = { division = 50, group = 30, clas = 10 }", "rewards.rules[1].amounts.class"),
-    ("deadline = 2026-12-31", 'deadline = "明年"', "goals.deadline"),
-    ("one_per_project = false", "one_per_project = false\none_per_projct = true", "rewards.one_per_projct"),
-])
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        ("revenue_threshold_wan = 1000\n", "", "above_scale.revenue_threshold_wan"),
+        ("revenue_threshold_wan = 1000", 'revenue_threshold_wan = "一千"', "above_scale.revenue_threshold_wan"),
+        ("near_ratio = 0.90", "near_ratio = 0.40", "pipeline.nurture_ratio"),
+        ("class = 20\ntotal = 30", "class = 20\ntotal = 31", "goals.all.total"),
+        ("share = 0.50", "share = 0.40", "rewards.payment_stages"),
+        ('excluded_by = ["project_above"]', 'excluded_by = ["no_such_rule"]', "rewards.rules[1].excluded_by"),
+        ("review_below_score = 0.60", "review_below_score = 0.90", "classification.review_below_score"),
+        ('gap_scope = "above"', 'gap_scope = "city"', "rewards.rules[1].gap_scope"),
+        (
+            "amounts = { division = 50, group = 30, class = 10 }",
+            "amounts = { division = 50, group = 30, clas = 10 }",
+            "rewards.rules[1].amounts.class",
+        ),
+        ("deadline = 2026-12-31", 'deadline = "明年"', "goals.deadline"),
+        ("one_per_project = false", "one_per_project = false\none_per_projct = true", "rewards.one_per_projct"),
+    ],
+)
 def test_bad_values_name_the_key(tmp_path, old, new, key):
     path = write_variant(tmp_path, old, new)
     with pytest.raises(PolicyError) as caught:
@@ -175,7 +192,8 @@ def test_missing_and_malformed_files(tmp_path):
 def test_another_district_can_write_its_own(tmp_path):
     """A minimal file with other numbers and a single rule loads, defaults filled in."""
     path = tmp_path / "other.toml"
-    path.write_text("""
+    path.write_text(
+        """
 schema_version = 1
 [plan]
 name = "某区扩增工业门类方案"
@@ -212,7 +230,9 @@ kind = "enterprise_entry"
 name = "入规奖励"
 gap_scope = "above"
 amounts = { division = 50, group = 30, class = 10 }
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     other = load_policy(path)
     assert other.revenue_threshold_wan == 2500
     assert other.goal("all", "total") == 6

@@ -6,12 +6,17 @@ import logging
 import math
 
 import pandas as pd
-import pytest
 from stdnum.cn import uscc as uscc_std
 
 from industry_gap.privacy import (
-    PERSONAL_COLUMNS, MaskingFilter, drop_personal_columns, id_check_char, is_id_number,
-    looks_like_id_number, mask_frame, mask_text,
+    PERSONAL_COLUMNS,
+    MaskingFilter,
+    drop_personal_columns,
+    id_check_char,
+    is_id_number,
+    looks_like_id_number,
+    mask_frame,
+    mask_text,
 )
 from tests.factories import all_digit_usccs, make_uscc
 
@@ -21,10 +26,11 @@ def make_id(first17: str) -> str:
     return first17 + id_check_char(first17)
 
 
-ID_BEIJING = make_id("11010119900307123")        # ends in 3
-ID_WITH_X = next(make_id(f"15060219851120{n:03d}") for n in range(1000)
-                 if id_check_char(f"15060219851120{n:03d}") == "X")
-OLD_ID = "150602850307123"                        # 15 digits: 1985-03-07
+ID_BEIJING = make_id("11010119900307123")  # ends in 3
+ID_WITH_X = next(
+    make_id(f"15060219851120{n:03d}") for n in range(1000) if id_check_char(f"15060219851120{n:03d}") == "X"
+)
+OLD_ID = "150602850307123"  # 15 digits: 1985-03-07
 
 
 def test_check_character_examples():
@@ -34,8 +40,10 @@ def test_check_character_examples():
 
 
 def test_ids_and_phones_masked_in_chinese_text():
-    text = (f"个体工商户经营者：张三，身份证号{ID_BEIJING}；联系电话13812345678，"
-            f"备用+86 139-1234-5678，座机0477-8123456；旧证{OLD_ID}。")
+    text = (
+        f"个体工商户经营者：张三，身份证号{ID_BEIJING}；联系电话13812345678，"
+        f"备用+86 139-1234-5678，座机0477-8123456；旧证{OLD_ID}。"
+    )
     masked = mask_text(text)
     assert "110*************33" in masked
     assert "138****5678" in masked
@@ -64,7 +72,7 @@ def test_valid_usccs_are_left_untouched():
 
 def test_invalid_birth_date_or_province_is_not_an_id():
     bad_month = make_id("11010119901307123")
-    future = make_id("11010129990307123")        # year 2999: outside 1900–2099
+    future = make_id("11010129990307123")  # year 2999: outside 1900–2099
     not_a_province = make_id("99010119900307123")
     for value in (bad_month, future, not_a_province):
         assert not is_id_number(value) and not looks_like_id_number(value)
@@ -99,13 +107,15 @@ def test_non_text_values_pass_through():
 
 
 def test_mask_frame_keeps_shape_and_masks_text_columns():
-    frame = pd.DataFrame({
-        "uscc": [make_uscc(1), make_uscc(2), make_uscc(3)],
-        "name": ["鄂尔多斯市甲羊绒制品有限公司", f"王五（{ID_BEIJING}）个体户", None],
-        "scope": ["羊绒制品加工", "联系13812345678", "水泥制品制造"],
-        "revenue_wan": [1900.0, math.nan, 300.0],
-        "employees": [25, 3, 8],
-    })
+    frame = pd.DataFrame(
+        {
+            "uscc": [make_uscc(1), make_uscc(2), make_uscc(3)],
+            "name": ["鄂尔多斯市甲羊绒制品有限公司", f"王五（{ID_BEIJING}）个体户", None],
+            "scope": ["羊绒制品加工", "联系13812345678", "水泥制品制造"],
+            "revenue_wan": [1900.0, math.nan, 300.0],
+            "employees": [25, 3, 8],
+        }
+    )
     masked = mask_frame(frame)
     assert masked.shape == frame.shape
     assert list(masked.columns) == list(frame.columns)
@@ -157,10 +167,16 @@ def test_filter_leaves_clean_records_alone():
 
 def test_safe_for_output_drops_personal_columns_masks_text_and_keeps_identifiers():
     from industry_gap.privacy import safe_for_output
-    frame = pd.DataFrame({
-        "uscc": ["121501198503070878"], "name": ["张三（身份证110101199003071233）"],
-        "legal_representative": ["张三"], "scope": ["联系电话13812345678"], "industry_code": ["1311"],
-    })
+
+    frame = pd.DataFrame(
+        {
+            "uscc": ["121501198503070878"],
+            "name": ["张三（身份证110101199003071233）"],
+            "legal_representative": ["张三"],
+            "scope": ["联系电话13812345678"],
+            "industry_code": ["1311"],
+        }
+    )
     out = safe_for_output(frame)
     assert "legal_representative" not in out.columns
     assert out.loc[0, "uscc"] == "121501198503070878"

@@ -22,9 +22,21 @@ def personal_texts() -> list[str]:
         f"身份证{first17}{id_check_char(first17)}，电话13812345678",
         "联系+86 139-1234-5678；座机0477-8123456，0477－81234567",
         "旧证150602850307123，手机8613912345678",
-        "138 1234 5678", "1381234-5678", "010-1234567", "电话:15912345678。", "１３８１２３４５６７８",
-        "911506020000000018", "行业代码“9999”不是有效的代码", "3021 水泥制品", "2026-11-20", "12345678",
-        "", "无数字的经营范围", "a1b2c3", "0477-812345", "ID 11010119900307123X",
+        "138 1234 5678",
+        "1381234-5678",
+        "010-1234567",
+        "电话:15912345678。",
+        "１３８１２３４５６７８",
+        "911506020000000018",
+        "行业代码“9999”不是有效的代码",
+        "3021 水泥制品",
+        "2026-11-20",
+        "12345678",
+        "",
+        "无数字的经营范围",
+        "a1b2c3",
+        "0477-812345",
+        "ID 11010119900307123X",
     ]
 
 
@@ -53,20 +65,30 @@ def test_mask_series_equals_mapping_mask_text_over_text_dtype():
     got = mask_series(series)
     pd.testing.assert_series_equal(got, expected)
     assert got.dtype == series.dtype
-    assert (got != series).sum() >= 10   # something was masked
+    assert (got != series).sum() >= 10  # something was masked
 
 
 def test_mask_series_on_mixed_object_columns_keeps_non_text_cells():
-    values = [*personal_texts(), 13812345678, 1.5, None, np.nan, pd.NA, True, b"13812345678",
-              np.str_("电话13812345678"), ("tuple", 1)]
-    series = pd.Series(values, dtype=object, index=["k"] * len(values))   # duplicate labels
+    values = [
+        *personal_texts(),
+        13812345678,
+        1.5,
+        None,
+        np.nan,
+        pd.NA,
+        True,
+        b"13812345678",
+        np.str_("电话13812345678"),
+        ("tuple", 1),
+    ]
+    series = pd.Series(values, dtype=object, index=["k"] * len(values))  # duplicate labels
     expected = series.map(lambda v: mask_text(v) if isinstance(v, str) else v)
     got = mask_series(series)
     assert got.dtype == object
     assert len(got) == len(expected)
     for a, b in zip(got.tolist(), expected.tolist()):
         assert a is b or a == b or (a != a and b != b), (a, b)
-    assert got.iloc[len(personal_texts())] == 13812345678             # a number is not text: unchanged
+    assert got.iloc[len(personal_texts())] == 13812345678  # a number is not text: unchanged
 
 
 def test_mask_series_returns_the_same_series_when_nothing_changes():
@@ -94,14 +116,16 @@ def reference_mask_frame(df: pd.DataFrame, columns=None) -> pd.DataFrame:
 def test_mask_frame_and_safe_for_output_equal_the_cell_by_cell_version():
     texts = personal_texts() + random_texts(500, seed=3)
     n = len(texts)
-    frame = pd.DataFrame({
-        "uscc": pd.Series(["110101199003071233"] * n, dtype="str"),       # identifier: stays exact
-        "name": pd.Series(texts, dtype="str"),
-        "evidence": pd.Series(list(reversed(texts)), dtype=object),
-        "mixed": pd.Series([t if i % 3 else i for i, t in enumerate(texts)], dtype=object),
-        "revenue_wan": np.arange(n, dtype=float),
-        "phone": pd.Series(["13812345678"] * n, dtype="str"),              # personal column: dropped
-    })
+    frame = pd.DataFrame(
+        {
+            "uscc": pd.Series(["110101199003071233"] * n, dtype="str"),  # identifier: stays exact
+            "name": pd.Series(texts, dtype="str"),
+            "evidence": pd.Series(list(reversed(texts)), dtype=object),
+            "mixed": pd.Series([t if i % 3 else i for i, t in enumerate(texts)], dtype=object),
+            "revenue_wan": np.arange(n, dtype=float),
+            "phone": pd.Series(["13812345678"] * n, dtype="str"),  # personal column: dropped
+        }
+    )
     pd.testing.assert_frame_equal(mask_frame(frame), reference_mask_frame(frame))
     pd.testing.assert_frame_equal(mask_frame(frame, ["name"]), reference_mask_frame(frame, ["name"]))
     kept = privacy.drop_personal_columns(frame)

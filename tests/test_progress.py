@@ -16,14 +16,21 @@ from pipelines.runner import STEP_NAMES, Stage, StagePrinter, stage_label
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+?)：(?:([\d,]+) (?:行|个文件|个门类)，)?(\d+\.\d) 秒$")
-BEFORE_DEADLINE = "2025-11-24"   # the plan's goals end 2025-12-31
+BEFORE_DEADLINE = "2025-11-24"  # the plan's goals end 2025-12-31
 
 
 def run_cli(output: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DAGSTER_HOME", None)
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--output", str(output), *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--output", str(output), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -33,16 +40,16 @@ def test_stage_lines_appear_in_order_with_counts_and_seconds(tmp_path):
     printed = run_cli(tmp_path / "out").stdout
     lines = printed.splitlines()
     assert lines[0] == "正在运行流水线……"
-    stages = [STAGE_LINE.match(line) for line in lines[1:len(STEP_NAMES) + 1]]
-    assert all(stages), lines[:len(STEP_NAMES) + 2]
+    stages = [STAGE_LINE.match(line) for line in lines[1 : len(STEP_NAMES) + 1]]
+    assert all(stages), lines[: len(STEP_NAMES) + 2]
     assert [int(m.group(1)) for m in stages] == list(range(1, len(STEP_NAMES) + 1))
     assert {int(m.group(2)) for m in stages} == {len(STEP_NAMES)}
     assert sorted(m.group(3) for m in stages) == sorted(stage_label(step) for step in STEP_NAMES)
     assert lines[len(STEP_NAMES) + 1] == "运行完成。"
     by_label = {m.group(3): m for m in stages}
-    assert by_label["规下企业名录"].group(4) == "8,008"   # rows read
-    assert by_label["规下企业经营范围分类"].group(4)     # rows classified
-    assert "\r" not in printed and "\x1b" not in printed   # not a terminal: plain lines only
+    assert by_label["规下企业名录"].group(4) == "8,008"  # rows read
+    assert by_label["规下企业经营范围分类"].group(4)  # rows classified
+    assert "\r" not in printed and "\x1b" not in printed  # not a terminal: plain lines only
 
 
 @pytest.mark.slow
@@ -65,12 +72,17 @@ def test_printer_redraws_on_a_terminal_and_writes_plain_lines_elsewhere():
         def isatty(self):
             return True
 
-    started, finished = Stage(3, 17, "classified_registry", "规下企业经营范围分类"), \
-        Stage(3, 17, "classified_registry", "规下企业经营范围分类", 2.13, (8008, "行"))
+    started, finished = (
+        Stage(3, 17, "classified_registry", "规下企业经营范围分类"),
+        Stage(3, 17, "classified_registry", "规下企业经营范围分类", 2.13, (8008, "行")),
+    )
     assert finished.line() == "[3/17] 规下企业经营范围分类：8,008 行，2.1 秒"
     terminal, pipe = Terminal(), io.StringIO()
     for printer in (StagePrinter(terminal), StagePrinter(pipe)):
         printer(started)
         printer(finished)
-    assert terminal.getvalue() == "\r\x1b[K[3/17] 规下企业经营范围分类……\r\x1b[K[3/17] 规下企业经营范围分类：8,008 行，2.1 秒\n"
+    assert (
+        terminal.getvalue()
+        == "\r\x1b[K[3/17] 规下企业经营范围分类……\r\x1b[K[3/17] 规下企业经营范围分类：8,008 行，2.1 秒\n"
+    )
     assert pipe.getvalue() == "[3/17] 规下企业经营范围分类：8,008 行，2.1 秒\n"

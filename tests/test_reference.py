@@ -31,11 +31,23 @@ def test_every_class_has_its_group_division_and_section():
         assert lineage[2].code == node.group == node.code[:3]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1311", "1311"), ("C1311", "1311"), ("c13", "13"), ("13", "13"), ("C", "C"),
-    ("１３１１", "1311"), (" C 13 11 ", "1311"), ("Ｃ１３", "13"), ("", None), ("13a", None),
-    ("12345", None), ("131.0", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1311", "1311"),
+        ("C1311", "1311"),
+        ("c13", "13"),
+        ("13", "13"),
+        ("C", "C"),
+        ("１３１１", "1311"),
+        (" C 13 11 ", "1311"),
+        ("Ｃ１３", "13"),
+        ("", None),
+        ("13a", None),
+        ("12345", None),
+        ("131.0", None),
+    ],
+)
 def test_normalize_code(text, expected):
     assert normalize_code(text) == expected
 
@@ -65,9 +77,9 @@ def test_is_industrial_boundaries():
 def test_map_2011_classes_divisions_and_splits():
     s = standard()
     assert s.map_2011("3511") == ["3511"]
-    assert s.map_2011("80") == ["81"]          # 2011 O80 is 2017 81
+    assert s.map_2011("80") == ["81"]  # 2011 O80 is 2017 81
     assert s.map_2011("C39")[0] == "39"
-    split = s.map_2011("35")                   # 2011 division 35 splits across 2017 divisions
+    split = s.map_2011("35")  # 2011 division 35 splits across 2017 divisions
     assert split[0] == "35" and len(split) > 1
     assert s.to_2017("1311", "2017") == ["1311"]
     with pytest.raises(UnknownCodeError):

@@ -8,13 +8,13 @@ import dagster as dg
 import pytest
 from openpyxl import load_workbook
 
+from assets.partitions import REPORT_MONTHS
 from industry_gap.errors import UserError
-from industry_gap.report_month import first_report_month, month_key, resolve_report_date
 from industry_gap.policy import load_policy
+from industry_gap.report_month import first_report_month, month_key, resolve_report_date
 from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
 from pipelines.definitions import all_assets, defs
-from assets.partitions import REPORT_MONTHS
 from pipelines.runner import run_pipeline
 from tests.factories import REGISTRY_HEADER, make_uscc, pipeline_resources, registry_row, write_csv
 
@@ -42,12 +42,18 @@ def test_a_report_date_must_lie_in_its_month():
 
 
 def test_only_the_report_assets_are_partitioned_by_month():
-    by_month = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes
-                if node.partitions_def == REPORT_MONTHS}
-    by_district = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes
-                   if node.partitions_def is not None and node.partitions_def != REPORT_MONTHS}
+    by_month = {
+        node.key.to_user_string()
+        for node in defs.resolve_asset_graph().asset_nodes
+        if node.partitions_def == REPORT_MONTHS
+    }
+    by_district = {
+        node.key.to_user_string()
+        for node in defs.resolve_asset_graph().asset_nodes
+        if node.partitions_def is not None and node.partitions_def != REPORT_MONTHS
+    }
     assert by_month == REPORT_ASSETS
-    assert by_district == {"district_inputs", "district_classified", "district_coverage"}   # the city run
+    assert by_district == {"district_inputs", "district_classified", "district_coverage"}  # the city run
     assert defs.resolve_job_def("full_refresh").partitions_def == REPORT_MONTHS
 
 
@@ -55,13 +61,18 @@ def registry_file(path, *, month: str):
     """Three industrial firms; in November one more appears and one crosses the threshold."""
     rows = [
         registry_row(1, "鄂尔多斯市甲羊绒制品有限公司", "羊绒制品加工；针纺织品销售。", revenue="1900"),
-        registry_row(2, "鄂尔多斯市乙水泥制品有限公司", "水泥制品制造；建材销售。",
-                     revenue="1700" if month == OCTOBER else "2150"),
+        registry_row(
+            2,
+            "鄂尔多斯市乙水泥制品有限公司",
+            "水泥制品制造；建材销售。",
+            revenue="1700" if month == OCTOBER else "2150",
+        ),
         registry_row(3, "鄂尔多斯市丙商贸有限公司", "日用百货、五金交电销售。", revenue="300"),
     ]
     if month == NOVEMBER:
-        rows.append(registry_row(4, "鄂尔多斯市丁铸件有限公司", "铸铁管件、阀门铸件制造；五金产品销售。",
-                                 revenue="1800"))
+        rows.append(
+            registry_row(4, "鄂尔多斯市丁铸件有限公司", "铸铁管件、阀门铸件制造；五金产品销售。", revenue="1800")
+        )
     return write_csv(path, REGISTRY_HEADER, rows)
 
 
@@ -112,10 +123,17 @@ def test_two_months_are_kept_and_the_second_lists_what_changed(tmp_path, databas
 def test_a_run_date_outside_the_chosen_month_fails_the_report(tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            all_assets, instance=instance, partition_key=OCTOBER, raise_on_error=False,
-            resources=pipeline_resources(tmp_path / "out", f"sqlite:///{tmp_path / 'w.sqlite'}",
-                                         registry=registry_file(tmp_path / "r.csv", month=OCTOBER),
-                                         run_date="2026-11-20"))
+            all_assets,
+            instance=instance,
+            partition_key=OCTOBER,
+            raise_on_error=False,
+            resources=pipeline_resources(
+                tmp_path / "out",
+                f"sqlite:///{tmp_path / 'w.sqlite'}",
+                registry=registry_file(tmp_path / "r.csv", month=OCTOBER),
+                run_date="2026-11-20",
+            ),
+        )
     assert not result.success
     failures = [event.step_key for event in result.get_step_failure_events()]
     assert failures == ["report_changes"]
@@ -149,8 +167,9 @@ def test_the_partitions_come_from_the_runs_policy(tmp_path):
     built = build_definitions(Settings(policy_file=str(policy)))
     months = built.resolve_job_def("full_refresh").partitions_def
     assert months.get_first_partition_key() == "2022-03-01"
-    assert {node.key.to_user_string() for node in built.resolve_asset_graph().asset_nodes
-            if node.partitions_def == months} == REPORT_ASSETS
+    assert {
+        node.key.to_user_string() for node in built.resolve_asset_graph().asset_nodes if node.partitions_def == months
+    } == REPORT_ASSETS
     with pytest.raises(UserError, match="自 2022-03 起"):
         run_pipeline(Settings(output_dir=str(tmp_path / "out"), run_date="2022-02-28", policy_file=str(policy)))
 

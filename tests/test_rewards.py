@@ -17,8 +17,14 @@ from industry_gap.coverage import build_coverage
 from industry_gap.entry_pipeline import build_entry_pipeline
 from industry_gap.gaps import assess_projects, flag_enterprise_gaps
 from industry_gap.rewards import (
-    BASIS_CITY, BASIS_DISTRICT, REWARD_COLUMNS, certification_tier, estimate_rewards, payment_schedule,
-    reward_by_entity, same_year_signed_and_producing,
+    BASIS_CITY,
+    BASIS_DISTRICT,
+    REWARD_COLUMNS,
+    certification_tier,
+    estimate_rewards,
+    payment_schedule,
+    reward_by_entity,
+    same_year_signed_and_producing,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
 from tests.factories import classified_firm, project_row
@@ -50,14 +56,38 @@ def below_threshold(policy, share: float) -> float:
 
 LEADER = "91150602MA00000000L1"
 # 规上 has 36 > 367 > 3670 and 33 > 331 > 3311; the leader firm is a 规上 coal miner.
-ABOVE = pd.DataFrame([
-    dict(uscc="91150602MA00000000A1", name="规上汽配", industry_code="3670", revenue_wan=9000.0, town="交通街道",
-         source_file="a.csv", source_row=2),
-    dict(uscc="91150602MA00000000A2", name="规上钢构", industry_code="3311", revenue_wan=9000.0, town="交通街道",
-         source_file="a.csv", source_row=3),
-    dict(uscc=LEADER, name="龙头煤业", industry_code="0610", revenue_wan=90000.0, town="交通街道",
-         source_file="a.csv", source_row=4),
-], columns=ABOVE_SCALE_COLUMNS)
+ABOVE = pd.DataFrame(
+    [
+        dict(
+            uscc="91150602MA00000000A1",
+            name="规上汽配",
+            industry_code="3670",
+            revenue_wan=9000.0,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=2,
+        ),
+        dict(
+            uscc="91150602MA00000000A2",
+            name="规上钢构",
+            industry_code="3311",
+            revenue_wan=9000.0,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=3,
+        ),
+        dict(
+            uscc=LEADER,
+            name="龙头煤业",
+            industry_code="0610",
+            revenue_wan=90000.0,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=4,
+        ),
+    ],
+    columns=ABOVE_SCALE_COLUMNS,
+)
 
 
 def estimate(policy, registry_rows=(), project_rows=(), city=None):
@@ -69,8 +99,9 @@ def estimate(policy, registry_rows=(), project_rows=(), city=None):
     gaps = flag_enterprise_gaps(registry, ABOVE, coverage, None, policy)
     candidates = build_entry_pipeline(registry, gaps, policy)
     assessed = assess_projects(projects, coverage, None, policy)
-    rewards = estimate_rewards(candidates, assessed, coverage, policy, registry=registry, above_scale=ABOVE,
-                               city_coverage=city)
+    rewards = estimate_rewards(
+        candidates, assessed, coverage, policy, registry=registry, above_scale=ABOVE, city_coverage=city
+    )
     assert list(rewards.columns) == REWARD_COLUMNS
     return rewards
 
@@ -87,30 +118,45 @@ def one(rewards: pd.DataFrame, entity_name: str, rule_key: str) -> dict:
 
 def test_enterprise_entry_amounts_by_level(policy):
     rule = policy.rule("enterprise_entry")
-    rewards = estimate(policy, [
-        firm("91150602MA0000000001", industry_code="1391"),  # 大类 gap
-        firm("91150602MA0000000002", industry_code="3611"),  # 中类 gap (36 present)
-        firm("91150602MA0000000003", industry_code="3312"),  # 小类 gap (331 present)
-        firm("91150602MA0000000004", industry_code="3670"),  # no gap: no claim at all
-    ])
+    rewards = estimate(
+        policy,
+        [
+            firm("91150602MA0000000001", industry_code="1391"),  # 大类 gap
+            firm("91150602MA0000000002", industry_code="3611"),  # 中类 gap (36 present)
+            firm("91150602MA0000000003", industry_code="3312"),  # 小类 gap (331 present)
+            firm("91150602MA0000000004", industry_code="3670"),  # no gap: no claim at all
+        ],
+    )
     amounts = awarded(rewards).set_index("entity_name")["amount_wan"].to_dict()
-    assert amounts == {"企业01有限公司": rule.amount_for("division"), "企业02有限公司": rule.amount_for("group"),
-                       "企业03有限公司": rule.amount_for("class")}
+    assert amounts == {
+        "企业01有限公司": rule.amount_for("division"),
+        "企业02有限公司": rule.amount_for("group"),
+        "企业03有限公司": rule.amount_for("class"),
+    }
     entry = one(rewards, "企业01有限公司", "enterprise_entry")
     assert (entry["rule_name"], entry["article"], entry["conditions"]) == (rule.name, rule.article, rule.conditions)
     assert entry["gap_basis"] == BASIS_DISTRICT
     assert math.isnan(entry["amount_due_now_wan"])  # not a staged rule
 
 
-@pytest.mark.parametrize("edge, offset, rule_key", [
-    ("fill_min", -0.01, None), ("fill_min", 0, "project_fill"), ("fill_max", -0.01, "project_fill"),
-    ("above_min", 0, "project_above"), ("above_min", 0.01, "project_above"),
-])
+@pytest.mark.parametrize(
+    "edge, offset, rule_key",
+    [
+        ("fill_min", -0.01, None),
+        ("fill_min", 0, "project_fill"),
+        ("fill_max", -0.01, "project_fill"),
+        ("above_min", 0, "project_above"),
+        ("above_min", 0.01, "project_above"),
+    ],
+)
 def test_investment_boundaries(policy, edge, offset, rule_key):
     """Each project band includes its lower bound; project_fill's upper bound is project_above's lower one."""
     fill, above = policy.rule("project_fill"), policy.rule("project_above")
-    investment = {"fill_min": fill.min_investment_wan, "fill_max": fill.max_investment_wan,
-                  "above_min": above.min_investment_wan}[edge] + offset
+    investment = {
+        "fill_min": fill.min_investment_wan,
+        "fill_max": fill.max_investment_wan,
+        "above_min": above.min_investment_wan,
+    }[edge] + offset
     rewards = estimate(policy, project_rows=[project("项目", "1391", investment)])
     won = awarded(rewards)
     if rule_key is None:
@@ -124,10 +170,15 @@ def test_investment_boundaries(policy, edge, offset, rule_key):
 def test_project_levels_and_scopes(policy):
     fill, above = policy.rule("project_fill"), policy.rule("project_above")
     small = in_fill_band(policy)
-    rewards = estimate(policy, project_rows=[
-        project("大类项目", "1391", small), project("中类项目", "3611", small), project("小类项目", "3312", small),
-        project("规上中类", "3611", large(policy), builder="另一公司"),
-    ])
+    rewards = estimate(
+        policy,
+        project_rows=[
+            project("大类项目", "1391", small),
+            project("中类项目", "3611", small),
+            project("小类项目", "3312", small),
+            project("规上中类", "3611", large(policy), builder="另一公司"),
+        ],
+    )
     amounts = awarded(rewards).set_index("entity_name")["amount_wan"].to_dict()
     # 规上中类 is ranked first (bigger investment) and fills 361 for everyone after it
     assert amounts["规上中类"] == above.amount_for("group")
@@ -139,10 +190,15 @@ def test_project_levels_and_scopes(policy):
     assert lost["excluded_by_rule"] == "project_above"
 
 
-@pytest.mark.parametrize("stage, reached", [
-    ("签约", set()), ("在建", {"start"}), ("建成投产", {"start", "completion"}),
-    ("已入规", {"start", "completion", "entry"}),
-])
+@pytest.mark.parametrize(
+    "stage, reached",
+    [
+        ("签约", set()),
+        ("在建", {"start"}),
+        ("建成投产", {"start", "completion"}),
+        ("已入规", {"start", "completion", "entry"}),
+    ],
+)
 def test_staged_payments(policy, stage, reached):
     """A staged reward is paid in the policy's shares; what is due now is the shares of the stages reached."""
     rule = policy.rule("project_above")
@@ -152,7 +208,8 @@ def test_staged_payments(policy, stage, reached):
     assert row["amount_wan"] == amount
     assert {s.key for s in policy.payment_stages} >= reached
     assert row["amount_due_now_wan"] == pytest.approx(
-        sum(amount * s.share for s in policy.payment_stages if s.key in reached))
+        sum(amount * s.share for s in policy.payment_stages if s.key in reached)
+    )
     for payment in policy.payment_stages:
         assert f"{payment.name}{payment.share:.0%}：{amount * payment.share:,.2f}万元" in row["payment_schedule"]
 
@@ -170,11 +227,14 @@ def test_same_year_bonus(policy):
     above, fill = policy.rule("project_above"), policy.rule("project_fill")
     bonus = above.same_year_bonus_ratio
     assert bonus > 0 and fill.same_year_bonus_ratio == 0
-    rewards = estimate(policy, project_rows=[
-        project("当年投产", "1391", large(policy), signed_date="2025-03-01", planned_production="2025年11月"),
-        project("次年投产", "3042", large(policy), signed_date="2025-03-01", planned_production="2026-03"),
-        project("小项目当年", "1351", in_fill_band(policy), signed_date="2025-03-01", planned_production="2025-10"),
-    ])
+    rewards = estimate(
+        policy,
+        project_rows=[
+            project("当年投产", "1391", large(policy), signed_date="2025-03-01", planned_production="2025年11月"),
+            project("次年投产", "3042", large(policy), signed_date="2025-03-01", planned_production="2026-03"),
+            project("小项目当年", "1351", in_fill_band(policy), signed_date="2025-03-01", planned_production="2025-10"),
+        ],
+    )
     raised = one(rewards, "当年投产", "project_above")
     expected = above.amount_for("division") * (1 + bonus)
     assert raised["amount_wan"] == pytest.approx(expected) and raised["bonus_ratio"] == bonus
@@ -193,8 +253,11 @@ def test_rule_five_excludes_rule_one_for_the_same_firm(policy):
     above = policy.rule("project_above")
     assert policy.rule("enterprise_entry").excluded_by == ("project_above",)
     uscc = "91150602MA0000000011"
-    rewards = estimate(policy, [firm(uscc, industry_code="1391")],
-                       [project("扩产项目", "1391", large(policy), uscc=uscc, builder="企业11有限公司")])
+    rewards = estimate(
+        policy,
+        [firm(uscc, industry_code="1391")],
+        [project("扩产项目", "1391", large(policy), uscc=uscc, builder="企业11有限公司")],
+    )
     entry = one(rewards, "企业11有限公司", "enterprise_entry")
     assert entry["status"] == "excluded"
     assert entry["excluded_by_rule"] == "project_above"
@@ -206,14 +269,21 @@ def test_rule_five_excludes_rule_one_for_the_same_firm(policy):
 def test_one_reward_per_enterprise_keeps_the_highest(policy):
     uscc = "91150602MA0000000021"
     certifications = "国家级专精特新“小巨人”；制造业单项冠军"
-    tier = max((t for t in policy.rule("certification").tiers if any(w in certifications for w in t.match)),
-               key=lambda t: t.amount)  # 就高不就低
-    rewards = estimate(policy, [firm(uscc, industry_code="1391", certifications=certifications)],
-                       [project("小扩产", "3042", in_fill_band(policy), uscc=uscc, builder="企业21有限公司")])
+    tier = max(
+        (t for t in policy.rule("certification").tiers if any(w in certifications for w in t.match)),
+        key=lambda t: t.amount,
+    )  # 就高不就低
+    rewards = estimate(
+        policy,
+        [firm(uscc, industry_code="1391", certifications=certifications)],
+        [project("小扩产", "3042", in_fill_band(policy), uscc=uscc, builder="企业21有限公司")],
+    )
     # the firm's three claims, all 大类 gaps (13 and 30 are missing)
-    claims = {("企业21有限公司", "certification"): tier.amount,
-              ("企业21有限公司", "enterprise_entry"): policy.rule("enterprise_entry").amount_for("division"),
-              ("小扩产", "project_fill"): policy.rule("project_fill").amount_for("division")}
+    claims = {
+        ("企业21有限公司", "certification"): tier.amount,
+        ("企业21有限公司", "enterprise_entry"): policy.rule("enterprise_entry").amount_for("division"),
+        ("小扩产", "project_fill"): policy.rule("project_fill").amount_for("division"),
+    }
     winner = max(claims, key=claims.get)
     assert winner == ("企业21有限公司", "certification")  # the test policy's amounts make this the highest
     won = awarded(rewards)
@@ -242,22 +312,36 @@ def test_certification_tiers(policy):
     assert certification_tier(rule, "市级；国家级") == max(tier("市级"), tier("国家级"), key=lambda t: t[1])
     assert certification_tier(rule, "") == ("", 0.0)
     # a certified firm that fills no category gets nothing
-    rewards = estimate(policy, [firm("91150602MA0000000031", industry_code="3670", revenue_wan=2500,
-                                     certifications="市级专精特新")])
+    rewards = estimate(
+        policy, [firm("91150602MA0000000031", industry_code="3670", revenue_wan=2500, certifications="市级专精特新")]
+    )
     assert one(rewards, "企业31有限公司", "certification")["status"] == "not_eligible"
 
 
 def test_no_double_counting_of_one_gap(policy):
     rule = policy.rule("enterprise_entry")
-    rewards = estimate(policy, [
-        firm("91150602MA0000000041", industry_code="1391", revenue_wan=below_threshold(policy, 0.95)),  # first: 大类
-        firm("91150602MA0000000042", industry_code="1392", revenue_wan=below_threshold(policy, 0.75)),  # 139 taken: 小类
-        firm("91150602MA0000000043", industry_code="1391", revenue_wan=below_threshold(policy, 0.65)),  # same 小类: 0
-        firm("91150602MA0000000044", industry_code="1351", revenue_wan=below_threshold(policy, 0.5)),   # 135: 中类
-    ])
+    rewards = estimate(
+        policy,
+        [
+            firm(
+                "91150602MA0000000041", industry_code="1391", revenue_wan=below_threshold(policy, 0.95)
+            ),  # first: 大类
+            firm(
+                "91150602MA0000000042", industry_code="1392", revenue_wan=below_threshold(policy, 0.75)
+            ),  # 139 taken: 小类
+            firm(
+                "91150602MA0000000043", industry_code="1391", revenue_wan=below_threshold(policy, 0.65)
+            ),  # same 小类: 0
+            firm("91150602MA0000000044", industry_code="1351", revenue_wan=below_threshold(policy, 0.5)),  # 135: 中类
+        ],
+    )
     amounts = rewards.set_index("entity_name")["amount_wan"].to_dict()
-    assert amounts == {"企业41有限公司": rule.amount_for("division"), "企业42有限公司": rule.amount_for("class"),
-                       "企业43有限公司": 0, "企业44有限公司": rule.amount_for("group")}
+    assert amounts == {
+        "企业41有限公司": rule.amount_for("division"),
+        "企业42有限公司": rule.amount_for("class"),
+        "企业43有限公司": 0,
+        "企业44有限公司": rule.amount_for("group"),
+    }
     demoted = one(rewards, "企业42有限公司", "enterprise_entry")
     assert demoted["standalone_gap_level"] == "division" and demoted["gap_level"] == "class"
     assert "企业41有限公司" in demoted["reason"]
@@ -267,11 +351,14 @@ def test_no_double_counting_of_one_gap(policy):
 
 def test_spinoff_pays_the_parent(policy):
     rule = policy.rule("spinoff")
-    rewards = estimate(policy, project_rows=[
-        project("配套厂", "3312", large(policy), parent_uscc=LEADER, parent_name="龙头煤业"),
-        project("非龙头衍生", "1391", large(policy), parent_uscc="91150602MA0000000099", parent_name="某小企业"),
-        project("小衍生", "3042", rule.min_investment_wan / 2, parent_uscc=LEADER, parent_name="龙头煤业"),
-    ])
+    rewards = estimate(
+        policy,
+        project_rows=[
+            project("配套厂", "3312", large(policy), parent_uscc=LEADER, parent_name="龙头煤业"),
+            project("非龙头衍生", "1391", large(policy), parent_uscc="91150602MA0000000099", parent_name="某小企业"),
+            project("小衍生", "3042", rule.min_investment_wan / 2, parent_uscc=LEADER, parent_name="龙头煤业"),
+        ],
+    )
     spinoff = one(rewards, "配套厂", "spinoff")
     assert spinoff["status"] == "awarded" and spinoff["beneficiary_uscc"] == LEADER
     assert spinoff["beneficiary_name"] == "龙头煤业" and "奖励给龙头企业" in spinoff["reason"]
@@ -287,9 +374,12 @@ def test_spinoff_pays_the_parent(policy):
 
 def test_leader_gets_one_spinoff_reward_and_one_per_project_option(policy):
     import dataclasses
+
     spinoff, above = policy.rule("spinoff"), policy.rule("project_above")
-    projects = [project("配套一厂", "3312", large(policy), parent_uscc=LEADER, parent_name="龙头煤业"),
-                project("配套二厂", "1391", large(policy), parent_uscc=LEADER, parent_name="龙头煤业")]
+    projects = [
+        project("配套一厂", "3312", large(policy), parent_uscc=LEADER, parent_name="龙头煤业"),
+        project("配套二厂", "1391", large(policy), parent_uscc=LEADER, parent_name="龙头煤业"),
+    ]
     rewards = estimate(policy, project_rows=projects)
     spinoffs = rewards[rewards["rule_key"] == "spinoff"].set_index("entity_name")
     # one reward per enterprise: the leader keeps the higher of its two spin-offs (1391 fills a 大类, 3312 a 小类)
@@ -311,8 +401,12 @@ def test_leader_gets_one_spinoff_reward_and_one_per_project_option(policy):
 
 def test_city_table_changes_the_basis(policy):
     rule = policy.rule("enterprise_entry")
-    city = pd.DataFrame([dict(code="1391", present_above=True, present_all=True),
-                         dict(code="139", present_above=True, present_all=True)])
+    city = pd.DataFrame(
+        [
+            dict(code="1391", present_above=True, present_all=True),
+            dict(code="139", present_above=True, present_all=True),
+        ]
+    )
     firms = [firm("91150602MA0000000061", industry_code="1391"), firm("91150602MA0000000062", industry_code="1351")]
     rewards = estimate(policy, firms, city=city)
     assert set(rewards["gap_basis"]) == {BASIS_CITY}
@@ -328,13 +422,17 @@ def test_city_table_changes_the_basis(policy):
 
 def test_enterprises_come_before_projects_for_the_same_gap(policy):
     # firms (by 入规 rank) fill gaps before projects do: the project is paid only for the 小类 left
-    rewards = estimate(policy, [firm("91150602MA0000000081", industry_code="3670",
-                                     revenue_wan=below_threshold(policy, 0.975)),
-                                firm("91150602MA0000000082", industry_code="1391",
-                                     revenue_wan=below_threshold(policy, 0.5))],
-                       [project("淀粉项目", "1392", large(policy))])
-    assert one(rewards, "企业82有限公司", "enterprise_entry")["amount_wan"] == \
-        policy.rule("enterprise_entry").amount_for("division")
+    rewards = estimate(
+        policy,
+        [
+            firm("91150602MA0000000081", industry_code="3670", revenue_wan=below_threshold(policy, 0.975)),
+            firm("91150602MA0000000082", industry_code="1391", revenue_wan=below_threshold(policy, 0.5)),
+        ],
+        [project("淀粉项目", "1392", large(policy))],
+    )
+    assert one(rewards, "企业82有限公司", "enterprise_entry")["amount_wan"] == policy.rule(
+        "enterprise_entry"
+    ).amount_for("division")
     later = one(rewards, "淀粉项目", "project_above")
     assert later["standalone_gap_level"] == "division"
     assert later["gap_level"] == "class"
@@ -343,11 +441,13 @@ def test_enterprises_come_before_projects_for_the_same_gap(policy):
 
 def test_reward_by_entity(policy):
     fill = policy.rule("project_fill")
-    rewards = estimate(policy, [firm("91150602MA0000000071", industry_code="1391")],
-                       [project("项目甲", "3042", in_fill_band(policy))])
+    rewards = estimate(
+        policy, [firm("91150602MA0000000071", industry_code="1391")], [project("项目甲", "3042", in_fill_band(policy))]
+    )
     per_entity = reward_by_entity(rewards).set_index("entity_id")
-    assert per_entity.loc["91150602MA0000000071", "reward_wan"] == \
-        policy.rule("enterprise_entry").amount_for("division")
+    assert per_entity.loc["91150602MA0000000071", "reward_wan"] == policy.rule("enterprise_entry").amount_for(
+        "division"
+    )
     assert per_entity.loc["projects.xlsx#2", "reward_wan"] == fill.amount_for("division")
     assert per_entity.loc["projects.xlsx#2", "reward_rule_name"] == fill.name
 

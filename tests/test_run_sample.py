@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines.cli import main
 from industry_gap.exports.workbooks import ANNEX4_HEADERS, ANNEX4_SHEET, ANNEX5_HEADERS, ANNEX5_SHEET
 from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
+from pipelines.cli import main
 
 pytestmark = pytest.mark.slow  # the module fixture runs `industry-gap run` on the whole sample district
 
@@ -25,6 +25,7 @@ def sample_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("run")
     import io
     from contextlib import redirect_stdout
+
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         code = main(["run", "--output", str(output), "--run-date", RUN_DATE])
@@ -113,14 +114,22 @@ def test_review_round_trip_pins_an_override(sample_run, tmp_path):
     store = Warehouse(f"sqlite:///{output / 'industry_gap.sqlite'}")
     day = dt.date.fromisoformat(RUN_DATE)
     registry = store.read("registry", day).set_index("uscc")
-    companies = {u for u, kind, town in zip(registry.index, registry["enterprise_type"], registry["town"])
-                 if town and not any(word in kind for word in ("个体", "分公司", "个人独资", "合伙", "分支"))}
+    companies = {
+        u
+        for u, kind, town in zip(registry.index, registry["enterprise_type"], registry["town"])
+        if town and not any(word in kind for word in ("个体", "分公司", "个人独资", "合伙", "分支"))
+    }
     coverage = store.read("coverage", day)
-    absent = coverage[(coverage["level"] == "class") & ~coverage["present_above"].astype(bool)
-                      & ~coverage["present_all"].astype(bool)]["code"]
+    absent = coverage[
+        (coverage["level"] == "class") & ~coverage["present_above"].astype(bool) & ~coverage["present_all"].astype(bool)
+    ]["code"]
     code = sorted(c for c in absent if c.startswith("3"))[0]  # a manufacturing class nobody has yet
-    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, column["类型"]).value == "规下企业"
-               and sheet.cell(r, column["统一社会信用代码"]).value in companies)
+    row = next(
+        r
+        for r in range(5, sheet.max_row + 1)
+        if sheet.cell(r, column["类型"]).value == "规下企业"
+        and sheet.cell(r, column["统一社会信用代码"]).value in companies
+    )
     uscc = sheet.cell(row, column["统一社会信用代码"]).value
     sheet.cell(row, column["核定行业代码"]).value = code
     sheet.cell(row, column["核定人"]).value = "王科员"

@@ -23,13 +23,34 @@ from reference import standard
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
 GENERATOR = REPO_ROOT / "scripts" / "make_sample_data.py"
-FILES = ["registry.csv", "above_scale.csv", "targets.csv", "projects.xlsx",
-         "truth/registry_true_codes.csv", "bad_rows.csv", "README.md"]
-ENCODINGS = {"registry.csv": "utf-8-sig", "above_scale.csv": "gbk", "targets.csv": "utf-8",
-             "truth/registry_true_codes.csv": "utf-8", "bad_rows.csv": "utf-8"}
+FILES = [
+    "registry.csv",
+    "above_scale.csv",
+    "targets.csv",
+    "projects.xlsx",
+    "truth/registry_true_codes.csv",
+    "bad_rows.csv",
+    "README.md",
+]
+ENCODINGS = {
+    "registry.csv": "utf-8-sig",
+    "above_scale.csv": "gbk",
+    "targets.csv": "utf-8",
+    "truth/registry_true_codes.csv": "utf-8",
+    "bad_rows.csv": "utf-8",
+}
 SET_ASIDE_KINDS = {"duplicate", "closed_status"}
-KINDS = {"bad_uscc", "empty_scope", "duplicate", "closed_status", "bad_amount", "bad_date",
-         "negative_amount", "bad_code", "missing_code"}
+KINDS = {
+    "bad_uscc",
+    "empty_scope",
+    "duplicate",
+    "closed_status",
+    "bad_amount",
+    "bad_date",
+    "negative_amount",
+    "bad_code",
+    "missing_code",
+}
 
 
 def load_generator():
@@ -64,33 +85,68 @@ def manifest() -> list[dict]:
 
 # -- reproducibility --------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", FILES)
 def test_committed_files_match_a_fresh_run(generated, name):
     out, _ = generated
-    assert (SAMPLE_DIR / name).read_bytes() == (out / name).read_bytes(), \
+    assert (SAMPLE_DIR / name).read_bytes() == (out / name).read_bytes(), (
         f"sample_data/{name} is stale: run python scripts/make_sample_data.py"
+    )
 
 
 # -- shapes and encodings ---------------------------------------------------
 
-@pytest.mark.parametrize("name, low, high", [
-    ("registry.csv", 7500, 8500), ("above_scale.csv", 380, 420), ("targets.csv", 216, 216),
-    ("projects.xlsx", 25, 35), ("truth/registry_true_codes.csv", 7000, 8500),
-])
+
+@pytest.mark.parametrize(
+    "name, low, high",
+    [
+        ("registry.csv", 7500, 8500),
+        ("above_scale.csv", 380, 420),
+        ("targets.csv", 216, 216),
+        ("projects.xlsx", 25, 35),
+        ("truth/registry_true_codes.csv", 7000, 8500),
+    ],
+)
 def test_row_counts(name, low, high):
     assert low <= len(read_table(SAMPLE_DIR, name)) - 1 <= high
 
 
 def test_headers():
     assert read_table(SAMPLE_DIR, "registry.csv")[0] == [
-        "统一社会信用代码", "企业名称", "经营范围", "登记状态", "企业类型", "成立日期", "注册资本",
-        "营业收入（万元）", "上年营业收入（万元）", "从业人员", "所属镇街", "行业代码", "法定代表人"]
+        "统一社会信用代码",
+        "企业名称",
+        "经营范围",
+        "登记状态",
+        "企业类型",
+        "成立日期",
+        "注册资本",
+        "营业收入（万元）",
+        "上年营业收入（万元）",
+        "从业人员",
+        "所属镇街",
+        "行业代码",
+        "法定代表人",
+    ]
     assert read_table(SAMPLE_DIR, "above_scale.csv")[0] == [
-        "统一社会信用代码", "单位名称", "行业代码", "主营业务收入（万元）", "所属镇街"]
+        "统一社会信用代码",
+        "单位名称",
+        "行业代码",
+        "主营业务收入（万元）",
+        "所属镇街",
+    ]
     assert read_table(SAMPLE_DIR, "targets.csv")[0] == ["口径", "行业代码", "行业名称", "责任单位", "目标年份"]
     assert read_table(SAMPLE_DIR, "projects.xlsx")[0] == [
-        "项目名称", "建设单位", "统一社会信用代码", "总投资（万元）", "建设阶段", "签约日期", "计划投产时间",
-        "拟扩增门类代码", "建设内容", "责任单位"]
+        "项目名称",
+        "建设单位",
+        "统一社会信用代码",
+        "总投资（万元）",
+        "建设阶段",
+        "签约日期",
+        "计划投产时间",
+        "拟扩增门类代码",
+        "建设内容",
+        "责任单位",
+    ]
     assert read_table(SAMPLE_DIR, "truth/registry_true_codes.csv")[0] == ["统一社会信用代码", "企业名称", "true_code"]
 
 
@@ -103,6 +159,7 @@ def test_registry_has_bom_and_above_scale_is_gbk():
 
 
 # -- identifiers -------------------------------------------------------------
+
 
 def uscc_cells() -> list[tuple[str, int, str]]:
     """(file, spreadsheet row, value) for every non-empty USCC cell of every input."""
@@ -144,6 +201,7 @@ def test_truth_covers_clean_registry_rows(manifest):
 
 # -- the manifest ------------------------------------------------------------
 
+
 def is_number(text: str) -> bool:
     try:
         float(str(text).replace(",", ""))
@@ -154,6 +212,7 @@ def is_number(text: str) -> bool:
 
 def is_date(text: str) -> bool:
     import datetime as dt
+
     text = str(text).strip()
     for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d"):
         try:
@@ -210,6 +269,7 @@ def test_manifest_rows_exist_and_are_bad(manifest):
 
 # -- content sanity -----------------------------------------------------------
 
+
 def test_targets_mirror_the_plan():
     std = standard()
     rows = read_table(SAMPLE_DIR, "targets.csv")[1:]
@@ -218,8 +278,13 @@ def test_targets_mirror_the_plan():
         node = std.get(code)
         assert node.is_industrial and node.name == name and year in {"2023", "2024", "2025"} and unit
         levels[(scope, node.level)] = levels.get((scope, node.level), 0) + 1
-    assert levels == {("全口径", "group"): 8, ("全口径", "class"): 48, ("规上口径", "division"): 7,
-                      ("规上口径", "group"): 46, ("规上口径", "class"): 107}
+    assert levels == {
+        ("全口径", "group"): 8,
+        ("全口径", "class"): 48,
+        ("规上口径", "division"): 7,
+        ("规上口径", "group"): 46,
+        ("规上口径", "class"): 107,
+    }
 
 
 def test_above_scale_targets_have_no_above_scale_firm():

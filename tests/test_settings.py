@@ -12,14 +12,18 @@ from industry_gap.settings import ENVIRONMENT, SAMPLE_FILES, Settings
 
 
 def test_options_win_over_the_environment_which_wins_over_defaults():
-    environ = {"INDUSTRY_GAP_OUTPUT": "/srv/out", "INDUSTRY_GAP_POLICY": "/srv/plan.toml",
-               "INDUSTRY_GAP_WORKERS": "3", "DATABASE_URL": "postgresql+psycopg://u@h/db"}
+    environ = {
+        "INDUSTRY_GAP_OUTPUT": "/srv/out",
+        "INDUSTRY_GAP_POLICY": "/srv/plan.toml",
+        "INDUSTRY_GAP_WORKERS": "3",
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+    }
     settings = Settings.load({"output_dir": "/tmp/mine", "policy_file": "", "run_date": None}, environ)
-    assert settings.output_dir == "/tmp/mine"                     # the option
-    assert settings.policy_file == "/srv/plan.toml"               # an empty option falls through to the environment
+    assert settings.output_dir == "/tmp/mine"  # the option
+    assert settings.policy_file == "/srv/plan.toml"  # an empty option falls through to the environment
     assert settings.workers == 3 and isinstance(settings.workers, int)
     assert settings.database_url == "postgresql+psycopg://u@h/db"
-    assert settings.run_date == "" and settings.code_edition == "2017"   # defaults
+    assert settings.run_date == "" and settings.code_edition == "2017"  # defaults
     assert Settings.load({}, {}) == Settings()
 
 
@@ -45,14 +49,25 @@ def test_sample_data_only_when_no_input_file_is_named(tmp_path):
     registry = tmp_path / "名录.csv"
     registry.write_text("x", encoding="utf-8")
     assert Settings(registry=str(registry)).input_paths() == {
-        "registry": str(registry), "above_scale": "", "targets": "", "projects": ""}
+        "registry": str(registry),
+        "above_scale": "",
+        "targets": "",
+        "projects": "",
+    }
     with pytest.raises(UserError, match="找不到输入文件"):
         Settings(registry=str(tmp_path / "missing.csv")).check_files_exist()
 
 
 def test_the_resources_are_made_from_the_settings(tmp_path):
-    settings = Settings(output_dir=str(tmp_path), run_date="2026-11-20", policy_file="/p.toml", workers=2,
-                        db_schema="district_a", baseline_file="基期.csv", model_dir="/m")
+    settings = Settings(
+        output_dir=str(tmp_path),
+        run_date="2026-11-20",
+        policy_file="/p.toml",
+        workers=2,
+        db_schema="district_a",
+        baseline_file="基期.csv",
+        model_dir="/m",
+    )
     resources = default_resources(settings)
     assert resources["settings"].output_dir == resources["warehouse"].output_dir == str(tmp_path)
     assert resources["settings"].run_date == "2026-11-20" and resources["settings"].policy_file == "/p.toml"

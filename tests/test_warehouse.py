@@ -14,9 +14,16 @@ def registry_frame(n: int) -> pd.DataFrame:
     rows = []
     for i in range(n):
         row = {col: "" for col in TABLE_COLUMNS["registry"]}
-        row.update(uscc=f"91150602MA0{i:07d}", name=f"企业{i}", scope="羊绒制品加工",
-                   revenue_wan=float(i) * 10.5, revenue_prev_wan=float("nan"),
-                   registered_capital_wan=None, employees=3.0, source_row=i + 2)
+        row.update(
+            uscc=f"91150602MA0{i:07d}",
+            name=f"企业{i}",
+            scope="羊绒制品加工",
+            revenue_wan=float(i) * 10.5,
+            revenue_prev_wan=float("nan"),
+            registered_capital_wan=None,
+            employees=3.0,
+            source_row=i + 2,
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -47,11 +54,36 @@ def test_failed_write_keeps_previous_rows(database_url):
     """All tables of a run go in one transaction: a bad table rolls back the good one."""
     store = Warehouse(database_url)
     day = dt.date(2026, 11, 1)
-    store.replace_run(day, {"registry": registry_frame(2), "quarantine": pd.DataFrame(
-        [{"dataset": "registry", "file": "a.csv", "row": 2, "column": "经营范围", "value": "",
-          "reason": "经营范围为空"}])})
-    broken = pd.DataFrame([{"dataset": "registry", "file": "a.csv", "row": {"not": "bindable"},
-                            "column": "x", "value": "y", "reason": "z"}])
+    store.replace_run(
+        day,
+        {
+            "registry": registry_frame(2),
+            "quarantine": pd.DataFrame(
+                [
+                    {
+                        "dataset": "registry",
+                        "file": "a.csv",
+                        "row": 2,
+                        "column": "经营范围",
+                        "value": "",
+                        "reason": "经营范围为空",
+                    }
+                ]
+            ),
+        },
+    )
+    broken = pd.DataFrame(
+        [
+            {
+                "dataset": "registry",
+                "file": "a.csv",
+                "row": {"not": "bindable"},
+                "column": "x",
+                "value": "y",
+                "reason": "z",
+            }
+        ]
+    )
     with pytest.raises(Exception):
         store.replace_run(day, {"registry": registry_frame(7), "quarantine": broken})
     assert store.count("registry", day) == 2
@@ -119,7 +151,7 @@ def test_concurrent_writers_for_one_date_never_double_rows(database_url, monkeyp
     assert a_inside.wait(30)
     writer_b = threading.Thread(target=write, args=("B",), name="B")
     writer_b.start()
-    time.sleep(0.5)          # B is now trying to write while A's transaction is open
+    time.sleep(0.5)  # B is now trying to write while A's transaction is open
     release_a.set()
     writer_a.join(60)
     writer_b.join(60)

@@ -85,18 +85,19 @@ def registry_frame() -> pd.DataFrame:
     for column in ("uscc", "scope", "status", "town", "industry_code"):
         frame[column] = pd.Series([f"{i}" for i in range(n)], dtype="str")
     # DATE from ISO text, a datetime, a Timestamp; empty and missing cells are NULL
-    frame["established"] = pd.Series([["2019-05-03", "", None, "2020-01-31 00:00:00"][i % 4] for i in range(n)],
-                                     dtype="object")
+    frame["established"] = pd.Series(
+        [["2019-05-03", "", None, "2020-01-31 00:00:00"][i % 4] for i in range(n)], dtype="object"
+    )
     frame.loc[5, "established"] = dt.datetime(2021, 2, 3, 4, 5)
     frame.loc[9, "established"] = pd.Timestamp("2022-12-31")
     frame["name"] = pd.Series([None if i % 7 == 0 else f"企业{i}=+@-" for i in range(n)], dtype="str")
     frame["registered_capital_wan"] = np.linspace(-5.5, 1e6, n)
     frame.loc[3, "registered_capital_wan"] = np.nan
-    frame.loc[4, "registered_capital_wan"] = np.inf                             # NUMERIC has no infinity: NULL
-    frame.loc[5, "registered_capital_wan"] = 0.00005                            # rounds half up to 0.0001
-    frame.loc[6, "registered_capital_wan"] = 1234.56785                         # 1234.5679 (not binary 1234.5678)
-    frame["revenue_wan"] = np.arange(n, dtype="int64")                          # ints into a NUMERIC column
-    frame["revenue_prev_wan"] = pd.Series([True, False] * (n // 2))             # bools into a NUMERIC column
+    frame.loc[4, "registered_capital_wan"] = np.inf  # NUMERIC has no infinity: NULL
+    frame.loc[5, "registered_capital_wan"] = 0.00005  # rounds half up to 0.0001
+    frame.loc[6, "registered_capital_wan"] = 1234.56785  # 1234.5679 (not binary 1234.5678)
+    frame["revenue_wan"] = np.arange(n, dtype="int64")  # ints into a NUMERIC column
+    frame["revenue_prev_wan"] = pd.Series([True, False] * (n // 2))  # bools into a NUMERIC column
     frame["employees"] = pd.array([None if i % 5 == 0 else i * 0.1 for i in range(n)], dtype="Float64")
     frame["source_row"] = np.arange(n, dtype="int64") + 2
     return frame
@@ -104,13 +105,49 @@ def registry_frame() -> pd.DataFrame:
 
 def quarantine_frame() -> pd.DataFrame:
     """Object columns of mixed values: numpy scalars, pd.NA, numbers as text, empty text."""
-    values = ["a", 1, 2.5, np.int64(7), np.float64(np.nan), None, pd.NA, True, "", "3.9", "-4", np.float32(1.25),
-              pd.Timestamp("2026-01-02"), dt.date(2025, 5, 6)]
+    values = [
+        "a",
+        1,
+        2.5,
+        np.int64(7),
+        np.float64(np.nan),
+        None,
+        pd.NA,
+        True,
+        "",
+        "3.9",
+        "-4",
+        np.float32(1.25),
+        pd.Timestamp("2026-01-02"),
+        dt.date(2025, 5, 6),
+    ]
     rows = []
     for i, value in enumerate(values):
-        rows.append({"dataset": "registry", "file": value, "column": value, "value": value, "reason": str(i),
-                     "row": [3.7, -3.7, np.int64(2 ** 30), "12", "", None, np.nan, 5, True, np.float64(8.0),
-                             pd.NA, "1e3", 0, np.uint8(9)][i]})
+        rows.append(
+            {
+                "dataset": "registry",
+                "file": value,
+                "column": value,
+                "value": value,
+                "reason": str(i),
+                "row": [
+                    3.7,
+                    -3.7,
+                    np.int64(2**30),
+                    "12",
+                    "",
+                    None,
+                    np.nan,
+                    5,
+                    True,
+                    np.float64(8.0),
+                    pd.NA,
+                    "1e3",
+                    0,
+                    np.uint8(9),
+                ][i],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -133,7 +170,7 @@ def progress_frame() -> pd.DataFrame:
     n = 8
     frame = plain_frame("progress", n)
     frame["standard_nodes"] = np.array([0.0, 1.9, -1.9, 2.5, np.nan, 1e6, -0.0, 7.0])
-    frame["baseline_present"] = np.array([-(2 ** 31), 1, 2, 3, 4, 5, 6, 2 ** 31 - 1], dtype="int64")
+    frame["baseline_present"] = np.array([-(2**31), 1, 2, 3, 4, 5, 6, 2**31 - 1], dtype="int64")
     frame["current_present"] = np.array([True, False] * 4)
     frame["new_nodes"] = pd.array([1, None, 3, 4, 5, None, 7, 8], dtype="Int64")
     frame["lost_nodes"] = ["1", "2.9", "", None, "-3", "4", "5", "6"]
@@ -143,8 +180,13 @@ def progress_frame() -> pd.DataFrame:
 
 
 def sample_frames() -> dict[str, pd.DataFrame]:
-    return {"registry": registry_frame(), "quarantine": quarantine_frame(), "gaps": gaps_frame(),
-            "progress": progress_frame(), "changes": pd.DataFrame(columns=list(TABLE_COLUMNS["changes"]))}
+    return {
+        "registry": registry_frame(),
+        "quarantine": quarantine_frame(),
+        "gaps": gaps_frame(),
+        "progress": progress_frame(),
+        "changes": pd.DataFrame(columns=list(TABLE_COLUMNS["changes"])),
+    }
 
 
 @pytest.mark.parametrize("name", ["registry", "quarantine", "gaps", "progress", "changes"])
@@ -161,18 +203,18 @@ def test_column_wise_casts_equal_the_cell_by_cell_casts(name):
 def test_integers_beyond_float_precision_convert_as_before():
     """int(float(v)) rounds integers above 2**53; the column-wise path must round them the same way."""
     frame = progress_frame()
-    frame["baseline_present"] = np.array([2 ** 53 + 1, -(2 ** 60) - 1, 2, 3, 4, 5, 6, 7], dtype="int64")
-    frame["standard_nodes"] = np.array([2.0 ** 60, 1.5, 0, 0, 0, 0, 0, 0])
+    frame["baseline_present"] = np.array([2**53 + 1, -(2**60) - 1, 2, 3, 4, 5, 6, 7], dtype="int64")
+    frame["standard_nodes"] = np.array([2.0**60, 1.5, 0, 0, 0, 0, 0, 0])
     columns = _table_columns("progress", DAY, frame)
     reference = reference_records("progress", DAY, frame)
     for column in ("baseline_present", "standard_nodes"):
         assert columns[column] == [record[column] for record in reference]
-    assert columns["baseline_present"][0] == 2 ** 53         # rounded, as before
+    assert columns["baseline_present"][0] == 2**53  # rounded, as before
 
 
 def test_values_the_cell_by_cell_cast_rejects_are_rejected_too():
     frame = progress_frame()
-    frame["standard_nodes"] = np.array([1.0, np.inf, 0, 0, 0, 0, 0, 0])   # int(inf): OverflowError
+    frame["standard_nodes"] = np.array([1.0, np.inf, 0, 0, 0, 0, 0, 0])  # int(inf): OverflowError
     with pytest.raises(OverflowError):
         reference_records("progress", DAY, frame)
     with pytest.raises(OverflowError):
@@ -185,7 +227,7 @@ def test_bulk_write_stores_the_same_rows_as_the_row_by_row_write(database_url):
     bulk = Warehouse(database_url)
     written = bulk.replace_run(DAY, frames)
     assert written == {name: len(frame) for name, frame in frames.items()}
-    bulk.replace_run(DAY, frames)                        # idempotent: replaces, never doubles
+    bulk.replace_run(DAY, frames)  # idempotent: replaces, never doubles
     other_day = DAY - dt.timedelta(days=31)
     bulk.replace_run(other_day, {"registry": registry_frame().head(3)})
     bulk_rows = stored(bulk, frames)
@@ -237,12 +279,12 @@ def test_copy_errors_are_raised_as_sqlalchemy_errors_and_roll_back():
         store = Warehouse(url)
         store.replace_run(DAY, {"registry": registry_frame(), "gaps": gaps_frame()})
         too_long = registry_frame()
-        too_long.loc[2, "uscc"] = "9" * 40                    # String(18)
+        too_long.loc[2, "uscc"] = "9" * 40  # String(18)
         with pytest.raises(DataError):
             store.replace_run(DAY, {"gaps": gaps_frame().head(2), "registry": too_long})
         assert store.count("registry", DAY) == len(registry_frame())
         assert store.count("gaps", DAY) == len(gaps_frame())
-        store.replace_run(DAY, {"gaps": gaps_frame().head(2)})    # the connection is usable again
+        store.replace_run(DAY, {"gaps": gaps_frame().head(2)})  # the connection is usable again
         assert store.count("gaps", DAY) == 2
         store.dispose()
     finally:

@@ -58,8 +58,9 @@ def free_port() -> int:
 
 def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         payload = json.loads(response.read())
     assert "errors" not in payload, payload
@@ -72,12 +73,20 @@ def webserver(tmp_path_factory):
     (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
     output = tmp_path_factory.mktemp("ui_output")
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "INDUSTRY_GAP_OUTPUT": str(output),
-           "INDUSTRY_GAP_INBOX": str(output / "inbox")}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "INDUSTRY_GAP_OUTPUT": str(output),
+        "INDUSTRY_GAP_INBOX": str(output / "inbox"),
+    }
     webserver_bin = Path(sys.executable).with_name("dagster-webserver")
     process = subprocess.Popen(
         [str(webserver_bin), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 180
         while True:
@@ -104,15 +113,20 @@ def test_ui_shows_every_asset_with_groups(webserver):
     assert {"registry", "classified_registry", "coverage", "entry_candidates", "office_workbooks"} <= keys
     assert {n["groupName"] for n in nodes} == {"ingest", "classify", "analyse", "report", "city"}
     partitioned = {"/".join(n["assetKey"]["path"]) for n in nodes if n["isPartitioned"]}
-    assert partitioned == {"report_changes", "warehouse_tables", "office_workbooks",   # by month
-                           "district_inputs", "district_classified", "district_coverage"}   # by district (city)
+    assert partitioned == {
+        "report_changes",
+        "warehouse_tables",
+        "office_workbooks",  # by month
+        "district_inputs",
+        "district_classified",
+        "district_coverage",
+    }  # by district (city)
 
 
 def test_ui_shows_checks_schedule_and_sensor(webserver):
     port, _ = webserver
     checks = graphql(port, CHECKS_QUERY, {"key": {"path": ["registry"]}})
-    names = {c["name"]: c["blocking"]
-             for c in checks["assetNodeOrError"]["assetChecksOrError"]["checks"]}
+    names = {c["name"]: c["blocking"] for c in checks["assetNodeOrError"]["assetChecksOrError"]["checks"]}
     assert names.get("row_accounting") is True
     repository = graphql(port, REPOSITORY_QUERY)["repositoriesOrError"]["nodes"][0]
     schedules = {s["name"]: s for s in repository["schedules"]}
@@ -124,8 +138,11 @@ def test_a_run_launched_from_the_ui_succeeds(webserver):
     port, output = webserver
     repository = graphql(port, REPOSITORY_QUERY)["repositoriesOrError"]["nodes"][0]
     params = {
-        "selector": {"repositoryLocationName": repository["location"]["name"],
-                     "repositoryName": repository["name"], "jobName": "full_refresh"},
+        "selector": {
+            "repositoryLocationName": repository["location"]["name"],
+            "repositoryName": repository["name"],
+            "jobName": "full_refresh",
+        },
         "runConfigData": {"resources": {"settings": {"config": {"run_date": "2026-11-20"}}}},
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2026-11-01"}]},
     }

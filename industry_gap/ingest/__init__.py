@@ -35,17 +35,37 @@ from industry_gap.ingest.result import IngestResult, accounting_problem, reason_
 from industry_gap.schema import DATASET_LABELS
 
 CODE_EDITIONS = ("2017", "2011")
-CHUNK_ROWS = 100_000   # data rows read and validated at a time
+CHUNK_ROWS = 100_000  # data rows read and validated at a time
 
 __all__ = [
-    "CHUNK_ROWS", "CODE_EDITIONS", "DATASETS", "DatasetSpec", "IngestResult", "InputLimits", "RawTable", "TableStream",
-    "Validator", "accounting_problem", "ingest_file", "open_table", "read_table", "reason_kind", "validate_table",
+    "CHUNK_ROWS",
+    "CODE_EDITIONS",
+    "DATASETS",
+    "DatasetSpec",
+    "IngestResult",
+    "InputLimits",
+    "RawTable",
+    "TableStream",
+    "Validator",
+    "accounting_problem",
+    "ingest_file",
+    "open_table",
+    "read_table",
+    "reason_kind",
+    "validate_table",
 ]
 
 
-def ingest_file(path: str | Path, dataset: str, code_edition: str | int = "2017", *,
-                today: dt.date | None = None, chunk_rows: int = CHUNK_ROWS, keep_clean: bool = True,
-                limits: InputLimits | None = None) -> IngestResult:
+def ingest_file(
+    path: str | Path,
+    dataset: str,
+    code_edition: str | int = "2017",
+    *,
+    today: dt.date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    keep_clean: bool = True,
+    limits: InputLimits | None = None,
+) -> IngestResult:
     """Read and validate one input file.
 
     `dataset` is one of DATASETS ("registry", "above_scale", "targets",
@@ -77,7 +97,7 @@ def ingest_file(path: str | Path, dataset: str, code_edition: str | int = "2017"
         try:
             validator = Validator(stream, dataset, str(path), edition, today, keep_clean=keep_clean)
         except InputFileError:
-            stream.drain()   # a reading error further down the file wins, as when the file was read first
+            stream.drain()  # a reading error further down the file wins, as when the file was read first
             raise
         for chunk in stream.chunks(chunk_rows):
             validator.add(chunk)

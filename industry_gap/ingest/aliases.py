@@ -19,16 +19,18 @@ import unicodedata
 from dataclasses import dataclass, field
 
 # -- shared alias groups (reused by several datasets) -----------------------
-_USCC = ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "社会统一信用代码",
-         "统一社会信用代码证号", "uscc")
-_NAME = ("企业名称", "单位名称", "名称", "市场主体名称", "单位详细名称", "公司名称", "主体名称",
-         "企业机构名称")
-_INDUSTRY_CODE = ("行业代码", "国民经济行业代码", "行业分类代码", "国民经济行业分类代码",
-                  "所属行业代码", "行业小类代码")
-_REVENUE = ("营业收入", "主营业务收入", "本年营业收入", "当年营业收入", "年营业收入",
-            "本年主营业务收入", "营收")
-_TOWN = ("乡镇街道", "所属镇街", "所属街道", "镇街", "所属乡镇", "所属乡镇街道", "所在镇街",
-         "镇街道", "街道")
+_USCC = ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "社会统一信用代码", "统一社会信用代码证号", "uscc")
+_NAME = ("企业名称", "单位名称", "名称", "市场主体名称", "单位详细名称", "公司名称", "主体名称", "企业机构名称")
+_INDUSTRY_CODE = (
+    "行业代码",
+    "国民经济行业代码",
+    "行业分类代码",
+    "国民经济行业分类代码",
+    "所属行业代码",
+    "行业小类代码",
+)
+_REVENUE = ("营业收入", "主营业务收入", "本年营业收入", "当年营业收入", "年营业收入", "本年主营业务收入", "营收")
+_TOWN = ("乡镇街道", "所属镇街", "所属街道", "镇街", "所属乡镇", "所属乡镇街道", "所在镇街", "镇街道", "街道")
 _DEPARTMENT = ("责任单位", "牵头单位", "责任部门", "牵头部门")
 
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -42,10 +44,16 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "established": ("成立日期", "注册日期", "成立时间", "设立日期", "开业日期"),
         "registered_capital_wan": ("注册资本", "注册资金", "注册资本金"),
         "revenue_wan": _REVENUE,
-        "revenue_prev_wan": ("上年营业收入", "上年主营业务收入", "去年营业收入", "上一年营业收入",
-                             "上年度营业收入"),
-        "employees": ("从业人员", "从业人数", "职工人数", "从业人员数", "从业人员期末人数",
-                      "从业人员平均人数", "员工人数"),
+        "revenue_prev_wan": ("上年营业收入", "上年主营业务收入", "去年营业收入", "上一年营业收入", "上年度营业收入"),
+        "employees": (
+            "从业人员",
+            "从业人数",
+            "职工人数",
+            "从业人员数",
+            "从业人员期末人数",
+            "从业人员平均人数",
+            "员工人数",
+        ),
         "town": _TOWN,
         "industry_code": _INDUSTRY_CODE,
         "legal_representative": ("法定代表人", "负责人", "法人代表", "法定代表人姓名", "法人", "经营者"),
@@ -81,15 +89,35 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     # other columns through, and the user may name these columns on the command line. Within a
     # column, the order of the aliases is the order in which they are looked for.
     "scopes": {
-        "scope": ("经营范围", "business_scope", "scope", "经营范围（一般项目）", "主营业务", "经营范围及方式",
-                  "经营范围描述", "业务范围"),
+        "scope": (
+            "经营范围",
+            "business_scope",
+            "scope",
+            "经营范围（一般项目）",
+            "主营业务",
+            "经营范围及方式",
+            "经营范围描述",
+            "业务范围",
+        ),
         # The statistical register's 主要业务活动: what the firm actually does, shorter and truer than its scope.
         "main_activity": ("主要业务活动", "main_activity", "主营业务活动", "主要经济活动"),
-        "code": ("行业代码", "division_code", "industry_code", "code", "国民经济行业代码", "行业门类代码",
-                 "所属行业代码", "行业分类代码", "国民经济行业分类代码", "行业类别代码", "label", "行业小类代码"),
+        "code": (
+            "行业代码",
+            "division_code",
+            "industry_code",
+            "code",
+            "国民经济行业代码",
+            "行业门类代码",
+            "所属行业代码",
+            "行业分类代码",
+            "国民经济行业分类代码",
+            "行业类别代码",
+            "label",
+            "行业小类代码",
+        ),
         "code_system": ("code_system", "分类体系", "行业分类体系", "行业分类标准"),
         "name": ("企业名称", "name", "单位名称", "名称", "企业(机构)名称", "单位详细名称")
-                + tuple(a for a in _NAME if a not in ("企业名称", "单位名称", "名称", "单位详细名称", "企业机构名称")),
+        + tuple(a for a in _NAME if a not in ("企业名称", "单位名称", "名称", "单位详细名称", "企业机构名称")),
     },
 }
 
@@ -181,15 +209,15 @@ def score_header(dataset: str, cells: list[str]) -> int:
 
 @dataclass
 class ColumnMatch:
-    index: int       # 0-based position in the sheet row
-    header: str      # the original header (whitespace removed)
+    index: int  # 0-based position in the sheet row
+    header: str  # the original header (whitespace removed)
     unit: str | None  # money unit from the header, None when absent
 
 
 @dataclass
 class HeaderMap:
     columns: dict[str, ColumnMatch] = field(default_factory=dict)
-    ignored: list[str] = field(default_factory=list)   # original headers not used
+    ignored: list[str] = field(default_factory=list)  # original headers not used
 
 
 def map_headers(dataset: str, headers: list[str]) -> HeaderMap:

@@ -37,10 +37,16 @@ from industry_gap.ingest import values as v
 from industry_gap.ingest.aliases import ALIASES, ColumnMatch, display_header, label, map_headers, match_header
 from industry_gap.ingest.reading import RawTable, TableStream
 from industry_gap.ingest.result import (
-    REASON_SEPARATOR, IngestResult, quarantine_frame, set_aside_frame,
+    REASON_SEPARATOR,
+    IngestResult,
+    quarantine_frame,
+    set_aside_frame,
 )
 from industry_gap.schema import (
-    ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS, TARGET_COLUMNS,
+    ABOVE_SCALE_COLUMNS,
+    PROJECT_COLUMNS,
+    REGISTRY_COLUMNS,
+    TARGET_COLUMNS,
 )
 from reference.gbt4754 import standard
 
@@ -53,11 +59,11 @@ EXCEL_CELL_LIMIT = 32767
 
 @dataclass(frozen=True)
 class FieldSpec:
-    column: str                   # schema column
-    kind: str                     # text scope uscc status date amount count code year target_scope
+    column: str  # schema column
+    kind: str  # text scope uscc status date amount count code year target_scope
     required_column: bool = False
     required_value: bool = False
-    no_future: bool = False       # dates that cannot lie ahead (成立日期, 签约日期)
+    no_future: bool = False  # dates that cannot lie ahead (成立日期, 签约日期)
     industrial_only: bool = False  # codes that must be in sections B/C/D
 
 
@@ -66,8 +72,8 @@ class DatasetSpec:
     name: str
     columns: list[str]
     fields: tuple[FieldSpec, ...]
-    dedup: str | None = None      # "uscc", "target" or None
-    status_filter: bool = False   # set aside closed firms
+    dedup: str | None = None  # "uscc", "target" or None
+    status_filter: bool = False  # set aside closed firms
 
     def field(self, column: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.column == column), None)
@@ -75,48 +81,68 @@ class DatasetSpec:
 
 F = FieldSpec
 DATASETS: dict[str, DatasetSpec] = {
-    "registry": DatasetSpec("registry", REGISTRY_COLUMNS, (
-        F("uscc", "uscc", True, True),
-        F("name", "text", True, True),
-        F("scope", "scope", True, True),
-        F("main_activity", "text"),
-        F("status", "status"),
-        F("enterprise_type", "text"),
-        F("established", "date", no_future=True),
-        F("registered_capital_wan", "amount"),
-        F("revenue_wan", "amount"),
-        F("revenue_prev_wan", "amount"),
-        F("employees", "count"),
-        F("town", "text"),
-        F("industry_code", "code"),
-        F("legal_representative", "text"),
-    ), dedup="uscc", status_filter=True),
-    "above_scale": DatasetSpec("above_scale", ABOVE_SCALE_COLUMNS, (
-        F("uscc", "uscc", True, True),
-        F("name", "text", True, True),
-        F("industry_code", "code", True, True),
-        F("revenue_wan", "amount"),
-        F("town", "text"),
-    ), dedup="uscc"),
-    "targets": DatasetSpec("targets", TARGET_COLUMNS, (
-        F("scope", "target_scope", True, True),
-        F("code", "code", True, True, industrial_only=True),
-        F("name", "text"),
-        F("department", "text", True, True),
-        F("target_year", "year", True, True),
-    ), dedup="target"),
-    "projects": DatasetSpec("projects", PROJECT_COLUMNS, (
-        F("project_name", "text", True, True),
-        F("builder", "text"),
-        F("uscc", "uscc"),
-        F("investment_wan", "amount", True, True),
-        F("stage", "text"),
-        F("signed_date", "date", no_future=True),
-        F("planned_production", "date"),
-        F("intended_code", "code"),
-        F("content", "text"),
-        F("department", "text"),
-    )),
+    "registry": DatasetSpec(
+        "registry",
+        REGISTRY_COLUMNS,
+        (
+            F("uscc", "uscc", True, True),
+            F("name", "text", True, True),
+            F("scope", "scope", True, True),
+            F("main_activity", "text"),
+            F("status", "status"),
+            F("enterprise_type", "text"),
+            F("established", "date", no_future=True),
+            F("registered_capital_wan", "amount"),
+            F("revenue_wan", "amount"),
+            F("revenue_prev_wan", "amount"),
+            F("employees", "count"),
+            F("town", "text"),
+            F("industry_code", "code"),
+            F("legal_representative", "text"),
+        ),
+        dedup="uscc",
+        status_filter=True,
+    ),
+    "above_scale": DatasetSpec(
+        "above_scale",
+        ABOVE_SCALE_COLUMNS,
+        (
+            F("uscc", "uscc", True, True),
+            F("name", "text", True, True),
+            F("industry_code", "code", True, True),
+            F("revenue_wan", "amount"),
+            F("town", "text"),
+        ),
+        dedup="uscc",
+    ),
+    "targets": DatasetSpec(
+        "targets",
+        TARGET_COLUMNS,
+        (
+            F("scope", "target_scope", True, True),
+            F("code", "code", True, True, industrial_only=True),
+            F("name", "text"),
+            F("department", "text", True, True),
+            F("target_year", "year", True, True),
+        ),
+        dedup="target",
+    ),
+    "projects": DatasetSpec(
+        "projects",
+        PROJECT_COLUMNS,
+        (
+            F("project_name", "text", True, True),
+            F("builder", "text"),
+            F("uscc", "uscc"),
+            F("investment_wan", "amount", True, True),
+            F("stage", "text"),
+            F("signed_date", "date", no_future=True),
+            F("planned_production", "date"),
+            F("intended_code", "code"),
+            F("content", "text"),
+            F("department", "text"),
+        ),
+    ),
 }
 del F
 
@@ -129,10 +155,10 @@ class _Column:
 
     spec: FieldSpec
     match: ColumnMatch
-    raw: np.ndarray        # object array of cell text
-    values: np.ndarray     # object array of parsed values (None when empty/bad)
-    problems: np.ndarray   # object array of problem text or None
-    parse: object = None   # the cell parser (codes are re-read for Excel number cells)
+    raw: np.ndarray  # object array of cell text
+    values: np.ndarray  # object array of parsed values (None when empty/bad)
+    problems: np.ndarray  # object array of problem text or None
+    parse: object = None  # the cell parser (codes are re-read for Excel number cells)
 
 
 def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, today: str):
@@ -140,11 +166,13 @@ def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, tod
     if spec.kind == "uscc":
         return v.parse_uscc
     if spec.kind == "date":
+
         def parse_date(value):
             parsed, problem = v.parse_date(value, name)
             if parsed and spec.no_future and parsed > today:
                 return None, f"{name}晚于今天：“{v.quote(value)}”"
             return parsed, problem
+
         return parse_date
     if spec.kind == "amount":
         return partial(v.parse_amount, header_unit=match.unit, label=name)
@@ -155,19 +183,25 @@ def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, tod
     if spec.kind == "target_scope":
         return v.parse_target_scope
     if spec.kind == "code":
+
         def parse_code(value, numeric=False):
             code, problem = v.parse_industry_code(value, edition, name, numeric)
             if code and spec.industrial_only and not standard().is_industrial(code):
-                return None, f"{name}“{v.quote(value)}”不属于工业（应为采矿业、制造业或电力、热力、燃气及水生产和供应业，即B、C、D门类）"
+                return (
+                    None,
+                    f"{name}“{v.quote(value)}”不属于工业（应为采矿业、制造业或电力、热力、燃气及水生产和供应业，即B、C、D门类）",
+                )
             return code, problem
+
         return parse_code
     if spec.kind == "status":
         return v.parse_status
-    return None   # text / scope: kept as typed (blank scope handled by the caller)
+    return None  # text / scope: kept as typed (blank scope handled by the caller)
 
 
-def _parse_column(spec: FieldSpec, dataset: str, match: ColumnMatch, raw: np.ndarray,
-                  edition: str, today: str) -> _Column:
+def _parse_column(
+    spec: FieldSpec, dataset: str, match: ColumnMatch, raw: np.ndarray, edition: str, today: str
+) -> _Column:
     name = label(dataset, spec.column)
     parse = _parser(spec, dataset, match, edition, today)
 
@@ -180,7 +214,7 @@ def _parse_column(spec: FieldSpec, dataset: str, match: ColumnMatch, raw: np.nda
                 return ("empty", None), None
             return (cell if spec.kind == "text" else None), None
         if spec.kind == "status":
-            return parse(cell), None   # the state is decided later, with the set-aside rules
+            return parse(cell), None  # the state is decided later, with the set-aside rules
         return parse(cell) if parse else (cell, None)
 
     # Parse each distinct cell text once: registries repeat dates, statuses and codes a lot.
@@ -198,14 +232,16 @@ def _parse_column(spec: FieldSpec, dataset: str, match: ColumnMatch, raw: np.nda
 
 def _missing_columns_error(file: str, dataset: str, missing: list[FieldSpec], raw: RawTable) -> InputFileError:
     names = "、".join(f"“{label(dataset, f.column)}”" for f in missing)
-    aliases = "；".join(f"{label(dataset, f.column)}可写作：{'/'.join(ALIASES[dataset][f.column][:5])}"
-                       for f in missing)
+    aliases = "；".join(
+        f"{label(dataset, f.column)}可写作：{'/'.join(ALIASES[dataset][f.column][:5])}" for f in missing
+    )
     found = "、".join(h for h in raw.headers if h) or "（无）"
     return InputFileError(file, f"缺少必需的列{names}（{aliases}）。在第{raw.header_row}行找到的列：{found}")
 
 
-def validate_table(raw: RawTable, dataset: str, file: str, edition: str = "2017",
-                   today: dt.date | None = None) -> IngestResult:
+def validate_table(
+    raw: RawTable, dataset: str, file: str, edition: str = "2017", today: dt.date | None = None
+) -> IngestResult:
     """Validate a whole table (a file read in chunks goes through `Validator` chunk by chunk)."""
     validator = Validator(raw, dataset, file, edition, today)
     validator.add(raw)
@@ -222,8 +258,16 @@ class Validator:
     The clean rows themselves are kept only with `keep_clean` (check-registry just counts them).
     """
 
-    def __init__(self, table: RawTable | TableStream, dataset: str, file: str, edition: str = "2017",
-                 today: dt.date | None = None, *, keep_clean: bool = True):
+    def __init__(
+        self,
+        table: RawTable | TableStream,
+        dataset: str,
+        file: str,
+        edition: str = "2017",
+        today: dt.date | None = None,
+        *,
+        keep_clean: bool = True,
+    ):
         self.spec = spec = DATASETS[dataset]
         self.dataset, self.file, self.edition, self.keep_clean = dataset, file, edition, keep_clean
         self.header_map = map_headers(dataset, table.headers)
@@ -237,10 +281,10 @@ class Validator:
         self.set_aside: list[tuple] = []
         self.clean_frames: list[pd.DataFrame] = []
         self.clean_rows: list[np.ndarray] = []
-        self.keys: list[np.ndarray] = []         # dedup keys as UTF-8 bytes, per chunk
+        self.keys: list[np.ndarray] = []  # dedup keys as UTF-8 bytes, per chunk
         self.key_rows: list[np.ndarray] = []
-        self.names = _Texts()                    # the set-aside record's name for each key
-        self.long_cells: dict[str, list] = {}    # column -> [first five rows, count, longest]
+        self.names = _Texts()  # the set-aside record's name for each key
+        self.long_cells: dict[str, list] = {}  # column -> [first five rows, count, longest]
         self.unnamed_with_data: set[int] = set()
 
     def add(self, raw: RawTable) -> None:
@@ -255,7 +299,7 @@ class Validator:
                 continue
             cells = np.array(columns_raw[match.index], dtype=object) if n else np.empty(0, dtype=object)
             parsed[field_spec.column] = _parse_column(field_spec, dataset, match, cells, self.edition, self.today_iso)
-        ordered = sorted(parsed.values(), key=lambda c: c.match.index)   # problems in sheet order
+        ordered = sorted(parsed.values(), key=lambda c: c.match.index)  # problems in sheet order
 
         rows = np.asarray(raw.row_numbers, dtype=np.int64)
         _reread_numeric_codes(parsed, raw, rows)
@@ -291,8 +335,13 @@ class Validator:
         for i in np.flatnonzero(is_quarantined):
             items = []
             if has_overflow[i]:
-                items.append((WHOLE_ROW, overflow[i],
-                              f"该行的单元格比表头多（多出“{overflow[i][:50]}”），可能是某个单元格中有未加引号的英文逗号"))
+                items.append(
+                    (
+                        WHOLE_ROW,
+                        overflow[i],
+                        f"该行的单元格比表头多（多出“{overflow[i][:50]}”），可能是某个单元格中有未加引号的英文逗号",
+                    )
+                )
             items.extend((c.match.header, c.raw[i], c.problems[i]) for c in ordered if c.problems[i] is not None)
             reason = REASON_SEPARATOR.join(dict.fromkeys(p for _, _, p in items))
             self.quarantine.append((dataset, file, int(rows[i]), items[0][0], _shown_value(items[0][1]), reason))
@@ -306,8 +355,9 @@ class Validator:
         if self.keep_clean:
             self.clean_frames.append(_clean_frame(spec, parsed, is_clean, rows, file))
 
-    def _remember_keys(self, parsed: dict[str, _Column], candidates: np.ndarray, rows: np.ndarray,
-                       names: np.ndarray) -> None:
+    def _remember_keys(
+        self, parsed: dict[str, _Column], candidates: np.ndarray, rows: np.ndarray, names: np.ndarray
+    ) -> None:
         """Keys of the rows that take part in deduplication (not repeated headers, not overflowing)."""
         if self.spec.dedup == "uscc":
             keys = parsed["uscc"].values
@@ -368,12 +418,16 @@ class Validator:
             if superseded_clean.any():
                 clean = clean[~superseded_clean].reset_index(drop=True)
         return IngestResult(
-            dataset=dataset, file=file, clean=clean,
+            dataset=dataset,
+            file=file,
+            clean=clean,
             quarantine=quarantine_frame(quarantine),
             set_aside=set_aside_frame(set_aside),
             rows_in=self.rows_in,
-            ignored_columns=self.header_map.ignored + [f"（第{i + 1}列，无表头）" for i in sorted(self.unnamed_with_data)],
-            header_row=self.header_row, sheet=self.sheet,
+            ignored_columns=self.header_map.ignored
+            + [f"（第{i + 1}列，无表头）" for i in sorted(self.unnamed_with_data)],
+            header_row=self.header_row,
+            sheet=self.sheet,
             column_headers={c: m.header for c, m in self.header_map.columns.items()},
             notes=notes,
             clean_rows=None if self.keep_clean else clean_rows[~superseded_clean],
@@ -406,16 +460,20 @@ class Validator:
             return []
         row, old, kept_at, new = differing[0]
         more = f"等{len(differing)}处" if len(differing) > 1 else ""
-        return [f"同一统一社会信用代码下企业名称不同：第{row}行“{v.quote(old)}”与第{kept_at}行“{v.quote(new)}”{more}，"
-                "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"]
+        return [
+            f"同一统一社会信用代码下企业名称不同：第{row}行“{v.quote(old)}”与第{kept_at}行“{v.quote(new)}”{more}，"
+            "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"
+        ]
 
     def _long_cell_notes(self) -> list[str]:
         """Cells longer than Excel allows are kept whole; exports to Excel may cut them."""
         notes = []
         for column, (first, count, longest) in self.long_cells.items():
             shown = "、".join(str(r) for r in first) + (f"等{count}行" if count > 5 else "行")
-            notes.append(f"第{shown}的{label(self.dataset, column)}超过{EXCEL_CELL_LIMIT}字"
-                         f"（最长{longest}字，Excel 单元格放不下），已完整保留")
+            notes.append(
+                f"第{shown}的{label(self.dataset, column)}超过{EXCEL_CELL_LIMIT}字"
+                f"（最长{longest}字，Excel 单元格放不下），已完整保留"
+            )
         return notes
 
 
@@ -445,7 +503,7 @@ class _Texts:
     def get(self, indexes: np.ndarray) -> list[str]:
         ends = np.concatenate(self._ends) if self._ends else np.empty(0, dtype=np.int64)
         starts = np.concatenate([[0], ends[:-1]])
-        return [self._buffer[starts[i]:ends[i]].decode("utf-8", "surrogatepass") for i in indexes]
+        return [self._buffer[starts[i] : ends[i]].decode("utf-8", "surrogatepass") for i in indexes]
 
 
 def _shown_value(value: object) -> str:
@@ -463,10 +521,12 @@ def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, 
             continue
         name = label(dataset, column.spec.column)
         for i in np.flatnonzero(np.isin(rows, list(sheet_rows))):
-            column.problems[i] = (f"{name}是公式“{v.quote(column.raw[i])}”，文件中没有保存它的计算结果"
-                                  "（本程序不计算公式，请在 Excel/WPS 中打开并保存后再导出，或复制该列后“选择性粘贴”为数值）")
+            column.problems[i] = (
+                f"{name}是公式“{v.quote(column.raw[i])}”，文件中没有保存它的计算结果"
+                "（本程序不计算公式，请在 Excel/WPS 中打开并保存后再导出，或复制该列后“选择性粘贴”为数值）"
+            )
             if column.spec.kind == "status":
-                column.values[i] = ("empty", None)   # the formula is the problem, not an unknown state
+                column.values[i] = ("empty", None)  # the formula is the problem, not an unknown state
 
 
 def _duplicate_column_notes(headers: list[str], header_map, dataset: str) -> list[str]:
@@ -476,8 +536,10 @@ def _duplicate_column_notes(headers: list[str], header_map, dataset: str) -> lis
         column = match_header(dataset, header) if header else None
         used = header_map.columns.get(column) if column else None
         if used is not None and used.index != index:
-            notes.append(f"第{used.index + 1}列“{used.header}”和第{index + 1}列“{display_header(header)}”"
-                         f"都表示{label(dataset, column)}，只使用了第{used.index + 1}列")
+            notes.append(
+                f"第{used.index + 1}列“{used.header}”和第{index + 1}列“{display_header(header)}”"
+                f"都表示{label(dataset, column)}，只使用了第{used.index + 1}列"
+            )
     return notes
 
 
@@ -503,8 +565,9 @@ def _repeated_header_rows(raw: RawTable, header_map, columns_raw) -> np.ndarray:
     return matches * 2 > len(indexes)
 
 
-def _clean_frame(spec: DatasetSpec, parsed: dict[str, _Column], mask: np.ndarray,
-                 rows: np.ndarray, file: str) -> pd.DataFrame:
+def _clean_frame(
+    spec: DatasetSpec, parsed: dict[str, _Column], mask: np.ndarray, rows: np.ndarray, file: str
+) -> pd.DataFrame:
     data: dict[str, object] = {}
     count = int(mask.sum())
     for column in spec.columns:
@@ -536,7 +599,10 @@ def _clean_frame(spec: DatasetSpec, parsed: dict[str, _Column], mask: np.ndarray
             else:
                 data[column] = [""] * count
     frame = pd.DataFrame(data, columns=spec.columns)
-    text = [c for c in spec.columns
-            if c not in ("source_row", "target_year") and not (spec.field(c) and spec.field(c).kind in _FLOAT_KINDS)]
+    text = [
+        c
+        for c in spec.columns
+        if c not in ("source_row", "target_year") and not (spec.field(c) and spec.field(c).kind in _FLOAT_KINDS)
+    ]
     frame[text] = frame[text].astype(str)
     return frame.reset_index(drop=True)

@@ -23,13 +23,13 @@ from charset_normalizer import from_bytes
 
 from industry_gap.errors import InputFileError
 
-BLOCK = 1 << 22   # bytes per read
+BLOCK = 1 << 22  # bytes per read
 _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 SAVE_AS = "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试"
 
 
 def rows_text(rows: list[int], total: int | None = None) -> str:
-    """"第3、5行", or the first ten and the count: "第3、5、…、40等共25行" (`total` when only the first ten are kept)."""
+    """ "第3、5行", or the first ten and the count: "第3、5、…、40等共25行" (`total` when only the first ten are kept)."""
     total = len(rows) if total is None else total
     shown = "、".join(str(r) for r in rows[:10])
     return f"第{shown}行" if total <= 10 else f"第{shown}等共{total}行"
@@ -40,10 +40,10 @@ class TextSource:
     """The decoded text of `handle[:end]`; `open()` starts a new pass (one at a time)."""
 
     handle: BinaryIO
-    encoding: str                  # as reported in RawTable.encoding ("utf-8+gb18030" for mixed files)
+    encoding: str  # as reported in RawTable.encoding ("utf-8+gb18030" for mixed files)
     end: int
     notes: list[str] = field(default_factory=list)
-    text: str | None = None        # whole text, only for a guessed encoding
+    text: str | None = None  # whole text, only for a guessed encoding
 
     def open(self) -> TextIO:
         """A text stream with newline="" semantics (what csv wants), decoded as the file is read."""
@@ -161,8 +161,11 @@ def detect(handle: BinaryIO, path: object) -> TextSource:
     sample = _read(handle, 0, min(65536, end))
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if controls > max(8, len(sample) // 100):
-        raise InputFileError(path, "文件内容不是文字表格（含有大量二进制数据），可能已损坏，或是图片、压缩包等"
-                                   f"被改成了表格的扩展名；{SAVE_AS}")
+        raise InputFileError(
+            path,
+            "文件内容不是文字表格（含有大量二进制数据），可能已损坏，或是图片、压缩包等"
+            f"被改成了表格的扩展名；{SAVE_AS}",
+        )
     if _decode_error(handle, end, "utf-8-sig") is None:
         return TextSource(handle, "utf-8-sig", end, notes)
     mixed = _mixed_note(handle, end)
@@ -182,7 +185,7 @@ def _mixed_note(handle: BinaryIO, end: int) -> str | None:
     A line counts as UTF-8 only with at least two non-ASCII characters that decode as UTF-8:
     a short GBK line can pass as UTF-8 by accident, a longer one practically never.
     """
-    gbk_lines: list[int] = []      # the first ten
+    gbk_lines: list[int] = []  # the first ten
     gbk_count = utf8_lines = 0
     for number, line in enumerate(_lines(handle, end), start=1):
         try:
@@ -199,8 +202,10 @@ def _mixed_note(handle: BinaryIO, end: int) -> str | None:
                 gbk_lines.append(number)
     if not utf8_lines or not gbk_count:
         return None
-    return (f"文件混用了 UTF-8 和 GBK 两种文字编码（{rows_text(gbk_lines, gbk_count)}为 GBK，"
-            "常见于把不同系统的导出文件拼接在一起），已逐行识别，请核对这些行的文字")
+    return (
+        f"文件混用了 UTF-8 和 GBK 两种文字编码（{rows_text(gbk_lines, gbk_count)}为 GBK，"
+        "常见于把不同系统的导出文件拼接在一起），已逐行识别，请核对这些行的文字"
+    )
 
 
 def _mixed_utf8(handle: BinaryIO, end: int) -> Iterator[bytes]:

@@ -40,7 +40,7 @@ class InputLimits:
     max_xlsx_member_mb: int = 2048
     max_xlsx_total_mb: int = 3072
     max_xlsx_ratio: int = 100
-    ratio_min_mb: int = 10          # small parts (styles, shared formats) may compress far better; not a setting
+    ratio_min_mb: int = 10  # small parts (styles, shared formats) may compress far better; not a setting
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InputLimits:
@@ -77,28 +77,41 @@ def check_archive(path: object, archive: zipfile.ZipFile, limits: InputLimits) -
         size = info.file_size
         total += size
         if size > limits.max_xlsx_member_mb * MB:
-            raise InputFileError(path, f"Excel 工作簿中的“{info.filename}”解压后有{size / MB:,.0f}MB，超过单个部件"
-                                       f"{limits.max_xlsx_member_mb}MB的上限{_limit('max_xlsx_member_mb')}，未读取")
+            raise InputFileError(
+                path,
+                f"Excel 工作簿中的“{info.filename}”解压后有{size / MB:,.0f}MB，超过单个部件"
+                f"{limits.max_xlsx_member_mb}MB的上限{_limit('max_xlsx_member_mb')}，未读取",
+            )
         ratio = size / max(info.compress_size, 1)
         if size > limits.ratio_min_mb * MB and ratio > limits.max_xlsx_ratio:
-            raise InputFileError(path, f"Excel 工作簿中的“{info.filename}”压缩了{ratio:,.0f}倍（解压后{size / MB:,.0f}MB，"
-                                       f"压缩后{info.compress_size / MB:,.1f}MB），超过{limits.max_xlsx_ratio}倍的压缩比上限"
-                                       f"{_limit('max_xlsx_ratio')}。正常表格很少超过30倍，这可能是“压缩炸弹”或异常文件，"
-                                       "未读取；请在 Excel/WPS 中打开后另存为 .xlsx 或 CSV 再试")
+            raise InputFileError(
+                path,
+                f"Excel 工作簿中的“{info.filename}”压缩了{ratio:,.0f}倍（解压后{size / MB:,.0f}MB，"
+                f"压缩后{info.compress_size / MB:,.1f}MB），超过{limits.max_xlsx_ratio}倍的压缩比上限"
+                f"{_limit('max_xlsx_ratio')}。正常表格很少超过30倍，这可能是“压缩炸弹”或异常文件，"
+                "未读取；请在 Excel/WPS 中打开后另存为 .xlsx 或 CSV 再试",
+            )
     if total > limits.max_xlsx_total_mb * MB:
-        raise InputFileError(path, f"Excel 工作簿解压后共有{total / MB:,.0f}MB，超过{limits.max_xlsx_total_mb}MB的上限"
-                                   f"{_limit('max_xlsx_total_mb')}，未读取")
+        raise InputFileError(
+            path,
+            f"Excel 工作簿解压后共有{total / MB:,.0f}MB，超过{limits.max_xlsx_total_mb}MB的上限"
+            f"{_limit('max_xlsx_total_mb')}，未读取",
+        )
 
 
 def check_dimension(path: object, sheet: str, rows: int | None, columns: int | None, limits: InputLimits) -> None:
     """A sheet's declared size (<dimension>; may be missing or too small, never trusted to be complete)."""
     if rows is not None and rows > limits.max_rows:
-        raise InputFileError(path, f"工作表“{sheet}”声明有{rows:,}行，超过{limits.max_rows:,}行的上限"
-                                   f"{_limit('max_rows')}，未读取")
+        raise InputFileError(
+            path, f"工作表“{sheet}”声明有{rows:,}行，超过{limits.max_rows:,}行的上限{_limit('max_rows')}，未读取"
+        )
     if columns is not None and columns > limits.max_columns:
-        raise InputFileError(path, f"工作表“{sheet}”声明有{columns:,}列，超过{limits.max_columns:,}列的上限"
-                                   f"{_limit('max_columns')}，未读取。若数据其实没有这么多列，多半是右侧远处的空白"
-                                   "单元格设置了格式：删除数据右侧的整列后保存再试")
+        raise InputFileError(
+            path,
+            f"工作表“{sheet}”声明有{columns:,}列，超过{limits.max_columns:,}列的上限"
+            f"{_limit('max_columns')}，未读取。若数据其实没有这么多列，多半是右侧远处的空白"
+            "单元格设置了格式：删除数据右侧的整列后保存再试",
+        )
 
 
 class RecordGuard:
@@ -114,18 +127,26 @@ class RecordGuard:
     def check(self, number: int, record: list[str]) -> list[str]:
         limits = self.limits
         if number > limits.max_rows:
-            raise InputFileError(self.path, f"文件超过{limits.max_rows:,}行的上限{_limit('max_rows')}，"
-                                            f"读到第{number:,}行时已停止；请把文件拆成几个后分别检查")
+            raise InputFileError(
+                self.path,
+                f"文件超过{limits.max_rows:,}行的上限{_limit('max_rows')}，"
+                f"读到第{number:,}行时已停止；请把文件拆成几个后分别检查",
+            )
         if len(record) > limits.max_columns:
             last = next((i + 1 for i in range(len(record) - 1, -1, -1) if record[i]), 0)
             if last > limits.max_columns:
-                raise InputFileError(self.path, f"第{number:,}行有{last:,}列，超过{limits.max_columns:,}列的上限"
-                                                f"{_limit('max_columns')}，未读取")
-            record = record[:limits.max_columns]
+                raise InputFileError(
+                    self.path,
+                    f"第{number:,}行有{last:,}列，超过{limits.max_columns:,}列的上限{_limit('max_columns')}，未读取",
+                )
+            record = record[: limits.max_columns]
         if record and max(map(len, record)) > limits.max_cell_chars:
             column = max(range(len(record)), key=lambda i: len(record[i]))
-            raise InputFileError(self.path, f"第{number:,}行第{column + 1}列的单元格有{len(record[column]):,}字，"
-                                            f"超过单元格{limits.max_cell_chars:,}字的上限{_limit('max_cell_chars')}"
-                                            "（Excel 单元格最多32,767字），未读取。常见原因是某个单元格中有"
-                                            "不成对的英文双引号，把后面的内容都并了进来")
+            raise InputFileError(
+                self.path,
+                f"第{number:,}行第{column + 1}列的单元格有{len(record[column]):,}字，"
+                f"超过单元格{limits.max_cell_chars:,}字的上限{_limit('max_cell_chars')}"
+                "（Excel 单元格最多32,767字），未读取。常见原因是某个单元格中有"
+                "不成对的英文双引号，把后面的内容都并了进来",
+            )
         return record

@@ -41,7 +41,7 @@ from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header,
 from industry_gap.ingest.decoding import TextSource, detect, is_blank_file, rows_text
 from industry_gap.ingest.limits import InputLimits, RecordGuard, check_archive, check_dimension
 
-HEADER_SCAN_ROWS = 15          # title rows plus a few blank lines above the header
+HEADER_SCAN_ROWS = 15  # title rows plus a few blank lines above the header
 # Datasets whose tables may name their columns anything (the scope tables of classify / train /
 # evaluate): when no row in the first rows names a known or user-named column, the first non-blank
 # row is the header, as a plain CSV reader would take it.
@@ -65,9 +65,9 @@ class RawTable:
     """Text cells of one table: the header row and the non-blank data rows below it."""
 
     headers: list[str]
-    rows: list[list[str]]          # each padded/truncated to len(headers)
-    row_numbers: list[int]         # 1-based sheet row of each data row
-    header_row: int                # 1-based sheet row of the header
+    rows: list[list[str]]  # each padded/truncated to len(headers)
+    row_numbers: list[int]  # 1-based sheet row of each data row
+    header_row: int  # 1-based sheet row of the header
     overflow: list[str] = field(default_factory=list)  # per row: cells beyond the header ("" if none)
     # XLSX only: column index -> sheet rows whose code cell was an Excel number (leading zero may be lost).
     numeric_codes: dict[int, set[int]] = field(default_factory=dict)
@@ -75,9 +75,9 @@ class RawTable:
     formula_cells: dict[int, set[int]] = field(default_factory=dict)
     sheet: str | None = None
     encoding: str | None = None
-    kind: str = "csv"              # csv / xlsx / html
-    header_rows: int = 1           # 2 when a sub-header row under merged cells was joined in
-    notes: list[str] = field(default_factory=list)   # repairs made while reading (Chinese)
+    kind: str = "csv"  # csv / xlsx / html
+    header_rows: int = 1  # 2 when a sub-header row under merged cells was joined in
+    notes: list[str] = field(default_factory=list)  # repairs made while reading (Chinese)
 
 
 def clean_cell(value: str) -> str:
@@ -116,8 +116,11 @@ def _find_header(records: list[list[str]], dataset: str, named: frozenset[str] =
 def _no_header_error(path: object, records: list[list[str]], where: str = "") -> InputFileError:
     first = next((r for r in records if any(clean_cell(c) for c in r)), None)
     seen = "、".join(clean_cell(c) for c in first if clean_cell(c))[:200] if first else "（空）"
-    return InputFileError(path, f"{where}前{HEADER_SCAN_ROWS}行中没有找到可识别的表头（第一行非空内容为：{seen}）。"
-                                "请确认这是正确的文件，且表头包含如“统一社会信用代码”“企业名称”“经营范围”等列名")
+    return InputFileError(
+        path,
+        f"{where}前{HEADER_SCAN_ROWS}行中没有找到可识别的表头（第一行非空内容为：{seen}）。"
+        "请确认这是正确的文件，且表头包含如“统一社会信用代码”“企业名称”“经营范围”等列名",
+    )
 
 
 def _subheader(records, header_index: int, dataset: str) -> list[str] | None:
@@ -156,7 +159,7 @@ def _subheader(records, header_index: int, dataset: str) -> list[str] | None:
             return None
         group_width = next((k for k in range(group + 1, width) if header[k]), width) - group
         if group_width < 2:
-            return None     # a plain header with something under it: that is a data row
+            return None  # a plain header with something under it: that is a data row
         under_blank |= not header[j]
     if not under_blank:
         return None
@@ -164,8 +167,9 @@ def _subheader(records, header_index: int, dataset: str) -> list[str] | None:
     for j in filled:
         parent = header[group_of[j]]
         candidates = (below[j] + parent, parent + below[j], below[j])
-        joined[j] = next((c for c in candidates if match_header(dataset, c) or score_header(dataset, [c])),
-                         parent + below[j])
+        joined[j] = next(
+            (c for c in candidates if match_header(dataset, c) or score_header(dataset, [c])), parent + below[j]
+        )
     return joined
 
 
@@ -176,7 +180,7 @@ class _Controls:
     """Removes control characters from the header and data rows, remembering rows and kinds for one note."""
 
     def __init__(self):
-        self.rows: list[int] = []      # the first ten sheet rows
+        self.rows: list[int] = []  # the first ten sheet rows
         self.count = 0
         self.seen: set[str] = set()
 
@@ -210,17 +214,17 @@ class TableStream:
     headers: list[str]
     header_row: int
     header_rows: int
-    width: int                     # cells per data row (CSV/HTML: the header's; XLSX: the widest row)
-    records: Iterator[tuple[int, list[str]]]   # (sheet row, cells) of the records below the header rows
+    width: int  # cells per data row (CSV/HTML: the header's; XLSX: the widest row)
+    records: Iterator[tuple[int, list[str]]]  # (sheet row, cells) of the records below the header rows
     controls: _Controls
-    notes_before: list[str] = field(default_factory=list)   # decoding repairs
-    notes_after: list[str] = field(default_factory=list)    # two header rows, uncached formulas
+    notes_before: list[str] = field(default_factory=list)  # decoding repairs
+    notes_after: list[str] = field(default_factory=list)  # two header rows, uncached formulas
     numeric_codes: dict[int, set[int]] = field(default_factory=dict)
     formula_cells: dict[int, set[int]] = field(default_factory=dict)
     sheet: str | None = None
     encoding: str | None = None
     kind: str = "csv"
-    finish: Callable[[], None] | None = None   # whole-file checks, run after the last record
+    finish: Callable[[], None] | None = None  # whole-file checks, run after the last record
     close: Callable[[], None] = lambda: None
 
     @property
@@ -237,7 +241,7 @@ class TableStream:
         for number, record in self.records:
             cells = [clean_cell(c) for c in record]
             if not any(cells):
-                continue   # blank lines are not rows
+                continue  # blank lines are not rows
             extra = [c for c in cells[width:] if c]
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
@@ -260,13 +264,30 @@ class TableStream:
             pass
 
     def _chunk(self, rows, numbers, overflow) -> RawTable:
-        return RawTable(headers=self.headers, rows=rows, row_numbers=numbers, header_row=self.header_row,
-                        overflow=overflow, numeric_codes=self.numeric_codes, formula_cells=self.formula_cells,
-                        sheet=self.sheet, encoding=self.encoding, kind=self.kind, header_rows=self.header_rows)
+        return RawTable(
+            headers=self.headers,
+            rows=rows,
+            row_numbers=numbers,
+            header_row=self.header_row,
+            overflow=overflow,
+            numeric_codes=self.numeric_codes,
+            formula_cells=self.formula_cells,
+            sheet=self.sheet,
+            encoding=self.encoding,
+            kind=self.kind,
+            header_rows=self.header_rows,
+        )
 
 
-def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int, *, dataset: str,
-            width: int | None = None, guard: RecordGuard | None = None) -> TableStream:
+def _stream(
+    head: list[list[str]],
+    rest: Iterator[list[str]],
+    header_index: int,
+    *,
+    dataset: str,
+    width: int | None = None,
+    guard: RecordGuard | None = None,
+) -> TableStream:
     """Header (one row, or two under merged cells) from `head`, the first records; data rows follow lazily.
 
     `width=None` (CSV/HTML): the header fixes the width and extra cells in a row are reported,
@@ -284,8 +305,9 @@ def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int,
     notes_after = []
     if joined is not None:
         lower = "、".join(c for c in (clean_cell(x) for x in head[header_index + 1]) if c)
-        notes_after.append(f"第{header_index + 1}行和第{header_index + 2}行是两层表头（合并单元格），"
-                           f"已合并读取（第二层：{lower}）")
+        notes_after.append(
+            f"第{header_index + 1}行和第{header_index + 2}行是两层表头（合并单元格），已合并读取（第二层：{lower}）"
+        )
     if width is None:
         width = len(header)
     else:
@@ -297,22 +319,33 @@ def _stream(head: list[list[str]], rest: Iterator[list[str]], header_index: int,
             yield offset + 1, head[offset]
         # The common case inline (a 3,000,000-row CSV); `check` explains, or trims empty cells.
         big = float("inf")
-        rows, columns, chars = ((guard.limits.max_rows, guard.limits.max_columns, guard.limits.max_cell_chars)
-                                if guard is not None else (big, big, big))
+        rows, columns, chars = (
+            (guard.limits.max_rows, guard.limits.max_columns, guard.limits.max_cell_chars)
+            if guard is not None
+            else (big, big, big)
+        )
         for offset, record in enumerate(rest, start=len(head)):
-            text = "\n".join(record)   # no cell is longer than the row's text
+            text = "\n".join(record)  # no cell is longer than the row's text
             if offset >= rows or len(record) > columns or len(text) > chars:
                 record = guard.check(offset + 1, record)
                 text = "\n".join(record)
             yield offset + 1, controls.strip(record, offset + 1, text)
 
-    return TableStream(headers=header, header_row=header_index + 1, header_rows=header_rows, width=width,
-                       records=records(), controls=controls, notes_after=notes_after)
+    return TableStream(
+        headers=header,
+        header_row=header_index + 1,
+        header_rows=header_rows,
+        width=width,
+        records=records(),
+        controls=controls,
+        notes_after=notes_after,
+    )
 
 
 # -- text (CSV / TSV) ---------------------------------------------------------------------------
-def _csv_records(path: object, source: TextSource, delimiter: str,
-                 runaway: _RunawayQuote | None = None) -> Iterator[list[str]]:
+def _csv_records(
+    path: object, source: TextSource, delimiter: str, runaway: _RunawayQuote | None = None
+) -> Iterator[list[str]]:
     """Records of the whole text, parsed as it is decoded; records spanning lines go to `runaway`."""
     count = 0
     with source.open() as stream:
@@ -326,7 +359,9 @@ def _csv_records(path: object, source: TextSource, delimiter: str,
                 count += 1
                 yield record
         except csv.Error as error:
-            raise InputFileError(path, f"CSV 格式错误（{error}）。常见原因是单元格中有不成对的英文双引号，{_SAVE_AS}") from None
+            raise InputFileError(
+                path, f"CSV 格式错误（{error}）。常见原因是单元格中有不成对的英文双引号，{_SAVE_AS}"
+            ) from None
     if runaway is not None:
         runaway.records = count
 
@@ -344,8 +379,8 @@ class _RunawayQuote:
         self.path, self.source, self.delimiter = path, source, delimiter
         self.header_index: int | None = None
         self.threshold = 0
-        self.pending: list[tuple[int, list[str]]] = []   # records seen before the header was known
-        self.first: tuple[int, int] | None = None        # (record index, swallowed lines)
+        self.pending: list[tuple[int, list[str]]] = []  # records seen before the header was known
+        self.first: tuple[int, int] | None = None  # (record index, swallowed lines)
         self.records = 0
 
     def set_header(self, header_index: int, header: list[str]) -> None:
@@ -380,16 +415,19 @@ class _RunawayQuote:
                 newlines += block.count("\n")
                 returns += block.count("\r")
         if (newlines or returns) <= self.records + 1:
-            return   # every record is one line: no cell spans lines
+            return  # every record is one line: no cell spans lines
         index, swallowed = self.first
         raise InputFileError(
-            self.path, f"第{index + 1}行有一个以英文双引号（\"）开头却没有结束引号的单元格，其后至少{swallowed}行"
-                       "被并入了这一个单元格，这些行无法可靠地读取。请用记事本或 WPS 打开该行，删除多余的英文双引号"
-                       "或补上结束引号后再试")
+            self.path,
+            f'第{index + 1}行有一个以英文双引号（"）开头却没有结束引号的单元格，其后至少{swallowed}行'
+            "被并入了这一个单元格，这些行无法可靠地读取。请用记事本或 WPS 打开该行，删除多余的英文双引号"
+            "或补上结束引号后再试",
+        )
 
 
-def _open_text(path: object, source: TextSource, dataset: str, limits: InputLimits,
-               named: frozenset[str] = frozenset()) -> TableStream:
+def _open_text(
+    path: object, source: TextSource, dataset: str, limits: InputLimits, named: frozenset[str] = frozenset()
+) -> TableStream:
     # Choose the delimiter whose split makes the best header (commas inside 经营范围 fool plain counting).
     best: tuple[str, int, float] = (",", 0, 0.0)
     for delimiter in _DELIMITERS:
@@ -407,7 +445,7 @@ def _open_text(path: object, source: TextSource, dataset: str, limits: InputLimi
     if score == 0:
         first = next((r for r in chain(head, records) if any(clean_cell(c) for c in r)), None)
         for _ in records:
-            pass   # a CSV error further down is reported first, as when the whole file was parsed
+            pass  # a CSV error further down is reported first, as when the whole file was parsed
         if first is None:
             raise InputFileError(path, "文件是空的")
         raise _no_header_error(path, [first])
@@ -429,7 +467,7 @@ class _TableParser(HTMLParser):
         self._cell: list[str] | None = None
         self._span = 1
         self._rowspan = 1
-        self._covered: dict[int, int] = {}   # column -> rows still covered by a rowspan from above
+        self._covered: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
@@ -480,7 +518,7 @@ class _TableParser(HTMLParser):
         self._close_cell()
         if self._row is not None:
             for column in [c for c in self._covered if c >= len(self._row)]:
-                self._covered[column] -= 1     # covered cells after the row's last cell
+                self._covered[column] -= 1  # covered cells after the row's last cell
                 if not self._covered[column]:
                     del self._covered[column]
             self.records.append(self._row)
@@ -494,8 +532,15 @@ def _span_attr(attrs, name: str) -> int:
         return 1
 
 
-def _read_html(path: object, text: str, encoding: str, dataset: str, limits: InputLimits,
-               notes: list[str] | None = None, named: frozenset[str] = frozenset()) -> TableStream:
+def _read_html(
+    path: object,
+    text: str,
+    encoding: str,
+    dataset: str,
+    limits: InputLimits,
+    notes: list[str] | None = None,
+    named: frozenset[str] = frozenset(),
+) -> TableStream:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
@@ -546,17 +591,26 @@ def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
     return False
 
 
-def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
-               prefer_sheet: str | None = None, named: frozenset[str] = frozenset()) -> TableStream:
+def _read_xlsx(
+    path: object,
+    data: bytes,
+    dataset: str,
+    limits: InputLimits,
+    prefer_sheet: str | None = None,
+    named: frozenset[str] = frozenset(),
+) -> TableStream:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            check_archive(path, archive, limits)   # before anything is decompressed
+            check_archive(path, archive, limits)  # before anything is decompressed
             names = set(archive.namelist())
-            has_formulas = any(_has_formula(archive, name) for name in names
-                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+            has_formulas = any(
+                _has_formula(archive, name)
+                for name in names
+                if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            )
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
         raise InputFileError(path, f"文件已损坏（可能只下载或拷贝了一部分）或不是 Excel 工作簿，{_SAVE_AS}") from None
     if "xl/workbook.xml" not in names:
@@ -565,17 +619,18 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
         raise InputFileError(path, f"文件是压缩包但不是 Excel 工作簿，{_SAVE_AS}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # "no default style" etc. from generated files
+            warnings.simplefilter("ignore")  # "no default style" etc. from generated files
             # From bytes, not the path: openpyxl refuses a ".xls" name even when the content is xlsx.
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise InputFileError(path, f"无法打开 Excel 工作簿（{error}），{_SAVE_AS}") from None
     try:
-        records, sheet, index, score, numeric_codes = _read_sheet(workbook, dataset, RecordGuard(path, limits),
-                                                                prefer_sheet, named)
+        records, sheet, index, score, numeric_codes = _read_sheet(
+            workbook, dataset, RecordGuard(path, limits), prefer_sheet, named
+        )
     except InputFileError:
         raise
-    except Exception as error:   # a damaged part shows up only while rows are read (read-only mode is lazy)
+    except Exception as error:  # a damaged part shows up only while rows are read (read-only mode is lazy)
         raise InputFileError(path, f"Excel 工作簿内容已损坏（{type(error).__name__}），{_SAVE_AS}") from None
     finally:
         workbook.close()
@@ -593,28 +648,30 @@ def _read_xlsx(path: object, data: bytes, dataset: str, limits: InputLimits,
     table.formula_cells = formula_cells
     if formula_cells:
         count = sum(len(rows) for rows in formula_cells.values())
-        table.notes_after.append(f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），"
-                           "本程序不计算公式；用到这些单元格的行已隔离")
+        table.notes_after.append(
+            f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），"
+            "本程序不计算公式；用到这些单元格的行已隔离"
+        )
     return table
 
 
-def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None,
-                named: frozenset[str] = frozenset()):
+def _read_sheet(
+    workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None, named: frozenset[str] = frozenset()
+):
     """(records, sheet, header index, score, numeric code cells) of the sheet with the best header.
 
     `prefer_sheet` names the sheet to read when the workbook has it (a review sheet inside the
     consolidated workbook, whose 附件5 would otherwise match better).
     """
-    best = None   # (score, sheet, first rows): the sheet whose header names most columns
+    best = None  # (score, sheet, first rows): the sheet whose header names most columns
     sheets = workbook.worksheets
     if prefer_sheet and prefer_sheet in workbook.sheetnames:
         sheets = [workbook[prefer_sheet]]
     for sheet in sheets:
         # A declared size over the limits is refused; one too small is common and harmless.
         check_dimension(guard.path, sheet.title, sheet.max_row, sheet.max_column, guard.limits)
-        sheet.reset_dimensions()   # WPS files often carry a wrong <dimension>, truncating reads
-        head = [[_xlsx_cell(v) for v in row]
-                for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
+        sheet.reset_dimensions()  # WPS files often carry a wrong <dimension>, truncating reads
+        head = [[_xlsx_cell(v) for v in row] for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
         _, score = _find_header(head, dataset, named)
         if best is None or score > best[0]:
             best = (score, sheet, head)
@@ -623,8 +680,7 @@ def _read_sheet(workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | 
     score, sheet, head = best
     index, score = _find_header(head, dataset, named)
     header = (_subheader(head, index, dataset) or [clean_cell(h) for h in head[index]]) if score else []
-    code_indexes = [m.index for column, m in map_headers(dataset, header).columns.items()
-                    if column in CODE_COLUMNS]
+    code_indexes = [m.index for column, m in map_headers(dataset, header).columns.items() if column in CODE_COLUMNS]
     numeric_codes: dict[int, set[int]] = {i: set() for i in code_indexes}
     records = []
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -656,11 +712,11 @@ def _uncached_formulas(data: bytes, title: str, records: list[list[str]]) -> dic
                 break
             record = records[number - 1]
             for column, value in enumerate(row):
-                formula = getattr(value, "text", value)   # ArrayFormula keeps its text in .text
+                formula = getattr(value, "text", value)  # ArrayFormula keeps its text in .text
                 if not (isinstance(formula, str) and formula.startswith("=")):
                     continue
                 if column < len(record) and record[column]:
-                    continue   # a saved result, or text that merely starts with "="
+                    continue  # a saved result, or text that merely starts with "="
                 record.extend([""] * (column + 1 - len(record)))
                 record[column] = formula
                 found.setdefault(column, set()).add(number)
@@ -691,8 +747,13 @@ def read_input_bytes(path: str | Path) -> bytes:
     return data
 
 
-def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
-               prefer_sheet: str | None = None, header_names: tuple[str, ...] = ()) -> TableStream:
+def open_table(
+    path: str | Path,
+    dataset: str,
+    limits: InputLimits | None = None,
+    prefer_sheet: str | None = None,
+    header_names: tuple[str, ...] = (),
+) -> TableStream:
     """Open `path` (CSV/TSV in any common Chinese encoding, XLSX, or HTML saved as .xls) for reading in chunks.
 
     CSV/TSV is decoded and parsed as the chunks are read, so a big registry is never held whole;
@@ -720,8 +781,14 @@ def open_table(path: str | Path, dataset: str, limits: InputLimits | None = None
     return table
 
 
-def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sheet: str | None = None,
-          named: frozenset[str] = frozenset()) -> TableStream:
+def _open(
+    path: str | Path,
+    handle,
+    dataset: str,
+    limits: InputLimits,
+    prefer_sheet: str | None = None,
+    named: frozenset[str] = frozenset(),
+) -> TableStream:
     try:
         magic = handle.read(8)
         blank = is_blank_file(handle)
@@ -732,8 +799,11 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
     if magic.startswith(b"PK\x03\x04"):
         return _read_xlsx(path, read_input_bytes(path), dataset, limits, prefer_sheet, named)
     if magic.startswith(_OLE2_MAGIC):
-        raise InputFileError(path, "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
-                                   "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试")
+        raise InputFileError(
+            path,
+            "这是旧版 Excel 97-2003（.xls）文件或加了密码的 Excel 文件，无法直接读取；"
+            "请在 Excel/WPS 中打开后“另存为” .xlsx（不设密码）或 CSV（UTF-8）格式再试",
+        )
     source = detect(handle, path)
     with source.open() as stream:
         start = stream.read(200000)
@@ -745,8 +815,11 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
         title = _HTML_TITLE_RE.search(start[:20000])
         shown = f"（网页标题：{clean_cell(title.group(1))[:50]}）" if title and clean_cell(title.group(1)) else ""
-        raise InputFileError(path, f"这是一个网页文件{shown}，其中没有表格。常见原因是从系统下载时登录已过期或下载出错，"
-                                   "保存下来的是提示页面；请重新导出名录")
+        raise InputFileError(
+            path,
+            f"这是一个网页文件{shown}，其中没有表格。常见原因是从系统下载时登录已过期或下载出错，"
+            "保存下来的是提示页面；请重新导出名录",
+        )
     if head.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in head:
         raise InputFileError(path, f"这是 Excel 2003 XML 表格，{_SAVE_AS}")
     if head.startswith(("{\\rtf", "%pdf")):
@@ -754,8 +827,13 @@ def _open(path: str | Path, handle, dataset: str, limits: InputLimits, prefer_sh
     return _open_text(path, source, dataset, limits, named)
 
 
-def read_table(path: str | Path, dataset: str, limits: InputLimits | None = None,
-               prefer_sheet: str | None = None, header_names: tuple[str, ...] = ()) -> RawTable:
+def read_table(
+    path: str | Path,
+    dataset: str,
+    limits: InputLimits | None = None,
+    prefer_sheet: str | None = None,
+    header_names: tuple[str, ...] = (),
+) -> RawTable:
     """The whole table of `path` at once (see `open_table`)."""
     stream = open_table(path, dataset, limits, prefer_sheet, header_names)
     try:

@@ -71,15 +71,15 @@ def set_aside_frame(records: list[tuple]) -> pd.DataFrame:
 
 @dataclass
 class IngestResult:
-    dataset: str                    # registry / above_scale / targets / projects
-    file: str                       # the path as given
-    clean: pd.DataFrame | None      # exactly the dataset's schema columns, in order; None if not kept
-    quarantine: pd.DataFrame        # QUARANTINE_COLUMNS, one row per bad input row
-    set_aside: pd.DataFrame         # SET_ASIDE_COLUMNS
-    rows_in: int                    # data rows with any non-blank cell
+    dataset: str  # registry / above_scale / targets / projects
+    file: str  # the path as given
+    clean: pd.DataFrame | None  # exactly the dataset's schema columns, in order; None if not kept
+    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one row per bad input row
+    set_aside: pd.DataFrame  # SET_ASIDE_COLUMNS
+    rows_in: int  # data rows with any non-blank cell
     ignored_columns: list[str] = field(default_factory=list)
-    header_row: int = 1             # sheet row of the header (title rows above it)
-    sheet: str | None = None        # worksheet used, for XLSX
+    header_row: int = 1  # sheet row of the header (title rows above it)
+    sheet: str | None = None  # worksheet used, for XLSX
     column_headers: dict[str, str] = field(default_factory=dict)  # schema column -> original header
     # Things the user should know that are not row problems: repairs made while reading
     # (control characters removed, two header rows joined), renamed duplicates, very long cells.
@@ -123,9 +123,11 @@ def accounting_problem(result: IngestResult) -> str | None:
     label = f"{result.label}“{result.file}”"
     if counts["missing"] != 0:
         lost = "丢失" if counts["missing"] > 0 else "多出"
-        return (f"{label}的行数对不上：读入 {counts['in']} 行，合格 {counts['clean']} 行、"
-                f"隔离 {counts['quarantined']} 行、暂不纳入 {counts['set_aside']} 行，"
-                f"{lost}了 {abs(counts['missing'])} 行。这是程序错误，请反馈给维护人员。")
+        return (
+            f"{label}的行数对不上：读入 {counts['in']} 行，合格 {counts['clean']} 行、"
+            f"隔离 {counts['quarantined']} 行、暂不纳入 {counts['set_aside']} 行，"
+            f"{lost}了 {abs(counts['missing'])} 行。这是程序错误，请反馈给维护人员。"
+        )
     if result.clean is None:
         clean_rows = pd.Series(result.clean_rows, dtype="int64")
     else:
@@ -134,6 +136,8 @@ def accounting_problem(result: IngestResult) -> str | None:
     repeated = sorted(set(rows[rows.duplicated()].astype(int)))
     if repeated:
         shown = "、".join(str(r) for r in repeated[:10]) + ("等" if len(repeated) > 10 else "")
-        return (f"{label}中第 {shown} 行被重复计入（同一行同时出现在多个结果表中或出现多次）。"
-                "这是程序错误，请反馈给维护人员。")
+        return (
+            f"{label}中第 {shown} 行被重复计入（同一行同时出现在多个结果表中或出现多次）。"
+            "这是程序错误，请反馈给维护人员。"
+        )
     return None

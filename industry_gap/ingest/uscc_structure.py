@@ -26,8 +26,17 @@ from __future__ import annotations
 DEPARTMENTS: dict[str, tuple[str, dict[str, str]]] = {
     "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
     "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
-    "3": ("司法行政", {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构",
-                    "5": "仲裁委员会", "9": "其他"}),
+    "3": (
+        "司法行政",
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
+    ),
     "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
     "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
     "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
@@ -51,10 +60,45 @@ LATER_CATEGORIES: dict[str, dict[str, str]] = {
 LATER_DEPARTMENTS = {"G": "公安", "J": "住房城乡建设", "Q": "侨联"}
 
 # GB/T 2260 province-level codes (incl. 71 台湾, 81 香港, 82 澳门).
-PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-                       "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
-                       "61", "62", "63", "64", "65", "71", "81", "82"})
-NATIONAL_REGION = "100000"   # codes issued by national registration authorities
+PROVINCES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    }
+)
+NATIONAL_REGION = "100000"  # codes issued by national registration authorities
 PLACEHOLDER_BODIES = frozenset({"999999999"})
 
 _CATEGORIES = {dept: {**cats, **LATER_CATEGORIES.get(dept, {})} for dept, (_, cats) in DEPARTMENTS.items()}
@@ -76,8 +120,10 @@ def structure_problem(code: str) -> str | None:
     if categories is None:
         return f"统一社会信用代码第1位登记管理部门代码“{department}”不存在"
     if category not in categories:
-        return (f"统一社会信用代码第2位机构类别代码“{category}”不存在"
-                f"（登记管理部门“{department}”（{department_name(department)}）下没有这一类别）")
+        return (
+            f"统一社会信用代码第2位机构类别代码“{category}”不存在"
+            f"（登记管理部门“{department}”（{department_name(department)}）下没有这一类别）"
+        )
     if not (region[:2] in PROVINCES or region == NATIONAL_REGION):
         return f"统一社会信用代码第3-8位行政区划码“{region}”无效（前两位不是省级行政区划代码）"
     if body in PLACEHOLDER_BODIES:

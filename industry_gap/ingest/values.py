@@ -26,8 +26,9 @@ from reference.gbt4754 import UnknownCodeError, normalize_code, standard
 Parsed = tuple[object, "str | None"]
 
 # Placeholders people type into cells that mean "no value".
-BLANK_MARKERS = frozenset({"-", "--", "---", "—", "——", "/", "\\", "无", "暂无", "空",
-                           "n/a", "na", "nan", "null", "none", "#n/a"})
+BLANK_MARKERS = frozenset(
+    {"-", "--", "---", "—", "——", "/", "\\", "无", "暂无", "空", "n/a", "na", "nan", "null", "none", "#n/a"}
+)
 
 _SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")
 
@@ -52,7 +53,7 @@ def quote(value: object) -> str:
 def is_blank(value: object) -> bool:
     """Empty, whitespace (incl. full-width) or a "no value" placeholder."""
     text = str(value or "").strip()
-    if len(text) > 8:   # longer than any placeholder: skip the costly normalisation (经营范围 texts)
+    if len(text) > 8:  # longer than any placeholder: skip the costly normalisation (经营范围 texts)
         return False
     text = _SPACE_RE.sub("", _nfkc(text))
     return not text or text.lower() in BLANK_MARKERS
@@ -88,11 +89,13 @@ def parse_uscc(value: object) -> Parsed:
     if not text or text.lower() in BLANK_MARKERS:
         return None, "统一社会信用代码为空"
     if _OLD_REGISTRATION_RE.match(text):
-        return None, (f"统一社会信用代码填的是15位旧工商注册号“{text}”，"
-                      "请向企业或市场监管部门查询并填写18位统一社会信用代码")
+        return None, (
+            f"统一社会信用代码填的是15位旧工商注册号“{text}”，请向企业或市场监管部门查询并填写18位统一社会信用代码"
+        )
     if _ORG_CODE_RE.match(spaced):
-        return None, (f"统一社会信用代码填的是9位组织机构代码“{spaced}”，"
-                      "请向企业或市场监管部门查询并填写18位统一社会信用代码")
+        return None, (
+            f"统一社会信用代码填的是9位组织机构代码“{spaced}”，请向企业或市场监管部门查询并填写18位统一社会信用代码"
+        )
     if _SCIENTIFIC_RE.match(text):
         return None, "统一社会信用代码被转成了科学计数法（原值已丢失，请把该列设为文本格式后重新导出）"
     if len(text) != 18:
@@ -100,7 +103,7 @@ def parse_uscc(value: object) -> Parsed:
     if not _USCC_SHAPE_RE.match(text):
         return None, "统一社会信用代码含有不允许的字符（第3-8位应为数字，其余位不能是 I、O、Z、S、V）"
     if _check_digit(text) != text[17] and _uscc.calc_check_digit(text[:17]) != text[17]:
-        return None, "统一社会信用代码校验位错误"   # stdnum has the last word (the fast table agrees with it)
+        return None, "统一社会信用代码校验位错误"  # stdnum has the last word (the fast table agrees with it)
     problem = structure_problem(text)
     return (None, problem) if problem else (text, None)
 
@@ -149,22 +152,47 @@ def parse_date(value: object, label: str = "日期") -> Parsed:
 
 # -- amounts and counts ------------------------------------------------------------
 # Specific marks before generic ones: "HK$" is 港元, a bare "$" is 美元.
-_FOREIGN = (("美元", "美元"), ("usd", "美元"), ("us$", "美元"),
-            ("港元", "港元"), ("港币", "港元"), ("hkd", "港元"), ("hk$", "港元"), ("$", "美元"),
-            ("欧元", "欧元"), ("eur", "欧元"), ("€", "欧元"), ("日元", "日元"), ("jpy", "日元"),
-            ("英镑", "英镑"), ("gbp", "英镑"), ("£", "英镑"), ("澳元", "澳元"), ("台币", "新台币"),
-            ("韩元", "韩元"), ("加元", "加元"), ("瑞士法郎", "瑞士法郎"), ("新加坡元", "新加坡元"))
+_FOREIGN = (
+    ("美元", "美元"),
+    ("usd", "美元"),
+    ("us$", "美元"),
+    ("港元", "港元"),
+    ("港币", "港元"),
+    ("hkd", "港元"),
+    ("hk$", "港元"),
+    ("$", "美元"),
+    ("欧元", "欧元"),
+    ("eur", "欧元"),
+    ("€", "欧元"),
+    ("日元", "日元"),
+    ("jpy", "日元"),
+    ("英镑", "英镑"),
+    ("gbp", "英镑"),
+    ("£", "英镑"),
+    ("澳元", "澳元"),
+    ("台币", "新台币"),
+    ("韩元", "韩元"),
+    ("加元", "加元"),
+    ("瑞士法郎", "瑞士法郎"),
+    ("新加坡元", "新加坡元"),
+)
 # Sanity limit, not policy: no single firm's revenue, capital or project reaches 10 万亿元
 # (the world's largest firms report about 4-5 万亿元 a year). A value above it is a unit or
 # typing error (元 in a 万元 column of a large firm, digits pasted twice, "1e12"), never data.
-AMOUNT_SANITY_LIMIT_WAN = 1e9          # 万元, = 10 万亿元
+AMOUNT_SANITY_LIMIT_WAN = 1e9  # 万元, = 10 万亿元
 # Sanity limit, not policy: no employer has 10 million staff (the largest have about 2 million).
 EMPLOYEES_SANITY_LIMIT = 10_000_000
 
 _CURRENCY_NOISE_RE = re.compile(r"人民币|rmb|cny|[¥,()（）]|整$")
 _AMOUNT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(亿元|亿|万元|万|千元|元)?$")
-_UNIT_SCALE = {"亿元": ("mul", 10000), "亿": ("mul", 10000), "万元": None, "万": None,
-               "千元": ("div", 10), "元": ("div", 10000)}
+_UNIT_SCALE = {
+    "亿元": ("mul", 10000),
+    "亿": ("mul", 10000),
+    "万元": None,
+    "万": None,
+    "千元": ("div", 10),
+    "元": ("div", 10000),
+}
 
 
 def _to_wan(number: float, unit: str | None) -> float:
@@ -195,9 +223,11 @@ def parse_amount(value: object, header_unit: str | None = None, label: str = "�
     if number < 0:
         return None, f"{label}为负数：“{quote(value)}”"
     wan = _to_wan(number, match.group(2) or header_unit)
-    if not wan <= AMOUNT_SANITY_LIMIT_WAN:   # also catches inf from "1e999" or 400 digits
-        return None, (f"{label}数额不合理：“{quote(value)}”（超过{AMOUNT_SANITY_LIMIT_WAN / 1e8:g}万亿元的合理上限，"
-                      "请检查单位是否应为元、是否多输了数字）")
+    if not wan <= AMOUNT_SANITY_LIMIT_WAN:  # also catches inf from "1e999" or 400 digits
+        return None, (
+            f"{label}数额不合理：“{quote(value)}”（超过{AMOUNT_SANITY_LIMIT_WAN / 1e8:g}万亿元的合理上限，"
+            "请检查单位是否应为元、是否多输了数字）"
+        )
     return wan, None
 
 
@@ -244,11 +274,26 @@ def parse_year(value: object, label: str = "年份") -> Parsed:
 
 
 # -- registration status ---------------------------------------------------------------
-ACTIVE_STATUSES = frozenset({"存续", "在业", "在营", "开业", "正常", "登记成立", "在册", "确立",
-                             "成立", "有效", "营业", "迁入", "正常经营", "登记"})
+ACTIVE_STATUSES = frozenset(
+    {
+        "存续",
+        "在业",
+        "在营",
+        "开业",
+        "正常",
+        "登记成立",
+        "在册",
+        "确立",
+        "成立",
+        "有效",
+        "营业",
+        "迁入",
+        "正常经营",
+        "登记",
+    }
+)
 # Order matters: "吊销，未注销" is reported as 吊销.
-CLOSED_STATUSES = ("吊销", "注销", "撤销", "迁出", "停业", "歇业", "清算", "责令关闭", "关闭",
-                   "破产", "除名", "废止")
+CLOSED_STATUSES = ("吊销", "注销", "撤销", "迁出", "停业", "歇业", "清算", "责令关闭", "关闭", "破产", "除名", "废止")
 _STATUS_SPLIT_RE = re.compile(r"[（(，,、；;/]")
 
 
@@ -293,8 +338,7 @@ def _resolve_code(canonical: str | None, edition: str) -> str | None:
 
 
 @lru_cache(maxsize=8192)
-def parse_industry_code(value: object, edition: str = "2017", label: str = "行业代码",
-                        numeric: bool = False) -> Parsed:
+def parse_industry_code(value: object, edition: str = "2017", label: str = "行业代码", numeric: bool = False) -> Parsed:
     """Canonical GB/T 4754-2017 code; a 2011-edition code goes through the crosswalk (most likely first).
 
     `numeric=True` says the cell was a number in Excel, so a leading zero may be gone: 610 can
@@ -306,8 +350,10 @@ def parse_industry_code(value: object, edition: str = "2017", label: str = "行�
     if numeric and text.isdigit() and len(text) in (1, 3):
         plain, padded = _resolve_code(normalize_code(text), edition), _resolve_code("0" + text, edition)
         if plain and padded:
-            return None, (f"{label}“{quote(value)}”有歧义：单元格是数字格式，可能丢失了开头的0（是“{text}”还是“0{text}”？），"
-                          "请把该列设为文本格式后填写完整代码")
+            return None, (
+                f"{label}“{quote(value)}”有歧义：单元格是数字格式，可能丢失了开头的0（是“{text}”还是“0{text}”？），"
+                "请把该列设为文本格式后填写完整代码"
+            )
         if padded:
             return padded, None
     canonical = normalize_code(text)
@@ -321,9 +367,18 @@ def parse_industry_code(value: object, edition: str = "2017", label: str = "行�
 
 
 # -- 口径 of a target list ----------------------------------------------------------------
-_SCOPE_ALIASES = {"全口径": "全口径", "全部": "全口径", "全部口径": "全口径", "全部企业": "全口径",
-                  "规上口径": "规上口径", "规上": "规上口径", "规模以上": "规上口径",
-                  "规模以上口径": "规上口径", "规上工业": "规上口径", "规模以上工业": "规上口径"}
+_SCOPE_ALIASES = {
+    "全口径": "全口径",
+    "全部": "全口径",
+    "全部口径": "全口径",
+    "全部企业": "全口径",
+    "规上口径": "规上口径",
+    "规上": "规上口径",
+    "规模以上": "规上口径",
+    "规模以上口径": "规上口径",
+    "规上工业": "规上口径",
+    "规模以上工业": "规上口径",
+}
 
 
 def parse_target_scope(value: object) -> Parsed:

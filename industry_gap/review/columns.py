@@ -27,15 +27,42 @@ USCC_HEADER = "统一社会信用代码"
 NAME_HEADER = "名称"
 
 WORKBOOK_HEADERS = [
-    "序号", KIND_HEADER, NAME_HEADER, USCC_HEADER, "经营范围摘要/建设内容",
-    "候选1代码", "候选1名称", "候选1置信度", "候选2代码", "候选2名称", "候选2置信度",
-    "候选3代码", "候选3名称", "候选3置信度", "分类依据", "复核原因", "潜在规上缺口层级", "责任单位",
-    *FILL_HEADERS, RECORD_ID_HEADER,
+    "序号",
+    KIND_HEADER,
+    NAME_HEADER,
+    USCC_HEADER,
+    "经营范围摘要/建设内容",
+    "候选1代码",
+    "候选1名称",
+    "候选1置信度",
+    "候选2代码",
+    "候选2名称",
+    "候选2置信度",
+    "候选3代码",
+    "候选3名称",
+    "候选3置信度",
+    "分类依据",
+    "复核原因",
+    "潜在规上缺口层级",
+    "责任单位",
+    *FILL_HEADERS,
+    RECORD_ID_HEADER,
 ]
 # Narrow enough to print one page wide on A4 landscape (long text wraps instead of widening the sheet).
 WORKBOOK_WIDTHS = [5, 6, 16, 19, 24, 5, 12, 6, 5, 12, 6, 5, 12, 6, 24, 24, 6, 10, 8, 7, 10, 12, 19]
-WRAPPED_HEADERS = (KIND_HEADER, NAME_HEADER, "经营范围摘要/建设内容", "候选1名称", "候选2名称", "候选3名称", "分类依据",
-                   "复核原因", "潜在规上缺口层级", "责任单位", NOTE_HEADER)
+WRAPPED_HEADERS = (
+    KIND_HEADER,
+    NAME_HEADER,
+    "经营范围摘要/建设内容",
+    "候选1名称",
+    "候选2名称",
+    "候选3名称",
+    "分类依据",
+    "复核原因",
+    "潜在规上缺口层级",
+    "责任单位",
+    NOTE_HEADER,
+)
 
 # Hints shown when a fill-in cell is selected (Excel/WPS input message) and on the header's comment.
 FILL_HINTS = {
@@ -66,8 +93,17 @@ READ_LABELS["name"] = "企业名称"
 # One accepted override per row. entity_kind is 'enterprise' (keyed by uscc, which is also its
 # entity_id) or 'project' (keyed by entity_id, the review list's project id; uscc is the builder's).
 OVERRIDE_COLUMNS = [
-    "uscc", "entity_id", "entity_kind", "name", "code", "code_name", "reviewer", "reviewed_on", "note",
-    "source_file", "source_row",
+    "uscc",
+    "entity_id",
+    "entity_kind",
+    "name",
+    "code",
+    "code_name",
+    "reviewer",
+    "reviewed_on",
+    "note",
+    "source_file",
+    "source_row",
 ]
 # One row per problem; a row with two problems appears twice, so one pass fixes everything.
 REJECTED_COLUMNS = ["source_file", "source_row", "column", "value", "reason", "uscc", "name"]

@@ -50,7 +50,7 @@ def merge_overrides(stored: pd.DataFrame | None, new: pd.DataFrame | None) -> tu
     current: dict[tuple[str, str], dict] = {}
     messages: list[str] = []
     for record in conform_overrides(stored).to_dict("records"):
-        current[override_key(record)] = record   # stored is already one per key; keep the last if not
+        current[override_key(record)] = record  # stored is already one per key; keep the last if not
     for record in conform_overrides(new).to_dict("records"):
         key = override_key(record)
         old = current.get(key)
@@ -72,11 +72,15 @@ def _decision_text(old: dict, new: dict) -> str | None:
     if new["reviewed_on"] < old["reviewed_on"]:
         if new["code"] == old["code"]:
             return None
-        return (f"{where}对{kind}（{label}）的核定 {new['code']}（{new['reviewed_on']}）早于已存的核定 {old['code']}"
-                f"（{old['reviewer']}，{old['reviewed_on']}），未采用")
+        return (
+            f"{where}对{kind}（{label}）的核定 {new['code']}（{new['reviewed_on']}）早于已存的核定 {old['code']}"
+            f"（{old['reviewer']}，{old['reviewed_on']}），未采用"
+        )
     if new["code"] != old["code"]:
-        return (f"{kind}（{label}）的人工核定由 {old['code']}（{old['reviewer']}，{old['reviewed_on']}）"
-                f"改为 {new['code']}（{new['reviewer']}，{new['reviewed_on']}，{where}）")
+        return (
+            f"{kind}（{label}）的人工核定由 {old['code']}（{old['reviewer']}，{old['reviewed_on']}）"
+            f"改为 {new['code']}（{new['reviewer']}，{new['reviewed_on']}，{where}）"
+        )
     if (new["reviewer"], new["reviewed_on"]) != (old["reviewer"], old["reviewed_on"]):
         return f"{kind}（{label}）的人工核定 {new['code']} 由{new['reviewer']}于{new['reviewed_on']}再次确认（{where}）"
     return None

@@ -34,7 +34,7 @@ def _pins(overrides: pd.DataFrame | None, kind: str) -> dict[str, dict]:
 
 
 def manual_review_text(override: dict) -> str:
-    """"人工核定（张三，2025-11-20）", the mark every output shows beside a pinned code."""
+    """ "人工核定（张三，2025-11-20）", the mark every output shows beside a pinned code."""
     return f"{MANUAL_REVIEW_LABEL}（{override['reviewer']}，{override['reviewed_on']}）"
 
 
@@ -109,8 +109,9 @@ def override_labels(overrides: pd.DataFrame | None, registry: pd.DataFrame) -> p
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)
 
 
-def unmatched_overrides(overrides: pd.DataFrame | None, known_usccs: set[str],
-                        known_entity_ids: set[str] | None = None) -> list[str]:
+def unmatched_overrides(
+    overrides: pd.DataFrame | None, known_usccs: set[str], known_entity_ids: set[str] | None = None
+) -> list[str]:
     """Chinese messages for stored overrides whose firm or project is not in this run (kept, not applied)."""
     usccs = {text(u).upper() for u in known_usccs}
     entity_ids = {text(e) for e in known_entity_ids or ()}
@@ -118,9 +119,13 @@ def unmatched_overrides(overrides: pd.DataFrame | None, known_usccs: set[str],
     for record in conform_overrides(overrides).to_dict("records"):
         if record["entity_kind"] == "project":
             if record["entity_id"] not in entity_ids:
-                messages.append(f"人工核定的项目（{record['name']}，记录编号{record['entity_id']}）不在本次项目清单中，"
-                                f"其核定 {record['code']} 本次未应用（已保留）")
+                messages.append(
+                    f"人工核定的项目（{record['name']}，记录编号{record['entity_id']}）不在本次项目清单中，"
+                    f"其核定 {record['code']} 本次未应用（已保留）"
+                )
         elif record["uscc"] not in usccs:
-            messages.append(f"人工核定的企业（{record['name']}，{record['uscc']}）不在本次名录中，"
-                            f"其核定 {record['code']} 本次未应用（已保留）")
+            messages.append(
+                f"人工核定的企业（{record['name']}，{record['uscc']}）不在本次名录中，"
+                f"其核定 {record['code']} 本次未应用（已保留）"
+            )
     return messages

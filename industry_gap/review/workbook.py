@@ -28,24 +28,46 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import find_node, number, text
 from industry_gap.exports.excel_style import (
-    CONFIDENCE_FORMAT, INTEGER_FORMAT, LEFT, LEFT_WRAP, SUBTITLE_FONT, fit_row_heights, save_atomically, set_widths,
-    set_print_layout, write_table, write_title,
+    CONFIDENCE_FORMAT,
+    INTEGER_FORMAT,
+    LEFT,
+    LEFT_WRAP,
+    SUBTITLE_FONT,
+    fit_row_heights,
+    save_atomically,
+    set_print_layout,
+    set_widths,
+    write_table,
+    write_title,
 )
 from industry_gap.gaps import level_name
 from industry_gap.privacy import safe_for_output
 from industry_gap.review.columns import (
-    CODE_HEADER, DATE_HEADER, FILL_HEADERS, FILL_HINTS, HEADER_ROW, RECORD_ID_HEADER, RECORD_ID_HINT, SHEET_NAME,
-    WORKBOOK_HEADERS, WORKBOOK_WIDTHS, WRAPPED_HEADERS,
+    CODE_HEADER,
+    DATE_HEADER,
+    FILL_HEADERS,
+    FILL_HINTS,
+    HEADER_ROW,
+    RECORD_ID_HEADER,
+    RECORD_ID_HINT,
+    SHEET_NAME,
+    WORKBOOK_HEADERS,
+    WORKBOOK_WIDTHS,
+    WRAPPED_HEADERS,
 )
 
-TEXT_FORMAT = "@"            # keeps a typed 0610 as text instead of the number 610
+TEXT_FORMAT = "@"  # keeps a typed 0610 as text instead of the number 610
 DATE_FORMAT = "yyyy-mm-dd"
-FORMATS = {"序号": INTEGER_FORMAT, CODE_HEADER: TEXT_FORMAT, DATE_HEADER: DATE_FORMAT,
-           RECORD_ID_HEADER: TEXT_FORMAT} | {f"候选{i}置信度": CONFIDENCE_FORMAT for i in (1, 2, 3)}
+FORMATS = {
+    "序号": INTEGER_FORMAT,
+    CODE_HEADER: TEXT_FORMAT,
+    DATE_HEADER: DATE_FORMAT,
+    RECORD_ID_HEADER: TEXT_FORMAT,
+} | {f"候选{i}置信度": CONFIDENCE_FORMAT for i in (1, 2, 3)}
 FILL_HEADER_FILL = PatternFill("solid", start_color="FFD966", end_color="FFD966")
-FILL_CELL_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")   # light yellow
+FILL_CELL_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")  # light yellow
 RECORD_ID_FONT = Font(name="宋体", size=9, color="808080")
-FROZEN_CELL = "D5"   # header rows and 序号/类型/名称 stay visible while scrolling to the fill-in columns
+FROZEN_CELL = "D5"  # header rows and 序号/类型/名称 stay visible while scrolling to the fill-in columns
 NO_ROWS_TEXT = "本次无待复核记录"
 KIND_NAMES = {"enterprise": "规下企业", "project": "项目"}
 
@@ -62,8 +84,9 @@ def write_review_workbook(review: pd.DataFrame, path: Path, run_date: dt.date | 
     return save_atomically(workbook, Path(path))
 
 
-def add_review_sheet(workbook: Workbook, review: pd.DataFrame | None, run_date: dt.date | str, *,
-                     district: str = "") -> Worksheet:
+def add_review_sheet(
+    workbook: Workbook, review: pd.DataFrame | None, run_date: dt.date | str, *, district: str = ""
+) -> Worksheet:
     """Add the fill-in sheet 复核清单 to `workbook`; returns it.
 
     The one builder of this sheet, used by the standalone review workbook and
@@ -96,12 +119,25 @@ def review_rows(review: pd.DataFrame | None) -> list[list]:
             node = find_node(code)
             name = text(r.get(f"pred_name_{rank}")) or (node.name if node else "")
             candidates += [code, name, number(r.get(f"pred_score_{rank}"))]
-        rows.append([
-            index, kind_name, text(r.get("name")), text(r.get("uscc")), text(r.get("text_excerpt")),
-            *candidates, _basis(r), text(r.get("review_reason")),
-            level_name(text(r.get("potential_gap_level_above"))), text(r.get("department")),
-            None, None, None, None, text(r.get("entity_id")),
-        ])
+        rows.append(
+            [
+                index,
+                kind_name,
+                text(r.get("name")),
+                text(r.get("uscc")),
+                text(r.get("text_excerpt")),
+                *candidates,
+                _basis(r),
+                text(r.get("review_reason")),
+                level_name(text(r.get("potential_gap_level_above"))),
+                text(r.get("department")),
+                None,
+                None,
+                None,
+                None,
+                text(r.get("entity_id")),
+            ]
+        )
     return rows
 
 
@@ -117,10 +153,19 @@ def _titles(ws: Worksheet, district: str, run_day: dt.date, count: int) -> None:
     width = len(WORKBOOK_HEADERS)
     write_title(ws, 1, SHEET_NAME, width, font=SUBTITLE_FONT, alignment=LEFT)
     write_title(ws, 2, f"{district}行业分类复核清单", width, height=30)
-    write_title(ws, 3, (f"统计日期：{run_day.isoformat()}    共{count}条    填写方法：在黄色列填写核定的4位行业小类代码"
-                        "（如 3511）、核定人和核定日期（三项必填，备注选填），保存后放入收件箱或用 "
-                        "industry-gap run --overrides 文件名 读入；未填代码的行不作处理。请勿修改“记录编号”列。"),
-                width, font=SUBTITLE_FONT, alignment=LEFT_WRAP, height=30)
+    write_title(
+        ws,
+        3,
+        (
+            f"统计日期：{run_day.isoformat()}    共{count}条    填写方法：在黄色列填写核定的4位行业小类代码"
+            "（如 3511）、核定人和核定日期（三项必填，备注选填），保存后放入收件箱或用 "
+            "industry-gap run --overrides 文件名 读入；未填代码的行不作处理。请勿修改“记录编号”列。"
+        ),
+        width,
+        font=SUBTITLE_FONT,
+        alignment=LEFT_WRAP,
+        height=30,
+    )
 
 
 def _column(header: str) -> int:
@@ -147,10 +192,18 @@ def _validation(header: str) -> DataValidation:
     """The code column refuses anything but four characters; the others only show their hint."""
     hint = FILL_HINTS[header]
     if header == CODE_HEADER:
-        return DataValidation(type="textLength", operator="equal", formula1="4", allow_blank=True,
-                              showInputMessage=True, promptTitle=header, prompt=hint,
-                              showErrorMessage=True, errorTitle="代码位数不对",
-                              error="请填写4位行业小类代码，如 3511（开头的0要保留，如 0610）")
+        return DataValidation(
+            type="textLength",
+            operator="equal",
+            formula1="4",
+            allow_blank=True,
+            showInputMessage=True,
+            promptTitle=header,
+            prompt=hint,
+            showErrorMessage=True,
+            errorTitle="代码位数不对",
+            error="请填写4位行业小类代码，如 3511（开头的0要保留，如 0610）",
+        )
     return DataValidation(allow_blank=True, showInputMessage=True, promptTitle=header, prompt=hint)
 
 
@@ -172,12 +225,17 @@ def _layout(ws: Worksheet, written: int, district: str, run_day: dt.date) -> Non
     width = len(WORKBOOK_HEADERS)
     set_widths(ws, WORKBOOK_WIDTHS)
     fit_row_heights(ws, HEADER_ROW, HEADER_ROW, WORKBOOK_WIDTHS, range(1, width + 1))
-    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, WORKBOOK_WIDTHS,
-                    [_column(h) for h in WRAPPED_HEADERS])
+    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, WORKBOOK_WIDTHS, [_column(h) for h in WRAPPED_HEADERS])
     ws.freeze_panes = FROZEN_CELL
     if written:
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{HEADER_ROW + written}"
     # 记录编号 is for the file's way back in, not for the reader: the printout leaves it out.
     print_area = f"A1:{get_column_letter(width - 1)}{HEADER_ROW + max(written, 1)}"
-    set_print_layout(ws, HEADER_ROW, district=district, title=f"{district}行业分类复核清单",
-                     month=f"{run_day.year}年{run_day.month}月", print_area=print_area)
+    set_print_layout(
+        ws,
+        HEADER_ROW,
+        district=district,
+        title=f"{district}行业分类复核清单",
+        month=f"{run_day.year}年{run_day.month}月",
+        print_area=print_area,
+    )

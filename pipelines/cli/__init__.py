@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="industry-gap",
         description="扩增工业门类数据流水线：经营范围分类、门类缺口识别、小升规培育清单。",
     )
-    subparsers = parser.add_subparsers(title="子命令", dest="command", metavar="命令",
-                                       parser_class=ChineseArgumentParser)
+    subparsers = parser.add_subparsers(
+        title="子命令", dest="command", metavar="命令", parser_class=ChineseArgumentParser
+    )
     for name in COMMANDS:
         module = importlib.import_module(f"pipelines.cli.{name}")
         module.register(subparsers)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as error:   # a message may quote a cell (a header row that was data), so it is masked
+    except UserError as error:  # a message may quote a cell (a header row that was data), so it is masked
         from industry_gap.privacy import mask_text
 
         print(f"错误：{mask_text(error.message)}", file=sys.stderr)
@@ -116,14 +117,17 @@ def main(argv: list[str] | None = None) -> int:
             from industry_gap.privacy import mask_text
 
             print(f"错误：{mask_text(explained.message)}", file=sys.stderr)
-            sys.unraisablehook = quiet_unraisable   # e.g. a half-written file's close() hits the full disk again
+            sys.unraisablehook = quiet_unraisable  # e.g. a half-written file's close() hits the full disk again
             return explained.exit_code
         from industry_gap.privacy import mask_text
 
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         log = write_error_log(traceback.format_exc(), getattr(args, "output", None))
-        where = (f"详细信息已写入 {log}，请将该文件反馈给维护人员。" if log
-                 else "错误日志也无法写入，请将本信息反馈给维护人员。")
+        where = (
+            f"详细信息已写入 {log}，请将该文件反馈给维护人员。"
+            if log
+            else "错误日志也无法写入，请将本信息反馈给维护人员。"
+        )
         print(f"内部错误：{type(error).__name__}: {mask_text(str(error))}。{where}", file=sys.stderr)
         return 3
 
@@ -133,8 +137,9 @@ def environment_problem(error: Exception, args: argparse.Namespace) -> UserError
     try:
         from industry_gap.environment import explain_environment_error
 
-        return explain_environment_error(error, database_url=database_url_of(args),
-                                         output_dir=str(getattr(args, "output", "") or ""))
+        return explain_environment_error(
+            error, database_url=database_url_of(args), output_dir=str(getattr(args, "output", "") or "")
+        )
     except Exception:  # explaining must never hide the original error behind a new one
         logging.getLogger(__name__).debug("could not explain the error", exc_info=True)
         return None

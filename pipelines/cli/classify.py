@@ -13,35 +13,52 @@ from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "classify", help="按经营范围预测国民经济行业小类",
+        "classify",
+        help="按经营范围预测国民经济行业小类",
         description="读取 CSV 或 XLSX，按经营范围预测 GB/T 4754-2017 小类。输出 CSV（UTF-8 带 BOM，Excel 可直接打开）"
-                    "保留全部输入列，并增加 pred_code_1..k（4 位小类代码）、pred_name_1..k、pred_score_1..k（降序）、"
-                    "evidence（依据）、reason（无预测的原因）、pred_division、pred_section、is_industrial。"
-                    "表中同时有经营范围和主要业务活动两列时两者合并用于预测；有企业名称列时名称也参与分类。",
+        "保留全部输入列，并增加 pred_code_1..k（4 位小类代码）、pred_name_1..k、pred_score_1..k（降序）、"
+        "evidence（依据）、reason（无预测的原因）、pred_division、pred_section、is_industrial。"
+        "表中同时有经营范围和主要业务活动两列时两者合并用于预测；有企业名称列时名称也参与分类。",
     )
     parser.add_argument("input", metavar="输入文件", help="CSV 或 XLSX 文件")
     parser.add_argument("--output", required=True, metavar="输出.csv", help="输出 CSV 文件")
     parser.add_argument("--model", metavar="模型目录", help="用 train 保存的模型（默认：仅用注释构建的内置模型）")
-    parser.add_argument("--text-column", default="经营范围", metavar="列名",
-                        help="经营范围所在列（默认：经营范围，并自动识别主要业务活动列）")
-    parser.add_argument("--name-column", default=None, metavar="列名",
-                        help="企业名称所在列（默认自动识别；名称参与分类）")
+    parser.add_argument(
+        "--text-column",
+        default="经营范围",
+        metavar="列名",
+        help="经营范围所在列（默认：经营范围，并自动识别主要业务活动列）",
+    )
+    parser.add_argument(
+        "--name-column", default=None, metavar="列名", help="企业名称所在列（默认自动识别；名称参与分类）"
+    )
     parser.add_argument("--top-k", type=int, default=3, metavar="K", help="输出前 K 个预测（默认 3）")
-    parser.add_argument("--chinese-headers", action="store_true",
-                        help="新增列使用中文列名（候选1代码、候选1名称、候选1置信度……判定依据）；默认列名不变")
+    parser.add_argument(
+        "--chinese-headers",
+        action="store_true",
+        help="新增列使用中文列名（候选1代码、候选1名称、候选1置信度……判定依据）；默认列名不变",
+    )
     parser.set_defaults(func=run)
 
 
-CHINESE_HEADERS = {"evidence": "判定依据", "reason": "无预测原因", "pred_division": "预测大类",
-                   "pred_section": "预测门类", "is_industrial": "是否工业"}
+CHINESE_HEADERS = {
+    "evidence": "判定依据",
+    "reason": "无预测原因",
+    "pred_division": "预测大类",
+    "pred_section": "预测门类",
+    "is_industrial": "是否工业",
+}
 
 
 def chinese_headers(columns, top_k: int) -> dict[str, str]:
     """Renames for the added columns only (input columns keep their names), for --chinese-headers."""
     names = dict(CHINESE_HEADERS)
     for i in range(1, top_k + 1):
-        names |= {f"pred_code_{i}": f"候选{i}代码", f"pred_name_{i}": f"候选{i}名称",
-                  f"pred_score_{i}": f"候选{i}置信度"}
+        names |= {
+            f"pred_code_{i}": f"候选{i}代码",
+            f"pred_name_{i}": f"候选{i}名称",
+            f"pred_score_{i}": f"候选{i}置信度",
+        }
     return {old: new for old, new in names.items() if old in columns and new not in columns}
 
 
@@ -80,8 +97,13 @@ def run(args: argparse.Namespace) -> int:
     df = df.assign(**{text_col: texts})
     model = load_model(args.model)
     total = len(df)
-    out = model.classify_frame(df, text_col, name_column=name_col, top_k=args.top_k,
-                               progress=ProgressBar() if total >= PROGRESS_MIN_ROWS else None).drop(columns=[text_col])
+    out = model.classify_frame(
+        df,
+        text_col,
+        name_column=name_col,
+        top_k=args.top_k,
+        progress=ProgressBar() if total >= PROGRESS_MIN_ROWS else None,
+    ).drop(columns=[text_col])
     empty = int((out["pred_code_1"] == "").sum()) if total else 0
     if args.chinese_headers:
         out = out.rename(columns=chinese_headers(out.columns, args.top_k))
@@ -90,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
     write_csv(mask_frame(out, [c for c in out.columns if not is_identifier_column(c)]), args.output)
     reason = "无预测原因" if args.chinese_headers else "reason"
-    print(f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 {reason} 列）；"
-          f"模型版本 {model.version}（{model.training_hash}），用时 {time.perf_counter() - started:.1f} 秒")
+    print(
+        f"已写出 {args.output}：{total} 行，其中 {empty} 行无预测（原因见 {reason} 列）；"
+        f"模型版本 {model.version}（{model.training_hash}），用时 {time.perf_counter() - started:.1f} 秒"
+    )
     return 0

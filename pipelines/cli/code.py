@@ -10,12 +10,17 @@ from reference import UnknownCodeError, normalize_code, standard
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "code", help="查询行业代码的层级、名称和路径",
+        "code",
+        help="查询行业代码的层级、名称和路径",
         description="查询 GB/T 4754-2017 行业代码，例如 1311、C1311、C13、13（可用全角数字）。",
     )
     parser.add_argument("code", metavar="代码", help="行业代码，如 1311 或 C13")
-    parser.add_argument("--edition", choices=["2017", "2011"], default="2017",
-                        help="代码所属版本；2011 表示先按对照表转换为 2017 版（默认 2017）")
+    parser.add_argument(
+        "--edition",
+        choices=["2017", "2011"],
+        default="2017",
+        help="代码所属版本；2011 表示先按对照表转换为 2017 版（默认 2017）",
+    )
     parser.set_defaults(func=run)
 
 
