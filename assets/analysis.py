@@ -1,95 +1,31 @@
 """分析 group: coverage and its baseline, gap flags, the 入规 pipeline, rewards, review list.
 
 Each asset calls one pure step from `industry_gap`; the policy numbers come
-from the district's TOML file named in `PipelineSettings`.
+from the district's TOML file named in `PipelineSettings`. `coverage` also
+reads earlier runs (its baseline and the previous run), through `EarlierRuns`.
 """
-
-import datetime as dt
-from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from industry_gap.baseline import chosen_baseline
 from industry_gap.changes import coverage_drops, left_above_scale
 from industry_gap.coverage import (
-    baseline_from_table, baseline_text, build_coverage, choose_baseline_run, coverage_by_division,
-    coverage_progress, deadline_text, resolve_baseline, resolve_enterprise_codes,
+    CoverageState, baseline_text, build_coverage, coverage_by_division, coverage_progress, deadline_text,
+    resolve_baseline, resolve_enterprise_codes,
 )
-from industry_gap.coverage_files import read_city_coverage
-from industry_gap.errors import UserError
+from industry_gap.earlier_runs import EarlierRuns
 from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
 from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
 from industry_gap.ingest import IngestResult
+from industry_gap.markdown import markdown_table
 from industry_gap.plots import coverage_by_division_png, entry_funnel_png, png_markdown, progress_png
 from industry_gap.policy import GAP_LEVELS
-from industry_gap.privacy import mask_text
-from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, estimate_rewards
-from industry_gap.warehouse import Warehouse
+from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, RewardEstimate, estimate_rewards
 from assets.resources import PipelineSettings, WarehouseResource
 from reference import LEVEL_NAMES
 
 GROUP = "analyse"  # 分析
-
-
-@dataclass
-class CoverageState:
-    """Coverage of this run with the baseline it is measured against."""
-
-    enterprise_codes: pd.DataFrame
-    coverage: pd.DataFrame
-    baseline: pd.DataFrame
-    progress: pd.DataFrame
-    divisions: pd.DataFrame
-
-
-@dataclass
-class RewardEstimate:
-    rewards: pd.DataFrame
-    basis: str
-
-
-def markdown_table(frame: pd.DataFrame, columns: dict[str, str], limit: int = 15) -> str:
-    """A small Markdown preview with Chinese headers for asset metadata."""
-    if frame.empty:
-        return "（无）"
-    shown = frame[list(columns)].head(limit)
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
-    for row in shown.itertuples(index=False):
-        cells = ["" if pd.isna(v) else mask_text(str(v)).replace("|", "／").replace("\n", " ")[:60] for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    if len(frame) > limit:
-        lines.append(f"\n（共 {len(frame)} 行，仅显示前 {limit} 行）")
-    return "\n".join(lines)
-
-
-def plan_baseline_file(settings: PipelineSettings, policy) -> str:
-    """The plan's 基期 coverage table: the run's own (--baseline) first, then the policy's [baseline] file."""
-    return settings.baseline_file or policy.baseline_file
-
-
-def plan_baseline(path: str, policy) -> pd.DataFrame:
-    """The 基期 file as a stored-style baseline, dated by the policy's baseline date or the plan's issue date."""
-    if not Path(path).is_file():
-        raise UserError(f"找不到规划基期文件“{path}”（政策文件 [baseline] file 或 --baseline）")
-    table = read_city_coverage(Path(path))
-    return baseline_from_table(table, baseline_date=policy.baseline_date or policy.issued, source=Path(path).name)
-
-
-def stored_baseline(store: Warehouse, run_date: dt.date, configured: dt.date | None) -> pd.DataFrame | None:
-    """The baseline from earlier runs: the configured date's coverage, else the kept baseline."""
-    earlier = [d for d in store.run_dates("coverage") if d < run_date]
-    if not earlier:
-        return None
-    if configured is not None:
-        chosen = choose_baseline_run(earlier, configured)
-        if chosen is not None and chosen <= configured:
-            snapshot = store.read("coverage", chosen)
-            snapshot["baseline_date"] = chosen.isoformat()
-            snapshot["note"] = f"以{chosen.isoformat()}的门类覆盖快照为基期（配置日期 {configured.isoformat()}）"
-            return snapshot
-    kept = [d for d in store.run_dates("baseline") if d < run_date]
-    return store.read("baseline", kept[-1]) if kept else None
 
 
 @dg.asset(group_name=GROUP, code_version="1", kinds={"pandas"},
@@ -101,18 +37,15 @@ def stored_baseline(store: Warehouse, run_date: dt.date, configured: dt.date | N
                       "与基期快照比较，给出各层级新增门类数及目标完成情况。")
 def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: WarehouseResource,
              classified_registry: pd.DataFrame, above_scale: IngestResult):
+    """Reads earlier runs from the warehouse (`EarlierRuns`): the stored baseline and the previous run's coverage."""
     policy = settings.policy()
     run_date = settings.resolved_run_date()
     codes = resolve_enterprise_codes(classified_registry, above_scale.clean, policy)
     table = build_coverage(classified_registry, above_scale.clean, policy, enterprise_codes=codes)
-    baseline_file = plan_baseline_file(settings, policy)
-    store = warehouse.open()
-    try:
-        stored = (plan_baseline(baseline_file, policy) if baseline_file
-                  else stored_baseline(store, run_date, policy.baseline_date))
-        previous = previous_snapshot(store, run_date)
-    finally:
-        store.dispose()
+    # Earlier runs: the baseline when the plan gives no 基期 file, and the previous run for the check.
+    with EarlierRuns(warehouse.open(), run_date) as earlier:
+        stored = chosen_baseline(settings.baseline_file, policy, earlier)
+        previous = earlier.previous_coverage()
     baseline = resolve_baseline(table, stored, run_date=run_date, policy=policy)
     progress = coverage_progress(table, baseline, policy, run_date)
     divisions = coverage_by_division(table)
@@ -130,14 +63,6 @@ def coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
         "全口径已有小类数": dg.MetadataValue.int(int(table.loc[table["level"] == "class", "present_all"].sum())),
     })
     yield coverage_decrease_check(table, previous, above_scale.clean)
-
-
-def previous_snapshot(store: Warehouse, run_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Coverage and 规上 list of the latest earlier run, or None on the first run."""
-    earlier = [d for d in store.run_dates("coverage") if d < run_date]
-    if not earlier:
-        return None
-    return store.read("coverage", earlier[-1]), store.read("above_scale", earlier[-1])
 
 
 def coverage_decrease_check(coverage_now: pd.DataFrame, previous: tuple[pd.DataFrame, pd.DataFrame] | None,

@@ -3,21 +3,15 @@
 import dagster as dg
 import pandas as pd
 
-from assets.analysis import CoverageState, markdown_table
-from industry_gap.changes import RunSnapshot, change_summary, choose_comparison_dates, monthly_changes
+from industry_gap.changes import RunSnapshot, change_summary, monthly_changes
+from industry_gap.coverage import CoverageState
+from industry_gap.earlier_runs import EarlierRuns
 from industry_gap.ingest import IngestResult
-from industry_gap.warehouse import Warehouse
+from industry_gap.markdown import markdown_table
 from assets.partitions import REPORT_MONTHS, report_run_date
 from assets.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
-
-
-def stored_snapshot(store: Warehouse, run_date) -> RunSnapshot | None:
-    if run_date is None:
-        return None
-    return RunSnapshot(run_date=run_date, candidates=store.read("candidates", run_date),
-                       coverage=store.read("coverage", run_date), above_scale=store.read("above_scale", run_date))
 
 
 @dg.asset(group_name=GROUP, code_version="2", kinds={"pandas"}, partitions_def=REPORT_MONTHS,
@@ -26,15 +20,13 @@ def stored_snapshot(store: Warehouse, run_date) -> RunSnapshot | None:
 def report_changes(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: WarehouseResource,
                    coverage: CoverageState, entry_candidates: pd.DataFrame,
                    above_scale: IngestResult) -> pd.DataFrame:
+    """Reads earlier runs from the warehouse (`EarlierRuns`): the previous run and last month's final run."""
     run_date = report_run_date(context, settings)
     current = RunSnapshot(run_date=run_date, candidates=entry_candidates, coverage=coverage.coverage,
                           above_scale=above_scale.clean)
-    store = warehouse.open()
-    try:
-        previous_date, month_date = choose_comparison_dates(store.run_dates("candidates"), run_date)
-        changes = monthly_changes(current, stored_snapshot(store, previous_date), stored_snapshot(store, month_date))
-    finally:
-        store.dispose()
+    with EarlierRuns(warehouse.open(), run_date) as earlier:
+        previous, last_month = earlier.comparison_snapshots()
+    changes = monthly_changes(current, previous, last_month)
     summary = change_summary(changes)
     context.add_output_metadata({
         "变化条数": dg.MetadataValue.int(len(changes)),

@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.analysis import markdown_table
 from assets.classification import classify_registry_rows
 from assets.ingestion import empty_result, ingestion_metadata
 from classifiers import ScopeClassifier
@@ -27,6 +26,7 @@ from industry_gap.coverage import build_coverage, resolve_enterprise_codes
 from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
+from industry_gap.markdown import markdown_table
 from industry_gap.model_training import labelled_rows, train_office_model
 from assets.resources import CityInputs, ModelSettings, PipelineSettings
 

@@ -6,9 +6,8 @@ import pandas as pd
 from classifiers import ScopeClassifier
 from classifiers.parallel import classify_in_processes
 from classifiers.text import combine_activity_and_scope
-from assets.overrides import OverrideSet
 from industry_gap.ingest import IngestResult
-from industry_gap.review import apply_overrides, apply_project_overrides, override_labels
+from industry_gap.review import OverrideSet, apply_overrides, apply_project_overrides, override_labels
 from industry_gap.model_training import TrainingReport, labelled_rows, train_office_model
 from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 from assets.resources import ModelSettings, PipelineSettings

@@ -3,15 +3,15 @@
 import dagster as dg
 import pandas as pd
 
-from assets.analysis import CoverageState, RewardEstimate
-from assets.overrides import OverrideSet
 from assets.ingestion import combined
+from industry_gap.coverage import CoverageState
 from industry_gap.exports import ExportPaths, department_row_problems, write_exports
 from industry_gap.exports.publishing import (
     Recovery, month_of, open_staging, publish, published_folder, recover_exports, seal, staged_manifest,
     staging_folder,
 )
-from industry_gap.review import write_review_workbook
+from industry_gap.review import OverrideSet, write_review_workbook
+from industry_gap.rewards import RewardEstimate
 from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping
 
@@ -512,6 +513,17 @@ def coverage_by_division(coverage: pd.DataFrame) -> pd.DataFrame:
             present_above=bool(record["present_above"]), present_all=bool(record["present_all"]),
         ))
     return pd.DataFrame(rows, columns=DIVISION_COLUMNS)
+
+
+@dataclass
+class CoverageState:
+    """Coverage of one run with the baseline it is measured against: what the later steps and the exports share."""
+
+    enterprise_codes: pd.DataFrame   # per-firm code decisions (`resolve_enterprise_codes`)
+    coverage: pd.DataFrame           # per industrial node, both scopes (`build_coverage`)
+    baseline: pd.DataFrame           # the baseline snapshot in use (`resolve_baseline`)
+    progress: pd.DataFrame           # new nodes per scope and level against the goals
+    divisions: pd.DataFrame          # per 大类 counts (chart data)
 
 
 def _as_date(value: dt.date | dt.datetime | str | pd.Timestamp) -> dt.date:

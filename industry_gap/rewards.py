@@ -61,6 +61,14 @@ _LEVEL_RANK = {"division": 0, "group": 1, "class": 2, NO_GAP: 3}
 
 
 @dataclass
+class RewardEstimate:
+    """The reward claims of one run and the gap basis they were judged on (shown in every subtitle)."""
+
+    rewards: pd.DataFrame   # REWARD_COLUMNS, from `estimate_rewards`
+    basis: str              # BASIS_CITY or BASIS_DISTRICT
+
+
+@dataclass
 class Claim:
     """One (beneficiary, rule, entity) pair being considered for a reward."""
     rule: RewardRule

@@ -1,10 +1,9 @@
-"""The analysis chain in one call, and the numbers `industry-gap run` prints.
+"""The numbers `industry-gap run` prints, from the tables of one run.
 
-`run_analysis` chains the pure steps (coverage → baseline → progress →
-gaps → projects → review list → 入规 pipeline → rewards) and returns every
-table as a DataFrame with English snake_case columns, ready for the
-warehouse. `run_summary` turns those tables into a plain dict of counts
-and `summary_lines` into the Chinese lines the CLI prints.
+The asset graph (`assets`, run by `pipelines.runner`) is the one way the
+tables are made; `AnalysisResult` gathers them from the materialised values,
+`run_summary` turns them into a plain dict of counts and `summary_lines`
+into the Chinese lines the CLI prints.
 """
 
 from __future__ import annotations
@@ -16,14 +15,9 @@ from typing import Iterable
 
 import pandas as pd
 
-from industry_gap.coverage import (
-    DEADLINE_PASSED, NO_GAP, baseline_text, build_coverage, coverage_by_division, coverage_progress,
-    deadline_passed, resolve_baseline, resolve_enterprise_codes,
-)
-from industry_gap.entry_pipeline import build_entry_pipeline, stage_counts
-from industry_gap.gaps import assess_projects, build_review_list, flag_enterprise_gaps
+from industry_gap.coverage import DEADLINE_PASSED, NO_GAP, baseline_text, deadline_passed
+from industry_gap.entry_pipeline import stage_counts
 from industry_gap.policy import GAP_LEVELS, SCOPE_NAMES, Policy
-from industry_gap.rewards import BASIS_CITY, BASIS_DISTRICT, estimate_rewards
 from reference import LEVEL_NAMES
 
 
@@ -48,30 +42,6 @@ class AnalysisResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The warehouse tables by name."""
         return {name: getattr(self, name) for name in self.TABLES}
-
-
-def run_analysis(registry: pd.DataFrame, above_scale: pd.DataFrame, targets: pd.DataFrame | None,
-                 projects: pd.DataFrame | None, policy: Policy, *, run_date: dt.date | str,
-                 baseline: pd.DataFrame | None = None,
-                 city_coverage: pd.DataFrame | None = None) -> AnalysisResult:
-    """Run every pure step on clean inputs (registry already carrying the classifier's columns)."""
-    run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
-    codes = resolve_enterprise_codes(registry, above_scale, policy)
-    coverage = build_coverage(registry, above_scale, policy, enterprise_codes=codes)
-    baseline_table = resolve_baseline(coverage, baseline, run_date=run_day, policy=policy)
-    progress = coverage_progress(coverage, baseline_table, policy, run_day)
-    gaps = flag_enterprise_gaps(registry, above_scale, coverage, targets, policy, enterprise_codes=codes)
-    projects_assessed = assess_projects(projects, coverage, targets, policy)
-    review = build_review_list(registry, gaps, projects, projects_assessed, policy)
-    candidates = build_entry_pipeline(registry, gaps, policy)
-    rewards = estimate_rewards(candidates, projects_assessed, coverage, policy, registry=registry,
-                               above_scale=above_scale, city_coverage=city_coverage)
-    return AnalysisResult(
-        run_date=run_day, enterprise_codes=codes, coverage=coverage, baseline=baseline_table,
-        progress=progress, divisions=coverage_by_division(coverage), gaps=gaps,
-        projects=projects_assessed, review=review, candidates=candidates, rewards=rewards,
-        reward_basis=BASIS_CITY if city_coverage is not None else BASIS_DISTRICT,
-    )
 
 
 def _level_counts(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> dict[str, int]:
@@ -196,4 +166,4 @@ def summary_lines(summary: dict) -> list[str]:
     return lines
 
 
-__all__ = ["AnalysisResult", "NO_GAP", "run_analysis", "run_summary", "summary_lines"]
+__all__ = ["AnalysisResult", "NO_GAP", "run_summary", "summary_lines"]

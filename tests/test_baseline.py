@@ -3,22 +3,21 @@ plainly) and the goals deadline (已到期 and the final achievement, never a ne
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pandas as pd
 import pytest
 
-from assets.analysis import plan_baseline, plan_baseline_file
+from industry_gap.baseline import plan_baseline, plan_baseline_file
 from industry_gap.coverage import (
     FIRST_RUN_NOTE, baseline_from_table, baseline_text, build_coverage, coverage_progress, deadline_text,
     resolve_baseline,
 )
 from industry_gap.policy import DEFAULT_POLICY_PATH, load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
-from industry_gap.summary import run_analysis, run_summary, summary_lines
+from industry_gap.summary import run_summary, summary_lines
 from assets.resources import PipelineSettings
-from tests.factories import classified_firm
+from tests.factories import classified_firm, materialize_analysis
 
 BEFORE = dt.date(2025, 11, 24)
 AFTER = dt.date(2026, 11, 20)   # the goals end 2025-12-31
@@ -42,6 +41,13 @@ def registry(*codes: str) -> pd.DataFrame:
 
 PLAN_TABLE = pd.DataFrame([dict(code="3670", present_above=True, present_all=True),
                            dict(code="1391", present_above=False, present_all=True)])
+PLAN_FILE_TEXT = "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n"   # PLAN_TABLE as the office writes it
+
+
+def plan_file(folder) -> str:
+    path = folder / "基期.csv"
+    path.write_text(PLAN_FILE_TEXT, encoding="utf-8-sig")
+    return str(path)
 
 
 def test_a_baseline_file_counts_its_categories_and_their_parents(policy):
@@ -59,11 +65,11 @@ def test_a_baseline_file_counts_its_categories_and_their_parents(policy):
     assert "以规划基期文件“基期.csv”为基期（2022-12-31）" == baseline_text(baseline.reset_index())
 
 
-def test_without_a_plan_baseline_the_outputs_say_the_first_run_is_used(policy):
+def test_without_a_plan_baseline_the_outputs_say_the_first_run_is_used(policy, tmp_path):
     coverage = build_coverage(registry(), above("3670"), policy)
     baseline = resolve_baseline(coverage, None, run_date=BEFORE, policy=policy)
     assert baseline_text(baseline).startswith(FIRST_RUN_NOTE) and "2025-11-24" in baseline_text(baseline)
-    result = run_analysis(registry(), above("3670"), None, None, policy, run_date=BEFORE)
+    result = materialize_analysis(tmp_path, registry(), run_date=BEFORE, above_scale=above("3670")).result
     lines = summary_lines(run_summary(result, policy))
     assert f"基期：{FIRST_RUN_NOTE}；基期日期 2025-11-24" in lines
 
@@ -79,19 +85,18 @@ def test_policy_baseline_file_is_relative_to_the_policy_file(tmp_path, monkeypat
     assert load_policy().baseline_file == ""
 
     settings = PipelineSettings(output_dir=str(tmp_path), policy_file=str(policy_file), baseline_file="")
-    assert plan_baseline_file(settings, policy) == policy.baseline_file
+    assert plan_baseline_file(settings.baseline_file, policy) == policy.baseline_file
     run_file = PipelineSettings(output_dir=str(tmp_path), baseline_file="/elsewhere/基期.csv")
-    assert plan_baseline_file(run_file, policy) == "/elsewhere/基期.csv"   # `industry-gap run --baseline` wins
+    assert plan_baseline_file(run_file.baseline_file, policy) == "/elsewhere/基期.csv"   # `--baseline` wins
 
     stored = plan_baseline(policy.baseline_file, policy)
     assert set(stored["code"]) == {"36", "367", "3670", "13", "139", "1391"}
     assert set(stored["baseline_date"]) == {"2023-01-12"}   # no [baseline] date: the plan's issue date
 
 
-def test_after_the_deadline_the_final_achievement_and_expired(policy):
-    plan = baseline_from_table(PLAN_TABLE, baseline_date=None, source="基期.csv")
-    result = run_analysis(registry("3312"), above("3670", "3612"), None, None, policy, run_date=AFTER,
-                          baseline=plan)
+def test_after_the_deadline_the_final_achievement_and_expired(policy, tmp_path):
+    result = materialize_analysis(tmp_path, registry("3312"), run_date=AFTER, above_scale=above("3670", "3612"),
+                                  baseline_file=plan_file(tmp_path)).result
     assert (result.progress["days_left"] == 0).all()                 # never negative
     assert deadline_text(policy, AFTER).startswith("已到期")
     summary = run_summary(result, policy)
@@ -103,11 +108,17 @@ def test_after_the_deadline_the_final_achievement_and_expired(policy):
     assert not any("距截止" in line or "-" in line.split("：")[-1] for line in lines if "截止" in line)
 
 
-def test_before_the_deadline_the_days_left(policy):
+def test_before_the_deadline_the_days_left(policy, tmp_path):
     assert deadline_text(policy, BEFORE) == "距截止 37 天（目标截止日期 2025-12-31）"
     assert deadline_text(policy, dt.date(2025, 12, 31)).startswith("距截止 0 天")
-    configured = dataclasses.replace(policy, goals_deadline=dt.date(2025, 12, 1))
-    result = run_analysis(registry(), above("3670"), None, None, configured, run_date=BEFORE)
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    assert text.count("deadline = 2025-12-31") == 1
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(text.replace("deadline = 2025-12-31", "deadline = 2025-12-01"), encoding="utf-8")
+    configured = load_policy(policy_file)
+    assert configured.goals_deadline == dt.date(2025, 12, 1)
+    result = materialize_analysis(tmp_path, registry(), run_date=BEFORE, above_scale=above("3670"),
+                                  policy_file=policy_file).result
     lines = summary_lines(run_summary(result, configured))
     assert "规划目标截止 2025-12-01：距截止 7 天" in lines
     assert not any("已到期" in line or "最终" in line for line in lines)

@@ -1,7 +1,7 @@
 """Every sheet of every workbook prints on A4 landscape, one page wide, with headings, page numbers and a header.
 
-The workbooks are written by the real export functions (consolidated, per
-department, the review workbook, the city workbook). When LibreOffice is
+The workbooks are written by the real assets (consolidated, per department,
+the review workbook) and the city export function (the city workbook). When LibreOffice is
 installed, the coverage sheet is also converted to PDF and must take at most
 two pages.
 """
@@ -18,13 +18,11 @@ from openpyxl import Workbook, load_workbook
 
 from industry_gap.city import city_coverage, city_gap_candidates, city_table_for_districts, coverage_summary
 from industry_gap.coverage import build_coverage
-from industry_gap.exports import write_analysis_exports
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.exports.excel_style import PAGE_NUMBER_FOOTER, width_scale
 from industry_gap.exports.workbooks import COVERAGE_SHEET, COVERAGE_WIDTHS, _coverage_sheet
 from industry_gap.policy import load_policy
-from industry_gap.review import write_review_workbook
-from industry_gap.summary import run_analysis
+from tests.factories import materialize_analysis
 from tests.test_workbooks import ABOVE, PROJECTS, REGISTRY, RUN_DATE, TARGETS
 
 MONTH = "2025年11月"
@@ -37,18 +35,22 @@ def policy():
 
 
 @pytest.fixture(scope="module")
-def result(policy):
-    return run_analysis(REGISTRY, ABOVE, TARGETS, PROJECTS, policy, run_date=RUN_DATE)
+def run(tmp_path_factory):
+    """One run of the real assets on the lists of test_workbooks."""
+    return materialize_analysis(tmp_path_factory.mktemp("print"), REGISTRY, run_date=RUN_DATE, above_scale=ABOVE,
+                                targets=TARGETS, projects=PROJECTS)
 
 
 @pytest.fixture(scope="module")
-def workbooks(result, policy, tmp_path_factory):
+def result(run):
+    return run.result
+
+
+@pytest.fixture(scope="module")
+def workbooks(run, tmp_path_factory):
     """{file name: path} of every workbook a district run and a city run write."""
-    root = tmp_path_factory.mktemp("print")
-    paths = write_analysis_exports(result, policy, root, targets=TARGETS)
-    review = write_review_workbook(result.review, paths.folder / "复核清单_2025-11.xlsx", RUN_DATE, policy.district)
-    city_book, _ = _city_workbook(root)
-    return {path.name: path for path in (*paths.all(), review, city_book)}
+    city_book, _ = _city_workbook(tmp_path_factory.mktemp("city"))
+    return {path.name: path for path in (*run.exports.all(), city_book)}
 
 
 def _city_workbook(root):
@@ -138,6 +140,7 @@ def test_coverage_sheet_two_pages_with_its_chart(workbooks):
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+@pytest.mark.slow
 def test_coverage_sheet_prints_on_two_pages_in_libreoffice(result, policy, tmp_path):
     workbook = Workbook()
     workbook.remove(workbook.active)

@@ -21,8 +21,7 @@ from industry_gap.review import (
     write_review_workbook,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
-from industry_gap.summary import run_analysis
-from tests.factories import make_uscc, write_csv
+from tests.factories import make_uscc, materialize_analysis, write_csv
 
 RUN_DATE = dt.date(2025, 11, 24)
 TODAY = dt.date(2025, 11, 24)
@@ -255,8 +254,7 @@ def test_round_trip_accepted_rejected_messages(review_file, tmp_path):
 
 
 def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
-    """Review list from a real analysis → fill → read → pin → the firm is in 附件5 with 3511 and is a label."""
-    policy = load_policy()
+    """Review list from a real run → fill → read → pin → the firm is in 附件5 with 3511 and is a label."""
     firm = {column: "" for column in REGISTRY_COLUMNS}
     firm.update(uscc=FIRM_A, name="鄂尔多斯市甲矿山机械有限公司", scope="矿山机械设备制造、销售；机电设备维修。",
                 status="存续", enterprise_type="有限责任公司", town="交通街道", revenue_wan=1800.0,
@@ -268,19 +266,22 @@ def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
                                town="交通街道", source_file="a.csv", source_row=2)], columns=ABOVE_SCALE_COLUMNS)
     projects = pd.DataFrame(columns=PROJECT_COLUMNS)
 
-    before = run_analysis(registry, above, None, projects, policy, run_date=RUN_DATE)
+    run = materialize_analysis(tmp_path / "before", registry, run_date=RUN_DATE, above_scale=above,
+                               projects=projects)
+    before = run.result
     assert before.review["uscc"].tolist() == [FIRM_A]
     assert annex5_table(before.candidates, before.rewards).empty
-    path = write_review_workbook(before.review, tmp_path / "复核清单.xlsx", RUN_DATE, policy.district)
-    workbook = load_workbook(path)
+    workbook = load_workbook(run.exports.review)   # the 复核清单 the run published
     ws = workbook[SHEET_NAME]
     fill(ws, row_of(ws, FIRM_A), "3511", "张三", "2025-11-20")
+    path = tmp_path / "复核清单.xlsx"
     workbook.save(path)
 
     result = read_overrides(path, set(registry["uscc"]), today=TODAY)
     assert result.rejected.empty and len(result.accepted) == 1
     pinned = apply_overrides(registry, result.accepted)
-    after = run_analysis(pinned, above, None, projects, policy, run_date=RUN_DATE)
+    after = materialize_analysis(tmp_path / "after", pinned, run_date=RUN_DATE, above_scale=above,
+                                 projects=projects).result
 
     assert after.review.empty
     annex5 = annex5_table(after.candidates, after.rewards)

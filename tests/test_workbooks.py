@@ -11,16 +11,18 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart
 
-from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, write_analysis_exports, write_exports
+from industry_gap.changes import CHANGES_SHEET
+from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS
 from industry_gap.exports.excel_style import save_atomically, safe_file_part, set_cell
+from industry_gap.exports.publishing import MANIFEST_FILE
 from industry_gap.exports.workbooks import (
     ANNEX4_SHEET, ANNEX5_SHEET, CHART_TITLE, COVERAGE_SHEET, EXCLUDED_SHEET, NO_ROWS_TEXT, PIPELINE_SHEET,
     PROGRESS_HEADERS, REVIEW_SHEET, REWARDS_SHEET,
 )
 from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
-from industry_gap.summary import run_analysis, run_summary, summary_lines
-from tests.factories import classified_firm
+from industry_gap.summary import run_summary, summary_lines
+from tests.factories import classified_firm, materialize_analysis
 
 RUN_DATE = dt.date(2025, 11, 24)
 MALICIOUS = '=HYPERLINK("http://x","y")'
@@ -76,11 +78,11 @@ PROJECTS = pd.DataFrame([
 
 
 @pytest.fixture(scope="module")
-def exported(policy, tmp_path_factory):
-    root = tmp_path_factory.mktemp("output")
-    result = run_analysis(REGISTRY, ABOVE, TARGETS, PROJECTS, policy, run_date=RUN_DATE)
-    paths = write_analysis_exports(result, policy, root, targets=TARGETS)
-    return result, paths, root
+def exported(tmp_path_factory):
+    """One run of the real assets on the lists above: (tables, published workbooks, output folder)."""
+    run = materialize_analysis(tmp_path_factory.mktemp("run"), REGISTRY, run_date=RUN_DATE, above_scale=ABOVE,
+                               targets=TARGETS, projects=PROJECTS)
+    return run.result, run.exports, run.output
 
 
 def header(ws, row: int = 4) -> list:
@@ -109,14 +111,15 @@ def test_files_and_folder(exported):
         "附件4附件5_区住建局_2025-11.xlsx", "附件4附件5_工信和科技局_2025-11.xlsx",
     ])
     assert all(p.exists() for p in paths.all())
-    assert sorted(os.listdir(paths.folder)) == sorted(p.name for p in paths.all())  # no temp files left
+    # no temp files left: only the workbooks and the manifest the publication writes
+    assert sorted(os.listdir(paths.folder)) == sorted([MANIFEST_FILE, *(p.name for p in paths.all())])
 
 
 def test_consolidated_sheets_titles_and_headers(exported, policy):
     _, paths, _ = exported
     wb = load_workbook(paths.consolidated)
     assert wb.sheetnames == [ANNEX4_SHEET, ANNEX5_SHEET, COVERAGE_SHEET, PIPELINE_SHEET, EXCLUDED_SHEET,
-                             REWARDS_SHEET, REVIEW_SHEET]
+                             REWARDS_SHEET, REVIEW_SHEET, CHANGES_SHEET]
     ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
     assert ws4["A1"].value == "附件4" and ws5["A1"].value == "附件5"
     assert ws4["A2"].value == "东胜区年度拟扩增全口径工业门类项目清单"
@@ -331,15 +334,12 @@ def test_annex_scope_columns_notes_and_dates(exported):
     assert {c.value.date() for c in cells} == {dt.date(2026, 6, 1)}
 
 
-def test_coverage_sheet_after_the_deadline_says_so(policy, tmp_path):
+def test_coverage_sheet_after_the_deadline_says_so(tmp_path):
     """After the plan's end date the sheet shows 已到期 and the final figures, never a negative day count."""
     late = dt.date(2026, 3, 1)
-    result = run_analysis(REGISTRY, ABOVE, TARGETS, PROJECTS, policy, run_date=late)
-    paths = write_exports(projects=result.projects, candidates=result.candidates, rewards=result.rewards,
-                          progress=result.progress, divisions=result.divisions, review=result.review,
-                          policy=policy, run_date=late, output_root=tmp_path, targets=TARGETS,
-                          baseline=result.baseline)
-    ws = load_workbook(paths.consolidated)[COVERAGE_SHEET]
+    run = materialize_analysis(tmp_path, REGISTRY, run_date=late, above_scale=ABOVE, targets=TARGETS,
+                               projects=PROJECTS)
+    ws = load_workbook(run.exports.consolidated)[COVERAGE_SHEET]
     assert "已到期" in ws.cell(row=3, column=1).value and "基期" in ws.cell(row=3, column=1).value
     days = [ws.cell(row=r, column=PROGRESS_HEADERS.index("距截止天数") + 1).value for r in range(5, 13)]
     assert days == ["已到期"] * 8

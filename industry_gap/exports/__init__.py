@@ -2,12 +2,11 @@
 
 from industry_gap.exports.workbooks import (
     ANNEX4_HEADERS, ANNEX5_HEADERS, ExportPaths, annex4_table, annex5_table, consolidated_name,
-    department_file_name, department_file_names, department_row_problems, export_folder, write_analysis_exports,
-    write_exports,
+    department_file_name, department_file_names, department_row_problems, export_folder, write_exports,
 )
 
 __all__ = [
     "ANNEX4_HEADERS", "ANNEX5_HEADERS", "ExportPaths", "annex4_table", "annex5_table", "consolidated_name",
     "department_file_name", "department_file_names", "department_row_problems", "export_folder",
-    "write_analysis_exports", "write_exports",
+    "write_exports",
 ]

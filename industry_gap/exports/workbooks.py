@@ -22,7 +22,6 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -589,19 +588,10 @@ def department_row_problems(paths: ExportPaths) -> list[str]:
     return problems
 
 
-def write_analysis_exports(result: Any, policy: Policy, output_root: str | Path,
-                           targets: pd.DataFrame | None = None) -> ExportPaths:
-    """`write_exports` for an `industry_gap.summary.AnalysisResult`."""
-    return write_exports(projects=result.projects, candidates=result.candidates, rewards=result.rewards,
-                         progress=result.progress, divisions=result.divisions, review=result.review,
-                         policy=policy, run_date=result.run_date, output_root=output_root, targets=targets,
-                         reward_basis=result.reward_basis)
-
-
 __all__ = [
     "ANNEX4_HEADERS", "ANNEX5_HEADERS", "ExportPaths", "annex4_table", "annex5_table", "consolidated_name",
     "department_file_name", "department_file_names", "department_row_problems", "departments_to_write",
     "export_folder",
     "project_expansion_text",
-    "write_analysis_exports", "write_exports",
+    "write_exports",
 ]

@@ -10,6 +10,8 @@
 4. `apply_overrides` / `apply_project_overrides` pin the codes (marked
    人工核定) and `override_labels` gives them to the model as labels.
 
+`overrides_in_force` does 2 and 3 for a run and returns its `OverrideSet`.
+
 No Dagster imports: the assets and the CLI call these functions.
 """
 
@@ -18,6 +20,7 @@ from industry_gap.review.columns import (
     WORKBOOK_HEADERS,
 )
 from industry_gap.review.merging import conform_overrides, merge_overrides
+from industry_gap.review.override_set import OverrideSet, overrides_in_force
 from industry_gap.review.overrides import OverrideResult, check_class_code, read_overrides
 from industry_gap.review.pinning import (
     LABEL_COLUMNS, apply_overrides, apply_project_overrides, manual_review_text, override_labels,
@@ -26,8 +29,8 @@ from industry_gap.review.pinning import (
 from industry_gap.review.workbook import write_review_workbook
 
 __all__ = [
-    "FILL_HEADERS", "LABEL_COLUMNS", "MANUAL_REVIEW_LABEL", "OVERRIDE_COLUMNS", "OverrideResult", "RECORD_ID_HEADER",
-    "REJECTED_COLUMNS", "SHEET_NAME", "WORKBOOK_HEADERS", "apply_overrides", "apply_project_overrides",
-    "check_class_code", "conform_overrides", "manual_review_text", "merge_overrides", "override_labels",
-    "read_overrides", "unmatched_overrides", "write_review_workbook",
+    "FILL_HEADERS", "LABEL_COLUMNS", "MANUAL_REVIEW_LABEL", "OVERRIDE_COLUMNS", "OverrideResult", "OverrideSet",
+    "RECORD_ID_HEADER", "REJECTED_COLUMNS", "SHEET_NAME", "WORKBOOK_HEADERS", "apply_overrides",
+    "apply_project_overrides", "check_class_code", "conform_overrides", "manual_review_text", "merge_overrides",
+    "override_labels", "overrides_in_force", "read_overrides", "unmatched_overrides", "write_review_workbook",
 ]
