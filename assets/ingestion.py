@@ -63,7 +63,6 @@ def build_ingestion_asset(dataset: str) -> dg.AssetsDefinition:
         name=dataset,
         group_name=GROUP,
         description=DESCRIPTIONS[dataset],
-        code_version="1",
         kinds={"pandas"},
         check_specs=[
             dg.AssetCheckSpec(

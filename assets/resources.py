@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -102,7 +103,7 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(self.resolved_url(), schema=self.db_schema or None)
 
 
-def default_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def default_resources(settings: Settings) -> dict[str, Any]:
     """The resources of a run, made from its settings (the UI and the schedule: from the environment)."""
     output = settings.output_dir
     return {

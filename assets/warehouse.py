@@ -4,20 +4,27 @@ import dagster as dg
 import pandas as pd
 
 from assets.ingestion import combined
+from assets.partitions import REPORT_MONTHS, report_run_date
+from assets.resources import PipelineSettings, WarehouseResource
 from industry_gap.coverage import CoverageState
 from industry_gap.exports import ExportPaths, department_row_problems, write_exports
 from industry_gap.exports.publishing import (
-    Recovery, month_of, open_staging, publish, published_folder, recover_exports, seal, staged_manifest,
+    Recovery,
+    month_of,
+    open_staging,
+    publish,
+    published_folder,
+    recover_exports,
+    seal,
+    staged_manifest,
     staging_folder,
 )
-from industry_gap.review import OverrideSet, write_review_workbook
-from industry_gap.rewards import RewardEstimate
 from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
 from industry_gap.privacy import safe_for_output
+from industry_gap.review import OverrideSet, write_review_workbook
+from industry_gap.rewards import RewardEstimate
 from industry_gap.warehouse import CLASSIFICATION_COLUMNS
-from assets.partitions import REPORT_MONTHS, report_run_date
-from assets.resources import PipelineSettings, WarehouseResource
 
 GROUP = "report"  # 报送
 
@@ -26,18 +33,27 @@ def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:
     rows = []
     for result in results:
         counts = result.accounting()
-        rows.append({"dataset": result.dataset, "file": result.file, "rows_in": counts["in"],
-                     "clean": counts["clean"], "quarantined": counts["quarantined"],
-                     "set_aside": counts["set_aside"]})
+        rows.append(
+            {
+                "dataset": result.dataset,
+                "file": result.file,
+                "rows_in": counts["in"],
+                "clean": counts["clean"],
+                "quarantined": counts["quarantined"],
+                "set_aside": counts["set_aside"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 @dg.asset(
-    group_name=GROUP, code_version="3", kinds={"sqlalchemy"}, partitions_def=REPORT_MONTHS,
+    group_name=GROUP,
+    kinds={"sqlalchemy"},
+    partitions_def=REPORT_MONTHS,
     description="（按月分区）将本次运行的全部表（清洁名录、隔离表、剔除表、行数核对、分类结果、门类覆盖、基期、缺口、"
-                "入规清单、项目评估、奖励测算、复核清单）连同本月工作簿清单（文件名、大小、SHA-256）按运行日期在一个事务中"
-                "写入数据库，随后把暂存的本月工作簿整体换入 exports/YYYY-MM/：数据库与工作簿一同切换。"
-                "同一运行日期重复运行时整体替换，保证幂等。",
+    "入规清单、项目评估、奖励测算、复核清单）连同本月工作簿清单（文件名、大小、SHA-256）按运行日期在一个事务中"
+    "写入数据库，随后把暂存的本月工作簿整体换入 exports/YYYY-MM/：数据库与工作簿一同切换。"
+    "同一运行日期重复运行时整体替换，保证幂等。",
 )
 def warehouse_tables(
     context: dg.AssetExecutionContext,
@@ -60,12 +76,11 @@ def warehouse_tables(
 ) -> dict[str, int]:
     results = [registry, above_scale, targets, projects]
     frames = {
-        "registry": registry.clean,
-        "above_scale": above_scale.clean,
-        "targets": targets.clean,
-        "projects": projects.clean,
-        "quarantine": pd.concat([combined(results, "quarantine"), overrides.quarantine_rows()],
-                                ignore_index=True),
+        "registry": registry.rows,
+        "above_scale": above_scale.rows,
+        "targets": targets.rows,
+        "projects": projects.rows,
+        "quarantine": pd.concat([combined(results, "quarantine"), overrides.quarantine_rows()], ignore_index=True),
         "overrides": overrides.accepted,
         "set_aside": combined(results, "set_aside"),
         "row_accounting": accounting_frame(results),
@@ -93,25 +108,40 @@ def warehouse_tables(
             publish(output_root, month, office_workbooks.token)
     finally:
         store.dispose()
-    context.add_output_metadata({
-        "数据库": dg.MetadataValue.text(store.display_url),
-        "运行日期": dg.MetadataValue.text(run_date.isoformat()),
-        "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
-        "写入行数": dg.MetadataValue.md(
-            "| 表 | 行数 |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in written.items())),
-    })
+    context.add_output_metadata(
+        {
+            "数据库": dg.MetadataValue.text(store.display_url),
+            "运行日期": dg.MetadataValue.text(run_date.isoformat()),
+            "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
+            "写入行数": dg.MetadataValue.md(
+                "| 表 | 行数 |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in written.items())
+            ),
+        }
+    )
     return written
 
 
 @dg.asset(
-    group_name=GROUP, code_version="3", kinds={"excel"}, partitions_def=REPORT_MONTHS,
-    check_specs=[dg.AssetCheckSpec("department_workbooks_present", asset="office_workbooks", blocking=True,
-                                   description="每个有目标门类的责任单位都有本月工作簿，且文件非空。"),
-                 dg.AssetCheckSpec("department_rows_match", asset="office_workbooks", blocking=True,
-                                   description="汇总工作簿中每个责任单位的附件4、附件5 行，与该单位自己工作簿中的行完全一致。")],
+    group_name=GROUP,
+    kinds={"excel"},
+    partitions_def=REPORT_MONTHS,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "department_workbooks_present",
+            asset="office_workbooks",
+            blocking=True,
+            description="每个有目标门类的责任单位都有本月工作簿，且文件非空。",
+        ),
+        dg.AssetCheckSpec(
+            "department_rows_match",
+            asset="office_workbooks",
+            blocking=True,
+            description="汇总工作簿中每个责任单位的附件4、附件5 行，与该单位自己工作簿中的行完全一致。",
+        ),
+    ],
     description="报送工作簿（按月分区，每月一个文件夹，历月清单保留）：汇总工作簿（附件4 全口径项目清单、附件5 规上口径企业清单、门类覆盖情况及图表、"
-                "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5；先写入暂存文件夹，"
-                "数据库提交后整体换入 exports/YYYY-MM/。",
+    "入规培育清单、奖励测算、复核清单）和每个责任单位一份的附件4/附件5；先写入暂存文件夹，"
+    "数据库提交后整体换入 exports/YYYY-MM/。",
 )
 def office_workbooks(
     context: dg.AssetExecutionContext,
@@ -131,32 +161,52 @@ def office_workbooks(
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
         recovery = recover_staged_exports(context, output_root, warehouse)
         token, staging = open_staging(output_root, month, context.run.run_id)
-        review_path = write_review_workbook(safe_for_output(review_list), staging / review_workbook_name(run_date),
-                                            run_date, district=policy.district)
+        review_path = write_review_workbook(
+            safe_for_output(review_list), staging / review_workbook_name(run_date), run_date, district=policy.district
+        )
         staged = write_exports(
-            projects=safe_for_output(project_assessment), candidates=safe_for_output(entry_candidates),
+            projects=safe_for_output(project_assessment),
+            candidates=safe_for_output(entry_candidates),
             rewards=safe_for_output(reward_estimates.rewards),
-            progress=coverage.progress, divisions=coverage.divisions, review=safe_for_output(review_list),
-            policy=policy, run_date=run_date,
-            output_root=output_root, targets=targets.clean, reward_basis=reward_estimates.basis,
-            changes=safe_for_output(report_changes), folder=staging, baseline=coverage.baseline,
+            progress=coverage.progress,
+            divisions=coverage.divisions,
+            review=safe_for_output(review_list),
+            policy=policy,
+            run_date=run_date,
+            output_root=output_root,
+            targets=targets.rows,
+            reward_basis=reward_estimates.basis,
+            changes=safe_for_output(report_changes),
+            folder=staging,
+            baseline=coverage.baseline,
         )
         seal(staging, month, token)
-    staged = ExportPaths(folder=staged.folder, consolidated=staged.consolidated, departments=staged.departments,
-                         token=token, review=review_path)
+    staged = ExportPaths(
+        folder=staged.folder,
+        consolidated=staged.consolidated,
+        departments=staged.departments,
+        token=token,
+        review=review_path,
+    )
     final = published_folder(output_root, month)
     paths = staged.moved_to(final)
-    yield dg.Output(paths, metadata={
-        "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
-        "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
-        "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
-        "文件夹": dg.MetadataValue.path(str(final)),
-        "复核工作簿": dg.MetadataValue.path(str(paths.review)),
-        "暂存文件夹": dg.MetadataValue.path(str(staging)),
-        **({"中断恢复": dg.MetadataValue.md("\n".join(f"- {m}" for m in recovery.messages()))}
-           if recovery.messages() else {}),
-    })
-    yield workbooks_present_check(staged, departments_to_write_for(targets.clean))
+    yield dg.Output(
+        paths,
+        metadata={
+            "报送月份": dg.MetadataValue.text(f"{run_date.year}年{run_date.month}月"),
+            "汇总工作簿": dg.MetadataValue.path(str(paths.consolidated)),
+            "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
+            "文件夹": dg.MetadataValue.path(str(final)),
+            "复核工作簿": dg.MetadataValue.path(str(paths.review)),
+            "暂存文件夹": dg.MetadataValue.path(str(staging)),
+            **(
+                {"中断恢复": dg.MetadataValue.md("\n".join(f"- {m}" for m in recovery.messages()))}
+                if recovery.messages()
+                else {}
+            ),
+        },
+    )
+    yield workbooks_present_check(staged, departments_to_write_for(targets.rows))
     yield department_rows_check(staged)
 
 
@@ -168,8 +218,9 @@ def recover_staged_exports(context: dg.AssetExecutionContext, output_root, wareh
     return recovery
 
 
-def recover_exports_of_killed_runs(output_root, warehouse: WarehouseResource, instance: dg.DagsterInstance,
-                                   current_run_id: str = "") -> Recovery:
+def recover_exports_of_killed_runs(
+    output_root, warehouse: WarehouseResource, instance: dg.DagsterInstance, current_run_id: str = ""
+) -> Recovery:
     """Finish a swap a killed run committed but did not do; drop workbooks staged by runs that died.
 
     A staging folder of a run that is still going (another run of the UI, say) is left alone.
@@ -191,7 +242,8 @@ def department_rows_check(paths: ExportPaths) -> dg.AssetCheckResult:
     """Row accounting for the exports: each department's rows, consolidated vs its own workbook."""
     problems = department_row_problems(paths)
     return dg.AssetCheckResult(
-        check_name="department_rows_match", passed=not problems,
+        check_name="department_rows_match",
+        passed=not problems,
         description="各责任单位工作簿的行与汇总一致" if not problems else "；".join(problems),
         metadata={"责任单位数": dg.MetadataValue.int(len(paths.departments))},
     )
@@ -218,7 +270,8 @@ def workbooks_present_check(paths: ExportPaths, departments: list[str]) -> dg.As
     if not paths.consolidated.exists() or paths.consolidated.stat().st_size == 0:
         problems.append(f"汇总工作簿缺失或为空（{paths.consolidated}）")
     return dg.AssetCheckResult(
-        check_name="department_workbooks_present", passed=not problems,
+        check_name="department_workbooks_present",
+        passed=not problems,
         description="各责任单位工作簿齐全" if not problems else "；".join(problems),
         metadata={"责任单位数": dg.MetadataValue.int(len(departments))},
     )

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -32,25 +32,68 @@ NO_GAP = "none"
 GAP_LEVEL_NAMES = {**{k: LEVEL_NAMES[k] for k in GAP_LEVELS}, NO_GAP: "无"}
 
 ENTERPRISE_CODE_COLUMNS = [
-    "uscc", "name", "scale", "code", "code_level", "code_name", "is_industrial",
-    "code_source", "confidence", "counted_in_all", "needs_review", "in_above_scale",
-    "active", "decision",
+    "uscc",
+    "name",
+    "scale",
+    "code",
+    "code_level",
+    "code_name",
+    "is_industrial",
+    "code_source",
+    "confidence",
+    "counted_in_all",
+    "needs_review",
+    "in_above_scale",
+    "active",
+    "decision",
 ]
 COVERAGE_COLUMNS = [
-    "code", "level", "level_name", "name", "section", "division", "group", "parent",
-    "present_above", "present_all", "n_above", "n_below_registry", "n_below_classified",
-    "n_all", "present_all_source",
+    "code",
+    "level",
+    "level_name",
+    "name",
+    "section",
+    "division",
+    "group",
+    "parent",
+    "present_above",
+    "present_all",
+    "n_above",
+    "n_below_registry",
+    "n_below_classified",
+    "n_all",
+    "present_all_source",
 ]
-BASELINE_COLUMNS = ["code", "level", "name", "present_above", "present_all",
-                    "baseline_date", "baseline_source", "note"]
+BASELINE_COLUMNS = ["code", "level", "name", "present_above", "present_all", "baseline_date", "baseline_source", "note"]
 PROGRESS_COLUMNS = [
-    "scope", "scope_name", "level", "level_name", "standard_nodes", "baseline_present",
-    "current_present", "new_nodes", "lost_nodes", "goal", "remaining", "completion_ratio",
-    "deadline", "days_left", "baseline_date", "new_codes",
+    "scope",
+    "scope_name",
+    "level",
+    "level_name",
+    "standard_nodes",
+    "baseline_present",
+    "current_present",
+    "new_nodes",
+    "lost_nodes",
+    "goal",
+    "remaining",
+    "completion_ratio",
+    "deadline",
+    "days_left",
+    "baseline_date",
+    "new_codes",
 ]
 DIVISION_COLUMNS = [
-    "division", "name", "classes_total", "classes_above", "classes_all",
-    "groups_total", "groups_above", "groups_all", "present_above", "present_all",
+    "division",
+    "name",
+    "classes_total",
+    "classes_above",
+    "classes_all",
+    "groups_total",
+    "groups_above",
+    "groups_all",
+    "present_above",
+    "present_all",
 ]
 
 CODE_SOURCE_NAMES = {
@@ -80,7 +123,7 @@ def number(value: object) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        result = float(value)
+        result = float(value)  # type: ignore[arg-type]  # any cell: what float() refuses is None below
     except (TypeError, ValueError):
         return None
     return None if math.isnan(result) else result
@@ -120,7 +163,9 @@ def gap_level(code: object, present: set[str] | frozenset[str]) -> tuple[str, st
         return NO_GAP, ""
     for ancestor in gap_path(node.code):
         if ancestor not in present:
-            return _find_canonical(ancestor).level, ancestor
+            missing = _find_canonical(ancestor)
+            assert missing is not None  # gap_path gives codes of the standard
+            return missing.level, ancestor
     return NO_GAP, ""
 
 
@@ -166,41 +211,77 @@ def _below_scale_decision(row: Mapping[str, object], policy: Policy) -> dict:
         manual = text(row.get("manual_review"))
         if manual:  # an analyst's override pinned into industry_code (industry_gap.review)
             decision = f"按{manual}计入全口径" if counted else f"{manual}：不属于工业"
-            return dict(node=registered, source="manual", confidence=1.0,
-                        counted=counted, review=False, decision=decision)
+            return dict(
+                node=registered, source="manual", confidence=1.0, counted=counted, review=False, decision=decision
+            )
         decision = "按登记行业代码计入全口径" if counted else "登记行业代码不属于工业"
-        return dict(node=registered, source="registry", confidence=math.nan,
-                    counted=counted, review=False, decision=decision)
+        return dict(
+            node=registered, source="registry", confidence=math.nan, counted=counted, review=False, decision=decision
+        )
     if registered_text:
         note = f"登记行业代码“{registered_text}”无效，改用经营范围分类；"
     predictions = _top_predictions(row)
     if not predictions:
         reason = text(row.get("reason")) or "经营范围未能分类"
-        return dict(node=None, source="none", confidence=math.nan, counted=False, review=False,
-                    decision=f"{note}未分类：{reason}")
+        return dict(
+            node=None,
+            source="none",
+            confidence=math.nan,
+            counted=False,
+            review=False,
+            decision=f"{note}未分类：{reason}",
+        )
     code, score = predictions[0]
     node = _find_canonical(code)
     score_value = score if score is not None else 0.0
     if node is None:
-        return dict(node=None, source="none", confidence=score_value, counted=False, review=False,
-                    decision=f"{note}分类结果“{code}”不是有效代码")
-    any_industrial = any(candidate is not None and candidate.is_industrial
-                         for candidate in (_find_canonical(c) for c, _ in predictions))
+        return dict(
+            node=None,
+            source="none",
+            confidence=score_value,
+            counted=False,
+            review=False,
+            decision=f"{note}分类结果“{code}”不是有效代码",
+        )
+    any_industrial = any(
+        candidate is not None and candidate.is_industrial for candidate in (_find_canonical(c) for c, _ in predictions)
+    )
     if score_value < policy.review_below_score:
         review = any_industrial
-        decision = (f"{note}分类置信度{score_value:.2f}低于复核阈值{policy.review_below_score:.2f}，"
-                    + ("列入复核清单，暂不计入" if review else "且候选均非工业"))
-        return dict(node=node, source="classified", confidence=score_value, counted=False,
-                    review=review, decision=decision)
+        decision = f"{note}分类置信度{score_value:.2f}低于复核阈值{policy.review_below_score:.2f}，" + (
+            "列入复核清单，暂不计入" if review else "且候选均非工业"
+        )
+        return dict(
+            node=node, source="classified", confidence=score_value, counted=False, review=review, decision=decision
+        )
     if not node.is_industrial:
-        return dict(node=node, source="classified", confidence=score_value, counted=False, review=False,
-                    decision=f"{note}经营范围分类为非工业（{node.code} {node.name}）")
+        return dict(
+            node=node,
+            source="classified",
+            confidence=score_value,
+            counted=False,
+            review=False,
+            decision=f"{note}经营范围分类为非工业（{node.code} {node.name}）",
+        )
     if score_value >= policy.count_in_all_min_score:
-        return dict(node=node, source="classified", confidence=score_value, counted=True, review=False,
-                    decision=f"{note}按经营范围分类计入全口径（置信度{score_value:.2f}≥{policy.count_in_all_min_score:.2f}）")
-    return dict(node=node, source="classified", confidence=score_value, counted=False, review=False,
-                decision=(f"{note}经营范围分类置信度{score_value:.2f}未达计入全口径阈值"
-                          f"{policy.count_in_all_min_score:.2f}，暂不计入"))
+        return dict(
+            node=node,
+            source="classified",
+            confidence=score_value,
+            counted=True,
+            review=False,
+            decision=f"{note}按经营范围分类计入全口径（置信度{score_value:.2f}≥{policy.count_in_all_min_score:.2f}）",
+        )
+    return dict(
+        node=node,
+        source="classified",
+        confidence=score_value,
+        counted=False,
+        review=False,
+        decision=(
+            f"{note}经营范围分类置信度{score_value:.2f}未达计入全口径阈值{policy.count_in_all_min_score:.2f}，暂不计入"
+        ),
+    )
 
 
 def resolve_enterprise_codes(registry: pd.DataFrame, above_scale: pd.DataFrame, policy: Policy) -> pd.DataFrame:
@@ -219,11 +300,24 @@ def resolve_enterprise_codes(registry: pd.DataFrame, above_scale: pd.DataFrame, 
         above_ids.add(key)
         node = find_node(record.get("industry_code"))
         industrial = bool(node and node.is_industrial and node.level in GAP_LEVELS)
-        rows.append(_code_row(
-            record, "above", node, "above_scale" if node else "none", math.nan,
-            counted=industrial, review=False, in_above=True, active=True,
-            decision=("按规上名录行业代码计入" if industrial else
-                      f"规上名录行业代码“{text(record.get('industry_code'))}”无效或不属于工业")))
+        rows.append(
+            _code_row(
+                record,
+                "above",
+                node,
+                "above_scale" if node else "none",
+                math.nan,
+                counted=industrial,
+                review=False,
+                in_above=True,
+                active=True,
+                decision=(
+                    "按规上名录行业代码计入"
+                    if industrial
+                    else f"规上名录行业代码“{text(record.get('industry_code'))}”无效或不属于工业"
+                ),
+            )
+        )
     below_seen: set[str] = set()
     for record in _records(registry):
         key = text(record.get("uscc")) or text(record.get("name"))
@@ -239,21 +333,51 @@ def resolve_enterprise_codes(registry: pd.DataFrame, above_scale: pd.DataFrame, 
             note = "已在规上名录，按规上行业代码计入"
         elif not active:
             note = f"{inactive_reason}，不计入；{note}"
-        rows.append(_code_row(
-            record, "below", decision["node"], decision["source"], decision["confidence"],
-            counted=counted, review=decision["review"] and active and not in_above,
-            in_above=in_above, active=active, decision=note))
+        rows.append(
+            _code_row(
+                record,
+                "below",
+                decision["node"],
+                decision["source"],
+                decision["confidence"],
+                counted=counted,
+                review=decision["review"] and active and not in_above,
+                in_above=in_above,
+                active=active,
+                decision=note,
+            )
+        )
     return pd.DataFrame(rows, columns=ENTERPRISE_CODE_COLUMNS)
 
 
-def _code_row(record: Mapping, scale: str, node: Node | None, source: str, confidence: float, *,
-              counted: bool, review: bool, in_above: bool, active: bool, decision: str) -> dict:
+def _code_row(
+    record: Mapping,
+    scale: str,
+    node: Node | None,
+    source: str,
+    confidence: float,
+    *,
+    counted: bool,
+    review: bool,
+    in_above: bool,
+    active: bool,
+    decision: str,
+) -> dict:
     return dict(
-        uscc=text(record.get("uscc")), name=text(record.get("name")), scale=scale,
-        code=node.code if node else "", code_level=node.level if node else "",
-        code_name=node.name if node else "", is_industrial=bool(node and node.is_industrial),
-        code_source=source, confidence=confidence, counted_in_all=bool(counted),
-        needs_review=bool(review), in_above_scale=in_above, active=active, decision=decision,
+        uscc=text(record.get("uscc")),
+        name=text(record.get("name")),
+        scale=scale,
+        code=node.code if node else "",
+        code_level=node.level if node else "",
+        code_name=node.name if node else "",
+        is_industrial=bool(node and node.is_industrial),
+        code_source=source,
+        confidence=confidence,
+        counted_in_all=bool(counted),
+        needs_review=bool(review),
+        in_above_scale=in_above,
+        active=active,
+        decision=decision,
     )
 
 
@@ -264,17 +388,19 @@ def _records(frame: pd.DataFrame | None) -> Iterable[dict]:
 
 
 # -- coverage ---------------------------------------------------------------
-def build_coverage(registry: pd.DataFrame, above_scale: pd.DataFrame, policy: Policy,
-                   enterprise_codes: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_coverage(
+    registry: pd.DataFrame, above_scale: pd.DataFrame, policy: Policy, enterprise_codes: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Presence of every industrial node at 规上 and 全口径 scope, with counts by source.
 
     Returns one row per node (COVERAGE_COLUMNS), depth-first code order.
     ``present_all_source`` says which sources make the node present.
     Pass ``enterprise_codes`` (from `resolve_enterprise_codes`) to avoid resolving twice.
     """
-    codes = enterprise_codes if enterprise_codes is not None else \
-        resolve_enterprise_codes(registry, above_scale, policy)
-    counters = {"n_above": {}, "n_below_registry": {}, "n_below_classified": {}}
+    codes = (
+        enterprise_codes if enterprise_codes is not None else resolve_enterprise_codes(registry, above_scale, policy)
+    )
+    counters: dict[str, dict[str, int]] = {"n_above": {}, "n_below_registry": {}, "n_below_classified": {}}
     for record in codes.to_dict("records"):
         if not record["counted_in_all"] or not record["code"]:
             continue
@@ -290,16 +416,32 @@ def build_coverage(registry: pd.DataFrame, above_scale: pd.DataFrame, policy: Po
     for node in industrial_nodes():
         counts = {name: counter.get(node.code, 0) for name, counter in counters.items()}
         n_all = sum(counts.values())
-        sources = [label for key, label in (("n_above", "规上企业"),
-                                            ("n_below_registry", "规下企业（登记行业代码）"),
-                                            ("n_below_classified", "规下企业（经营范围分类）"))
-                   if counts[key]]
-        rows.append(dict(
-            code=node.code, level=node.level, level_name=LEVEL_NAMES[node.level], name=node.name,
-            section=node.section, division=node.division, group=node.group, parent=node.parent,
-            present_above=counts["n_above"] > 0, present_all=n_all > 0, **counts, n_all=n_all,
-            present_all_source="、".join(sources),
-        ))
+        sources = [
+            label
+            for key, label in (
+                ("n_above", "规上企业"),
+                ("n_below_registry", "规下企业（登记行业代码）"),
+                ("n_below_classified", "规下企业（经营范围分类）"),
+            )
+            if counts[key]
+        ]
+        rows.append(
+            dict(
+                code=node.code,
+                level=node.level,
+                level_name=LEVEL_NAMES[node.level],
+                name=node.name,
+                section=node.section,
+                division=node.division,
+                group=node.group,
+                parent=node.parent,
+                present_above=counts["n_above"] > 0,
+                present_all=n_all > 0,
+                **counts,
+                n_all=n_all,
+                present_all_source="、".join(sources),
+            )
+        )
     return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
@@ -381,16 +523,34 @@ def baseline_from_table(table: pd.DataFrame, *, baseline_date: dt.date | None, s
                     present.setdefault(code, {"above": False, "all": False})[scope] = True
     day = baseline_date.isoformat() if baseline_date else ""
     note = f"以规划基期文件“{source}”为基期" + (f"（{day}）" if day else "")
-    rows = [dict(code=code, present_above=flags["above"], present_all=flags["all"], baseline_date=day,
-                 baseline_source=PLAN_FILE_SOURCE, note=note) for code, flags in present.items()]
+    rows = [
+        dict(
+            code=code,
+            present_above=flags["above"],
+            present_all=flags["all"],
+            baseline_date=day,
+            baseline_source=PLAN_FILE_SOURCE,
+            note=note,
+        )
+        for code, flags in present.items()
+    ]
     if not rows:  # a plan issued when the district had no industrial category at all
-        rows = [dict(code="", present_above=False, present_all=False, baseline_date=day,
-                     baseline_source=PLAN_FILE_SOURCE, note=note)]
+        rows = [
+            dict(
+                code="",
+                present_above=False,
+                present_all=False,
+                baseline_date=day,
+                baseline_source=PLAN_FILE_SOURCE,
+                note=note,
+            )
+        ]
     return pd.DataFrame(rows)
 
 
-def resolve_baseline(coverage: pd.DataFrame, stored_baseline: pd.DataFrame | None = None, *,
-                     run_date: dt.date | str, policy: Policy) -> pd.DataFrame:
+def resolve_baseline(
+    coverage: pd.DataFrame, stored_baseline: pd.DataFrame | None = None, *, run_date: dt.date | str, policy: Policy
+) -> pd.DataFrame:
     """The baseline snapshot (BASELINE_COLUMNS): the stored one when given, else today's coverage.
 
     Nodes missing from a stored baseline count as absent there. When no
@@ -403,8 +563,13 @@ def resolve_baseline(coverage: pd.DataFrame, stored_baseline: pd.DataFrame | Non
         stored = stored_baseline.copy()
         stored["code"] = stored["code"].map(lambda c: normalize_code(text(c)) or text(c))
         stored = stored.drop_duplicates("code")
-        merged = nodes.merge(stored[["code"] + [c for c in ("present_above", "present_all", "baseline_date", "note")
-                                                 if c in stored.columns]], on="code", how="left")
+        merged = nodes.merge(
+            stored[
+                ["code"] + [c for c in ("present_above", "present_all", "baseline_date", "note") if c in stored.columns]
+            ],
+            on="code",
+            how="left",
+        )
         for column in ("present_above", "present_all"):
             if column not in merged.columns:
                 merged[column] = False
@@ -421,8 +586,10 @@ def resolve_baseline(coverage: pd.DataFrame, stored_baseline: pd.DataFrame | Non
     baseline["baseline_source"] = "first_run"
     note = FIRST_RUN_NOTE
     if policy.baseline_date is not None and policy.baseline_date < run_day:
-        note = (f"{FIRST_RUN_NOTE}：配置的基期日期为{policy.baseline_date.isoformat()}，但无该日或更早的快照，"
-                f"以首次运行（{run_day.isoformat()}）为基期")
+        note = (
+            f"{FIRST_RUN_NOTE}：配置的基期日期为{policy.baseline_date.isoformat()}，但无该日或更早的快照，"
+            f"以首次运行（{run_day.isoformat()}）为基期"
+        )
     baseline["note"] = note
     return baseline[BASELINE_COLUMNS].reset_index(drop=True)
 
@@ -440,15 +607,16 @@ def deadline_passed(policy: Policy, run_date: dt.date | str) -> bool:
 
 
 def deadline_text(policy: Policy, run_date: dt.date | str) -> str:
-    """"距截止 N 天（…）" before the plan's end date, "已到期（…）" after it, never a negative count."""
+    """ "距截止 N 天（…）" before the plan's end date, "已到期（…）" after it, never a negative count."""
     deadline = policy.goals_deadline.isoformat()
     if deadline_passed(policy, run_date):
         return f"{DEADLINE_PASSED}（目标截止日期 {deadline}，以下为最终完成情况）"
     return f"距截止 {(policy.goals_deadline - _as_date(run_date)).days} 天（目标截止日期 {deadline}）"
 
 
-def coverage_progress(coverage: pd.DataFrame, baseline: pd.DataFrame, policy: Policy,
-                      run_date: dt.date | str) -> pd.DataFrame:
+def coverage_progress(
+    coverage: pd.DataFrame, baseline: pd.DataFrame, policy: Policy, run_date: dt.date | str
+) -> pd.DataFrame:
     """New nodes per scope and level since the baseline, against the plan's goals.
 
     One row per scope (全口径, 规上口径) and level (大类, 中类, 小类, 合计).
@@ -477,22 +645,40 @@ def coverage_progress(coverage: pd.DataFrame, baseline: pd.DataFrame, policy: Po
             for key, value in counts.items():
                 totals[key] += value
             new_all.extend(new)
-            rows.append(_progress_row(scope, level, counts, policy.goal(scope, level), deadline,
-                                      run_day, baseline_date, new))
-        rows.append(_progress_row(scope, "total", totals, policy.goal(scope, "total"), deadline,
-                                  run_day, baseline_date, new_all))
+            rows.append(
+                _progress_row(scope, level, counts, policy.goal(scope, level), deadline, run_day, baseline_date, new)
+            )
+        rows.append(
+            _progress_row(
+                scope, "total", totals, policy.goal(scope, "total"), deadline, run_day, baseline_date, new_all
+            )
+        )
     return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
 
 
-def _progress_row(scope: str, level: str, counts: dict, goal: int, deadline: dt.date,
-                  run_day: dt.date, baseline_date: str, new_codes: list[str]) -> dict:
+def _progress_row(
+    scope: str,
+    level: str,
+    counts: dict,
+    goal: int,
+    deadline: dt.date,
+    run_day: dt.date,
+    baseline_date: str,
+    new_codes: list[str],
+) -> dict:
     return dict(
-        scope=scope, scope_name=SCOPE_NAMES[scope], level=level,
-        level_name=LEVEL_NAMES.get(level, "合计"), **counts, goal=goal,
+        scope=scope,
+        scope_name=SCOPE_NAMES[scope],
+        level=level,
+        level_name=LEVEL_NAMES.get(level, "合计"),
+        **counts,
+        goal=goal,
         remaining=max(goal - counts["new_nodes"], 0),
         completion_ratio=(counts["new_nodes"] / goal) if goal else math.nan,
-        deadline=deadline.isoformat(), days_left=max((deadline - run_day).days, 0),  # 0 once 已到期
-        baseline_date=baseline_date, new_codes="、".join(new_codes),
+        deadline=deadline.isoformat(),
+        days_left=max((deadline - run_day).days, 0),  # 0 once 已到期
+        baseline_date=baseline_date,
+        new_codes="、".join(new_codes),
     )
 
 
@@ -504,14 +690,20 @@ def coverage_by_division(coverage: pd.DataFrame) -> pd.DataFrame:
         members = coverage[coverage["division"] == record["division"]]
         classes = members[members["level"] == "class"]
         groups = members[members["level"] == "group"]
-        rows.append(dict(
-            division=record["code"], name=record["name"],
-            classes_total=len(classes), classes_above=int(classes["present_above"].sum()),
-            classes_all=int(classes["present_all"].sum()),
-            groups_total=len(groups), groups_above=int(groups["present_above"].sum()),
-            groups_all=int(groups["present_all"].sum()),
-            present_above=bool(record["present_above"]), present_all=bool(record["present_all"]),
-        ))
+        rows.append(
+            dict(
+                division=record["code"],
+                name=record["name"],
+                classes_total=len(classes),
+                classes_above=int(classes["present_above"].sum()),
+                classes_all=int(classes["present_all"].sum()),
+                groups_total=len(groups),
+                groups_above=int(groups["present_above"].sum()),
+                groups_all=int(groups["present_all"].sum()),
+                present_above=bool(record["present_above"]),
+                present_all=bool(record["present_all"]),
+            )
+        )
     return pd.DataFrame(rows, columns=DIVISION_COLUMNS)
 
 
@@ -519,11 +711,11 @@ def coverage_by_division(coverage: pd.DataFrame) -> pd.DataFrame:
 class CoverageState:
     """Coverage of one run with the baseline it is measured against: what the later steps and the exports share."""
 
-    enterprise_codes: pd.DataFrame   # per-firm code decisions (`resolve_enterprise_codes`)
-    coverage: pd.DataFrame           # per industrial node, both scopes (`build_coverage`)
-    baseline: pd.DataFrame           # the baseline snapshot in use (`resolve_baseline`)
-    progress: pd.DataFrame           # new nodes per scope and level against the goals
-    divisions: pd.DataFrame          # per 大类 counts (chart data)
+    enterprise_codes: pd.DataFrame  # per-firm code decisions (`resolve_enterprise_codes`)
+    coverage: pd.DataFrame  # per industrial node, both scopes (`build_coverage`)
+    baseline: pd.DataFrame  # the baseline snapshot in use (`resolve_baseline`)
+    progress: pd.DataFrame  # new nodes per scope and level against the goals
+    divisions: pd.DataFrame  # per 大类 counts (chart data)
 
 
 def _as_date(value: dt.date | dt.datetime | str | pd.Timestamp) -> dt.date:

@@ -30,7 +30,7 @@ class EarlierRuns:
         self.store = store
         self.run_date = run_date
 
-    def __enter__(self) -> "EarlierRuns":
+    def __enter__(self) -> EarlierRuns:
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -62,8 +62,12 @@ class EarlierRuns:
         """One earlier run as `changes.monthly_changes` compares with it; None when there is no such run."""
         if run_date is None:
             return None
-        return RunSnapshot(run_date=run_date, candidates=self.read("candidates", run_date),
-                           coverage=self.read("coverage", run_date), above_scale=self.read("above_scale", run_date))
+        return RunSnapshot(
+            run_date=run_date,
+            candidates=self.read("candidates", run_date),
+            coverage=self.read("coverage", run_date),
+            above_scale=self.read("above_scale", run_date),
+        )
 
     def comparison_snapshots(self) -> tuple[RunSnapshot | None, RunSnapshot | None]:
         """(the previous run, last month's final run), as `changes.choose_comparison_dates` picks them."""

@@ -40,20 +40,49 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from industry_gap.coverage import (
-    NO_GAP, city_present_codes, find_node, gap_level, gap_path, number, present_codes, text,
+    NO_GAP,
+    city_present_codes,
+    find_node,
+    gap_level,
+    gap_path,
+    number,
+    present_codes,
+    text,
 )
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy, RewardRule
 
 REWARD_COLUMNS = [
-    "claim_id", "beneficiary_key", "beneficiary_uscc", "beneficiary_name", "entity_kind",
-    "entity_id", "entity_name", "rule_key", "rule_name", "article", "code", "code_name",
-    "gap_scope", "gap_basis", "standalone_gap_level", "gap_level", "gap_code",
-    "base_amount_wan", "bonus_ratio", "amount_wan", "payment_schedule", "amount_due_now_wan",
-    "status", "status_name", "excluded_by_rule", "reason", "conditions", "allocation_order",
+    "claim_id",
+    "beneficiary_key",
+    "beneficiary_uscc",
+    "beneficiary_name",
+    "entity_kind",
+    "entity_id",
+    "entity_name",
+    "rule_key",
+    "rule_name",
+    "article",
+    "code",
+    "code_name",
+    "gap_scope",
+    "gap_basis",
+    "standalone_gap_level",
+    "gap_level",
+    "gap_code",
+    "base_amount_wan",
+    "bonus_ratio",
+    "amount_wan",
+    "payment_schedule",
+    "amount_due_now_wan",
+    "status",
+    "status_name",
+    "excluded_by_rule",
+    "reason",
+    "conditions",
+    "allocation_order",
 ]
-ENTITY_REWARD_COLUMNS = ["entity_kind", "entity_id", "reward_wan", "reward_rule_key",
-                         "reward_rule_name", "reward_note"]
+ENTITY_REWARD_COLUMNS = ["entity_kind", "entity_id", "reward_wan", "reward_rule_key", "reward_rule_name", "reward_note"]
 STATUS_NAMES = {"awarded": "计奖", "excluded": "排除", "not_eligible": "不符合条件"}
 BASIS_CITY = "全市门类表"
 BASIS_DISTRICT = "本区门类（未提供全市门类表，以本区代替）"
@@ -64,13 +93,14 @@ _LEVEL_RANK = {"division": 0, "group": 1, "class": 2, NO_GAP: 3}
 class RewardEstimate:
     """The reward claims of one run and the gap basis they were judged on (shown in every subtitle)."""
 
-    rewards: pd.DataFrame   # REWARD_COLUMNS, from `estimate_rewards`
-    basis: str              # BASIS_CITY or BASIS_DISTRICT
+    rewards: pd.DataFrame  # REWARD_COLUMNS, from `estimate_rewards`
+    basis: str  # BASIS_CITY or BASIS_DISTRICT
 
 
 @dataclass
 class Claim:
     """One (beneficiary, rule, entity) pair being considered for a reward."""
+
     rule: RewardRule
     entity_kind: str
     entity_id: str
@@ -127,20 +157,23 @@ def same_year_signed_and_producing(project: dict) -> bool:
 
 def stages_reached(project_stage: str, policy: Policy) -> list[str]:
     """Payment-stage keys whose words appear in the project's 建设阶段."""
-    return [stage.key for stage in policy.payment_stages
-            if any(word in project_stage for word in stage.reached_by)]
+    return [stage.key for stage in policy.payment_stages if any(word in project_stage for word in stage.reached_by)]
 
 
 def payment_schedule(amount_wan: float, project_stage: str, policy: Policy) -> list[dict]:
     """The staged payments of a reward: key, name, share, amount and whether the stage is reached."""
     reached = set(stages_reached(project_stage, policy))
-    return [dict(key=s.key, name=s.name, share=s.share, amount_wan=round(amount_wan * s.share, 4),
-                 reached=s.key in reached) for s in policy.payment_stages]
+    return [
+        dict(key=s.key, name=s.name, share=s.share, amount_wan=round(amount_wan * s.share, 4), reached=s.key in reached)
+        for s in policy.payment_stages
+    ]
 
 
 def _schedule_text(schedule: list[dict]) -> str:
-    return "；".join(f"{p['name']}{p['share']:.0%}：{p['amount_wan']:,.2f}万元" + ("（已达到）" if p["reached"] else "")
-                     for p in schedule)
+    return "；".join(
+        f"{p['name']}{p['share']:.0%}：{p['amount_wan']:,.2f}万元" + ("（已达到）" if p["reached"] else "")
+        for p in schedule
+    )
 
 
 def certification_tier(rule: RewardRule, certifications: str) -> tuple[str, float]:
@@ -157,22 +190,31 @@ def _key(uscc: str, name: str) -> str:
 
 
 # -- claims -----------------------------------------------------------------
-def _enterprise_claims(candidates: pd.DataFrame, registry: pd.DataFrame | None, policy: Policy,
-                       basis: dict, basis_label: str) -> list[Claim]:
-    certifications = {}
+def _enterprise_claims(
+    candidates: pd.DataFrame, registry: pd.DataFrame | None, policy: Policy, basis: dict, basis_label: str
+) -> list[Claim]:
+    certifications: dict[str, str] = {}
     if registry is not None and "certifications" in registry.columns:
         for record in registry.to_dict("records"):
-            certifications.setdefault(text(record.get("uscc")) or text(record.get("name")),
-                                      text(record.get("certifications")))
+            certifications.setdefault(
+                text(record.get("uscc")) or text(record.get("name")), text(record.get("certifications"))
+            )
     claims = []
     if candidates is None or candidates.empty:
         return []
     included = candidates[candidates["included"].astype(bool)].sort_values("rank", kind="stable")
     for order, row in enumerate(included.to_dict("records")):
         key = row["uscc"] or row["name"]
-        base = dict(entity_kind="enterprise", entity_id=key, entity_name=row["name"],
-                    beneficiary_key=_key(row["uscc"], row["name"]), beneficiary_uscc=row["uscc"],
-                    beneficiary_name=row["name"], code=row["code"], order=order)
+        base = dict(
+            entity_kind="enterprise",
+            entity_id=key,
+            entity_name=row["name"],
+            beneficiary_key=_key(row["uscc"], row["name"]),
+            beneficiary_uscc=row["uscc"],
+            beneficiary_name=row["name"],
+            code=row["code"],
+            order=order,
+        )
         on_target = bool(row["on_target_above"] or row["on_target_all"])
         for rule in policy.rules_of_kind("enterprise_entry"):
             claim = Claim(rule=rule, **base)
@@ -224,8 +266,14 @@ def _project_order(project: dict, policy: Policy) -> tuple:
     return (-len(stages_reached(project.get("stage", ""), policy)), -(investment or 0.0))
 
 
-def _project_claims(projects_assessed: pd.DataFrame, above_scale: pd.DataFrame | None, policy: Policy,
-                    basis: dict, basis_label: str, first_order: int) -> list[Claim]:
+def _project_claims(
+    projects_assessed: pd.DataFrame,
+    above_scale: pd.DataFrame | None,
+    policy: Policy,
+    basis: dict,
+    basis_label: str,
+    first_order: int,
+) -> list[Claim]:
     above_ids = set()
     if above_scale is not None and not above_scale.empty:
         above_ids = {text(u).upper() for u in above_scale["uscc"]} | {text(n) for n in above_scale["name"]}
@@ -237,19 +285,32 @@ def _project_claims(projects_assessed: pd.DataFrame, above_scale: pd.DataFrame |
     for offset, project in enumerate(flagged):
         investment = number(project.get("investment_wan"))
         on_target = bool(project["on_target_above"] or project["on_target_all"])
-        common = dict(entity_kind="project", entity_id=project["project_id"],
-                      entity_name=project["project_name"], code=project["code"],
-                      order=first_order + offset, project=project)
+        common = dict(
+            entity_kind="project",
+            entity_id=project["project_id"],
+            entity_name=project["project_name"],
+            code=project["code"],
+            order=first_order + offset,
+            project=project,
+        )
         parent_uscc, parent_name = project.get("parent_uscc", ""), project.get("parent_name", "")
         for rule in policy.rules:
             if rule.kind == "spinoff" and (parent_uscc or parent_name):
-                claim = Claim(rule=rule, beneficiary_key=_key(parent_uscc, parent_name),
-                              beneficiary_uscc=parent_uscc, beneficiary_name=parent_name or parent_uscc,
-                              **common)
+                claim = Claim(
+                    rule=rule,
+                    beneficiary_key=_key(parent_uscc, parent_name),
+                    beneficiary_uscc=parent_uscc,
+                    beneficiary_name=parent_name or parent_uscc,
+                    **common,
+                )
             elif rule.kind == "project":
-                claim = Claim(rule=rule, beneficiary_key=_key(project["uscc"], project["builder"]),
-                              beneficiary_uscc=project["uscc"], beneficiary_name=project["builder"],
-                              **common)
+                claim = Claim(
+                    rule=rule,
+                    beneficiary_key=_key(project["uscc"], project["builder"]),
+                    beneficiary_uscc=project["uscc"],
+                    beneficiary_name=project["builder"],
+                    **common,
+                )
             else:
                 continue
             if rule.same_year_bonus_ratio and same_year_signed_and_producing(project):
@@ -299,7 +360,7 @@ def _keep_highest(claims: list[Claim], group_of, message: str) -> None:
 
 def _allocate_gaps(claims: list[Claim], basis: dict) -> None:
     """Take winners in order; each fills its category for those after it (no double counting)."""
-    simulated = {scope: set(codes) for scope, codes in basis.items()}
+    simulated: dict[str, frozenset[str] | set[str]] = {scope: set(codes) for scope, codes in basis.items()}
     filled_by: dict[str, dict[str, Claim]] = {"above": {}, "all": {}}
     pending: list[Claim] = []  # claims of the current entity: they never block each other
     for claim in sorted(claims, key=lambda c: c.order):
@@ -321,8 +382,7 @@ def _allocate_gaps(claims: list[Claim], basis: dict) -> None:
         if level != claim.standalone_level:
             taker = _filler_of_node(claim.gap_code, scope, filled_by)
             who = f"“{taker.entity_name}”" if taker else "排序更前的企业或项目"
-            claim.reasons.append(
-                f"{level_name(claim.standalone_level)}空白已由{who}计奖，本项按{level_name(level)}计")
+            claim.reasons.append(f"{level_name(claim.standalone_level)}空白已由{who}计奖，本项按{level_name(level)}计")
         claim.level, claim.gap_code = level, gap_code
         claim.base_amount = claim.rule.amount_for(level)
         pending.append(claim)
@@ -333,7 +393,7 @@ def _fill(winners: list[Claim], simulated: dict, filled_by: dict) -> None:
     """Mark the winners' categories present; entering 规上 also means being in 全口径."""
     for claim in winners:
         scope = claim.rule.gap_scope
-        for target_scope in (("above", "all") if scope in ("above", "any") else ("all",)):
+        for target_scope in ("above", "all") if scope in ("above", "any") else ("all",):
             for node in gap_path(claim.code):
                 if node not in simulated[target_scope]:
                     simulated[target_scope].add(node)
@@ -342,24 +402,30 @@ def _fill(winners: list[Claim], simulated: dict, filled_by: dict) -> None:
 
 def _filler(code: str, scope: str, filled_by: dict) -> Claim | None:
     for node in reversed(gap_path(code)):
-        for s in (("above", "all") if scope == "any" else (scope,)):
+        for s in ("above", "all") if scope == "any" else (scope,):
             if node in filled_by[s]:
                 return filled_by[s][node]
     return None
 
 
 def _filler_of_node(node: str, scope: str, filled_by: dict) -> Claim | None:
-    for s in (("above", "all") if scope == "any" else (scope,)):
+    for s in ("above", "all") if scope == "any" else (scope,):
         if node in filled_by[s]:
             return filled_by[s][node]
     return None
 
 
 # -- the public entry point -------------------------------------------------
-def estimate_rewards(candidates: pd.DataFrame, projects_assessed: pd.DataFrame, coverage: pd.DataFrame,
-                     policy: Policy, *, registry: pd.DataFrame | None = None,
-                     above_scale: pd.DataFrame | None = None,
-                     city_coverage: pd.DataFrame | None = None) -> pd.DataFrame:
+def estimate_rewards(
+    candidates: pd.DataFrame,
+    projects_assessed: pd.DataFrame,
+    coverage: pd.DataFrame,
+    policy: Policy,
+    *,
+    registry: pd.DataFrame | None = None,
+    above_scale: pd.DataFrame | None = None,
+    city_coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every reward claim considered, with its amount, status and reasons (REWARD_COLUMNS).
 
     ``candidates`` is the 入规 pipeline (`build_entry_pipeline`); only included
@@ -371,18 +437,28 @@ def estimate_rewards(candidates: pd.DataFrame, projects_assessed: pd.DataFrame, 
     """
     basis, basis_label = reward_basis(coverage, city_coverage)
     claims = _enterprise_claims(candidates, registry, policy, basis, basis_label)
-    claims += _project_claims(projects_assessed, above_scale, policy, basis, basis_label,
-                              first_order=len(candidates) if candidates is not None else 0)
+    claims += _project_claims(
+        projects_assessed,
+        above_scale,
+        policy,
+        basis,
+        basis_label,
+        first_order=len(candidates) if candidates is not None else 0,
+    )
     _apply_excluded_by(claims, policy)
     if policy.one_per_project:
-        _keep_highest([c for c in claims if c.entity_kind == "project"], lambda c: c.entity_id,
-                      "同一项目只计一次奖励，已按“{winner}”计")
+        _keep_highest(
+            [c for c in claims if c.entity_kind == "project"],
+            lambda c: c.entity_id,
+            "同一项目只计一次奖励，已按“{winner}”计",
+        )
     if policy.one_per_enterprise:
-        _keep_highest(claims, lambda c: c.beneficiary_key,
-                      "单户企业只可享受一次奖励，已按“{winner}”计（就高不就低）")
+        _keep_highest(claims, lambda c: c.beneficiary_key, "单户企业只可享受一次奖励，已按“{winner}”计（就高不就低）")
     _allocate_gaps(claims, basis)
-    rows = [_claim_row(index, claim, policy, basis_label) for index, claim in
-            enumerate(sorted(claims, key=lambda c: (c.order, c.rule.key)))]
+    rows = [
+        _claim_row(index, claim, policy, basis_label)
+        for index, claim in enumerate(sorted(claims, key=lambda c: (c.order, c.rule.key)))
+    ]
     return pd.DataFrame(rows, columns=REWARD_COLUMNS)
 
 
@@ -406,16 +482,33 @@ def _claim_row(index: int, claim: Claim, policy: Policy, basis_label: str) -> di
     node = find_node(claim.code)
     return dict(
         claim_id=f"{claim.entity_kind}:{claim.entity_id}:{rule.key}",
-        beneficiary_key=claim.beneficiary_key, beneficiary_uscc=claim.beneficiary_uscc,
-        beneficiary_name=claim.beneficiary_name, entity_kind=claim.entity_kind,
-        entity_id=claim.entity_id, entity_name=claim.entity_name, rule_key=rule.key,
-        rule_name=rule.name, article=rule.article, code=claim.code, code_name=node.name if node else "",
-        gap_scope=rule.gap_scope, gap_basis=basis_label, standalone_gap_level=claim.standalone_level,
-        gap_level=claim.level if awarded else claim.standalone_level, gap_code=claim.gap_code,
-        base_amount_wan=claim.base_amount if awarded else 0.0, bonus_ratio=bonus_ratio,
-        amount_wan=amount, payment_schedule=schedule_text, amount_due_now_wan=due_now,
-        status=claim.status, status_name=STATUS_NAMES[claim.status], excluded_by_rule=claim.excluded_by,
-        reason="；".join(notes), conditions=rule.conditions, allocation_order=claim.order,
+        beneficiary_key=claim.beneficiary_key,
+        beneficiary_uscc=claim.beneficiary_uscc,
+        beneficiary_name=claim.beneficiary_name,
+        entity_kind=claim.entity_kind,
+        entity_id=claim.entity_id,
+        entity_name=claim.entity_name,
+        rule_key=rule.key,
+        rule_name=rule.name,
+        article=rule.article,
+        code=claim.code,
+        code_name=node.name if node else "",
+        gap_scope=rule.gap_scope,
+        gap_basis=basis_label,
+        standalone_gap_level=claim.standalone_level,
+        gap_level=claim.level if awarded else claim.standalone_level,
+        gap_code=claim.gap_code,
+        base_amount_wan=claim.base_amount if awarded else 0.0,
+        bonus_ratio=bonus_ratio,
+        amount_wan=amount,
+        payment_schedule=schedule_text,
+        amount_due_now_wan=due_now,
+        status=claim.status,
+        status_name=STATUS_NAMES[claim.status],
+        excluded_by_rule=claim.excluded_by,
+        reason="；".join(notes),
+        conditions=rule.conditions,
+        allocation_order=claim.order,
     )
 
 
@@ -437,12 +530,22 @@ def reward_by_entity(rewards: pd.DataFrame) -> pd.DataFrame:
     ]
     keys = ["entity_kind", "entity_id"]
     won = frame[frame["_awarded"]]
-    awarded = won.groupby(keys, sort=False).agg(
-        reward_wan=("amount_wan", "sum"), reward_rule_key=("rule_key", "、".join),
-        reward_rule_name=("rule_name", "、".join), reward_note=("_note", "；".join)).reset_index()
+    awarded = (
+        won.groupby(keys, sort=False)
+        .agg(
+            reward_wan=("amount_wan", "sum"),
+            reward_rule_key=("rule_key", "、".join),
+            reward_rule_name=("rule_name", "、".join),
+            reward_note=("_note", "；".join),
+        )
+        .reset_index()
+    )
     rest = frame[~frame["_awarded"] & ~frame.set_index(keys).index.isin(awarded.set_index(keys).index)]
-    others = rest.groupby(keys, sort=False).agg(
-        reward_note=("_note", lambda notes: "；".join(n for n in notes if n))).reset_index()
+    others = (
+        rest.groupby(keys, sort=False)
+        .agg(reward_note=("_note", lambda notes: "；".join(n for n in notes if n)))
+        .reset_index()
+    )
     others["reward_wan"] = 0.0
     others["reward_rule_key"] = ""
     others["reward_rule_name"] = ""

@@ -9,9 +9,9 @@ into the Chinese lines the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -24,18 +24,19 @@ from reference import LEVEL_NAMES
 @dataclass(frozen=True)
 class AnalysisResult:
     """Every table of one run. The warehouse keeps those in `TABLES`, keyed by run date."""
+
     run_date: dt.date
-    enterprise_codes: pd.DataFrame   # per-firm code decisions (规上 and 规下)
-    coverage: pd.DataFrame           # per industrial node, both scopes
-    baseline: pd.DataFrame           # the baseline snapshot in use
-    progress: pd.DataFrame           # new nodes per scope and level against goals
-    divisions: pd.DataFrame          # per 大类 counts (chart data)
-    gaps: pd.DataFrame               # per 规下 firm gap flags
-    projects: pd.DataFrame           # per project, assessed
-    review: pd.DataFrame             # low-confidence firms and projects
-    candidates: pd.DataFrame         # 入规 pipeline (included and excluded)
-    rewards: pd.DataFrame            # reward claims with status and reasons
-    reward_basis: str                # 全市门类表 or the district fallback note
+    enterprise_codes: pd.DataFrame  # per-firm code decisions (规上 and 规下)
+    coverage: pd.DataFrame  # per industrial node, both scopes
+    baseline: pd.DataFrame  # the baseline snapshot in use
+    progress: pd.DataFrame  # new nodes per scope and level against goals
+    divisions: pd.DataFrame  # per 大类 counts (chart data)
+    gaps: pd.DataFrame  # per 规下 firm gap flags
+    projects: pd.DataFrame  # per project, assessed
+    review: pd.DataFrame  # low-confidence firms and projects
+    candidates: pd.DataFrame  # 入规 pipeline (included and excluded)
+    rewards: pd.DataFrame  # reward claims with status and reasons
+    reward_basis: str  # 全市门类表 or the district fallback note
 
     TABLES = ("coverage", "baseline", "gaps", "candidates", "projects", "rewards", "review")
 
@@ -51,8 +52,9 @@ def _level_counts(frame: pd.DataFrame, column: str, mask: pd.Series | None = Non
     return {level: int((selected[column] == level).sum()) for level in GAP_LEVELS}
 
 
-def run_summary(result: AnalysisResult, policy: Policy, workbook_paths: Iterable[str | Path] = (),
-                registry_rows: int | None = None) -> dict:
+def run_summary(
+    result: AnalysisResult, policy: Policy, workbook_paths: Iterable[str | Path] = (), registry_rows: int | None = None
+) -> dict:
     """The counts behind the CLI summary, as a plain dict (English keys, Chinese names where shown).
 
     Keys: run_date, enterprises_read, above_scale_read, projects_read, classified
@@ -83,48 +85,61 @@ def run_summary(result: AnalysisResult, policy: Policy, workbook_paths: Iterable
         "counted_in_all": int(below["counted_in_all"].sum()) if not below.empty else 0,
         "flagged": {scope: _level_counts(gaps, f"gap_level_{scope}", flagged_mask) for scope in ("above", "all")},
         "flagged_total": int(flagged_mask.sum()) if flagged_mask is not None else 0,
-        "projects_flagged": {scope: _level_counts(projects, f"gap_level_{scope}", project_mask)
-                             for scope in ("above", "all")},
+        "projects_flagged": {
+            scope: _level_counts(projects, f"gap_level_{scope}", project_mask) for scope in ("above", "all")
+        },
         "review": {
             "enterprises": int((result.review["entity_kind"] == "enterprise").sum()) if not result.review.empty else 0,
             "projects": int((result.review["entity_kind"] == "project").sum()) if not result.review.empty else 0,
         },
-        "pipeline": stage_counts(result.candidates, policy) if not result.candidates.empty else
-        {policy.stage_names[k]: 0 for k in ("ready", "near", "nurture", "reserve")},
+        "pipeline": stage_counts(result.candidates, policy)
+        if not result.candidates.empty
+        else {policy.stage_names[k]: 0 for k in ("ready", "near", "nurture", "reserve")},
         "pipeline_total": int(result.candidates["included"].sum()) if not result.candidates.empty else 0,
-        "pipeline_excluded": int((~result.candidates["included"].astype(bool)).sum()) if not result.candidates.empty else 0,
+        "pipeline_excluded": int((~result.candidates["included"].astype(bool)).sum())
+        if not result.candidates.empty
+        else 0,
         "rewards": {
             "total_wan": float(awarded["amount_wan"].sum()) if not awarded.empty else 0.0,
             "due_now_wan": float(awarded["amount_due_now_wan"].fillna(0).sum()) if not awarded.empty else 0.0,
-            "by_rule": ({name: float(v) for name, v in awarded.groupby("rule_name", sort=False)["amount_wan"].sum().items()}
-                        if not awarded.empty else {}),
+            "by_rule": (
+                {name: float(v) for name, v in awarded.groupby("rule_name", sort=False)["amount_wan"].sum().items()}
+                if not awarded.empty
+                else {}
+            ),
             "awarded_claims": int(len(awarded)),
             "basis": result.reward_basis,
         },
         "coverage": _coverage_numbers(result.progress),
         "baseline": baseline_text(result.baseline),
-        "deadline": {"date": policy.goals_deadline.isoformat(),
-                     "passed": deadline_passed(policy, result.run_date),
-                     "days_left": max((policy.goals_deadline - result.run_date).days, 0)},
+        "deadline": {
+            "date": policy.goals_deadline.isoformat(),
+            "passed": deadline_passed(policy, result.run_date),
+            "days_left": max((policy.goals_deadline - result.run_date).days, 0),
+        },
         "workbooks": [str(p) for p in workbook_paths],
     }
     return summary
 
 
 def _coverage_numbers(progress: pd.DataFrame) -> dict:
-    out = {}
+    out: dict[str, dict[str, dict[str, object]]] = {}
     for record in progress.to_dict("records"):
         out.setdefault(record["scope"], {})[record["level"]] = {
-            "present": int(record["current_present"]), "standard": int(record["standard_nodes"]),
-            "new": int(record["new_nodes"]), "goal": int(record["goal"]),
+            "present": int(record["current_present"]),
+            "standard": int(record["standard_nodes"]),
+            "new": int(record["new_nodes"]),
+            "goal": int(record["goal"]),
         }
     return out
 
 
 def summary_lines(summary: dict) -> list[str]:
     """The Chinese lines `industry-gap run` prints for a summary from `run_summary`."""
+
     def levels(counts: dict) -> str:
         return "，".join(f"{LEVEL_NAMES[level]}{counts[level]}户" for level in GAP_LEVELS)
+
     classified = summary["classified"]
     lines = [
         f"运行日期：{summary['run_date']}",
@@ -137,7 +152,8 @@ def summary_lines(summary: dict) -> list[str]:
         f"可扩增门类的项目（规上口径：{levels(summary['projects_flagged']['above']).replace('户', '个')}；"
         f"全口径：{levels(summary['projects_flagged']['all']).replace('户', '个')}）",
         f"待人工复核：企业{summary['review']['enterprises']}户，项目{summary['review']['projects']}个",
-        "入规培育：" + "，".join(f"{name}{count}户" for name, count in summary["pipeline"].items())
+        "入规培育："
+        + "，".join(f"{name}{count}户" for name, count in summary["pipeline"].items())
         + f"（合计{summary['pipeline_total']}户，未纳入{summary['pipeline_excluded']}户）",
         f"预计奖励合计{summary['rewards']['total_wan']:,.2f}万元（{summary['rewards']['basis']}）",
     ]
@@ -148,18 +164,23 @@ def summary_lines(summary: dict) -> list[str]:
     if summary.get("baseline"):
         lines.append(f"基期：{summary['baseline']}")
     if deadline:
-        lines.append(f"规划目标截止 {deadline['date']}：" + (
-            f"{DEADLINE_PASSED}，以下为最终完成情况" if passed else f"距截止 {deadline['days_left']} 天"))
+        lines.append(
+            f"规划目标截止 {deadline['date']}："
+            + (f"{DEADLINE_PASSED}，以下为最终完成情况" if passed else f"距截止 {deadline['days_left']} 天")
+        )
     for scope, by_level in summary["coverage"].items():
         total = by_level.get("total", {})
         new, goal = total.get("new", 0), total.get("goal", 0)
         share = f"（完成{new / goal:.0%}）" if goal else ""
         lines.append(
-            f"{SCOPE_NAMES[scope]}门类：" + "，".join(
+            f"{SCOPE_NAMES[scope]}门类："
+            + "，".join(
                 f"{LEVEL_NAMES[level]}{by_level[level]['present']}/{by_level[level]['standard']}"
-                for level in GAP_LEVELS if level in by_level)
-            + (f"；最终较基期新增{new}个，目标{goal}个{share}" if passed
-               else f"；较基期新增{new}个，目标{goal}个"))
+                for level in GAP_LEVELS
+                if level in by_level
+            )
+            + (f"；最终较基期新增{new}个，目标{goal}个{share}" if passed else f"；较基期新增{new}个，目标{goal}个")
+        )
     if summary["workbooks"]:
         lines.append("已生成工作簿：")
         lines.extend(f"  {path}" for path in summary["workbooks"])

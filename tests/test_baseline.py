@@ -8,19 +8,24 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from assets.resources import PipelineSettings
 from industry_gap.baseline import plan_baseline, plan_baseline_file
 from industry_gap.coverage import (
-    FIRST_RUN_NOTE, baseline_from_table, baseline_text, build_coverage, coverage_progress, deadline_text,
+    FIRST_RUN_NOTE,
+    baseline_from_table,
+    baseline_text,
+    build_coverage,
+    coverage_progress,
+    deadline_text,
     resolve_baseline,
 )
 from industry_gap.policy import DEFAULT_POLICY_PATH, load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 from industry_gap.summary import run_summary, summary_lines
-from assets.resources import PipelineSettings
 from tests.factories import classified_firm, materialize_analysis
 
 BEFORE = dt.date(2025, 11, 24)
-AFTER = dt.date(2026, 11, 20)   # the goals end 2025-12-31
+AFTER = dt.date(2026, 11, 20)  # the goals end 2025-12-31
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +34,31 @@ def policy():
 
 
 def above(*codes: str) -> pd.DataFrame:
-    rows = [dict(uscc=f"91150602MA00000{i:03d}", name=f"规上{i}", industry_code=code, revenue_wan=5000.0,
-                 town="交通街道", source_file="above.csv", source_row=i + 2) for i, code in enumerate(codes)]
+    rows = [
+        dict(
+            uscc=f"91150602MA00000{i:03d}",
+            name=f"规上{i}",
+            industry_code=code,
+            revenue_wan=5000.0,
+            town="交通街道",
+            source_file="above.csv",
+            source_row=i + 2,
+        )
+        for i, code in enumerate(codes)
+    ]
     return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)
 
 
 def registry(*codes: str) -> pd.DataFrame:
-    return pd.DataFrame([classified_firm(f"91150602MA00001{i:03d}", industry_code=code)
-                         for i, code in enumerate(codes)])
+    return pd.DataFrame(
+        [classified_firm(f"91150602MA00001{i:03d}", industry_code=code) for i, code in enumerate(codes)]
+    )
 
 
-PLAN_TABLE = pd.DataFrame([dict(code="3670", present_above=True, present_all=True),
-                           dict(code="1391", present_above=False, present_all=True)])
-PLAN_FILE_TEXT = "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n"   # PLAN_TABLE as the office writes it
+PLAN_TABLE = pd.DataFrame(
+    [dict(code="3670", present_above=True, present_all=True), dict(code="1391", present_above=False, present_all=True)]
+)
+PLAN_FILE_TEXT = "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n"  # PLAN_TABLE as the office writes it
 
 
 def plan_file(folder) -> str:
@@ -60,9 +77,9 @@ def test_a_baseline_file_counts_its_categories_and_their_parents(policy):
     assert baseline.loc[["13", "139", "1391"], "present_all"].all()
     assert not baseline.loc["139", "present_above"] and not baseline.loc["33", "present_all"]
     progress = coverage_progress(coverage, baseline.reset_index(), policy, BEFORE).set_index(["scope", "level"])
-    assert progress.loc[("all", "class"), "new_nodes"] == 2      # 3312 and 3612 are new since the plan
-    assert progress.loc[("above", "class"), "new_nodes"] == 1    # 3612
-    assert "以规划基期文件“基期.csv”为基期（2022-12-31）" == baseline_text(baseline.reset_index())
+    assert progress.loc[("all", "class"), "new_nodes"] == 2  # 3312 and 3612 are new since the plan
+    assert progress.loc[("above", "class"), "new_nodes"] == 1  # 3612
+    assert baseline_text(baseline.reset_index()) == "以规划基期文件“基期.csv”为基期（2022-12-31）"
 
 
 def test_without_a_plan_baseline_the_outputs_say_the_first_run_is_used(policy, tmp_path):
@@ -79,7 +96,8 @@ def test_policy_baseline_file_is_relative_to_the_policy_file(tmp_path, monkeypat
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(text, encoding="utf-8")
     (tmp_path / "dongsheng_baseline_2022.csv").write_text(
-        "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n", encoding="utf-8-sig")
+        "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n", encoding="utf-8-sig"
+    )
     policy = load_policy(policy_file)
     assert policy.baseline_file == str(tmp_path / "dongsheng_baseline_2022.csv")
     assert load_policy().baseline_file == ""
@@ -87,17 +105,18 @@ def test_policy_baseline_file_is_relative_to_the_policy_file(tmp_path, monkeypat
     settings = PipelineSettings(output_dir=str(tmp_path), policy_file=str(policy_file), baseline_file="")
     assert plan_baseline_file(settings.baseline_file, policy) == policy.baseline_file
     run_file = PipelineSettings(output_dir=str(tmp_path), baseline_file="/elsewhere/基期.csv")
-    assert plan_baseline_file(run_file.baseline_file, policy) == "/elsewhere/基期.csv"   # `--baseline` wins
+    assert plan_baseline_file(run_file.baseline_file, policy) == "/elsewhere/基期.csv"  # `--baseline` wins
 
     stored = plan_baseline(policy.baseline_file, policy)
     assert set(stored["code"]) == {"36", "367", "3670", "13", "139", "1391"}
-    assert set(stored["baseline_date"]) == {"2023-01-12"}   # no [baseline] date: the plan's issue date
+    assert set(stored["baseline_date"]) == {"2023-01-12"}  # no [baseline] date: the plan's issue date
 
 
 def test_after_the_deadline_the_final_achievement_and_expired(policy, tmp_path):
-    result = materialize_analysis(tmp_path, registry("3312"), run_date=AFTER, above_scale=above("3670", "3612"),
-                                  baseline_file=plan_file(tmp_path)).result
-    assert (result.progress["days_left"] == 0).all()                 # never negative
+    result = materialize_analysis(
+        tmp_path, registry("3312"), run_date=AFTER, above_scale=above("3670", "3612"), baseline_file=plan_file(tmp_path)
+    ).result
+    assert (result.progress["days_left"] == 0).all()  # never negative
     assert deadline_text(policy, AFTER).startswith("已到期")
     summary = run_summary(result, policy)
     assert summary["deadline"] == {"date": "2025-12-31", "passed": True, "days_left": 0}
@@ -117,8 +136,9 @@ def test_before_the_deadline_the_days_left(policy, tmp_path):
     policy_file.write_text(text.replace("deadline = 2025-12-31", "deadline = 2025-12-01"), encoding="utf-8")
     configured = load_policy(policy_file)
     assert configured.goals_deadline == dt.date(2025, 12, 1)
-    result = materialize_analysis(tmp_path, registry(), run_date=BEFORE, above_scale=above("3670"),
-                                  policy_file=policy_file).result
+    result = materialize_analysis(
+        tmp_path, registry(), run_date=BEFORE, above_scale=above("3670"), policy_file=policy_file
+    ).result
     lines = summary_lines(run_summary(result, configured))
     assert "规划目标截止 2025-12-01：距截止 7 天" in lines
     assert not any("已到期" in line or "最终" in line for line in lines)

@@ -37,8 +37,14 @@ def policy():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """One run of the real assets on the lists of test_workbooks."""
-    return materialize_analysis(tmp_path_factory.mktemp("print"), REGISTRY, run_date=RUN_DATE, above_scale=ABOVE,
-                                targets=TARGETS, projects=PROJECTS)
+    return materialize_analysis(
+        tmp_path_factory.mktemp("print"),
+        REGISTRY,
+        run_date=RUN_DATE,
+        above_scale=ABOVE,
+        targets=TARGETS,
+        projects=PROJECTS,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +65,35 @@ def _city_workbook(root):
         table["present_above"] = table["present_all"] = table["code"].isin(present)
         table["n_above"] = table["n_all"] = table["present_above"].astype(int)
         return table
+
     tables = {"甲区": coverage({"1512", "151", "15"}), "乙区": coverage({"3021", "302", "30"})}
     city = city_coverage(tables)
-    codes = pd.DataFrame([{"uscc": "1", "name": "甲公司", "scale": "below", "counted_in_all": True, "code": "2611",
-                           "code_name": "无机酸制造", "code_level": "class", "code_source": "registry",
-                           "confidence": float("nan"), "decision": "登记行业代码"}])
+    codes = pd.DataFrame(
+        [
+            {
+                "uscc": "1",
+                "name": "甲公司",
+                "scale": "below",
+                "counted_in_all": True,
+                "code": "2611",
+                "code_name": "无机酸制造",
+                "code_level": "class",
+                "code_source": "registry",
+                "confidence": float("nan"),
+                "decision": "登记行业代码",
+            }
+        ]
+    )
     candidates = city_gap_candidates(city, {"乙区": codes})
-    return write_city_exports(city=city, summary=coverage_summary(city, tables), candidates=candidates,
-                              city_table=city_table_for_districts(city), output_root=root, run_date=RUN_DATE,
-                              city_name="鄂尔多斯市")
+    return write_city_exports(
+        city=city,
+        summary=coverage_summary(city, tables),
+        candidates=candidates,
+        city_table=city_table_for_districts(city),
+        output_root=root,
+        run_date=RUN_DATE,
+        city_name="鄂尔多斯市",
+    )
 
 
 def every_sheet(workbooks):
@@ -90,7 +116,7 @@ def test_every_sheet_prints_a4_landscape_one_page_wide(workbooks):
         assert int(setup.paperSize) == A4, where
         assert setup.orientation == "landscape", where
         assert int(setup.fitToWidth) == 1 and int(setup.fitToHeight) == 0, where
-        if ws.title == COVERAGE_SHEET:   # a fixed scale keeps its manual page break (see below)
+        if ws.title == COVERAGE_SHEET:  # a fixed scale keeps its manual page break (see below)
             assert not ws.sheet_properties.pageSetUpPr.fitToPage, where
             assert int(setup.scale) <= width_scale(COVERAGE_WIDTHS), where
         else:
@@ -102,7 +128,7 @@ def test_every_sheet_prints_a4_landscape_one_page_wide(workbooks):
 def test_every_sheet_repeats_headings_and_numbers_pages(workbooks):
     for name, ws in every_sheet(workbooks):
         where = f"{name} / {ws.title}"
-        if ws.title != COVERAGE_SHEET:   # its two pages each start with their own table heading
+        if ws.title != COVERAGE_SHEET:  # its two pages each start with their own table heading
             assert re.fullmatch(r"\$(\d+):\$\1", ws.print_title_rows or ""), where
             row = int(ws.print_title_rows.split(":")[0].strip("$"))
             assert ws.cell(row=row, column=1).value in ("序号", "排名", "口径", "行业代码"), where
@@ -130,7 +156,7 @@ def test_coverage_sheet_two_pages_with_its_chart(workbooks):
     first_row = chart.anchor._from.row + 1
     chart_points = chart.anchor.ext.height / 12700 if hasattr(chart.anchor, "ext") and chart.anchor.ext else 0
     rows_under_chart = sum(ws.row_dimensions[r].height for r in range(first_row, breaks[0] + 1))
-    assert chart_points == 0 or chart_points <= rows_under_chart          # the chart ends before the break
+    assert chart_points == 0 or chart_points <= rows_under_chart  # the chart ends before the break
     page_one = sum(ws.row_dimensions[r].height or 15 for r in range(1, breaks[0] + 1))
     page_two = sum(ws.row_dimensions[r].height or 15 for r in range(breaks[0] + 1, ws.max_row + 1))
     page_points = (210 / 25.4 - ws.page_margins.top - ws.page_margins.bottom) * 72 * 100 / ws.page_setup.scale
@@ -148,7 +174,20 @@ def test_coverage_sheet_prints_on_two_pages_in_libreoffice(result, policy, tmp_p
     source = tmp_path / "coverage.xlsx"
     workbook.save(source)
     office = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([office, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = (tmp_path / "coverage.pdf").read_bytes()
     assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) == 2

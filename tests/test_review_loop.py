@@ -16,8 +16,18 @@ from industry_gap.gaps import REVIEW_COLUMNS
 from industry_gap.model_training import labelled_rows
 from industry_gap.policy import load_policy
 from industry_gap.review import (
-    FILL_HEADERS, OVERRIDE_COLUMNS, REJECTED_COLUMNS, SHEET_NAME, WORKBOOK_HEADERS, apply_overrides,
-    apply_project_overrides, check_class_code, merge_overrides, override_labels, read_overrides, unmatched_overrides,
+    FILL_HEADERS,
+    OVERRIDE_COLUMNS,
+    REJECTED_COLUMNS,
+    SHEET_NAME,
+    WORKBOOK_HEADERS,
+    apply_overrides,
+    apply_project_overrides,
+    check_class_code,
+    merge_overrides,
+    override_labels,
+    read_overrides,
+    unmatched_overrides,
     write_review_workbook,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
@@ -34,23 +44,41 @@ KNOWN = {FIRM_A, FIRM_B, FIRM_C}
 
 def review_row(kind: str, entity_id: str, name: str, uscc: str, candidates, **values) -> dict:
     row = {column: "" for column in REVIEW_COLUMNS}
-    row.update(entity_kind=kind, entity_kind_name="规下企业" if kind == "enterprise" else "项目",
-               entity_id=entity_id, name=name, uscc=uscc, text_excerpt="矿山机械设备制造、销售；机电设备维修。",
-               evidence="命中“矿山机械”", classifier_reason="", potential_gap_level_above="group",
-               department="工信和科技局", review_reason="首选分类3511置信度0.31低于复核阈值0.50，若确认则可填补规上中类空白")
+    row.update(
+        entity_kind=kind,
+        entity_kind_name="规下企业" if kind == "enterprise" else "项目",
+        entity_id=entity_id,
+        name=name,
+        uscc=uscc,
+        text_excerpt="矿山机械设备制造、销售；机电设备维修。",
+        evidence="命中“矿山机械”",
+        classifier_reason="",
+        potential_gap_level_above="group",
+        department="工信和科技局",
+        review_reason="首选分类3511置信度0.31低于复核阈值0.50，若确认则可填补规上中类空白",
+    )
     for rank, (code, score) in enumerate(candidates, start=1):
         row[f"pred_code_{rank}"], row[f"pred_score_{rank}"] = code, score
     row.update(values)
     return row
 
 
-REVIEW = pd.DataFrame([
-    review_row("enterprise", FIRM_A, MALICIOUS, FIRM_A, [("3511", 0.31), ("3512", 0.22), ("3514", 0.12)],
-               pred_name_1="矿山机械制造"),
-    review_row("enterprise", FIRM_B, "鄂尔多斯市乙稻谷加工有限公司", FIRM_B, [("1311", 0.4), ("1312", 0.3)]),
-    review_row("enterprise", FIRM_C, "鄂尔多斯市丙机械有限公司", FIRM_C, [("3432", 0.3)]),
-    review_row("project", PROJECT_ID, "矿山装备项目", "", [("3511", 0.35)], potential_gap_level_above="none"),
-], columns=REVIEW_COLUMNS)
+REVIEW = pd.DataFrame(
+    [
+        review_row(
+            "enterprise",
+            FIRM_A,
+            MALICIOUS,
+            FIRM_A,
+            [("3511", 0.31), ("3512", 0.22), ("3514", 0.12)],
+            pred_name_1="矿山机械制造",
+        ),
+        review_row("enterprise", FIRM_B, "鄂尔多斯市乙稻谷加工有限公司", FIRM_B, [("1311", 0.4), ("1312", 0.3)]),
+        review_row("enterprise", FIRM_C, "鄂尔多斯市丙机械有限公司", FIRM_C, [("3432", 0.3)]),
+        review_row("project", PROJECT_ID, "矿山装备项目", "", [("3511", 0.35)], potential_gap_level_above="none"),
+    ],
+    columns=REVIEW_COLUMNS,
+)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -77,8 +105,15 @@ def append_line(ws, uscc: str, name: str, code, reviewer, date, record_id: str |
     """A line added under the list, as a reviewer copying a row would."""
     columns = columns_by_header(ws)
     row = ws.max_row + 1
-    values = {"类型": "规下企业", "名称": name, "统一社会信用代码": uscc, "核定行业代码": code, "核定人": reviewer,
-              "核定日期": date, "记录编号": record_id if record_id is not None else uscc}
+    values = {
+        "类型": "规下企业",
+        "名称": name,
+        "统一社会信用代码": uscc,
+        "核定行业代码": code,
+        "核定人": reviewer,
+        "核定日期": date,
+        "记录编号": record_id if record_id is not None else uscc,
+    }
     for header, value in values.items():
         ws.cell(row=row, column=columns[header], value=value)
     return row
@@ -109,7 +144,7 @@ def reasons(result) -> list[str]:
 
 # -- the workbook ---------------------------------------------------------------
 def test_workbook_house_style(review_file):
-    assert sorted(os.listdir(review_file.parent)) == [review_file.name]   # atomic: no temp file left
+    assert sorted(os.listdir(review_file.parent)) == [review_file.name]  # atomic: no temp file left
     workbook = load_workbook(review_file)
     assert workbook.sheetnames == [SHEET_NAME]
     ws = workbook[SHEET_NAME]
@@ -124,7 +159,7 @@ def test_workbook_house_style(review_file):
     first = dict(zip(WORKBOOK_HEADERS, rows[0]))
     assert first["序号"] == 1 and first["类型"] == "规下企业" and first["统一社会信用代码"] == FIRM_A
     assert (first["候选1代码"], first["候选1名称"], first["候选1置信度"]) == ("3511", "矿山机械制造", 0.31)
-    assert first["候选2名称"] == "石油钻采专用设备制造"   # filled from the standard when the list has no name
+    assert first["候选2名称"] == "石油钻采专用设备制造"  # filled from the standard when the list has no name
     assert first["潜在规上缺口层级"] == "中类" and first["分类依据"] == "命中“矿山机械”"
     assert all(first[h] is None for h in FILL_HEADERS)
     assert first["记录编号"] == FIRM_A
@@ -139,7 +174,7 @@ def test_fill_columns_highlighted_with_hints(review_file):
         assert ws.cell(row=5, column=columns[header]).fill.fgColor.rgb.endswith("FFF2CC")
     assert ws.cell(row=5, column=columns["名称"]).fill.fgColor.rgb in (None, "00000000")
     code_cell = ws.cell(row=5, column=columns["核定行业代码"])
-    assert code_cell.number_format == "@"          # a typed 0610 stays text
+    assert code_cell.number_format == "@"  # a typed 0610 stays text
     assert "填写4位行业小类代码，如 3511" in ws.cell(row=4, column=columns["核定行业代码"]).comment.text
     prompts = {dv.promptTitle: dv for dv in ws.data_validations.dataValidation}
     assert prompts["核定行业代码"].prompt == "填写4位行业小类代码，如 3511"
@@ -169,23 +204,37 @@ def test_empty_review_list(tmp_path):
 def consolidated_file(tmp_path):
     """The consolidated workbook of a run whose review list is REVIEW (other lists empty)."""
     policy = load_policy()
-    paths = write_exports(projects=pd.DataFrame(), candidates=pd.DataFrame(), rewards=None,
-                          progress=pd.DataFrame(), divisions=pd.DataFrame(), review=REVIEW, policy=policy,
-                          run_date=RUN_DATE, output_root=tmp_path / "out")
+    paths = write_exports(
+        projects=pd.DataFrame(),
+        candidates=pd.DataFrame(),
+        rewards=None,
+        progress=pd.DataFrame(),
+        divisions=pd.DataFrame(),
+        review=REVIEW,
+        policy=policy,
+        run_date=RUN_DATE,
+        output_root=tmp_path / "out",
+    )
     return paths.consolidated
 
 
 def sheet_layout(ws) -> dict:
     """What a reviewer sees and fills: cells below the title rows, widths, fills, validations, print setup."""
     return {
-        "cells": [[(c.value, c.number_format, c.fill.fgColor.rgb, c.data_type) for c in row]
-                  for row in ws.iter_rows(min_row=4)],
+        "cells": [
+            [(c.value, c.number_format, c.fill.fgColor.rgb, c.data_type) for c in row]
+            for row in ws.iter_rows(min_row=4)
+        ],
         "widths": {k: d.width for k, d in ws.column_dimensions.items()},
-        "validations": sorted(str((dv.type, dv.formula1, dv.promptTitle, str(dv.sqref)))
-                              for dv in ws.data_validations.dataValidation),
+        "validations": sorted(
+            str((dv.type, dv.formula1, dv.promptTitle, str(dv.sqref))) for dv in ws.data_validations.dataValidation
+        ),
         "comments": [(c.coordinate, c.comment.text) for c in ws[4] if c.comment],
-        "freeze": ws.freeze_panes, "filter": ws.auto_filter.ref, "titles": ws.print_title_rows,
-        "area": ws.print_area, "paper": (ws.page_setup.paperSize, ws.page_setup.orientation),
+        "freeze": ws.freeze_panes,
+        "filter": ws.auto_filter.ref,
+        "titles": ws.print_title_rows,
+        "area": ws.print_area,
+        "paper": (ws.page_setup.paperSize, ws.page_setup.orientation),
         "header": (ws.oddHeader.left.text, ws.oddHeader.center.text, ws.oddHeader.right.text),
     }
 
@@ -224,9 +273,9 @@ def test_whole_consolidated_workbook_reads_back_as_overrides(consolidated_file, 
 
 # -- the round trip ----------------------------------------------------------------
 def fill_round_trip(ws) -> None:
-    fill(ws, row_of(ws, FIRM_A), 3511, "张三", dt.date(2025, 11, 20), "现场核实，主营破碎机")   # typed as a number
+    fill(ws, row_of(ws, FIRM_A), 3511, "张三", dt.date(2025, 11, 20), "现场核实，主营破碎机")  # typed as a number
     fill(ws, row_of(ws, FIRM_B), "9999", "李四", "2025-11-20")
-    append_line(ws, FIRM_A, "重复填写", "3512", "王五", "2025-11-18")   # older, different code
+    append_line(ws, FIRM_A, "重复填写", "3512", "王五", "2025-11-18")  # older, different code
 
 
 def test_round_trip_accepted_rejected_messages(review_file, tmp_path):
@@ -237,41 +286,80 @@ def test_round_trip_accepted_rejected_messages(review_file, tmp_path):
     assert len(result.accepted) == 1
     accepted = result.accepted.iloc[0].to_dict()
     assert accepted | {"source_file": "", "source_row": 0} == dict(
-        uscc=FIRM_A, entity_id=FIRM_A, entity_kind="enterprise", name=MALICIOUS, code="3511",
-        code_name="矿山机械制造", reviewer="张三", reviewed_on="2025-11-20", note="现场核实，主营破碎机",
-        source_file="", source_row=0)
+        uscc=FIRM_A,
+        entity_id=FIRM_A,
+        entity_kind="enterprise",
+        name=MALICIOUS,
+        code="3511",
+        code_name="矿山机械制造",
+        reviewer="张三",
+        reviewed_on="2025-11-20",
+        note="现场核实，主营破碎机",
+        source_file="",
+        source_row=0,
+    )
     assert accepted["source_file"] == "复核清单_已填.xlsx" and accepted["source_row"] == 5
 
     assert list(result.rejected.columns) == REJECTED_COLUMNS
     rejected = result.rejected.set_index("source_row")
     assert rejected.loc[6, "reason"] == "核定行业代码“9999”不是有效的 GB/T 4754-2017 小类代码"
     assert rejected.loc[6, "column"] == "核定行业代码" and rejected.loc[6, "value"] == "9999"
-    assert rejected.loc[9, "reason"] == "与第5行对同一企业给出不同代码（3512 / 3511），按核定日期较新的第5行（3511）为准"
+    assert (
+        rejected.loc[9, "reason"] == "与第5行对同一企业给出不同代码（3512 / 3511），按核定日期较新的第5行（3511）为准"
+    )
     assert result.messages == [
-        f"第5行与第9行对同一企业（{MALICIOUS}，{FIRM_A}）给出不同代码（3511 / 3512），按核定日期较新的第5行为准"]
-    assert result.unfilled == 2   # firm C and the project
+        f"第5行与第9行对同一企业（{MALICIOUS}，{FIRM_A}）给出不同代码（3511 / 3512），按核定日期较新的第5行为准"
+    ]
+    assert result.unfilled == 2  # firm C and the project
     assert result.summary == "复核文件“复核清单_已填.xlsx”：采纳人工核定1条，退回2行，未填核定行业代码2行"
 
 
 def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
     """Review list from a real run → fill → read → pin → the firm is in 附件5 with 3511 and is a label."""
     firm = {column: "" for column in REGISTRY_COLUMNS}
-    firm.update(uscc=FIRM_A, name="鄂尔多斯市甲矿山机械有限公司", scope="矿山机械设备制造、销售；机电设备维修。",
-                status="存续", enterprise_type="有限责任公司", town="交通街道", revenue_wan=1800.0,
-                revenue_prev_wan=1500.0, source_file="registry.csv", source_row=2,
-                pred_code_1="3511", pred_name_1="矿山机械制造", pred_score_1=0.31, pred_code_2="3512",
-                pred_score_2=0.2, pred_code_3="", pred_score_3=math.nan, evidence="命中“矿山机械”", reason="")
+    firm.update(
+        uscc=FIRM_A,
+        name="鄂尔多斯市甲矿山机械有限公司",
+        scope="矿山机械设备制造、销售；机电设备维修。",
+        status="存续",
+        enterprise_type="有限责任公司",
+        town="交通街道",
+        revenue_wan=1800.0,
+        revenue_prev_wan=1500.0,
+        source_file="registry.csv",
+        source_row=2,
+        pred_code_1="3511",
+        pred_name_1="矿山机械制造",
+        pred_score_1=0.31,
+        pred_code_2="3512",
+        pred_score_2=0.2,
+        pred_code_3="",
+        pred_score_3=math.nan,
+        evidence="命中“矿山机械”",
+        reason="",
+    )
     registry = pd.DataFrame([firm])
-    above = pd.DataFrame([dict(uscc=make_uscc(500), name="规上钢构", industry_code="3311", revenue_wan=9000.0,
-                               town="交通街道", source_file="a.csv", source_row=2)], columns=ABOVE_SCALE_COLUMNS)
+    above = pd.DataFrame(
+        [
+            dict(
+                uscc=make_uscc(500),
+                name="规上钢构",
+                industry_code="3311",
+                revenue_wan=9000.0,
+                town="交通街道",
+                source_file="a.csv",
+                source_row=2,
+            )
+        ],
+        columns=ABOVE_SCALE_COLUMNS,
+    )
     projects = pd.DataFrame(columns=PROJECT_COLUMNS)
 
-    run = materialize_analysis(tmp_path / "before", registry, run_date=RUN_DATE, above_scale=above,
-                               projects=projects)
+    run = materialize_analysis(tmp_path / "before", registry, run_date=RUN_DATE, above_scale=above, projects=projects)
     before = run.result
     assert before.review["uscc"].tolist() == [FIRM_A]
     assert annex5_table(before.candidates, before.rewards).empty
-    workbook = load_workbook(run.exports.review)   # the 复核清单 the run published
+    workbook = load_workbook(run.exports.review)  # the 复核清单 the run published
     ws = workbook[SHEET_NAME]
     fill(ws, row_of(ws, FIRM_A), "3511", "张三", "2025-11-20")
     path = tmp_path / "复核清单.xlsx"
@@ -280,8 +368,9 @@ def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
     result = read_overrides(path, set(registry["uscc"]), today=TODAY)
     assert result.rejected.empty and len(result.accepted) == 1
     pinned = apply_overrides(registry, result.accepted)
-    after = materialize_analysis(tmp_path / "after", pinned, run_date=RUN_DATE, above_scale=above,
-                                 projects=projects).result
+    after = materialize_analysis(
+        tmp_path / "after", pinned, run_date=RUN_DATE, above_scale=above, projects=projects
+    ).result
 
     assert after.review.empty
     annex5 = annex5_table(after.candidates, after.rewards)
@@ -297,28 +386,39 @@ def test_unknown_and_invalid_uscc_rejected(review_file, tmp_path):
     def edit(ws):
         append_line(ws, STRANGER, "外区企业", "3511", "张三", "2025-11-20")
         append_line(ws, "91150602000000001Y", "校验位错", "3511", "张三", "2025-11-20", record_id="")
+
     result = read(filled(review_file, tmp_path, edit))
     assert result.accepted.empty
     assert reasons(result) == [f"统一社会信用代码“{STRANGER}”不在本次名录中", "统一社会信用代码校验位错误"]
     assert result.rejected["column"].tolist() == ["统一社会信用代码", "统一社会信用代码"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("3511", "3511"), ("C3511", "3511"), ("３５１１", "3511"), ("3511 矿山机械制造", "3511"), ("0610", "0610"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3511", "3511"),
+        ("C3511", "3511"),
+        ("３５１１", "3511"),
+        ("3511 矿山机械制造", "3511"),
+        ("0610", "0610"),
+    ],
+)
 def test_class_codes_accepted(value, expected):
     node, problem = check_class_code(value)
     assert problem is None and node.code == expected
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    ("9999", "不是有效的 GB/T 4754-2017 小类代码"),
-    ("35", "是大类（35 专用设备制造业），不是小类：人工核定须填写4位小类代码"),
-    ("351", "可选小类如 3511 矿山机械制造、3512 石油钻采专用设备制造"),
-    ("610", "若指 0610 烟煤和无烟煤开采洗选，请填写完整的4位代码"),
-    ("3511 稻谷加工", "代码与名称不符（3511 是“矿山机械制造”）"),
-    ("3511.0", "不是有效的 GB/T 4754-2017 小类代码"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("9999", "不是有效的 GB/T 4754-2017 小类代码"),
+        ("35", "是大类（35 专用设备制造业），不是小类：人工核定须填写4位小类代码"),
+        ("351", "可选小类如 3511 矿山机械制造、3512 石油钻采专用设备制造"),
+        ("610", "若指 0610 烟煤和无烟煤开采洗选，请填写完整的4位代码"),
+        ("3511 稻谷加工", "代码与名称不符（3511 是“矿山机械制造”）"),
+        ("3511.0", "不是有效的 GB/T 4754-2017 小类代码"),
+    ],
+)
 def test_class_codes_refused(value, fragment):
     node, problem = check_class_code(value)
     assert node is None and fragment in problem
@@ -330,6 +430,7 @@ def test_reviewer_and_date_required(review_file, tmp_path):
         fill(ws, row_of(ws, FIRM_B), "1311", "李四", None)
         fill(ws, row_of(ws, FIRM_C), "3432", "王五", "上周")
         append_line(ws, FIRM_C, "丙", "3432", "王五", "2026-01-05")
+
     result = read(filled(review_file, tmp_path, edit))
     assert result.accepted.empty
     assert reasons(result) == [
@@ -341,24 +442,33 @@ def test_reviewer_and_date_required(review_file, tmp_path):
 
 
 def test_every_problem_of_a_row_is_listed(review_file, tmp_path):
-    result = read(filled(review_file, tmp_path,
-                         lambda ws: append_line(ws, STRANGER, "外区", "9999", "", "", record_id="")))
+    result = read(
+        filled(review_file, tmp_path, lambda ws: append_line(ws, STRANGER, "外区", "9999", "", "", record_id=""))
+    )
     assert result.rejected["column"].tolist() == ["统一社会信用代码", "核定行业代码", "核定人", "核定日期"]
     assert set(result.rejected["source_row"]) == {9} and result.summary.endswith("退回1行，未填核定行业代码4行")
 
 
 def test_record_id_must_match_uscc(review_file, tmp_path):
     """A sort that moved only some columns leaves 记录编号 and USCC on different firms."""
-    result = read(filled(review_file, tmp_path,
-                         lambda ws: append_line(ws, FIRM_A, "甲", "3511", "张三", "2025-11-20", record_id=FIRM_B)))
+    result = read(
+        filled(
+            review_file,
+            tmp_path,
+            lambda ws: append_line(ws, FIRM_A, "甲", "3511", "张三", "2025-11-20", record_id=FIRM_B),
+        )
+    )
     assert result.accepted.empty
-    assert reasons(result) == [f"记录编号“{FIRM_B}”与统一社会信用代码“{FIRM_A}”不一致（可能排序或粘贴时只移动了部分列），请核对后重新填写"]
+    assert reasons(result) == [
+        f"记录编号“{FIRM_B}”与统一社会信用代码“{FIRM_A}”不一致（可能排序或粘贴时只移动了部分列），请核对后重新填写"
+    ]
 
 
 def test_refused_line_for_a_pinned_firm_is_explained(review_file, tmp_path):
     def edit(ws):
         fill(ws, row_of(ws, FIRM_A), "3511", "张三", "2025-11-20")
         append_line(ws, FIRM_A, "甲", "9999", "张三", "2025-11-21")
+
     result = read(filled(review_file, tmp_path, edit))
     assert result.accepted["code"].tolist() == ["3511"]
     assert result.messages == [f"第9行对企业（{MALICIOUS}，{FIRM_A}）的核定已退回，该企业按第5行的3511核定"]
@@ -371,10 +481,13 @@ def test_same_date_later_row_wins(review_file, tmp_path):
         append_line(ws, FIRM_A, "甲", "3512", "王五", "2025-11-20")
         append_line(ws, FIRM_B, "乙", "1311", "李四", "2025-11-19")
         append_line(ws, FIRM_B, "乙", "1311", "赵六", "2025-11-18")
+
     result = read(filled(review_file, tmp_path, edit))
     assert dict(zip(result.accepted["uscc"], result.accepted["code"])) == {FIRM_A: "3512", FIRM_B: "1311"}
     assert result.accepted.set_index("uscc").loc[FIRM_B, "reviewer"] == "李四"
-    assert reasons(result) == ["与第9行对同一企业给出不同代码（3511 / 3512），按核定日期相同、位置靠后的第9行（3512）为准"]
+    assert reasons(result) == [
+        "与第9行对同一企业给出不同代码（3511 / 3512），按核定日期相同、位置靠后的第9行（3512）为准"
+    ]
     assert result.messages[0].endswith("给出不同代码（3511 / 3512），按核定日期相同、位置靠后的第9行为准")
     assert result.messages[1].startswith("第10行与第11行对同一企业") and "给出相同代码1311" in result.messages[1]
 
@@ -393,10 +506,23 @@ def test_project_lines(review_file, tmp_path):
     refused = read(path, known_entity_ids=None)
     assert reasons(refused) == [f"记录编号“{PROJECT_ID}”不在本次项目清单中"]
 
-    projects = pd.DataFrame([{**{c: "" for c in PROJECT_COLUMNS}, "project_name": "矿山装备项目",
-                              "source_file": "projects.xlsx", "source_row": 5},
-                             {**{c: "" for c in PROJECT_COLUMNS}, "project_name": "其他项目", "intended_code": "3612",
-                              "source_file": "projects.xlsx", "source_row": 6}])
+    projects = pd.DataFrame(
+        [
+            {
+                **{c: "" for c in PROJECT_COLUMNS},
+                "project_name": "矿山装备项目",
+                "source_file": "projects.xlsx",
+                "source_row": 5,
+            },
+            {
+                **{c: "" for c in PROJECT_COLUMNS},
+                "project_name": "其他项目",
+                "intended_code": "3612",
+                "source_file": "projects.xlsx",
+                "source_row": 6,
+            },
+        ]
+    )
     pinned = apply_project_overrides(projects, result.accepted)
     assert pinned["intended_code"].tolist() == ["3511", "3612"]
     assert pinned["manual_review"].tolist() == ["人工核定（张三，2025-11-20）", ""]
@@ -405,14 +531,21 @@ def test_project_lines(review_file, tmp_path):
 
 # -- other files -------------------------------------------------------------------
 def test_plain_csv_in_gbk(tmp_path):
-    path = write_csv(tmp_path / "核定结果.csv", ["企业名称", "统一社会信用代码", "核定行业代码", "核定人", "核定日期"], [
-        ["甲", FIRM_A, "C3511", "张三", "2025年11月20日"],
-        ["乙", FIRM_B.lower(), "1311 稻谷加工", "李四", "2025/11/21"],
-        ["丙", FIRM_C, "", "", ""],
-    ], encoding="gbk")
+    path = write_csv(
+        tmp_path / "核定结果.csv",
+        ["企业名称", "统一社会信用代码", "核定行业代码", "核定人", "核定日期"],
+        [
+            ["甲", FIRM_A, "C3511", "张三", "2025年11月20日"],
+            ["乙", FIRM_B.lower(), "1311 稻谷加工", "李四", "2025/11/21"],
+            ["丙", FIRM_C, "", "", ""],
+        ],
+        encoding="gbk",
+    )
     result = read_overrides(path, KNOWN, today=TODAY)
     assert result.accepted[["uscc", "code", "reviewed_on"]].values.tolist() == [
-        [FIRM_A, "3511", "2025-11-20"], [FIRM_B, "1311", "2025-11-21"]]
+        [FIRM_A, "3511", "2025-11-20"],
+        [FIRM_B, "1311", "2025-11-21"],
+    ]
     assert result.rejected.empty and result.unfilled == 1
 
 
@@ -423,7 +556,9 @@ def test_file_without_code_column_is_refused(tmp_path):
 
 
 def test_missing_reviewer_column_is_said(tmp_path):
-    path = write_csv(tmp_path / "核定.csv", ["统一社会信用代码", "核定行业代码", "核定日期"], [[FIRM_A, "3511", "2025-11-20"]])
+    path = write_csv(
+        tmp_path / "核定.csv", ["统一社会信用代码", "核定行业代码", "核定日期"], [[FIRM_A, "3511", "2025-11-20"]]
+    )
     result = read_overrides(path, KNOWN, today=TODAY)
     assert result.accepted.empty and reasons(result) == ["缺少核定人（未写明核定人的核定不生效）"]
     assert result.messages == ["文件中没有“核定人”列，所有填写了代码的行都将因缺少核定人而退回"]
@@ -432,9 +567,20 @@ def test_missing_reviewer_column_is_said(tmp_path):
 # -- merge ----------------------------------------------------------------------
 def override(uscc: str, code: str, reviewer: str, date: str, **values) -> dict:
     from reference import standard
-    row = dict(uscc=uscc, entity_id=uscc, entity_kind="enterprise", name=f"企业{uscc[-3:]}", code=code,
-               code_name=standard().get(code).name, reviewer=reviewer, reviewed_on=date, note="",
-               source_file="复核.xlsx", source_row=5)
+
+    row = dict(
+        uscc=uscc,
+        entity_id=uscc,
+        entity_kind="enterprise",
+        name=f"企业{uscc[-3:]}",
+        code=code,
+        code_name=standard().get(code).name,
+        reviewer=reviewer,
+        reviewed_on=date,
+        note="",
+        source_file="复核.xlsx",
+        source_row=5,
+    )
     row.update(values)
     return row
 
@@ -444,15 +590,24 @@ def frame(*rows) -> pd.DataFrame:
 
 
 def test_merge_newest_wins_with_messages():
-    stored = frame(override(FIRM_A, "3511", "张三", "2025-10-01"), override(FIRM_B, "1311", "李四", "2025-10-01"),
-                   override(FIRM_C, "3432", "王五", "2025-10-01"))
-    new = frame(override(FIRM_A, "3512", "赵六", "2025-11-20", source_row=7),       # newer: replaces
-                override(FIRM_B, "1312", "赵六", "2025-09-01", source_row=8),       # older: not adopted
-                override(FIRM_C, "3432", "王五", "2025-10-01"),                     # identical: silent
-                override(STRANGER, "1311", "赵六", "2025-11-20"))                   # new firm
+    stored = frame(
+        override(FIRM_A, "3511", "张三", "2025-10-01"),
+        override(FIRM_B, "1311", "李四", "2025-10-01"),
+        override(FIRM_C, "3432", "王五", "2025-10-01"),
+    )
+    new = frame(
+        override(FIRM_A, "3512", "赵六", "2025-11-20", source_row=7),  # newer: replaces
+        override(FIRM_B, "1312", "赵六", "2025-09-01", source_row=8),  # older: not adopted
+        override(FIRM_C, "3432", "王五", "2025-10-01"),  # identical: silent
+        override(STRANGER, "1311", "赵六", "2025-11-20"),
+    )  # new firm
     merged, messages = merge_overrides(stored, new)
-    assert dict(zip(merged["uscc"], merged["code"])) == {FIRM_A: "3512", FIRM_B: "1311", FIRM_C: "3432",
-                                                         STRANGER: "1311"}
+    assert dict(zip(merged["uscc"], merged["code"])) == {
+        FIRM_A: "3512",
+        FIRM_B: "1311",
+        FIRM_C: "3432",
+        STRANGER: "1311",
+    }
     assert messages == [
         f"企业（企业{FIRM_A[-3:]}，{FIRM_A}）的人工核定由 3511（张三，2025-10-01）改为 3512（赵六，2025-11-20，复核.xlsx第7行）",
         f"复核.xlsx第8行对企业（企业{FIRM_B[-3:]}，{FIRM_B}）的核定 1312（2025-09-01）早于已存的核定 1311（李四，2025-10-01），未采用",
@@ -460,11 +615,13 @@ def test_merge_newest_wins_with_messages():
 
 
 def test_merge_tie_goes_to_the_new_file():
-    merged, messages = merge_overrides(frame(override(FIRM_A, "3511", "张三", "2025-11-20")),
-                                       frame(override(FIRM_A, "3512", "李四", "2025-11-20")))
+    merged, messages = merge_overrides(
+        frame(override(FIRM_A, "3511", "张三", "2025-11-20")), frame(override(FIRM_A, "3512", "李四", "2025-11-20"))
+    )
     assert merged["code"].tolist() == ["3512"] and len(messages) == 1
-    merged, messages = merge_overrides(frame(override(FIRM_A, "3511", "张三", "2025-11-01")),
-                                       frame(override(FIRM_A, "3511", "李四", "2025-11-20")))
+    merged, messages = merge_overrides(
+        frame(override(FIRM_A, "3511", "张三", "2025-11-01")), frame(override(FIRM_A, "3511", "李四", "2025-11-20"))
+    )
     assert merged["reviewer"].tolist() == ["李四"] and "再次确认" in messages[0]
     merged, messages = merge_overrides(None, frame(override(FIRM_A, "3511", "张三", "2025-11-20")))
     assert len(merged) == 1 and messages == []
@@ -474,25 +631,42 @@ def test_merge_tie_goes_to_the_new_file():
 def classified_frame() -> pd.DataFrame:
     rows = []
     for uscc, registered, scope in ((FIRM_A, "", "矿山机械制造"), (FIRM_B, "1312", "大米加工"), (FIRM_C, "", "")):
-        rows.append(dict(uscc=uscc, name=f"企业{uscc[-3:]}", scope=scope, industry_code=registered,
-                         pred_code_1="3512", pred_name_1="石油钻采专用设备制造", pred_score_1=0.3,
-                         pred_code_2="", pred_name_2="", pred_score_2=math.nan, pred_code_3="", pred_name_3="",
-                         pred_score_3=math.nan, evidence="命中“设备”", pred_division="35", pred_section="C",
-                         is_industrial=True))
+        rows.append(
+            dict(
+                uscc=uscc,
+                name=f"企业{uscc[-3:]}",
+                scope=scope,
+                industry_code=registered,
+                pred_code_1="3512",
+                pred_name_1="石油钻采专用设备制造",
+                pred_score_1=0.3,
+                pred_code_2="",
+                pred_name_2="",
+                pred_score_2=math.nan,
+                pred_code_3="",
+                pred_name_3="",
+                pred_score_3=math.nan,
+                evidence="命中“设备”",
+                pred_division="35",
+                pred_section="C",
+                is_industrial=True,
+            )
+        )
     return pd.DataFrame(rows)
 
 
 def test_apply_overrides_pins_and_marks():
     classified = classified_frame()
-    overrides = frame(override(FIRM_A, "3511", "张三", "2025-11-20", note="现场核实"),
-                      override(FIRM_B, "1311", "李四", "2025-11-20"))
+    overrides = frame(
+        override(FIRM_A, "3511", "张三", "2025-11-20", note="现场核实"), override(FIRM_B, "1311", "李四", "2025-11-20")
+    )
     pinned = apply_overrides(classified, overrides)
     assert pinned["industry_code"].tolist() == ["3511", "1311", ""]
     assert pinned["manual_review"].tolist() == ["人工核定（张三，2025-11-20）", "人工核定（李四，2025-11-20）", ""]
     assert pinned.loc[0, "evidence"] == "人工核定：3511 矿山机械制造（张三，2025-11-20；备注：现场核实）；命中“设备”"
     assert pinned.loc[1, "evidence"].startswith("人工核定：1311 稻谷加工（李四，2025-11-20；原行业代码1312）")
-    assert pinned.loc[0, "pred_code_1"] == "3512"          # the model's view is kept
-    pd.testing.assert_series_equal(pinned.loc[2].drop("manual_review"), classified.loc[2])   # no override: unchanged
+    assert pinned.loc[0, "pred_code_1"] == "3512"  # the model's view is kept
+    pd.testing.assert_series_equal(pinned.loc[2].drop("manual_review"), classified.loc[2])  # no override: unchanged
     assert classified["industry_code"].tolist() == ["", "1312", ""] and "manual_review" not in classified
 
 
@@ -503,8 +677,11 @@ def test_apply_without_overrides_adds_empty_mark():
 
 
 def test_override_labels_need_a_scope():
-    overrides = frame(override(FIRM_A, "3511", "张三", "2025-11-20"), override(FIRM_C, "3432", "王五", "2025-11-20"),
-                      override(STRANGER, "1311", "李四", "2025-11-20"))
+    overrides = frame(
+        override(FIRM_A, "3511", "张三", "2025-11-20"),
+        override(FIRM_C, "3432", "王五", "2025-11-20"),
+        override(STRANGER, "1311", "李四", "2025-11-20"),
+    )
     labels = override_labels(overrides, classified_frame())
     assert labels.values.tolist() == [[FIRM_A, "矿山机械制造", "3511"]]
 
@@ -512,4 +689,5 @@ def test_override_labels_need_a_scope():
 def test_unmatched_overrides_are_said():
     overrides = frame(override(FIRM_A, "3511", "张三", "2025-11-20"), override(STRANGER, "1311", "李四", "2025-11-20"))
     assert unmatched_overrides(overrides, KNOWN) == [
-        f"人工核定的企业（企业{STRANGER[-3:]}，{STRANGER}）不在本次名录中，其核定 1311 本次未应用（已保留）"]
+        f"人工核定的企业（企业{STRANGER[-3:]}，{STRANGER}）不在本次名录中，其核定 1311 本次未应用（已保留）"
+    ]

@@ -13,13 +13,21 @@ from openpyxl.chart import BarChart
 
 from industry_gap.changes import CHANGES_SHEET
 from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS
-from industry_gap.exports.excel_style import save_atomically, safe_file_part, set_cell
+from industry_gap.exports.excel_style import safe_file_part, save_atomically, set_cell
 from industry_gap.exports.publishing import MANIFEST_FILE
 from industry_gap.exports.workbooks import (
-    ANNEX4_SHEET, ANNEX5_SHEET, CHART_TITLE, COVERAGE_SHEET, EXCLUDED_SHEET, NO_ROWS_TEXT, PIPELINE_SHEET,
-    PROGRESS_HEADERS, REVIEW_SHEET, REWARDS_SHEET,
+    ANNEX4_SHEET,
+    ANNEX5_SHEET,
+    CHART_TITLE,
+    COVERAGE_SHEET,
+    EXCLUDED_SHEET,
+    NO_ROWS_TEXT,
+    PIPELINE_SHEET,
+    PROGRESS_HEADERS,
+    REWARDS_SHEET,
 )
 from industry_gap.policy import load_policy
+from industry_gap.review.columns import SHEET_NAME as REVIEW_SHEET
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
 from industry_gap.summary import run_summary, summary_lines
 from tests.factories import classified_firm, materialize_analysis
@@ -34,54 +42,112 @@ def policy():
 
 
 def firm(uscc: str, **values) -> dict:
-    return classified_firm(uscc, **{
-        "name": f"企业{uscc[-2:]}有限公司", "scope": "生产销售农副食品、汽车零部件及配件", "revenue_wan": 1800.0,
-        "revenue_prev_wan": 1500.0, "legal_representative": "张三", "source_file": "registry.csv",
-        "source_row": 2, **values})
+    return classified_firm(
+        uscc,
+        **{
+            "name": f"企业{uscc[-2:]}有限公司",
+            "scope": "生产销售农副食品、汽车零部件及配件",
+            "revenue_wan": 1800.0,
+            "revenue_prev_wan": 1500.0,
+            "legal_representative": "张三",
+            "source_file": "registry.csv",
+            "source_row": 2,
+            **values,
+        },
+    )
 
 
 def project(name: str, code: str, investment: float, **values) -> dict:
-    row = {column: "" for column in PROJECT_COLUMNS}
-    row.update(project_name=name, builder=f"{name}建设公司", investment_wan=investment, stage="在建",
-               signed_date="2025-02-01", planned_production="2026-06", intended_code=code,
-               source_file="projects.xlsx")
+    row: dict[str, object] = {column: "" for column in PROJECT_COLUMNS}
+    row.update(
+        project_name=name,
+        builder=f"{name}建设公司",
+        investment_wan=investment,
+        stage="在建",
+        signed_date="2025-02-01",
+        planned_production="2026-06",
+        intended_code=code,
+        source_file="projects.xlsx",
+    )
     row.update(values)
     return row
 
 
-REGISTRY = pd.DataFrame([
-    firm("91150602MA0000000001", name=MALICIOUS, industry_code="1391", revenue_wan=2100.0),
-    firm("91150602MA0000000002", industry_code="3611", revenue_wan=1700.0),
-    firm("91150602MA0000000003", pred_code_1="3312", pred_score_1=0.82, evidence="命中“门窗”", revenue_wan=900.0),
-    firm("91150602MA0000000004", pred_code_1="4411", pred_score_1=0.3, pred_code_2="4412", pred_score_2=0.2,
-         evidence="命中“发电”"),
-    firm("91150602MA0000000005", industry_code="3670", revenue_wan=1900.0),            # no gap: pipeline only
-    firm("91150602MA0000000006", industry_code="3042", enterprise_type="个体工商户"),   # excluded
-    firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),               # not industrial
-])
-ABOVE = pd.DataFrame([
-    dict(uscc="91150602MA00000000A1", name="规上汽配", industry_code="3670", revenue_wan=9000.0, town="交通街道",
-         source_file="a.csv", source_row=2),
-    dict(uscc="91150602MA00000000A2", name="规上钢构", industry_code="3311", revenue_wan=9000.0, town="交通街道",
-         source_file="a.csv", source_row=3),
-], columns=ABOVE_SCALE_COLUMNS)
-TARGETS = pd.DataFrame([
-    dict(scope="规上口径", code="139", level="group", name="", department="区农牧局", target_year=2025),
-    dict(scope="规上口径", code="361", level="group", name="", department="装备制造产业园管理办公室", target_year=2025),
-    dict(scope="全口径", code="3071", level="class", name="", department="区住建局", target_year=2025),
-])
-PROJECTS = pd.DataFrame([
-    project("+新能源重卡", "3612", 30000, builder="@SUM(1)", department="装备制造产业园管理办公室", source_row=2),
-    project("特种玻璃", "3042", 800, builder="-2+3", source_row=3),
-    project("已有门类扩建", "3670", 5000, source_row=4),
-])
+REGISTRY = pd.DataFrame(
+    [
+        firm("91150602MA0000000001", name=MALICIOUS, industry_code="1391", revenue_wan=2100.0),
+        firm("91150602MA0000000002", industry_code="3611", revenue_wan=1700.0),
+        firm("91150602MA0000000003", pred_code_1="3312", pred_score_1=0.82, evidence="命中“门窗”", revenue_wan=900.0),
+        firm(
+            "91150602MA0000000004",
+            pred_code_1="4411",
+            pred_score_1=0.3,
+            pred_code_2="4412",
+            pred_score_2=0.2,
+            evidence="命中“发电”",
+        ),
+        firm("91150602MA0000000005", industry_code="3670", revenue_wan=1900.0),  # no gap: pipeline only
+        firm("91150602MA0000000006", industry_code="3042", enterprise_type="个体工商户"),  # excluded
+        firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),  # not industrial
+    ]
+)
+ABOVE = pd.DataFrame(
+    [
+        dict(
+            uscc="91150602MA00000000A1",
+            name="规上汽配",
+            industry_code="3670",
+            revenue_wan=9000.0,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=2,
+        ),
+        dict(
+            uscc="91150602MA00000000A2",
+            name="规上钢构",
+            industry_code="3311",
+            revenue_wan=9000.0,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=3,
+        ),
+    ],
+    columns=ABOVE_SCALE_COLUMNS,
+)
+TARGETS = pd.DataFrame(
+    [
+        dict(scope="规上口径", code="139", level="group", name="", department="区农牧局", target_year=2025),
+        dict(
+            scope="规上口径",
+            code="361",
+            level="group",
+            name="",
+            department="装备制造产业园管理办公室",
+            target_year=2025,
+        ),
+        dict(scope="全口径", code="3071", level="class", name="", department="区住建局", target_year=2025),
+    ]
+)
+PROJECTS = pd.DataFrame(
+    [
+        project("+新能源重卡", "3612", 30000, builder="@SUM(1)", department="装备制造产业园管理办公室", source_row=2),
+        project("特种玻璃", "3042", 800, builder="-2+3", source_row=3),
+        project("已有门类扩建", "3670", 5000, source_row=4),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """One run of the real assets on the lists above: (tables, published workbooks, output folder)."""
-    run = materialize_analysis(tmp_path_factory.mktemp("run"), REGISTRY, run_date=RUN_DATE, above_scale=ABOVE,
-                               targets=TARGETS, projects=PROJECTS)
+    run = materialize_analysis(
+        tmp_path_factory.mktemp("run"),
+        REGISTRY,
+        run_date=RUN_DATE,
+        above_scale=ABOVE,
+        targets=TARGETS,
+        projects=PROJECTS,
+    )
     return run.result, run.exports, run.output
 
 
@@ -106,10 +172,14 @@ def test_files_and_folder(exported):
     assert paths.folder == root / "exports" / "2025-11"
     assert paths.consolidated.name == "扩增工业门类清单_汇总_2025-11.xlsx"
     names = sorted(p.name for p in paths.departments.values())
-    assert names == sorted([
-        "附件4附件5_区农牧局_2025-11.xlsx", "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
-        "附件4附件5_区住建局_2025-11.xlsx", "附件4附件5_工信和科技局_2025-11.xlsx",
-    ])
+    assert names == sorted(
+        [
+            "附件4附件5_区农牧局_2025-11.xlsx",
+            "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
+            "附件4附件5_区住建局_2025-11.xlsx",
+            "附件4附件5_工信和科技局_2025-11.xlsx",
+        ]
+    )
     assert all(p.exists() for p in paths.all())
     # no temp files left: only the workbooks and the manifest the publication writes
     assert sorted(os.listdir(paths.folder)) == sorted([MANIFEST_FILE, *(p.name for p in paths.all())])
@@ -118,8 +188,16 @@ def test_files_and_folder(exported):
 def test_consolidated_sheets_titles_and_headers(exported, policy):
     _, paths, _ = exported
     wb = load_workbook(paths.consolidated)
-    assert wb.sheetnames == [ANNEX4_SHEET, ANNEX5_SHEET, COVERAGE_SHEET, PIPELINE_SHEET, EXCLUDED_SHEET,
-                             REWARDS_SHEET, REVIEW_SHEET, CHANGES_SHEET]
+    assert wb.sheetnames == [
+        ANNEX4_SHEET,
+        ANNEX5_SHEET,
+        COVERAGE_SHEET,
+        PIPELINE_SHEET,
+        EXCLUDED_SHEET,
+        REWARDS_SHEET,
+        REVIEW_SHEET,
+        CHANGES_SHEET,
+    ]
     ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
     assert ws4["A1"].value == "附件4" and ws5["A1"].value == "附件5"
     assert ws4["A2"].value == "东胜区年度拟扩增全口径工业门类项目清单"
@@ -127,7 +205,7 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
     assert "金额单位：万元" in ws4["A3"].value and "本区门类" in ws4["A3"].value  # reward basis said
     assert header(ws4) == ANNEX4_HEADERS
     assert header(ws5) == ANNEX5_HEADERS
-    for ws in wb.worksheets:   # the review sheet also keeps 类型/名称 in view (the fill-in workbook's layout)
+    for ws in wb.worksheets:  # the review sheet also keeps 类型/名称 in view (the fill-in workbook's layout)
         assert ws.freeze_panes == ("D5" if ws.title == REVIEW_SHEET else "A5"), ws.title
         assert re.search(r"[\u4e00-\u9fff]", ws["A2"].value)
     assert ws4.column_dimensions["B"].width == 20
@@ -170,7 +248,10 @@ def test_number_formats(exported):
     _, paths, _ = exported
     wb = load_workbook(paths.consolidated)
     ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
-    for ws, titles in ((ws4, ("总投资（万元）", "预计奖励（万元）")), (ws5, ("上年营业收入（万元）", "预计奖励（万元）"))):
+    for ws, titles in (
+        (ws4, ("总投资（万元）", "预计奖励（万元）")),
+        (ws5, ("上年营业收入（万元）", "预计奖励（万元）")),
+    ):
         for title in titles:
             column = column_of(ws, title)
             cells = [ws[f"{column}{r}"] for r in range(5, 5 + len(data_rows(ws)))]
@@ -194,7 +275,7 @@ def test_coverage_sheet_and_chart(exported):
     # the chart sits under the progress table, the 大类 table follows after a page break
     division_header = next(r for r in range(13, ws.max_row + 1) if ws.cell(row=r, column=1).value == "大类代码")
     assert [brk.id for brk in ws.row_breaks.brk] == [division_header - 2]
-    assert ws._charts[0].anchor._from.row + 1 == 14   # openpyxl anchors count rows from 0
+    assert ws._charts[0].anchor._from.row + 1 == 14  # openpyxl anchors count rows from 0
     deadline = ws.cell(row=5, column=PROGRESS_HEADERS.index("截止日期") + 1)
     assert deadline.is_date and deadline.value.date() == dt.date(2025, 12, 31)
     assert deadline.number_format == "yyyy-mm-dd"
@@ -267,8 +348,9 @@ def test_summary_numbers_and_lines(exported, policy):
     assert summary["flagged"]["above"] == {"division": 2, "group": 1, "class": 1}
     assert summary["review"] == {"enterprises": 1, "projects": 0}
     assert summary["pipeline"] == {"已达标待入库": 1, "临近": 2, "培育": 0, "储备": 1}  # 900 万 = 45%: 储备
-    assert summary["rewards"]["total_wan"] == pytest.approx(float(
-        result.rewards.loc[result.rewards["status"] == "awarded", "amount_wan"].sum()))
+    assert summary["rewards"]["total_wan"] == pytest.approx(
+        float(result.rewards.loc[result.rewards["status"] == "awarded", "amount_wan"].sum())
+    )
     assert summary["workbooks"][0].endswith("扩增工业门类清单_汇总_2025-11.xlsx")
     lines = summary_lines(summary)
     assert any(line.startswith("读取规下企业7户") for line in lines)
@@ -337,8 +419,7 @@ def test_annex_scope_columns_notes_and_dates(exported):
 def test_coverage_sheet_after_the_deadline_says_so(tmp_path):
     """After the plan's end date the sheet shows 已到期 and the final figures, never a negative day count."""
     late = dt.date(2026, 3, 1)
-    run = materialize_analysis(tmp_path, REGISTRY, run_date=late, above_scale=ABOVE, targets=TARGETS,
-                               projects=PROJECTS)
+    run = materialize_analysis(tmp_path, REGISTRY, run_date=late, above_scale=ABOVE, targets=TARGETS, projects=PROJECTS)
     ws = load_workbook(run.exports.consolidated)[COVERAGE_SHEET]
     assert "已到期" in ws.cell(row=3, column=1).value and "基期" in ws.cell(row=3, column=1).value
     days = [ws.cell(row=r, column=PROGRESS_HEADERS.index("距截止天数") + 1).value for r in range(5, 13)]

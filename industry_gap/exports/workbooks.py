@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,19 +32,44 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import (
-    CODE_SOURCE_NAMES, DEADLINE_PASSED, NO_GAP, baseline_text, deadline_passed, deadline_text, find_node, number,
+    CODE_SOURCE_NAMES,
+    DEADLINE_PASSED,
+    NO_GAP,
+    baseline_text,
+    deadline_passed,
+    deadline_text,
+    find_node,
+    number,
     text,
 )
 from industry_gap.errors import UserError
 from industry_gap.exports.excel_style import (
-    CONFIDENCE_FORMAT, COUNT_FORMAT, DATE_FORMAT, INTEGER_FORMAT, LEFT, LEFT_WRAP, MONEY_FORMAT, PERCENT_FORMAT,
-    SUBTITLE_FONT, excel_date, fit_row_heights, remove_stale_temporaries, save_atomically, safe_file_part,
-    set_widths, set_print_layout, width_scale, write_table, write_title,
+    A4_LANDSCAPE_HEIGHT_MM,
+    COLUMN_UNIT_MM,
+    CONFIDENCE_FORMAT,
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    INTEGER_FORMAT,
+    LEFT,
+    LEFT_WRAP,
+    LINE_HEIGHT,
+    MONEY_FORMAT,
+    PERCENT_FORMAT,
+    PRINT_MARGINS,
+    SUBTITLE_FONT,
+    excel_date,
+    fit_row_heights,
+    remove_stale_temporaries,
+    safe_file_part,
+    save_atomically,
+    set_print_layout,
+    set_widths,
+    width_scale,
+    write_table,
+    write_title,
 )
-from industry_gap.exports.excel_style import A4_LANDSCAPE_HEIGHT_MM, COLUMN_UNIT_MM, LINE_HEIGHT, PRINT_MARGINS
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy
-from industry_gap.review.columns import SHEET_NAME as REVIEW_SHEET
 from industry_gap.rewards import reward_by_entity
 
 ANNEX4_SHEET = "附件4 全口径项目清单"
@@ -59,52 +85,165 @@ SERIES_COLOURS = ("D9D9D9", "5B9BD5", "ED7D31")  # 小类总数, 全口径已有
 # 填补口径 (last column) says which 口径's gap a row fills; 扩增层级 gives the level(s). Which rows go in
 # which annex is written down in reference/policy/README.md (附件4 与附件5).
 SCOPE_HEADER = "填补口径"
-ANNEX4_HEADERS = ["序号", "项目名称", "建设单位", "统一社会信用代码", "拟扩增门类代码", "门类名称", "扩增层级",
-                  "总投资（万元）", "建设阶段", "计划投产时间", "责任单位", "预计奖励（万元）", "备注", SCOPE_HEADER]
+ANNEX4_HEADERS = [
+    "序号",
+    "项目名称",
+    "建设单位",
+    "统一社会信用代码",
+    "拟扩增门类代码",
+    "门类名称",
+    "扩增层级",
+    "总投资（万元）",
+    "建设阶段",
+    "计划投产时间",
+    "责任单位",
+    "预计奖励（万元）",
+    "备注",
+    SCOPE_HEADER,
+]
 # Widths (column units) sized to print one page wide on A4 landscape at about 75 %: long text wraps.
 ANNEX4_WIDTHS = [5, 20, 18, 19, 8, 14, 12, 11, 8, 11, 12, 10, 42, 9]
-ANNEX4_FORMATS = {"序号": INTEGER_FORMAT, "总投资（万元）": MONEY_FORMAT, "预计奖励（万元）": MONEY_FORMAT,
-                  "计划投产时间": DATE_FORMAT}
-ANNEX4_NOTE = ("说明：附件4按方案列出拟扩增工业门类的新引进、在建项目（不论规模）：填补全口径空白（本区尚无该门类）"
-               "或扩增规上口径门类（本区该门类尚无规上企业）的均列入，口径见“填补口径”列，层级见“扩增层级”列")
+ANNEX4_FORMATS = {
+    "序号": INTEGER_FORMAT,
+    "总投资（万元）": MONEY_FORMAT,
+    "预计奖励（万元）": MONEY_FORMAT,
+    "计划投产时间": DATE_FORMAT,
+}
+ANNEX4_NOTE = (
+    "说明：附件4按方案列出拟扩增工业门类的新引进、在建项目（不论规模）：填补全口径空白（本区尚无该门类）"
+    "或扩增规上口径门类（本区该门类尚无规上企业）的均列入，口径见“填补口径”列，层级见“扩增层级”列"
+)
 
-ANNEX5_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "经营范围摘要", "行业代码", "行业名称", "置信度",
-                  "扩增层级", "上年营业收入（万元）", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据", SCOPE_HEADER]
+ANNEX5_HEADERS = [
+    "序号",
+    "企业名称",
+    "统一社会信用代码",
+    "所属镇街",
+    "经营范围摘要",
+    "行业代码",
+    "行业名称",
+    "置信度",
+    "扩增层级",
+    "上年营业收入（万元）",
+    "入规阶段",
+    "责任单位",
+    "预计奖励（万元）",
+    "判定依据",
+    SCOPE_HEADER,
+]
 ANNEX5_WIDTHS = [5, 18, 19, 9, 24, 6, 14, 7, 6, 11, 8, 12, 9, 40, 6]
-ANNEX5_FORMATS = {"序号": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
-                  "预计奖励（万元）": MONEY_FORMAT}
-ANNEX5_NOTE = ("说明：附件5列出入规后可扩增规上口径门类的规下工业企业（该门类本区尚无规上企业），均为规上口径，"
-               "层级见“扩增层级”列；新建项目列入附件4")
+ANNEX5_FORMATS = {
+    "序号": INTEGER_FORMAT,
+    "置信度": CONFIDENCE_FORMAT,
+    "上年营业收入（万元）": MONEY_FORMAT,
+    "预计奖励（万元）": MONEY_FORMAT,
+}
+ANNEX5_NOTE = (
+    "说明：附件5列出入规后可扩增规上口径门类的规下工业企业（该门类本区尚无规上企业），均为规上口径，"
+    "层级见“扩增层级”列；新建项目列入附件4"
+)
 ABOVE_SCOPE = "规上口径"
 
-PROGRESS_HEADERS = ["口径", "层级", "标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少", "规划目标",
-                    "尚差", "完成率", "截止日期", "距截止天数", "新增门类代码"]
-PROGRESS_FORMATS = {h: COUNT_FORMAT for h in ("标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少",
-                                              "规划目标", "尚差", "距截止天数")} | {"完成率": PERCENT_FORMAT,
-                                                                              "截止日期": DATE_FORMAT}
-DIVISION_HEADERS = ["大类代码", "大类名称", "小类总数", "全口径已有小类", "规上已有小类", "中类总数",
-                    "全口径已有中类", "规上已有中类", "全口径有该大类", "规上有该大类"]
+PROGRESS_HEADERS = [
+    "口径",
+    "层级",
+    "标准门类数",
+    "基期已有",
+    "当前已有",
+    "较基期新增",
+    "较基期减少",
+    "规划目标",
+    "尚差",
+    "完成率",
+    "截止日期",
+    "距截止天数",
+    "新增门类代码",
+]
+PROGRESS_FORMATS = {
+    h: COUNT_FORMAT
+    for h in ("标准门类数", "基期已有", "当前已有", "较基期新增", "较基期减少", "规划目标", "尚差", "距截止天数")
+} | {"完成率": PERCENT_FORMAT, "截止日期": DATE_FORMAT}
+DIVISION_HEADERS = [
+    "大类代码",
+    "大类名称",
+    "小类总数",
+    "全口径已有小类",
+    "规上已有小类",
+    "中类总数",
+    "全口径已有中类",
+    "规上已有中类",
+    "全口径有该大类",
+    "规上有该大类",
+]
 DIVISION_FORMATS = {h: COUNT_FORMAT for h in DIVISION_HEADERS[2:8]}
 COVERAGE_WIDTHS = [9, 24, 10, 9, 9, 10, 10, 9, 9, 9, 11, 9, 30]
-COVERAGE_ROW_HEIGHT = 14.25   # points; rows are given a height so the page break can be planned
+COVERAGE_ROW_HEIGHT = 14.25  # points; rows are given a height so the page break can be planned
 CHART_HEIGHT_CM = 11.0
 CHART_MIN_HEIGHT_CM = 7.0
 
-PIPELINE_HEADERS = ["排名", "企业名称", "统一社会信用代码", "所属镇街", "行业代码", "行业名称", "代码来源", "置信度",
-                    "规上扩增层级", "目标清单", "上年营业收入（万元）", "前一年营业收入（万元）", "营收增长率",
-                    "达门槛比例", "入规阶段", "责任单位", "预计奖励（万元）", "判定依据"]
+PIPELINE_HEADERS = [
+    "排名",
+    "企业名称",
+    "统一社会信用代码",
+    "所属镇街",
+    "行业代码",
+    "行业名称",
+    "代码来源",
+    "置信度",
+    "规上扩增层级",
+    "目标清单",
+    "上年营业收入（万元）",
+    "前一年营业收入（万元）",
+    "营收增长率",
+    "达门槛比例",
+    "入规阶段",
+    "责任单位",
+    "预计奖励（万元）",
+    "判定依据",
+]
 PIPELINE_WIDTHS = [5, 18, 19, 9, 6, 14, 10, 7, 7, 9, 11, 11, 8, 8, 8, 12, 9, 36]
-PIPELINE_FORMATS = {"排名": INTEGER_FORMAT, "置信度": CONFIDENCE_FORMAT, "上年营业收入（万元）": MONEY_FORMAT,
-                    "前一年营业收入（万元）": MONEY_FORMAT, "营收增长率": PERCENT_FORMAT, "达门槛比例": PERCENT_FORMAT,
-                    "预计奖励（万元）": MONEY_FORMAT}
+PIPELINE_FORMATS = {
+    "排名": INTEGER_FORMAT,
+    "置信度": CONFIDENCE_FORMAT,
+    "上年营业收入（万元）": MONEY_FORMAT,
+    "前一年营业收入（万元）": MONEY_FORMAT,
+    "营收增长率": PERCENT_FORMAT,
+    "达门槛比例": PERCENT_FORMAT,
+    "预计奖励（万元）": MONEY_FORMAT,
+}
 
-EXCLUDED_HEADERS = ["序号", "企业名称", "统一社会信用代码", "所属镇街", "企业类型", "行业代码", "行业名称",
-                    "上年营业收入（万元）", "未纳入原因"]
+EXCLUDED_HEADERS = [
+    "序号",
+    "企业名称",
+    "统一社会信用代码",
+    "所属镇街",
+    "企业类型",
+    "行业代码",
+    "行业名称",
+    "上年营业收入（万元）",
+    "未纳入原因",
+]
 EXCLUDED_WIDTHS = [5, 24, 19, 10, 18, 6, 18, 11, 48]
 EXCLUDED_FORMATS = {"序号": INTEGER_FORMAT, "上年营业收入（万元）": MONEY_FORMAT}
 
-REWARD_HEADERS = ["序号", "对象类型", "对象名称", "受奖单位", "奖励规则", "条款", "门类代码", "门类名称", "填补层级",
-                  "测算口径", "预计奖励（万元）", "分阶段拨付", "当前可拨付（万元）", "状态", "说明", "奖励条件"]
+REWARD_HEADERS = [
+    "序号",
+    "对象类型",
+    "对象名称",
+    "受奖单位",
+    "奖励规则",
+    "条款",
+    "门类代码",
+    "门类名称",
+    "填补层级",
+    "测算口径",
+    "预计奖励（万元）",
+    "分阶段拨付",
+    "当前可拨付（万元）",
+    "状态",
+    "说明",
+    "奖励条件",
+]
 REWARD_WIDTHS = [5, 6, 18, 18, 18, 8, 6, 14, 6, 14, 9, 28, 9, 8, 30, 28]
 REWARD_FORMATS = {"序号": INTEGER_FORMAT, "预计奖励（万元）": MONEY_FORMAT, "当前可拨付（万元）": MONEY_FORMAT}
 
@@ -115,20 +254,25 @@ HEADER_ROW = 4  # rows 1-3: 附件 label, title, subtitle
 @dataclass(frozen=True)
 class ExportPaths:
     """Where the workbooks of one run were written."""
+
     folder: Path
     consolidated: Path
     departments: dict[str, Path] = field(default_factory=dict)
-    token: str = ""          # the staging token these files were written under (see `publishing`)
-    review: Path | None = None   # the fill-in 复核清单 workbook, when one was written beside them
+    token: str = ""  # the staging token these files were written under (see `publishing`)
+    review: Path | None = None  # the fill-in 复核清单 workbook, when one was written beside them
 
     def all(self) -> list[Path]:
         return [self.consolidated, *self.departments.values(), *([self.review] if self.review else [])]
 
-    def moved_to(self, folder: Path) -> "ExportPaths":
+    def moved_to(self, folder: Path) -> ExportPaths:
         """The same files once their folder is published as `folder`."""
-        return ExportPaths(folder=folder, consolidated=folder / self.consolidated.name,
-                           departments={d: folder / p.name for d, p in self.departments.items()}, token=self.token,
-                           review=folder / self.review.name if self.review else None)
+        return ExportPaths(
+            folder=folder,
+            consolidated=folder / self.consolidated.name,
+            departments={d: folder / p.name for d, p in self.departments.items()},
+            token=self.token,
+            review=folder / self.review.name if self.review else None,
+        )
 
 
 # -- the list tables (Chinese headers, export order) ------------------------
@@ -143,14 +287,19 @@ def _reward_lookup(rewards: pd.DataFrame | dict | None) -> dict[tuple[str, str],
 
 def project_expansion_text(level_all: str, level_above: str) -> str:
     """扩增层级 of a project, e.g. "全口径中类、规上大类"."""
-    parts = [f"{scope}{level_name(level)}" for scope, level in (("全口径", level_all), ("规上", level_above))
-             if level and level != NO_GAP]
+    parts = [
+        f"{scope}{level_name(level)}"
+        for scope, level in (("全口径", level_all), ("规上", level_above))
+        if level and level != NO_GAP
+    ]
     return "、".join(parts) or "无"
 
 
 def project_scope_text(level_all: str, level_above: str) -> str:
     """填补口径 of a project: "全口径、规上口径" (a category new to the district) or "规上口径"."""
-    scopes = [scope for scope, level in (("全口径", level_all), (ABOVE_SCOPE, level_above)) if level and level != NO_GAP]
+    scopes = [
+        scope for scope, level in (("全口径", level_all), (ABOVE_SCOPE, level_above)) if level and level != NO_GAP
+    ]
     return "、".join(scopes) or "无"
 
 
@@ -158,20 +307,31 @@ def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict |
     """附件4 rows: every flagged project (a gap at 全口径 or 规上 scope), by department then order."""
     lookup = _reward_lookup(rewards)
     rows = []
-    flagged = projects_assessed[projects_assessed["flagged"].astype(bool)] if not projects_assessed.empty \
+    flagged = (
+        projects_assessed[projects_assessed["flagged"].astype(bool)]
+        if not projects_assessed.empty
         else projects_assessed
+    )
     for project in flagged.to_dict("records"):
         reward = lookup.get(("project", project["project_id"]), {})
         notes = [note for note in (reward.get("reward_note", ""), project["basis"]) if note]
-        rows.append({
-            "项目名称": project["project_name"], "建设单位": project["builder"], "统一社会信用代码": project["uscc"],
-            "拟扩增门类代码": project["code"], "门类名称": project["code_name"],
-            "扩增层级": project_expansion_text(project["gap_level_all"], project["gap_level_above"]),
-            "总投资（万元）": number(project["investment_wan"]), "建设阶段": project["stage"],
-            "计划投产时间": excel_date(project["planned_production"]), "责任单位": project["department"],
-            "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0), "备注": "；".join(notes),
-            SCOPE_HEADER: project_scope_text(project["gap_level_all"], project["gap_level_above"]),
-        })
+        rows.append(
+            {
+                "项目名称": project["project_name"],
+                "建设单位": project["builder"],
+                "统一社会信用代码": project["uscc"],
+                "拟扩增门类代码": project["code"],
+                "门类名称": project["code_name"],
+                "扩增层级": project_expansion_text(project["gap_level_all"], project["gap_level_above"]),
+                "总投资（万元）": number(project["investment_wan"]),
+                "建设阶段": project["stage"],
+                "计划投产时间": excel_date(project["planned_production"]),
+                "责任单位": project["department"],
+                "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
+                "备注": "；".join(notes),
+                SCOPE_HEADER: project_scope_text(project["gap_level_all"], project["gap_level_above"]),
+            }
+        )
     return _numbered(pd.DataFrame(rows, columns=ANNEX4_HEADERS[1:]), ANNEX4_HEADERS)
 
 
@@ -184,15 +344,24 @@ def annex5_table(candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None) 
         for firm in selected.sort_values("rank", kind="stable").to_dict("records"):
             reward = lookup.get(("enterprise", firm["uscc"] or firm["name"]), {})
             basis = "；".join(b for b in (firm["basis"], reward.get("reward_note", "")) if b)
-            rows.append({
-                "企业名称": firm["name"], "统一社会信用代码": firm["uscc"], "所属镇街": firm["town"],
-                "经营范围摘要": firm["scope_summary"], "行业代码": firm["code"], "行业名称": firm["code_name"],
-                "置信度": number(firm["confidence"]) if firm["code_source"] == "classified" else None,
-                "扩增层级": level_name(firm["gap_level_above"]),
-                "上年营业收入（万元）": number(firm["revenue_wan"]), "入规阶段": firm["stage_name"],
-                "责任单位": firm["department"], "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
-                "判定依据": basis, SCOPE_HEADER: ABOVE_SCOPE,
-            })
+            rows.append(
+                {
+                    "企业名称": firm["name"],
+                    "统一社会信用代码": firm["uscc"],
+                    "所属镇街": firm["town"],
+                    "经营范围摘要": firm["scope_summary"],
+                    "行业代码": firm["code"],
+                    "行业名称": firm["code_name"],
+                    "置信度": number(firm["confidence"]) if firm["code_source"] == "classified" else None,
+                    "扩增层级": level_name(firm["gap_level_above"]),
+                    "上年营业收入（万元）": number(firm["revenue_wan"]),
+                    "入规阶段": firm["stage_name"],
+                    "责任单位": firm["department"],
+                    "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
+                    "判定依据": basis,
+                    SCOPE_HEADER: ABOVE_SCOPE,
+                }
+            )
     return _numbered(pd.DataFrame(rows, columns=ANNEX5_HEADERS[1:]), ANNEX5_HEADERS)
 
 
@@ -213,9 +382,22 @@ def _month_label(run_date: dt.date) -> str:
     return f"{run_date.year}年{run_date.month}月"
 
 
-def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: list[str], frame: pd.DataFrame,
-                formats: dict, widths: list[float], wrap: tuple[str, ...], nil_line: bool, *, district: str,
-                run_date: dt.date, note: str = "") -> int:
+def _list_sheet(
+    ws: Worksheet,
+    label: str,
+    title: str,
+    subtitle: str,
+    headers: list[str],
+    frame: pd.DataFrame,
+    formats: dict,
+    widths: Sequence[float],
+    wrap: tuple[str, ...],
+    nil_line: bool,
+    *,
+    district: str,
+    run_date: dt.date,
+    note: str = "",
+) -> int:
     """One office list: 附件 label, title, subtitle (and note), header, rows (or 本月无新增), frozen
     below the header, printed on A4 with the district, list name and month on every page."""
     width = len(headers)
@@ -230,11 +412,17 @@ def _list_sheet(ws: Worksheet, label: str, title: str, subtitle: str, headers: l
         write_title(ws, HEADER_ROW + 1, NO_ROWS_TEXT, width, font=SUBTITLE_FONT)
     set_widths(ws, widths)
     fit_row_heights(ws, HEADER_ROW, HEADER_ROW, widths, range(1, width + 1))
-    fit_row_heights(ws, HEADER_ROW + 1, HEADER_ROW + written, widths,
-                    [headers.index(h) + 1 for h in wrap if h in headers])
+    fit_row_heights(
+        ws, HEADER_ROW + 1, HEADER_ROW + written, widths, [headers.index(h) + 1 for h in wrap if h in headers]
+    )
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
-    set_print_layout(ws, HEADER_ROW, district=district, title=f"{label} {title}" if label not in title else title,
-                     month=_month_label(run_date))
+    set_print_layout(
+        ws,
+        HEADER_ROW,
+        district=district,
+        title=f"{label} {title}" if label not in title else title,
+        month=_month_label(run_date),
+    )
     return written
 
 
@@ -249,23 +437,58 @@ def _subtitle(department: str, run_date: dt.date, reward_basis: str) -> str:
     return f"填报单位：{department}    报送月份：{_month_label(run_date)}    金额单位：万元{basis}"
 
 
-def _annex_sheets(workbook: Workbook, annex4: pd.DataFrame, annex5: pd.DataFrame, policy: Policy,
-                  department: str, run_date: dt.date, reward_basis: str) -> None:
+def _annex_sheets(
+    workbook: Workbook,
+    annex4: pd.DataFrame,
+    annex5: pd.DataFrame,
+    policy: Policy,
+    department: str,
+    run_date: dt.date,
+    reward_basis: str,
+) -> None:
     district = policy.district
     ws4 = workbook.create_sheet(ANNEX4_SHEET)
-    _list_sheet(ws4, "附件4", f"{district}年度拟扩增全口径工业门类项目清单", _subtitle(department, run_date, reward_basis),
-                ANNEX4_HEADERS, annex4, ANNEX4_FORMATS, ANNEX4_WIDTHS,
-                ("项目名称", "建设单位", "备注", "门类名称", "扩增层级", "建设阶段", "责任单位", SCOPE_HEADER),
-                nil_line=True, district=district, run_date=run_date, note=ANNEX4_NOTE)
+    _list_sheet(
+        ws4,
+        "附件4",
+        f"{district}年度拟扩增全口径工业门类项目清单",
+        _subtitle(department, run_date, reward_basis),
+        ANNEX4_HEADERS,
+        annex4,
+        ANNEX4_FORMATS,
+        ANNEX4_WIDTHS,
+        ("项目名称", "建设单位", "备注", "门类名称", "扩增层级", "建设阶段", "责任单位", SCOPE_HEADER),
+        nil_line=True,
+        district=district,
+        run_date=run_date,
+        note=ANNEX4_NOTE,
+    )
     ws5 = workbook.create_sheet(ANNEX5_SHEET)
-    _list_sheet(ws5, "附件5", f"{district}年度拟扩增规上口径工业门类企业清单", _subtitle(department, run_date, reward_basis),
-                ANNEX5_HEADERS, annex5, ANNEX5_FORMATS, ANNEX5_WIDTHS,
-                ("企业名称", "所属镇街", "经营范围摘要", "判定依据", "行业名称", "入规阶段", "责任单位", SCOPE_HEADER),
-                nil_line=True, district=district, run_date=run_date, note=ANNEX5_NOTE)
+    _list_sheet(
+        ws5,
+        "附件5",
+        f"{district}年度拟扩增规上口径工业门类企业清单",
+        _subtitle(department, run_date, reward_basis),
+        ANNEX5_HEADERS,
+        annex5,
+        ANNEX5_FORMATS,
+        ANNEX5_WIDTHS,
+        ("企业名称", "所属镇街", "经营范围摘要", "判定依据", "行业名称", "入规阶段", "责任单位", SCOPE_HEADER),
+        nil_line=True,
+        district=district,
+        run_date=run_date,
+        note=ANNEX5_NOTE,
+    )
 
 
-def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.DataFrame, policy: Policy,
-                    run_date: dt.date, baseline: pd.DataFrame | None = None) -> Worksheet:
+def _coverage_sheet(
+    workbook: Workbook,
+    progress: pd.DataFrame,
+    divisions: pd.DataFrame,
+    policy: Policy,
+    run_date: dt.date,
+    baseline: pd.DataFrame | None = None,
+) -> Worksheet:
     """Progress against goals and a native bar chart of coverage by 大类 (page 1), the 大类 table (page 2).
 
     Printed on at most two A4 pages: the chart sits under the progress table,
@@ -280,14 +503,32 @@ def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.Da
     title = f"{policy.district}工业门类覆盖及扩增进度"
     write_title(ws, 2, title, width, height=30)
     basis = baseline_text(baseline) if baseline is not None else (baseline_date or "—")
-    write_title(ws, 3, f"统计日期：{run_date.isoformat()}    基期：{basis}    "
-                       f"{deadline_text(policy, run_date)}    依据：{policy.plan_name}", width,
-                font=SUBTITLE_FONT, alignment=LEFT)
+    write_title(
+        ws,
+        3,
+        f"统计日期：{run_date.isoformat()}    基期：{basis}    "
+        f"{deadline_text(policy, run_date)}    依据：{policy.plan_name}",
+        width,
+        font=SUBTITLE_FONT,
+        alignment=LEFT,
+    )
     passed = deadline_passed(policy, run_date)
     progress_rows = [
-        (r["scope_name"], r["level_name"], r["standard_nodes"], r["baseline_present"], r["current_present"],
-         r["new_nodes"], r["lost_nodes"], r["goal"], r["remaining"], number(r["completion_ratio"]),
-         excel_date(r["deadline"]), DEADLINE_PASSED if passed else r["days_left"], r["new_codes"])
+        (
+            r["scope_name"],
+            r["level_name"],
+            r["standard_nodes"],
+            r["baseline_present"],
+            r["current_present"],
+            r["new_nodes"],
+            r["lost_nodes"],
+            r["goal"],
+            r["remaining"],
+            number(r["completion_ratio"]),
+            excel_date(r["deadline"]),
+            DEADLINE_PASSED if passed else r["days_left"],
+            r["new_codes"],
+        )
         for r in progress.to_dict("records")
     ]
     written = write_table(ws, HEADER_ROW, PROGRESS_HEADERS, progress_rows, PROGRESS_FORMATS, ("新增门类代码",))
@@ -310,11 +551,27 @@ def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.Da
     page_end = chart_row + chart_rows - 1
 
     division_header = page_end + 2
-    write_title(ws, division_header - 1, "各大类覆盖情况（小类、中类数）", len(DIVISION_HEADERS),
-                font=SUBTITLE_FONT, alignment=LEFT)
+    write_title(
+        ws,
+        division_header - 1,
+        "各大类覆盖情况（小类、中类数）",
+        len(DIVISION_HEADERS),
+        font=SUBTITLE_FONT,
+        alignment=LEFT,
+    )
     division_rows = [
-        (r["division"], r["name"], r["classes_total"], r["classes_all"], r["classes_above"], r["groups_total"],
-         r["groups_all"], r["groups_above"], "是" if r["present_all"] else "否", "是" if r["present_above"] else "否")
+        (
+            r["division"],
+            r["name"],
+            r["classes_total"],
+            r["classes_all"],
+            r["classes_above"],
+            r["groups_total"],
+            r["groups_all"],
+            r["groups_above"],
+            "是" if r["present_all"] else "否",
+            "是" if r["present_above"] else "否",
+        )
         for r in divisions.to_dict("records")
     ]
     count = write_table(ws, division_header, DIVISION_HEADERS, division_rows, DIVISION_FORMATS, ("大类名称",))
@@ -324,13 +581,20 @@ def _coverage_sheet(workbook: Workbook, progress: pd.DataFrame, divisions: pd.Da
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
     if count:
         chart = _division_chart(ws, division_header, count)
-        chart.width = sum(COVERAGE_WIDTHS) * COLUMN_UNIT_MM / 10 - 0.5
+        chart.width = sum(COVERAGE_WIDTHS) * COLUMN_UNIT_MM / 10 - 0.5  # type: ignore[assignment]  # cm; stubs say int
         chart.height = chart_cm
         ws.add_chart(chart, f"A{chart_row}")
     ws.row_breaks.append(Break(id=page_end))
     last_row = division_header + max(count, 0)
-    set_print_layout(ws, None, district=policy.district, title=title, month=_month_label(run_date), scale=scale,
-                     print_area=f"A1:{get_column_letter(width)}{last_row}")
+    set_print_layout(
+        ws,
+        None,
+        district=policy.district,
+        title=title,
+        month=_month_label(run_date),
+        scale=scale,
+        print_area=f"A1:{get_column_letter(width)}{last_row}",
+    )
     return ws
 
 
@@ -368,8 +632,9 @@ def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
     return chart
 
 
-def _pipeline_sheet(workbook: Workbook, candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None,
-                    policy: Policy, run_date: dt.date) -> None:
+def _pipeline_sheet(
+    workbook: Workbook, candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None, policy: Policy, run_date: dt.date
+) -> None:
     lookup = _reward_lookup(rewards)
     rows = []
     if not candidates.empty:
@@ -377,30 +642,72 @@ def _pipeline_sheet(workbook: Workbook, candidates: pd.DataFrame, rewards: pd.Da
         for r in included.to_dict("records"):
             reward = lookup.get(("enterprise", r["uscc"] or r["name"]), {})
             target = "规上口径" if r["on_target_above"] else ("全口径" if r["on_target_all"] else "")
-            rows.append((
-                int(r["rank"]), r["name"], r["uscc"], r["town"], r["code"], r["code_name"],
-                CODE_SOURCE_NAMES.get(r["code_source"], ""),
-                number(r["confidence"]) if r["code_source"] == "classified" else None,
-                level_name(r["gap_level_above"]), target, number(r["revenue_wan"]), number(r["revenue_prev_wan"]),
-                number(r["revenue_growth"]), number(r["revenue_ratio"]), r["stage_name"], r["department"],
-                float(reward.get("reward_wan", 0.0) or 0.0), r["basis"],
-            ))
+            rows.append(
+                (
+                    int(r["rank"]),
+                    r["name"],
+                    r["uscc"],
+                    r["town"],
+                    r["code"],
+                    r["code_name"],
+                    CODE_SOURCE_NAMES.get(r["code_source"], ""),
+                    number(r["confidence"]) if r["code_source"] == "classified" else None,
+                    level_name(r["gap_level_above"]),
+                    target,
+                    number(r["revenue_wan"]),
+                    number(r["revenue_prev_wan"]),
+                    number(r["revenue_growth"]),
+                    number(r["revenue_ratio"]),
+                    r["stage_name"],
+                    r["department"],
+                    float(reward.get("reward_wan", 0.0) or 0.0),
+                    r["basis"],
+                )
+            )
     ws = workbook.create_sheet(PIPELINE_SHEET)
-    threshold = f"规上工业门槛：年主营业务收入{policy.revenue_threshold_wan:,.0f}万元" + \
-                ("及以上" if policy.threshold_inclusive else "以上")
-    _list_sheet(ws, "入规培育清单", f"{policy.district}规下工业企业入规培育清单",
-                f"统计日期：{run_date.isoformat()}    {threshold}    金额单位：万元", PIPELINE_HEADERS,
-                pd.DataFrame(rows, columns=PIPELINE_HEADERS), PIPELINE_FORMATS, PIPELINE_WIDTHS,
-                ("企业名称", "所属镇街", "判定依据", "行业名称", "代码来源", "规上扩增层级", "目标清单", "入规阶段",
-                 "责任单位"), nil_line=True, district=policy.district, run_date=run_date)
+    threshold = f"规上工业门槛：年主营业务收入{policy.revenue_threshold_wan:,.0f}万元" + (
+        "及以上" if policy.threshold_inclusive else "以上"
+    )
+    _list_sheet(
+        ws,
+        "入规培育清单",
+        f"{policy.district}规下工业企业入规培育清单",
+        f"统计日期：{run_date.isoformat()}    {threshold}    金额单位：万元",
+        PIPELINE_HEADERS,
+        pd.DataFrame(rows, columns=PIPELINE_HEADERS),
+        PIPELINE_FORMATS,
+        PIPELINE_WIDTHS,
+        (
+            "企业名称",
+            "所属镇街",
+            "判定依据",
+            "行业名称",
+            "代码来源",
+            "规上扩增层级",
+            "目标清单",
+            "入规阶段",
+            "责任单位",
+        ),
+        nil_line=True,
+        district=policy.district,
+        run_date=run_date,
+    )
 
 
-EXCLUDED_SOURCE_COLUMNS = ["name", "uscc", "town", "enterprise_type", "code", "code_name", "revenue_wan",
-                           "exclusion_reason"]
+EXCLUDED_SOURCE_COLUMNS = [
+    "name",
+    "uscc",
+    "town",
+    "enterprise_type",
+    "code",
+    "code_name",
+    "revenue_wan",
+    "exclusion_reason",
+]
 
 
 def _excluded_sheet(workbook: Workbook, candidates: pd.DataFrame, policy: Policy, run_date: dt.date) -> None:
-    rows = []
+    rows: list[tuple] = []
     if not candidates.empty:
         # most of the register is excluded: read only the columns shown, look each code up once
         excluded = candidates.loc[~candidates["included"].astype(bool), EXCLUDED_SOURCE_COLUMNS]
@@ -412,32 +719,76 @@ def _excluded_sheet(workbook: Workbook, candidates: pd.DataFrame, policy: Policy
                 industrial[code] = node is not None and node.is_industrial
             if not industrial[code]:
                 continue
-            rows.append((len(rows) + 1, r["name"], r["uscc"], r["town"], r["enterprise_type"], r["code"],
-                         r["code_name"], number(r["revenue_wan"]), r["exclusion_reason"]))
+            rows.append(
+                (
+                    len(rows) + 1,
+                    r["name"],
+                    r["uscc"],
+                    r["town"],
+                    r["enterprise_type"],
+                    r["code"],
+                    r["code_name"],
+                    number(r["revenue_wan"]),
+                    r["exclusion_reason"],
+                )
+            )
     ws = workbook.create_sheet(EXCLUDED_SHEET)
-    _list_sheet(ws, "未纳入清单的工业企业", f"{policy.district}未纳入入规培育清单的规下工业企业",
-                f"统计日期：{run_date.isoformat()}    说明：仅独立法人、在业且在本区的工业企业纳入入规培育清单",
-                EXCLUDED_HEADERS, pd.DataFrame(rows, columns=EXCLUDED_HEADERS), EXCLUDED_FORMATS,
-                EXCLUDED_WIDTHS, ("企业名称", "所属镇街", "企业类型", "行业名称", "未纳入原因"), nil_line=False,
-                district=policy.district, run_date=run_date)
+    _list_sheet(
+        ws,
+        "未纳入清单的工业企业",
+        f"{policy.district}未纳入入规培育清单的规下工业企业",
+        f"统计日期：{run_date.isoformat()}    说明：仅独立法人、在业且在本区的工业企业纳入入规培育清单",
+        EXCLUDED_HEADERS,
+        pd.DataFrame(rows, columns=EXCLUDED_HEADERS),
+        EXCLUDED_FORMATS,
+        EXCLUDED_WIDTHS,
+        ("企业名称", "所属镇街", "企业类型", "行业名称", "未纳入原因"),
+        nil_line=False,
+        district=policy.district,
+        run_date=run_date,
+    )
 
 
-def _rewards_sheet(workbook: Workbook, rewards: pd.DataFrame | None, policy: Policy, run_date: dt.date,
-                   reward_basis: str) -> None:
+def _rewards_sheet(
+    workbook: Workbook, rewards: pd.DataFrame | None, policy: Policy, run_date: dt.date, reward_basis: str
+) -> None:
     rows = []
     for index, r in enumerate(rewards.to_dict("records") if rewards is not None else [], start=1):
-        rows.append((
-            index, ENTITY_KIND_NAMES.get(r["entity_kind"], r["entity_kind"]), r["entity_name"],
-            r["beneficiary_name"], r["rule_name"], r["article"], r["code"], r["code_name"],
-            level_name(r["gap_level"]), r["gap_basis"], number(r["amount_wan"]), r["payment_schedule"],
-            number(r["amount_due_now_wan"]), r["status_name"], r["reason"], r["conditions"],
-        ))
+        rows.append(
+            (
+                index,
+                ENTITY_KIND_NAMES.get(r["entity_kind"], r["entity_kind"]),
+                r["entity_name"],
+                r["beneficiary_name"],
+                r["rule_name"],
+                r["article"],
+                r["code"],
+                r["code_name"],
+                level_name(r["gap_level"]),
+                r["gap_basis"],
+                number(r["amount_wan"]),
+                r["payment_schedule"],
+                number(r["amount_due_now_wan"]),
+                r["status_name"],
+                r["reason"],
+                r["conditions"],
+            )
+        )
     ws = workbook.create_sheet(REWARDS_SHEET)
-    _list_sheet(ws, "奖励测算明细", f"{policy.district}扩增工业门类奖励测算明细（预估）",
-                _subtitle("汇总", run_date, reward_basis) + "    单户企业只可享受一次奖励，不重复计奖",
-                REWARD_HEADERS, pd.DataFrame(rows, columns=REWARD_HEADERS), REWARD_FORMATS, REWARD_WIDTHS,
-                ("对象名称", "受奖单位", "分阶段拨付", "说明", "奖励条件", "奖励规则", "门类名称", "测算口径", "状态"),
-                nil_line=True, district=policy.district, run_date=run_date)
+    _list_sheet(
+        ws,
+        "奖励测算明细",
+        f"{policy.district}扩增工业门类奖励测算明细（预估）",
+        _subtitle("汇总", run_date, reward_basis) + "    单户企业只可享受一次奖励，不重复计奖",
+        REWARD_HEADERS,
+        pd.DataFrame(rows, columns=REWARD_HEADERS),
+        REWARD_FORMATS,
+        REWARD_WIDTHS,
+        ("对象名称", "受奖单位", "分阶段拨付", "说明", "奖励条件", "奖励规则", "门类名称", "测算口径", "状态"),
+        nil_line=True,
+        district=policy.district,
+        run_date=run_date,
+    )
 
 
 def _review_sheet(workbook: Workbook, review: pd.DataFrame | None, policy: Policy, run_date: dt.date) -> None:
@@ -457,7 +808,7 @@ def consolidated_name(run_date: dt.date) -> str:
     return f"扩增工业门类清单_汇总_{run_date.year:04d}-{run_date.month:02d}.xlsx"
 
 
-DEPARTMENT_NAME_LIMIT = 60   # characters of the department's name kept in its file name
+DEPARTMENT_NAME_LIMIT = 60  # characters of the department's name kept in its file name
 
 
 def department_file_name(department: str, run_date: dt.date) -> str:
@@ -481,13 +832,13 @@ def department_file_names(departments: list[str], run_date: dt.date) -> dict[str
         clashes[part.casefold()] = clashes.get(part.casefold(), 0) + 1
     names = {}
     for department, part in shortened.items():
-        if clashes[part.casefold()] > 1 or part != parts[department]:   # a clash, or a shortened name
+        if clashes[part.casefold()] > 1 or part != parts[department]:  # a clash, or a shortened name
             part = f"{part}_{hashlib.sha1(department.encode('utf-8')).hexdigest()[:6]}"
         names[department] = f"附件4附件5_{part}_{month}.xlsx"
     seen: dict[str, str] = {}
     for department, name in names.items():
         other = seen.setdefault(name.casefold(), department)
-        if other != department:   # cannot happen with distinct names and SHA-1; stop rather than overwrite
+        if other != department:  # cannot happen with distinct names and SHA-1; stop rather than overwrite
             raise UserError(f"责任单位“{other}”和“{department}”的工作簿文件名相同（{name}），请修改其中一个名称")
     return names
 
@@ -506,12 +857,24 @@ def departments_to_write(annex4: pd.DataFrame, annex5: pd.DataFrame, targets: pd
     return names
 
 
-def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: pd.DataFrame | None,
-                  progress: pd.DataFrame, divisions: pd.DataFrame, review: pd.DataFrame | None,
-                  policy: Policy, run_date: dt.date | str, output_root: str | Path,
-                  targets: pd.DataFrame | None = None, reward_basis: str = "",
-                  changes: pd.DataFrame | None = None, compared_with: tuple[str, ...] = (),
-                  folder: Path | None = None, baseline: pd.DataFrame | None = None) -> ExportPaths:
+def write_exports(
+    *,
+    projects: pd.DataFrame,
+    candidates: pd.DataFrame,
+    rewards: pd.DataFrame | None,
+    progress: pd.DataFrame,
+    divisions: pd.DataFrame,
+    review: pd.DataFrame | None,
+    policy: Policy,
+    run_date: dt.date | str,
+    output_root: str | Path,
+    targets: pd.DataFrame | None = None,
+    reward_basis: str = "",
+    changes: pd.DataFrame | None = None,
+    compared_with: tuple[str, ...] = (),
+    folder: Path | None = None,
+    baseline: pd.DataFrame | None = None,
+) -> ExportPaths:
     """Write the consolidated workbook and one per department; returns their paths.
 
     ``projects`` is the assessed project table, ``candidates`` the 入规
@@ -527,10 +890,10 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     annex4 = annex4_table(projects, lookup)
     annex5 = annex5_table(candidates, lookup)
     departments = departments_to_write(annex4, annex5, targets)
-    file_names = department_file_names(departments, run_day)   # checked distinct before anything is written
+    file_names = department_file_names(departments, run_day)  # checked distinct before anything is written
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # the new workbook's empty sheet
     _annex_sheets(workbook, annex4, annex5, policy, f"{policy.lead_department}（汇总）", run_day, reward_basis)
     _coverage_sheet(workbook, progress, divisions, policy, run_day, baseline)
     _pipeline_sheet(workbook, candidates, lookup, policy, run_day)
@@ -539,15 +902,23 @@ def write_exports(*, projects: pd.DataFrame, candidates: pd.DataFrame, rewards: 
     _review_sheet(workbook, review, policy, run_day)
     if changes is not None:
         from industry_gap.changes import write_changes_sheet  # changes imports this package's styles
+
         write_changes_sheet(workbook, changes, run_day, compared_with=compared_with, district=policy.district)
     consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
 
     written: dict[str, Path] = {}
     for department in departments:
         workbook = Workbook()
-        workbook.remove(workbook.active)
-        _annex_sheets(workbook, _renumber(annex4[annex4["责任单位"] == department]),
-                      _renumber(annex5[annex5["责任单位"] == department]), policy, department, run_day, reward_basis)
+        workbook.remove(workbook.worksheets[0])  # the new workbook's empty sheet
+        _annex_sheets(
+            workbook,
+            _renumber(annex4[annex4["责任单位"] == department]),
+            _renumber(annex5[annex5["责任单位"] == department]),
+            policy,
+            department,
+            run_day,
+            reward_basis,
+        )
         written[department] = save_atomically(workbook, folder / file_names[department])
     return ExportPaths(folder=folder, consolidated=consolidated, departments=written)
 
@@ -563,7 +934,7 @@ def _rows_by_department(path: Path) -> dict[tuple[str, str], list[tuple]]:
             column = headers.index("责任单位")
             for row in book[sheet].iter_rows(min_row=HEADER_ROW + 1, values_only=True):
                 if len(row) > column and row[1] is not None and row[0] != NO_ROWS_TEXT:
-                    found.setdefault((sheet, str(row[column] or "")), []).append(tuple(row[1:len(headers)]))
+                    found.setdefault((sheet, str(row[column] or "")), []).append(tuple(row[1 : len(headers)]))
     finally:
         book.close()
     return found
@@ -580,8 +951,10 @@ def department_row_problems(paths: ExportPaths) -> list[str]:
             got = own.get((sheet, department), [])
             others = sum(len(rows) for (s, d), rows in own.items() if s == sheet and d != department)
             if sorted(map(repr, expected)) != sorted(map(repr, got)) or others:
-                problems.append(f"{department}：{sheet[:3]}汇总中 {len(expected)} 行，本单位工作簿中 {len(got)} 行"
-                                + (f"，另有其他单位的 {others} 行" if others else ""))
+                problems.append(
+                    f"{department}：{sheet[:3]}汇总中 {len(expected)} 行，本单位工作簿中 {len(got)} 行"
+                    + (f"，另有其他单位的 {others} 行" if others else "")
+                )
     listed = {d for (_, d) in consolidated if d}
     for department in sorted(listed - set(paths.departments)):
         problems.append(f"{department}：汇总中有该单位的行，但没有生成它的工作簿")
@@ -589,8 +962,16 @@ def department_row_problems(paths: ExportPaths) -> list[str]:
 
 
 __all__ = [
-    "ANNEX4_HEADERS", "ANNEX5_HEADERS", "ExportPaths", "annex4_table", "annex5_table", "consolidated_name",
-    "department_file_name", "department_file_names", "department_row_problems", "departments_to_write",
+    "ANNEX4_HEADERS",
+    "ANNEX5_HEADERS",
+    "ExportPaths",
+    "annex4_table",
+    "annex5_table",
+    "consolidated_name",
+    "department_file_name",
+    "department_file_names",
+    "department_row_problems",
+    "departments_to_write",
     "export_folder",
     "project_expansion_text",
     "write_exports",

@@ -91,9 +91,20 @@ class IngestResult:
     def label(self) -> str:
         return DATASET_LABELS.get(self.dataset, self.dataset)
 
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The clean rows; every pipeline step keeps them (only `check-registry` does not)."""
+        if self.clean is None:
+            raise ValueError(f"{self.dataset}: the clean rows were not kept (keep_clean=False)")
+        return self.clean
+
     def accounting(self) -> dict[str, int]:
         quarantined, set_aside = len(self.quarantine), len(self.set_aside)
-        clean = len(self.clean) if self.clean is not None else len(self.clean_rows)
+        if self.clean is not None:
+            clean = len(self.clean)
+        else:
+            assert self.clean_rows is not None  # set whenever `clean` is not kept
+            clean = len(self.clean_rows)
         return {
             "in": int(self.rows_in),
             "clean": clean,

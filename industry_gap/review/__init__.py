@@ -16,21 +16,47 @@ No Dagster imports: the assets and the CLI call these functions.
 """
 
 from industry_gap.review.columns import (
-    FILL_HEADERS, MANUAL_REVIEW_LABEL, OVERRIDE_COLUMNS, RECORD_ID_HEADER, REJECTED_COLUMNS, SHEET_NAME,
+    FILL_HEADERS,
+    MANUAL_REVIEW_LABEL,
+    OVERRIDE_COLUMNS,
+    RECORD_ID_HEADER,
+    REJECTED_COLUMNS,
+    SHEET_NAME,
     WORKBOOK_HEADERS,
 )
 from industry_gap.review.merging import conform_overrides, merge_overrides
 from industry_gap.review.override_set import OverrideSet, overrides_in_force
 from industry_gap.review.overrides import OverrideResult, check_class_code, read_overrides
 from industry_gap.review.pinning import (
-    LABEL_COLUMNS, apply_overrides, apply_project_overrides, manual_review_text, override_labels,
+    LABEL_COLUMNS,
+    apply_overrides,
+    apply_project_overrides,
+    manual_review_text,
+    override_labels,
     unmatched_overrides,
 )
 from industry_gap.review.workbook import write_review_workbook
 
 __all__ = [
-    "FILL_HEADERS", "LABEL_COLUMNS", "MANUAL_REVIEW_LABEL", "OVERRIDE_COLUMNS", "OverrideResult", "OverrideSet",
-    "RECORD_ID_HEADER", "REJECTED_COLUMNS", "SHEET_NAME", "WORKBOOK_HEADERS", "apply_overrides",
-    "apply_project_overrides", "check_class_code", "conform_overrides", "manual_review_text", "merge_overrides",
-    "override_labels", "overrides_in_force", "read_overrides", "unmatched_overrides", "write_review_workbook",
+    "FILL_HEADERS",
+    "LABEL_COLUMNS",
+    "MANUAL_REVIEW_LABEL",
+    "OVERRIDE_COLUMNS",
+    "OverrideResult",
+    "OverrideSet",
+    "RECORD_ID_HEADER",
+    "REJECTED_COLUMNS",
+    "SHEET_NAME",
+    "WORKBOOK_HEADERS",
+    "apply_overrides",
+    "apply_project_overrides",
+    "check_class_code",
+    "conform_overrides",
+    "manual_review_text",
+    "merge_overrides",
+    "override_labels",
+    "overrides_in_force",
+    "read_overrides",
+    "unmatched_overrides",
+    "write_review_workbook",
 ]

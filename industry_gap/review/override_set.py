@@ -32,12 +32,21 @@ class OverrideSet:
     def quarantine_rows(self) -> pd.DataFrame:
         """Refused lines in the shape of the quarantine table."""
         frame = self.rejected
-        return pd.DataFrame({"dataset": "overrides", "file": frame["source_file"], "row": frame["source_row"],
-                             "column": frame["column"], "value": frame["value"], "reason": frame["reason"]})
+        return pd.DataFrame(
+            {
+                "dataset": "overrides",
+                "file": frame["source_file"],
+                "row": frame["source_row"],
+                "column": frame["column"],
+                "value": frame["value"],
+                "reason": frame["reason"],
+            }
+        )
 
 
-def overrides_in_force(stored: pd.DataFrame | None, filled: Path | None, registry: pd.DataFrame,
-                       projects: pd.DataFrame) -> OverrideSet:
+def overrides_in_force(
+    stored: pd.DataFrame | None, filled: Path | None, registry: pd.DataFrame, projects: pd.DataFrame
+) -> OverrideSet:
     """`stored` (the latest earlier run's) merged with the `filled` review file, newest 核定日期 winning.
 
     Overrides for firms or projects not in this run's `registry`/`projects` are
@@ -49,7 +58,8 @@ def overrides_in_force(stored: pd.DataFrame | None, filled: Path | None, registr
     if filled:
         read = read_overrides(filled, usccs, entity_ids)
         merged, merge_notes = merge_overrides(stored, read.accepted)
-        result = OverrideSet(accepted=merged, rejected=read.rejected,
-                             messages=[read.summary, *read.messages, *merge_notes])
+        result = OverrideSet(
+            accepted=merged, rejected=read.rejected, messages=[read.summary, *read.messages, *merge_notes]
+        )
     result.messages += unmatched_overrides(result.accepted, usccs, entity_ids)
     return result

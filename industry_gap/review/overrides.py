@@ -27,9 +27,10 @@ import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +40,11 @@ from industry_gap.ingest.aliases import normalize_header
 from industry_gap.ingest.reading import RawTable, read_table
 from industry_gap.ingest.values import is_blank, parse_date, parse_uscc, quote
 from industry_gap.review.columns import (
-    OVERRIDE_COLUMNS, READ_ALIASES, READ_LABELS, REJECTED_COLUMNS, SHEET_NAME,
+    OVERRIDE_COLUMNS,
+    READ_ALIASES,
+    READ_LABELS,
+    REJECTED_COLUMNS,
+    SHEET_NAME,
 )
 from reference import normalize_code, standard
 from reference.gbt4754 import Node
@@ -58,10 +63,10 @@ KIND_WORDS = {"enterprise": "企业", "project": "项目"}
 class OverrideResult:
     """What one filled file gave: overrides to apply, lines refused, and what was decided."""
 
-    accepted: pd.DataFrame                      # OVERRIDE_COLUMNS, one row per firm/project
-    rejected: pd.DataFrame                      # REJECTED_COLUMNS, one row per problem
-    messages: list[str] = field(default_factory=list)   # Chinese, in row order
-    unfilled: int = 0                           # rows whose 核定行业代码 was left blank
+    accepted: pd.DataFrame  # OVERRIDE_COLUMNS, one row per firm/project
+    rejected: pd.DataFrame  # REJECTED_COLUMNS, one row per problem
+    messages: list[str] = field(default_factory=list)  # Chinese, in row order
+    unfilled: int = 0  # rows whose 核定行业代码 was left blank
     source_file: str = ""
 
     @property
@@ -71,8 +76,10 @@ class OverrideResult:
     @property
     def summary(self) -> str:
         """One Chinese line for the CLI and the run metadata."""
-        return (f"复核文件“{self.source_file}”：采纳人工核定{len(self.accepted)}条，退回{self.rejected_rows}行，"
-                f"未填核定行业代码{self.unfilled}行")
+        return (
+            f"复核文件“{self.source_file}”：采纳人工核定{len(self.accepted)}条，退回{self.rejected_rows}行，"
+            f"未填核定行业代码{self.unfilled}行"
+        )
 
 
 @dataclass
@@ -82,8 +89,8 @@ class _Line:
     row: int
     cells: dict[str, str]
     headers: dict[str, str]
-    values: dict[str, object] = field(default_factory=dict)
-    problems: list[tuple[str, str, str]] = field(default_factory=list)   # (column, value, reason)
+    values: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (column, value, reason)
     identified: bool = False
 
     def cell(self, name: str) -> str:
@@ -98,8 +105,9 @@ class _Line:
         return self.values["entity_kind"], self.values["entity_id"]
 
 
-def read_overrides(path: Path, known_usccs: set[str], known_entity_ids: set[str] | None = None, *,
-                   today: dt.date | None = None) -> OverrideResult:
+def read_overrides(
+    path: Path, known_usccs: set[str], known_entity_ids: set[str] | None = None, *, today: dt.date | None = None
+) -> OverrideResult:
     """Overrides from a filled review file (XLSX, CSV in any common encoding, WPS "xls").
 
     ``known_usccs``: the registry of this run; ``known_entity_ids``: the
@@ -125,14 +133,18 @@ def read_overrides(path: Path, known_usccs: set[str], known_entity_ids: set[str]
         _check_identity(line, usccs, entity_ids)
         _check_review(line, today)
         lines.append(line)
-    accepted, losers, conflict_notes = _resolve_conflicts([l for l in lines if not l.problems])
-    rejected = [_problem_row(file.name, l, *p) for l in lines for p in l.problems] + \
-               [_problem_row(file.name, *loser) for loser in losers]
+    accepted, losers, conflict_notes = _resolve_conflicts([line for line in lines if not line.problems])
+    rejected = [_problem_row(file.name, line, *p) for line in lines for p in line.problems] + [
+        _problem_row(file.name, *loser) for loser in losers
+    ]
     messages += conflict_notes + _refused_but_applied_notes(lines, accepted)
+    rejected.sort(key=lambda r: r["source_row"])
     return OverrideResult(
         accepted=_override_frame(accepted, file.name),
-        rejected=pd.DataFrame(sorted(rejected, key=lambda r: r["source_row"]), columns=REJECTED_COLUMNS),
-        messages=messages, unfilled=unfilled, source_file=file.name,
+        rejected=pd.DataFrame(rejected, columns=REJECTED_COLUMNS),
+        messages=messages,
+        unfilled=unfilled,
+        source_file=file.name,
     )
 
 
@@ -146,16 +158,22 @@ def _map_columns(raw: RawTable, file: Path) -> dict[str, tuple[int, str]]:
         if name and name not in columns:
             columns[name] = (index, text(header))
     if "code" not in columns:
-        raise InputFileError(file, "缺少“核定行业代码”列：请在导出的复核清单中填写，或在表中增加“核定行业代码”列"
-                                   "（只有“行业代码”列的表格是名录，不是复核结果）")
+        raise InputFileError(
+            file,
+            "缺少“核定行业代码”列：请在导出的复核清单中填写，或在表中增加“核定行业代码”列"
+            "（只有“行业代码”列的表格是名录，不是复核结果）",
+        )
     if "uscc" not in columns and "entity_id" not in columns:
         raise InputFileError(file, "缺少“统一社会信用代码”列（或复核清单的“记录编号”列），无法对应到企业")
     return columns
 
 
 def _missing_column_notes(columns: dict) -> list[str]:
-    return [f"文件中没有“{READ_LABELS[name]}”列，所有填写了代码的行都将因缺少{READ_LABELS[name]}而退回"
-            for name in ("reviewer", "reviewed_on") if name not in columns]
+    return [
+        f"文件中没有“{READ_LABELS[name]}”列，所有填写了代码的行都将因缺少{READ_LABELS[name]}而退回"
+        for name in ("reviewer", "reviewed_on")
+        if name not in columns
+    ]
 
 
 def _cell(values: list[str], index: int) -> str:
@@ -166,7 +184,7 @@ def _cell(values: list[str], index: int) -> str:
 def _count_unfilled(cells: dict[str, str], row: int, messages: list[str]) -> int:
     """1 for a row that names a firm/project but has no code; notes a row filled half-way."""
     if is_blank(cells.get("uscc", "")) and is_blank(cells.get("entity_id", "")):
-        return 0   # not a record (a note line, 本次无待复核记录)
+        return 0  # not a record (a note line, 本次无待复核记录)
     written = [READ_LABELS[n] for n in ("reviewer", "reviewed_on", "note") if not is_blank(cells.get(n, ""))]
     if written:
         messages.append(f"第{row}行填写了{'、'.join(written)}但未填核定行业代码，该行未作处理")
@@ -195,10 +213,13 @@ def _check_identity(line: _Line, usccs: set[str], entity_ids: set[str] | None) -
         elif uscc not in usccs:
             line.refuse("uscc", f"统一社会信用代码“{uscc}”不在本次名录中", source)
         if uscc and record_id and not is_blank(written) and record_id.upper() != uscc:
-            line.refuse("entity_id", f"记录编号“{quote(record_id)}”与统一社会信用代码“{uscc}”不一致"
-                                     "（可能排序或粘贴时只移动了部分列），请核对后重新填写")
-        entity_id = uscc or record_id
-    line.values.update(entity_kind=kind, entity_id=entity_id, uscc=uscc or "", name=line.cell("name"))
+            line.refuse(
+                "entity_id",
+                f"记录编号“{quote(record_id)}”与统一社会信用代码“{uscc}”不一致"
+                "（可能排序或粘贴时只移动了部分列），请核对后重新填写",
+            )
+        entity_id = str(uscc or record_id)
+    line.values.update(entity_kind=kind, entity_id=entity_id, uscc=str(uscc or ""), name=line.cell("name"))
     line.identified = len(line.problems) == problems_before
 
 
@@ -211,9 +232,13 @@ def _check_review(line: _Line, today: dt.date) -> None:
     if is_blank(reviewer):
         line.refuse("reviewer", "缺少核定人（未写明核定人的核定不生效）")
     reviewed_on = _check_date(line, today)
-    line.values.update(code=node.code if node else "", code_name=node.name if node else "",
-                       reviewer=reviewer, reviewed_on=reviewed_on or "",
-                       note="" if is_blank(line.cell("note")) else line.cell("note"))
+    line.values.update(
+        code=node.code if node else "",
+        code_name=node.name if node else "",
+        reviewer=reviewer,
+        reviewed_on=reviewed_on or "",
+        note="" if is_blank(line.cell("note")) else line.cell("note"),
+    )
 
 
 def _check_date(line: _Line, today: dt.date) -> str | None:
@@ -225,6 +250,7 @@ def _check_date(line: _Line, today: dt.date) -> str | None:
     if problem:
         line.refuse("reviewed_on", problem)
         return None
+    assert isinstance(parsed, str)  # parse_date gives an ISO date when it reports no problem
     if parsed > today.isoformat():
         line.refuse("reviewed_on", f"核定日期“{parsed}”晚于今天（{today.isoformat()}），请核对")
         return None
@@ -269,8 +295,10 @@ def _not_class_reason(shown: str, node: Node) -> str:
     suggestions = standard().descendants(node.code, "class")[:SUGGESTIONS]
     listed = "、".join(f"{c.code} {c.name}" for c in suggestions)
     more = f"，可选小类如 {listed} 等" if suggestions else ""
-    return (f"核定行业代码“{shown}”是{node.level_name}（{node.code} {node.name}），不是小类：人工核定须填写4位小类代码，"
-            f"才能计入小类覆盖、列入附件并用作训练标签{more}")
+    return (
+        f"核定行业代码“{shown}”是{node.level_name}（{node.code} {node.name}），不是小类：人工核定须填写4位小类代码，"
+        f"才能计入小类覆盖、列入附件并用作训练标签{more}"
+    )
 
 
 # -- conflicts ----------------------------------------------------------------
@@ -286,30 +314,36 @@ def _resolve_conflicts(lines: Iterable[_Line]) -> tuple[list[_Line], list[tuple]
         groups[line.key].append(line)
     winners, losers, messages = [], [], []
     for group in groups.values():
-        winner = max(group, key=lambda l: (l.values["reviewed_on"], l.row))
+        winner = max(group, key=lambda line: (line.values["reviewed_on"], line.row))
         winners.append(winner)
-        for other in sorted(group, key=lambda l: l.row):
+        for other in sorted(group, key=lambda line: line.row):
             if other is winner:
                 continue
             note, reason = _conflict_texts(other, winner)
             messages.append(note)
             if reason:
                 losers.append((other, "code", other.cell("code"), reason))
-    return sorted(winners, key=lambda l: l.row), losers, messages
+    return sorted(winners, key=lambda line: line.row), losers, messages
 
 
 def _conflict_texts(loser: _Line, winner: _Line) -> tuple[str, str | None]:
-    first, second = sorted((loser, winner), key=lambda l: l.row)
+    first, second = sorted((loser, winner), key=lambda line: line.row)
     kind = KIND_WORDS[winner.values["entity_kind"]]
     label = entity_label(winner.values)
     if loser.values["code"] == winner.values["code"]:
-        return (f"第{first.row}行与第{second.row}行对同一{kind}（{label}）给出相同代码{winner.values['code']}，"
-                f"按第{winner.row}行记录核定人和日期"), None
+        return (
+            f"第{first.row}行与第{second.row}行对同一{kind}（{label}）给出相同代码{winner.values['code']}，"
+            f"按第{winner.row}行记录核定人和日期"
+        ), None
     rule = "核定日期较新" if winner.values["reviewed_on"] > loser.values["reviewed_on"] else "核定日期相同、位置靠后"
-    note = (f"第{first.row}行与第{second.row}行对同一{kind}（{label}）给出不同代码"
-            f"（{first.values['code']} / {second.values['code']}），按{rule}的第{winner.row}行为准")
-    reason = (f"与第{winner.row}行对同一{kind}给出不同代码（{loser.values['code']} / {winner.values['code']}），"
-              f"按{rule}的第{winner.row}行（{winner.values['code']}）为准")
+    note = (
+        f"第{first.row}行与第{second.row}行对同一{kind}（{label}）给出不同代码"
+        f"（{first.values['code']} / {second.values['code']}），按{rule}的第{winner.row}行为准"
+    )
+    reason = (
+        f"与第{winner.row}行对同一{kind}给出不同代码（{loser.values['code']} / {winner.values['code']}），"
+        f"按{rule}的第{winner.row}行（{winner.values['code']}）为准"
+    )
     return note, reason
 
 
@@ -321,13 +355,15 @@ def _refused_but_applied_notes(lines: list[_Line], accepted: list[_Line]) -> lis
         if line.problems and line.identified and line.key in applied:
             winner = applied[line.key]
             kind = KIND_WORDS[winner.values["entity_kind"]]
-            notes.append(f"第{line.row}行对{kind}（{entity_label(winner.values)}）的核定已退回，"
-                         f"该{kind}按第{winner.row}行的{winner.values['code']}核定")
+            notes.append(
+                f"第{line.row}行对{kind}（{entity_label(winner.values)}）的核定已退回，"
+                f"该{kind}按第{winner.row}行的{winner.values['code']}核定"
+            )
     return notes
 
 
 def entity_label(values: dict) -> str:
-    """"名称，统一社会信用代码" for a firm, "名称，记录编号…" for a project, for messages."""
+    """ "名称，统一社会信用代码" for a firm, "名称，记录编号…" for a project, for messages."""
     name = text(values.get("name"))
     if values.get("entity_kind") == "project":
         ident = f"记录编号{text(values.get('entity_id'))}"
@@ -337,14 +373,23 @@ def entity_label(values: dict) -> str:
 
 
 # -- frames -----------------------------------------------------------------
-def _problem_row(source_file: str, line: _Line, column: str, value: str, reason: str) -> dict:
-    if column in READ_LABELS:   # a field name (conflict losers) rather than a header as written
+def _problem_row(source_file: str, line: _Line, column: str, value: str, reason: str) -> dict[str, Any]:
+    if column in READ_LABELS:  # a field name (conflict losers) rather than a header as written
         column = line.headers.get(column, READ_LABELS[column])
-    return dict(source_file=source_file, source_row=line.row, column=column, value=value, reason=reason,
-                uscc=line.values.get("uscc", "") or line.cell("uscc"), name=line.cell("name"))
+    return dict(
+        source_file=source_file,
+        source_row=line.row,
+        column=column,
+        value=value,
+        reason=reason,
+        uscc=line.values.get("uscc", "") or line.cell("uscc"),
+        name=line.cell("name"),
+    )
 
 
 def _override_frame(lines: list[_Line], source_file: str) -> pd.DataFrame:
-    rows = [{**{c: line.values.get(c, "") for c in OVERRIDE_COLUMNS}, "source_file": source_file,
-             "source_row": line.row} for line in lines]
+    rows = [
+        {**{c: line.values.get(c, "") for c in OVERRIDE_COLUMNS}, "source_file": source_file, "source_row": line.row}
+        for line in lines
+    ]
     return pd.DataFrame(rows, columns=OVERRIDE_COLUMNS).astype({"source_row": "int64"})
