@@ -49,7 +49,7 @@ class ClassLayer:
         self.name_weight = name_weight
         self.reference_weight = reference_weight
         self.reference_top = reference_top
-        self.blend = (1.0, 0.0, 0.0)  # (a reference, b margin, c unseen offset)
+        self.blend: tuple[float, ...] = (1.0, 0.0, 0.0)  # (a reference, b margin, c unseen offset)
 
     def _reference_features(self, P_ref: np.ndarray) -> sp.csr_matrix:
         """√P_reference of each row's top 小类: lets the model learn how the office's codes relate to

@@ -130,6 +130,13 @@ def _ancestors(codes: list[str], level: str) -> list[str]:
     return out
 
 
+def _truth_at(code: str, level: str) -> str:
+    """The label's code at `level`, which is at or above the label's own level (so the ancestor exists)."""
+    node = standard().ancestor(code, level)
+    assert node is not None
+    return node.code
+
+
 def _ranking(p: Prediction, level: str) -> tuple[list[str], float]:
     """Codes at `level`, most likely first, and the top one's score.
 
@@ -167,7 +174,7 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
         level_score: list[float] = []
         level_right: list[bool] = []
         for p, g in usable:
-            truth = s.ancestor(g, level).code
+            truth = _truth_at(g, level)
             got, score = _ranking(p, level)
             for k in TOP_K:
                 hits[k] += truth in got[:k]
@@ -181,7 +188,7 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
     level = LEVELS[min(depth[s.nodes[g].level] for _, g in rows)] if rows else "division"
     report.threshold_level = level
     report.confusion_level = "division" if depth[level] >= depth["division"] else "section"
-    truths = [s.ancestor(g, level).code for _, g in rows]
+    truths = [_truth_at(g, level) for _, g in rows]
     ranking = [_ranking(p, level) for p, _ in rows]
     ranked = [got for got, _ in ranking]
     top_score = np.array([score if p.codes else 0.0 for (p, _), (_, score) in zip(rows, ranking)], dtype=float)
@@ -201,7 +208,7 @@ def evaluate_predictions(preds: list[Prediction], labels: list, edition="2017") 
     report.review_curve = review_curve(top_score, top_right)
     confusion: Counter = Counter()
     for p, g in rows:
-        truth = s.ancestor(g, report.confusion_level).code
+        truth = _truth_at(g, report.confusion_level)
         got = _ranking(p, report.confusion_level)[0][:1]
         if got and got[0] != truth:
             confusion[(truth, got[0])] += 1

@@ -146,7 +146,7 @@ def _redirect_codes(line: str) -> list[str]:
 class KnowledgeBase:
     """Terms and texts per class, plus the hierarchy arrays the model needs."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         s = standard()
         self.standard = s
         classes = s.classes()

@@ -36,6 +36,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +45,10 @@ from classifiers.knowledge import _DIVISION_KIND, KnowledgeBase, reference_hash
 from classifiers.names import name_core
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, sell_channel, split_clauses
 from reference import LEVELS, standard
+
+if TYPE_CHECKING:  # annotations only: training imports this module, the layers load with a trained model
+    from classifiers.class_layer import ClassLayer
+    from classifiers.training import SupervisedLayer
 
 MODEL_VERSION = "2.0.0"
 MODEL_FILE = "model.joblib"
@@ -333,7 +338,7 @@ class ReferenceScorer:
         #    picks those 小类 inside their 大类 ("水泥制品" → 3021, not 3023 石棉水泥制品)
         exact: dict[str, tuple[int, ...]] = {}
         for term, per_class in terms.items():
-            best: dict[int, float] = {}
+            best = {}
             for ci, w in per_class.items():
                 d = int(self.class_div[ci])
                 best[d] = max(best.get(d, 0.0), w)
@@ -521,7 +526,9 @@ class ReferenceScorer:
         ordered = sorted(kinds, key=_PRIORITY.index)
         first = ordered[0]
         mode = _SELL_MODES.get(sell_mode) if first == "sell" else None
-        vec = self.compat.get(mode, self.compat[first])  # a model pickled before a mode lacks its vector
+        fallback = self.compat[first]
+        # a model pickled before a mode lacks its vector
+        vec = self.compat.get(mode, fallback) if mode is not None else fallback
         for other in ordered[1:]:
             vec = np.maximum(vec, self.compat[other] * 0.5)
         return vec
@@ -736,10 +743,10 @@ class ScopeClassifier:
         self.params = dict(DEFAULT_PARAMS)
         if params:
             self.params.update(params)
-        self.supervised = None  # classifiers.training.SupervisedLayer or None
+        self.supervised: SupervisedLayer | None = None
         self.base_scorer: ReferenceScorer | None = None  # un-adapted scorer of a trained model
         self.class_prior: np.ndarray | None = None
-        self.class_layer = None  # classifiers.class_layer.ClassLayer (many 小类 labels) or None
+        self.class_layer: ClassLayer | None = None  # many 小类 labels
         self.version = MODEL_VERSION
         self.reference_hash = reference_hash()
         self.training_hash = "reference-only"
@@ -763,7 +770,7 @@ class ScopeClassifier:
         self._items = _ItemTable(self.scorer)
         base = getattr(self, "base_scorer", None)
         self._base_items = _ItemTable(base) if base is not None else self._items
-        self._plans: OrderedDict[str, _Plan] = OrderedDict()
+        self._plans: OrderedDict[str | tuple[str, tuple], _Plan] = OrderedDict()
         self._plan_cache_size = 100_000
         self._evidence_cache: dict[tuple, str] = {}
         self._name_cache: dict[str, tuple | None] = {}
@@ -784,10 +791,9 @@ class ScopeClassifier:
 
         Cached by the raw text and the name's industry words: registries repeat scopes, and
         "甲印刷厂" and "乙印刷厂" are the same signal."""
-        key = text if isinstance(text, str) else ("" if text is None else str(text))
+        text_key = text if isinstance(text, str) else ("" if text is None else str(text))
         item = self.name_words(name)
-        if item is not None:
-            key = (key, item)
+        key: str | tuple[str, tuple] = text_key if item is None else (text_key, item)
         plan = self._plans.get(key)
         if plan is not None:
             self._plans.move_to_end(key)
@@ -836,7 +842,7 @@ class ScopeClassifier:
     def _make_plan(self, cleaned: str, name_item: tuple | None = None) -> _Plan:
         p = self.params
         service_text = bool(p["service_text"])
-        items = []
+        items: list[tuple] = []
         clauses = split_clauses(cleaned)
         for section, clause in clauses:
             items.extend(_clause_items(clause, section, service_text))
@@ -865,7 +871,7 @@ class ScopeClassifier:
                 k += 1
         demote = 1.0 - (1.0 - p["nonproducer_weight"]) / (1.0 + decay * first_producing) if producer else 1.0
         keys = []
-        weights = []
+        item_weights = []
         texts = []
         k = 0
         k_main = 0
@@ -889,9 +895,9 @@ class ScopeClassifier:
                 if producer and demoted:
                     w *= demote
             keys.append((query, kinds, "producer" if producer and sell_first else channel))
-            weights.append(w)
+            item_weights.append(w)
             texts.append((pos, text, kinds))
-        weights = np.array(weights, dtype=np.float32)
+        weights = np.array(item_weights, dtype=np.float32)
         weights /= weights.sum()
         if name_item is not None:
             query, kinds, shown = name_item
@@ -1155,8 +1161,8 @@ class ScopeClassifier:
         total = float(values.sum()) or 1.0
         order = np.argsort(-values)[:3]
         contrib = [(float(values[i]), *plan.texts[i], plan.keys[i][0]) for i in order]
-        parts = []
-        for value, pos, text, kinds, query in contrib[:3]:
+        parts: list[str] = []
+        for value, _pos, text, kinds, query in contrib[:3]:
             if value < 0.15 * total and parts:
                 break
             cache_key = (query, class_index)
@@ -1340,10 +1346,10 @@ def _json_default(obj):
 def text_hash(texts, labels) -> str:
     """Stable hash of training data (texts and labels, in order)."""
     digest = hashlib.sha256()
-    for t, l in zip(texts, labels):
-        digest.update(str(t).encode("utf-8"))
+    for text, label in zip(texts, labels):
+        digest.update(str(text).encode("utf-8"))
         digest.update(b"\x1f")
-        digest.update(str(l).encode("utf-8"))
+        digest.update(str(label).encode("utf-8"))
         digest.update(b"\x1e")
     return digest.hexdigest()[:16]
 

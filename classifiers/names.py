@@ -54,7 +54,7 @@ _PROVINCES = (
     "中国",
     "中华",
 )
-_PROVINCE = re.compile(r"^(?:%s)(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)?" % "|".join(_PROVINCES))
+_PROVINCE = re.compile(rf"^(?:{'|'.join(_PROVINCES)})(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)?")
 # City / prefecture / county units named with their suffix ("鄂尔多斯市", "东胜区", "伊金霍洛旗").
 _UNIT = re.compile(r"^[\u4e00-\u9fff]{2,5}?(?:自治州|自治县|自治旗|地区|新区|市|州|盟|县|(?<![社小园景片校厂])区|旗)")
 # Legal forms at the end, longest first; the value is the activity the form implies.

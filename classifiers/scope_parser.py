@@ -804,9 +804,7 @@ def _is_generic(obj: str, kinds: tuple[str, ...], text: str) -> bool:
         ) <= {"make", "rnd", "service", "sell"}
     if obj in _ALWAYS_GENERIC:
         return True
-    if obj in _GENERIC_OBJECTS and not (set(kinds) & {"make", "farm", "mine", "supply", "product", "construct"}):
-        return True
-    return False
+    return obj in _GENERIC_OBJECTS and not (set(kinds) & {"make", "farm", "mine", "supply", "product", "construct"})
 
 
 class _Item:
@@ -914,8 +912,8 @@ def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[
     _share_ordinal_heads(items)
     out = []
     for it in items:
-        verbs = tuple(dict.fromkeys(v for v in it.verbs))
-        strong = tuple(v for v in verbs if v not in _WEAK_VERBS) or verbs
+        item_verbs = tuple(dict.fromkeys(v for v in it.verbs))
+        strong = tuple(v for v in item_verbs if v not in _WEAK_VERBS) or item_verbs
         kinds = _verb_kinds(list(strong))
         if not kinds and section == "main":
             kinds = ("product",)
@@ -959,6 +957,7 @@ def _sections(text: str) -> list[tuple[str, str]]:
         if m.start() > pos:
             out.append((current, text[pos : m.start()]))
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _SECTION_RE is a named group
         if kind != "head":
             current = _SECTION_NAMES[kind]
         pos = m.end()

@@ -145,7 +145,7 @@ def _object_text(cleaned: str) -> str:
     """The objects of the specific items, in order (the text the supervised layer reads)."""
     parts = []
     for section, clause in split_clauses(cleaned):
-        for text, obj, verbs, kinds, generic in parse_clause(clause, section):
+        for text, obj, _verbs, _kinds, generic in parse_clause(clause, section):
             if not generic:
                 parts.append(obj if len(obj) >= 2 else text)
     return " ".join(parts) if parts else cleaned
@@ -154,7 +154,7 @@ def _object_text(cleaned: str) -> str:
 def _head_text(cleaned: str, n: int = 3) -> str:
     parts = []
     for section, clause in split_clauses(cleaned):
-        for text, obj, verbs, kinds, generic in parse_clause(clause, section):
+        for text, obj, _verbs, kinds, generic in parse_clause(clause, section):
             if not generic:
                 parts.append((obj if len(obj) >= 2 else text) + "".join(k[0] for k in kinds))
                 if len(parts) >= n:
@@ -445,18 +445,18 @@ def train_model(
 
         base = load_default_model()
     s = standard()
-    normalised = [normalize_label(l, label_edition) for l in labels]
+    normalised = [normalize_label(label, label_edition) for label in labels]
     n_class = sum(1 for c in normalised if c is not None and s.nodes[c].level == "class")
     if n_class >= min_class_labels:
         return _train_class_model(texts, labels, normalised, names, label_edition, base, seed)
     model = ScopeClassifier(base.scorer, base.params)
     model.reference_hash = base.reference_hash
     s = standard()
-    codes = [normalize_label(l, label_edition) for l in labels]
+    codes = [normalize_label(label, label_edition) for label in labels]
     keep = [i for i, c in enumerate(codes) if c is not None]
     skipped = len(codes) - len(keep)
     texts_k = [texts[i] for i in keep]
-    codes_k = [codes[i] for i in keep]
+    codes_k = [c for c in codes if c is not None]  # the codes of the kept rows
     sc = model.scorer
     div_index = {d: i for i, d in enumerate(sc.div_codes)}
     div_rows = [i for i, c in enumerate(codes_k) if s.nodes[c].level != "section"]

@@ -18,6 +18,8 @@ top-3 and evidence.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from industry_gap.coverage import (
@@ -208,7 +210,9 @@ def leave_one_out_gap(code: str, holders: dict[str, int]) -> tuple[str, str]:
     """Gap level of a counted firm at 全口径: the highest node it alone holds."""
     for ancestor in gap_path(code):
         if holders.get(ancestor, 0) <= 1:
-            return find_node(ancestor).level, ancestor
+            node = find_node(ancestor)
+            assert node is not None  # gap_path gives the standard's own codes
+            return node.level, ancestor
     return NO_GAP, ""
 
 
@@ -422,7 +426,7 @@ def build_review_list(
     rows = []
     threshold = f"{policy.review_below_score:.2f}" if policy else "阈值"
     review_gaps = gaps[gaps["needs_review"].astype(bool)] if not gaps.empty else gaps
-    by_key = {}
+    by_key: dict[str, dict] = {}
     if registry is not None and not registry.empty:
         for record in registry.to_dict("records"):
             by_key.setdefault(text(record.get("uscc")) or text(record.get("name")), record)
@@ -468,7 +472,7 @@ def build_review_list(
 def _review_row(
     kind: str, entity_id: str, name: str, uscc: str, body: str, source: dict, assessed: dict, threshold: str
 ) -> dict:
-    row = dict(
+    row: dict[str, Any] = dict(
         entity_kind=kind,
         entity_kind_name="规下企业" if kind == "enterprise" else "项目",
         entity_id=entity_id,

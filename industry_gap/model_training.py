@@ -124,7 +124,7 @@ def train_office_model(
         report = TrainingReport(
             mode=f"参考模型（标注样本 {count} 条，少于 {min_labels} 条，未训练）", labelled_rows=count
         )
-        if count:
+        if labelled is not None and count:
             report.holdout_rows = count
             report.accuracy = accuracy_on(base, labelled)
         return TrainedModel(base, report)

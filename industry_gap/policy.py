@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, overload
 
 from industry_gap.errors import UserError
 
@@ -224,6 +224,28 @@ class _Reader:
             raise self.fail(name, f"应为 true 或 false，实际为“{value!r}”")
         return value
 
+    @overload
+    def number(
+        self,
+        name: str,
+        default: float | None = None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        optional: Literal[False] = False,
+    ) -> float: ...
+
+    @overload
+    def number(
+        self,
+        name: str,
+        default: float | None = None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        optional: bool,
+    ) -> float | None: ...
+
     def number(
         self,
         name: str,
@@ -255,6 +277,14 @@ class _Reader:
         if maximum is not None and value > maximum:
             raise self.fail(name, f"不能大于 {maximum}，实际为 {value}")
         return value
+
+    # A required date is never None: TOML has no null, so `value is None` below only happens for a missing key,
+    # which `_get` rejects unless the date is optional.
+    @overload
+    def date(self, name: str, optional: Literal[False] = False) -> dt.date: ...
+
+    @overload
+    def date(self, name: str, optional: bool) -> dt.date | None: ...
 
     def date(self, name: str, optional: bool = False) -> dt.date | None:
         value = self._get(name, None, not optional)
@@ -315,15 +345,13 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         raise root.fail("schema_version", f"不受支持（支持 {SUPPORTED_SCHEMA_VERSIONS}），实际为 {version}")
 
     plan = root.table("plan")
-    plan_fields = dict(
-        plan_name=plan.text("name"),
-        document_number=plan.text("document_number", "", allow_empty=True),
-        district=plan.text("district"),
-        city=plan.text("city", "", allow_empty=True),
-        issued=plan.date("issued", optional=True),
-        lead_department=plan.text("lead_department"),
-        report_day_of_month=plan.integer("report_day_of_month", 20, minimum=1, maximum=31),
-    )
+    plan_name = plan.text("name")
+    document_number = plan.text("document_number", "", allow_empty=True)
+    district = plan.text("district")
+    city = plan.text("city", "", allow_empty=True)
+    issued = plan.date("issued", optional=True)
+    lead_department = plan.text("lead_department")
+    report_day_of_month = plan.integer("report_day_of_month", 20, minimum=1, maximum=31)
     plan.finish()
 
     above = root.table("above_scale")
@@ -380,13 +408,11 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
     goals_reader.finish()
 
     eligibility = root.table("eligibility")
-    eligibility_fields = dict(
-        require_town=eligibility.boolean("require_town", True),
-        moved_out_keywords=eligibility.words("moved_out_keywords", ["迁出"]),
-        inactive_status_keywords=eligibility.words("inactive_status_keywords", []),
-        not_independent_legal_person=tuple(
-            _non_legal_person_rule(r) for r in eligibility.tables("not_independent_legal_person", required=False)
-        ),
+    require_town = eligibility.boolean("require_town", True)
+    moved_out_keywords = eligibility.words("moved_out_keywords", ["迁出"])
+    inactive_status_keywords = eligibility.words("inactive_status_keywords", [])
+    not_independent_legal_person = tuple(
+        _non_legal_person_rule(r) for r in eligibility.tables("not_independent_legal_person", required=False)
     )
     eligibility.finish()
 
@@ -401,7 +427,13 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
 
     return Policy(
         source=source,
-        **plan_fields,
+        plan_name=plan_name,
+        document_number=document_number,
+        district=district,
+        city=city,
+        issued=issued,
+        lead_department=lead_department,
+        report_day_of_month=report_day_of_month,
         revenue_threshold_wan=threshold,
         threshold_inclusive=inclusive,
         count_in_all_min_score=count_min,
@@ -412,7 +444,10 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         baseline_date=baseline_date,
         goals_deadline=deadline,
         goals=MappingProxyType(goals),
-        **eligibility_fields,
+        require_town=require_town,
+        moved_out_keywords=moved_out_keywords,
+        inactive_status_keywords=inactive_status_keywords,
+        not_independent_legal_person=not_independent_legal_person,
         one_per_enterprise=one_per_enterprise,
         one_per_project=one_per_project,
         payment_stages=stages,

@@ -32,6 +32,7 @@ import time
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -352,11 +353,19 @@ class Warehouse:
         meta = self.tables[META_TABLE]
         if self.dialect in ("postgresql", "sqlite"):
             if self.dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
+                from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+                postgresql_statement = postgresql_insert(meta).values(key=key, value=value)
+                connection.execute(
+                    postgresql_statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+                )
             else:
-                from sqlalchemy.dialects.sqlite import insert
-            statement = insert(meta).values(key=key, value=value)
-            connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                sqlite_statement = sqlite_insert(meta).values(key=key, value=value)
+                connection.execute(
+                    sqlite_statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+                )
         else:
             connection.execute(delete(meta).where(meta.c.key == key))
             connection.execute(meta.insert().values(key=key, value=value))
@@ -385,6 +394,7 @@ class Warehouse:
                 if len(frame):
                     frame["run_date"] = [_as_date(value) for value in frame["run_date"]]
                 for run_date, rows in frame.groupby("run_date", sort=True):
+                    assert isinstance(run_date, dt.date)  # `_as_date` above; the groupby drops None
                     columns = _table_columns(name, run_date, rows)
                     _bulk_insert(connection, table, columns)
                     copied += len(rows)
@@ -558,6 +568,7 @@ def _iso_timestamp(value: object) -> str:
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)  # a DateTime column read back: datetime or pandas Timestamp
     if value.tzinfo is None:  # SQLite keeps no offset: stored as UTC
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -594,7 +605,7 @@ def _as_timestamp(value: object) -> dt.datetime | None:
 _MONEY_QUANTUM = decimal.Decimal(1).scaleb(-MONEY_SCALE)
 
 
-def _as_money(value: object) -> float | None:
+def _as_money(value: str | SupportsFloat) -> float | None:
     """A 万元 amount rounded to MONEY_SCALE decimals (half up, on its shortest decimal form), as a float.
 
     The float's repr is then the exact NUMERIC text, so COPY, SQLite and a read back all agree.
@@ -665,11 +676,13 @@ def _column_values(series: pd.Series, kind: object) -> list:
             return converted
     elif isinstance(dtype, pd.StringDtype) and isinstance(kind, (String, Text)):
         # str cells stay as they are (str(s) is s), missing cells become None
-        return series.to_numpy(dtype=object, na_value=None).tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind in "biufcO":
-        cells = series.to_numpy().tolist()  # the Python scalars iterating the column would give
-    else:
-        cells = list(series)
+        # pandas-stubs do not allow na_value=None, which pandas accepts
+        return series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
+    cells = (
+        series.to_numpy().tolist()  # the Python scalars iterating the column would give
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufcO"
+        else list(series)
+    )
     cast = _cast_for(kind)
     return [cast(_python_value(value)) for value in cells]
 

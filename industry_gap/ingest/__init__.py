@@ -90,6 +90,7 @@ def ingest_file(
     if chunk_rows <= 0:
         result = validate_table(read_table(path, dataset, limits), dataset, str(path), edition, today)
         if not keep_clean:
+            assert result.clean is not None  # validate_table keeps the clean rows
             result.clean_rows, result.clean = result.clean["source_row"].to_numpy(), None
         return result
     stream = open_table(path, dataset, limits)

@@ -241,7 +241,7 @@ def map_headers(dataset: str, headers: list[str]) -> HeaderMap:
         result.columns[column] = ColumnMatch(index, header, unit)
     # Year-named revenue columns fill revenue_wan / revenue_prev_wan when no plain alias did.
     targets = [c for c in ("revenue_wan", "revenue_prev_wan") if c in ALIASES[dataset]]
-    for year, index in sorted(by_year, reverse=True):
+    for _year, index in sorted(by_year, reverse=True):
         header = display_header(headers[index])
         free = [c for c in targets if c not in result.columns]
         if free:

@@ -26,8 +26,10 @@ statuses and codes a lot), which keeps 200,000 rows to a few seconds.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,7 +160,7 @@ class _Column:
     raw: np.ndarray  # object array of cell text
     values: np.ndarray  # object array of parsed values (None when empty/bad)
     problems: np.ndarray  # object array of problem text or None
-    parse: object = None  # the cell parser (codes are re-read for Excel number cells)
+    parse: Callable[..., Any] | None = None  # the cell parser (codes are re-read for Excel number cells)
 
 
 def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, today: str):
@@ -230,7 +232,9 @@ def _parse_column(
     return _Column(spec, match, raw, values, problems, parse)
 
 
-def _missing_columns_error(file: str, dataset: str, missing: list[FieldSpec], raw: RawTable) -> InputFileError:
+def _missing_columns_error(
+    file: str, dataset: str, missing: list[FieldSpec], raw: RawTable | TableStream
+) -> InputFileError:
     names = "、".join(f"“{label(dataset, f.column)}”" for f in missing)
     aliases = "；".join(
         f"{label(dataset, f.column)}可写作：{'/'.join(ALIASES[dataset][f.column][:5])}" for f in missing
@@ -309,7 +313,7 @@ class Validator:
         repeated_header = _repeated_header_rows(raw, self.header_map, columns_raw)
         has_problem = np.zeros(n, dtype=bool)
         for column in ordered:
-            has_problem |= np.not_equal(column.problems, None)
+            has_problem |= np.not_equal(column.problems, None)  # type: ignore[call-overload]  # numpy's stubs reject a None operand
         names = _set_aside_names(parsed, dataset)
         self._remember_keys(parsed, ~repeated_header & ~has_overflow, rows, names)
         self._note_long_cells(parsed, rows)
@@ -320,7 +324,7 @@ class Validator:
         aside_reason[repeated_header] = "重复的表头行（多份导出拼接时常见），不是数据"
         status = parsed.get("status") if spec.status_filter else None
         if status is not None:
-            for i in np.flatnonzero(np.equal(aside_reason, None) & ~has_overflow):
+            for i in np.flatnonzero(np.equal(aside_reason, None) & ~has_overflow):  # type: ignore[call-overload]  # numpy's stubs reject a None operand
                 state, word = status.values[i]
                 if state == "closed":
                     aside_reason[i] = f"登记状态为{word}，不纳入统计"
@@ -328,7 +332,7 @@ class Validator:
                     status.problems[i] = f"登记状态无法识别：“{v.quote(status.raw[i])}”（应为存续、在业、注销、吊销等）"
                     has_problem[i] = True
 
-        is_aside = np.not_equal(aside_reason, None)
+        is_aside = np.not_equal(aside_reason, None)  # type: ignore[call-overload]  # numpy's stubs reject a None operand
         is_quarantined = ~is_aside & (has_overflow | has_problem)
         is_clean = ~is_aside & ~is_quarantined
 
@@ -366,7 +370,7 @@ class Validator:
             keys = np.array([f"{s}|{c}" if s and c else None for s, c in zip(scope, code)], dtype=object)
         else:
             return
-        usable = np.flatnonzero(candidates & np.not_equal(keys, None))
+        usable = np.flatnonzero(candidates & np.not_equal(keys, None))  # type: ignore[call-overload]  # numpy's stubs reject a None operand
         self.keys.append(np.array([keys[i].encode() for i in usable], dtype=bytes))
         self.key_rows.append(rows[usable])
         self.names.extend([str(x) for x in names[usable]])
@@ -491,7 +495,7 @@ def _set_aside_names(parsed: dict[str, _Column], dataset: str) -> np.ndarray:
 class _Texts:
     """Many short strings in one UTF-8 buffer: a 3,000,000-row registry's names take ~150 MB, not ~400 MB."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._buffer = bytearray()
         self._ends: list[np.ndarray] = []
 
@@ -535,7 +539,7 @@ def _duplicate_column_notes(headers: list[str], header_map, dataset: str) -> lis
     for index, header in enumerate(headers):
         column = match_header(dataset, header) if header else None
         used = header_map.columns.get(column) if column else None
-        if used is not None and used.index != index:
+        if column and used is not None and used.index != index:
             notes.append(
                 f"第{used.index + 1}列“{used.header}”和第{index + 1}列“{display_header(header)}”"
                 f"都表示{label(dataset, column)}，只使用了第{used.index + 1}列"
@@ -549,9 +553,11 @@ def _reread_numeric_codes(parsed: dict[str, _Column], raw: RawTable, rows: np.nd
         sheet_rows = raw.numeric_codes.get(column.match.index) if column.spec.kind == "code" else None
         if not sheet_rows:
             continue
+        parse = column.parse
+        assert parse is not None  # a code column always has its parser
         for i in np.flatnonzero(np.isin(rows, list(sheet_rows))):
             if not v.is_blank(column.raw[i]):
-                column.values[i], column.problems[i] = column.parse(column.raw[i], numeric=True)
+                column.values[i], column.problems[i] = parse(column.raw[i], numeric=True)
 
 
 def _repeated_header_rows(raw: RawTable, header_map, columns_raw) -> np.ndarray:
@@ -563,6 +569,10 @@ def _repeated_header_rows(raw: RawTable, header_map, columns_raw) -> np.ndarray:
         if n:
             matches += np.asarray(columns_raw[index], dtype=object) == raw.headers[index]
     return matches * 2 > len(indexes)
+
+
+def _is_float_field(field_spec: FieldSpec | None) -> bool:
+    return field_spec is not None and field_spec.kind in _FLOAT_KINDS
 
 
 def _clean_frame(
@@ -593,16 +603,12 @@ def _clean_frame(
             else:
                 data[column] = ["" if x is None else str(x) for x in values]
         else:
-            field_spec = spec.field(column)
-            if field_spec is not None and field_spec.kind in _FLOAT_KINDS:
+            unparsed_spec = spec.field(column)
+            if unparsed_spec is not None and unparsed_spec.kind in _FLOAT_KINDS:
                 data[column] = np.full(count, np.nan)
             else:
                 data[column] = [""] * count
     frame = pd.DataFrame(data, columns=spec.columns)
-    text = [
-        c
-        for c in spec.columns
-        if c not in ("source_row", "target_year") and not (spec.field(c) and spec.field(c).kind in _FLOAT_KINDS)
-    ]
+    text = [c for c in spec.columns if c not in ("source_row", "target_year") and not _is_float_field(spec.field(c))]
     frame[text] = frame[text].astype(str)
     return frame.reset_index(drop=True)

@@ -165,7 +165,9 @@ def _subheader(records, header_index: int, dataset: str) -> list[str] | None:
         return None
     joined = list(header)
     for j in filled:
-        parent = header[group_of[j]]
+        group = group_of[j]
+        assert group is not None  # checked for every filled cell above
+        parent = header[group]
         candidates = (below[j] + parent, parent + below[j], below[j])
         joined[j] = next(
             (c for c in candidates if match_header(dataset, c) or score_header(dataset, [c])), parent + below[j]
@@ -179,7 +181,7 @@ _NUMBER_LIKE_RE = re.compile(r"^[\d.,，\-+/: ]+$")
 class _Controls:
     """Removes control characters from the header and data rows, remembering rows and kinds for one note."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows: list[int] = []  # the first ten sheet rows
         self.count = 0
         self.seen: set[str] = set()
@@ -327,6 +329,7 @@ def _stream(
         for offset, record in enumerate(rest, start=len(head)):
             text = "\n".join(record)  # no cell is longer than the row's text
             if offset >= rows or len(record) > columns or len(text) > chars:
+                assert guard is not None  # without a guard the limits are infinite
                 record = guard.check(offset + 1, record)
                 text = "\n".join(record)
             yield offset + 1, controls.strip(record, offset + 1, text)
@@ -460,7 +463,7 @@ class _TableParser(HTMLParser):
     """Collects the text of <td>/<th> cells row by row; colspan and rowspan keep columns aligned
     (a spanned cell is empty, as openpyxl reads merged cells)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.records: list[list[str]] = []
         self._row: list[str] | None = None

@@ -8,6 +8,8 @@ new line that loses to a newer stored one gets a Chinese message.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from industry_gap.coverage import text
@@ -21,7 +23,7 @@ def conform_overrides(frame: pd.DataFrame | None) -> pd.DataFrame:
         return pd.DataFrame(columns=OVERRIDE_COLUMNS).astype({"source_row": "int64"})
     records = []
     for record in frame.to_dict("records"):
-        row = {column: text(record.get(column)) for column in OVERRIDE_COLUMNS}
+        row: dict[str, Any] = {column: text(record.get(column)) for column in OVERRIDE_COLUMNS}
         row["uscc"] = row["uscc"].upper()
         row["entity_kind"] = row["entity_kind"] or "enterprise"
         row["entity_id"] = row["entity_id"] or row["uscc"]
@@ -30,7 +32,7 @@ def conform_overrides(frame: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=OVERRIDE_COLUMNS)
 
 
-def _row_number(value: object) -> int:
+def _row_number(value: Any) -> int:
     try:
         return int(float(value))
     except (TypeError, ValueError):

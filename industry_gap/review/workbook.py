@@ -79,7 +79,9 @@ def write_review_workbook(review: pd.DataFrame, path: Path, run_date: dt.date | 
     a reviewer who has last month's file open never sees a half-written one.
     """
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    first_sheet = workbook.active  # the empty sheet every new workbook starts with
+    assert first_sheet is not None
+    workbook.remove(first_sheet)
     add_review_sheet(workbook, review, run_date, district=district)
     return save_atomically(workbook, Path(path))
 
