@@ -19,18 +19,15 @@ from industry_gap.coverage import (
     deadline_text,
     resolve_baseline,
 )
-from industry_gap.policy import DEFAULT_POLICY_PATH, load_policy
+from industry_gap.policy import load_policy
 from industry_gap.schema import ABOVE_SCALE_COLUMNS
 from industry_gap.summary import run_summary, summary_lines
-from tests.factories import classified_firm, materialize_analysis
+from tests.factories import TEST_POLICY_PATH, classified_firm, materialize_analysis
+from tests.test_workbooks import policy_ending
 
-BEFORE = dt.date(2025, 11, 24)
-AFTER = dt.date(2026, 11, 20)  # the goals end 2025-12-31
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
+BEFORE = dt.date(2025, 11, 24)  # before the tests' policy's goals deadline
+ENDED = dt.date(2026, 6, 30)  # the goals deadline of `policy_ending` in the after-the-deadline test
+AFTER = dt.date(2026, 11, 20)  # after ENDED, in a month that has already begun (report months end with the current one)
 
 
 def above(*codes: str) -> pd.DataFrame:
@@ -86,61 +83,76 @@ def test_without_a_plan_baseline_the_outputs_say_the_first_run_is_used(policy, t
     coverage = build_coverage(registry(), above("3670"), policy)
     baseline = resolve_baseline(coverage, None, run_date=BEFORE, policy=policy)
     assert baseline_text(baseline).startswith(FIRST_RUN_NOTE) and "2025-11-24" in baseline_text(baseline)
-    result = materialize_analysis(tmp_path, registry(), run_date=BEFORE, above_scale=above("3670")).result
+    result = materialize_analysis(
+        tmp_path, registry(), run_date=BEFORE, above_scale=above("3670"), policy_file=TEST_POLICY_PATH
+    ).result
     lines = summary_lines(run_summary(result, policy))
     assert f"基期：{FIRST_RUN_NOTE}；基期日期 2025-11-24" in lines
 
 
-def test_policy_baseline_file_is_relative_to_the_policy_file(tmp_path, monkeypatch):
-    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("# file = ", "file = ", 1)
+def test_policy_baseline_file_is_relative_to_the_policy_file(policy, tmp_path):
+    assert policy.baseline_file == ""  # the tests' policy names no 基期 file
+    text = TEST_POLICY_PATH.read_text(encoding="utf-8")
+    assert text.count("\n[baseline]\n") == 1
     policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(text, encoding="utf-8")
-    (tmp_path / "dongsheng_baseline_2022.csv").write_text(
-        "行业代码,规上已有,全口径已有\n3670,是,是\n1391,否,是\n", encoding="utf-8-sig"
+    policy_file.write_text(
+        text.replace("\n[baseline]\n", '\n[baseline]\nfile = "plan_baseline.csv"\n'), encoding="utf-8"
     )
-    policy = load_policy(policy_file)
-    assert policy.baseline_file == str(tmp_path / "dongsheng_baseline_2022.csv")
-    assert load_policy().baseline_file == ""
+    (tmp_path / "plan_baseline.csv").write_text(PLAN_FILE_TEXT, encoding="utf-8-sig")
+    configured = load_policy(policy_file)
+    assert configured.baseline_file == str(tmp_path / "plan_baseline.csv")
 
     settings = PipelineSettings(output_dir=str(tmp_path), policy_file=str(policy_file), baseline_file="")
-    assert plan_baseline_file(settings.baseline_file, policy) == policy.baseline_file
+    assert plan_baseline_file(settings.baseline_file, configured) == configured.baseline_file
     run_file = PipelineSettings(output_dir=str(tmp_path), baseline_file="/elsewhere/基期.csv")
-    assert plan_baseline_file(run_file.baseline_file, policy) == "/elsewhere/基期.csv"  # `--baseline` wins
+    assert plan_baseline_file(run_file.baseline_file, configured) == "/elsewhere/基期.csv"  # `--baseline` wins
 
-    stored = plan_baseline(policy.baseline_file, policy)
+    stored = plan_baseline(configured.baseline_file, configured)
     assert set(stored["code"]) == {"36", "367", "3670", "13", "139", "1391"}
-    assert set(stored["baseline_date"]) == {"2023-01-12"}  # no [baseline] date: the plan's issue date
+    assert configured.baseline_date is None and configured.issued is not None
+    assert set(stored["baseline_date"]) == {configured.issued.isoformat()}  # no [baseline] date: the plan's issue date
 
 
 def test_after_the_deadline_the_final_achievement_and_expired(policy, tmp_path):
+    policy_file = policy_ending(tmp_path, policy, ENDED)
+    ended = load_policy(policy_file)
+    assert ended.goals_deadline == ENDED < AFTER
     result = materialize_analysis(
-        tmp_path, registry("3312"), run_date=AFTER, above_scale=above("3670", "3612"), baseline_file=plan_file(tmp_path)
+        tmp_path,
+        registry("3312"),
+        run_date=AFTER,
+        above_scale=above("3670", "3612"),
+        policy_file=policy_file,
+        baseline_file=plan_file(tmp_path),
     ).result
     assert (result.progress["days_left"] == 0).all()  # never negative
-    assert deadline_text(policy, AFTER).startswith("已到期")
-    summary = run_summary(result, policy)
-    assert summary["deadline"] == {"date": "2025-12-31", "passed": True, "days_left": 0}
+    assert deadline_text(ended, AFTER).startswith("已到期")
+    summary = run_summary(result, ended)
+    assert summary["deadline"] == {"date": ENDED.isoformat(), "passed": True, "days_left": 0}
     lines = summary_lines(summary)
-    assert "规划目标截止 2025-12-31：已到期，以下为最终完成情况" in lines
-    # new since the plan: 33, 331, 3312, 361, 3612
-    assert any(line.startswith("全口径门类：") and "最终较基期新增5个，目标56个（完成9%）" in line for line in lines)
+    assert f"规划目标截止 {ENDED.isoformat()}：已到期，以下为最终完成情况" in lines
+    # new since the plan: 33, 331, 3312, 361, 3612, against the policy's 全口径 goal
+    goal = ended.goal("all", "total")
+    final = f"最终较基期新增5个，目标{goal}个（完成{5 / goal:.0%}）"
+    assert any(line.startswith("全口径门类：") and final in line for line in lines)
     assert not any("距截止" in line or "-" in line.split("：")[-1] for line in lines if "截止" in line)
 
 
 def test_before_the_deadline_the_days_left(policy, tmp_path):
-    assert deadline_text(policy, BEFORE) == "距截止 37 天（目标截止日期 2025-12-31）"
-    assert deadline_text(policy, dt.date(2025, 12, 31)).startswith("距截止 0 天")
-    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    assert text.count("deadline = 2025-12-31") == 1
-    policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(text.replace("deadline = 2025-12-31", "deadline = 2025-12-01"), encoding="utf-8")
+    deadline = policy.goals_deadline
+    days = (deadline - BEFORE).days
+    assert days > 0
+    assert deadline_text(policy, BEFORE) == f"距截止 {days} 天（目标截止日期 {deadline.isoformat()}）"
+    assert deadline_text(policy, deadline).startswith("距截止 0 天")
+    soon = BEFORE + dt.timedelta(days=7)
+    policy_file = policy_ending(tmp_path, policy, soon)
     configured = load_policy(policy_file)
-    assert configured.goals_deadline == dt.date(2025, 12, 1)
+    assert configured.goals_deadline == soon
     result = materialize_analysis(
         tmp_path, registry(), run_date=BEFORE, above_scale=above("3670"), policy_file=policy_file
     ).result
     lines = summary_lines(run_summary(result, configured))
-    assert "规划目标截止 2025-12-01：距截止 7 天" in lines
+    assert f"规划目标截止 {soon.isoformat()}：距截止 7 天" in lines
     assert not any("已到期" in line or "最终" in line for line in lines)
 
 

@@ -21,8 +21,7 @@ from industry_gap.coverage import build_coverage
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.exports.excel_style import PAGE_NUMBER_FOOTER, width_scale
 from industry_gap.exports.workbooks import COVERAGE_SHEET, COVERAGE_WIDTHS, _coverage_sheet
-from industry_gap.policy import load_policy
-from tests.factories import materialize_analysis
+from tests.factories import TEST_POLICY_PATH, materialize_analysis
 from tests.test_workbooks import ABOVE, PROJECTS, REGISTRY, RUN_DATE, TARGETS
 
 MONTH = "2025年11月"
@@ -30,13 +29,8 @@ A4 = 9
 
 
 @pytest.fixture(scope="module")
-def policy():
-    return load_policy()
-
-
-@pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """One run of the real assets on the lists of test_workbooks."""
+    """One run of the real assets on the lists of test_workbooks, under the tests' policy (the `policy` fixture)."""
     return materialize_analysis(
         tmp_path_factory.mktemp("print"),
         REGISTRY,
@@ -44,6 +38,7 @@ def run(tmp_path_factory):
         above_scale=ABOVE,
         targets=TARGETS,
         projects=PROJECTS,
+        policy_file=TEST_POLICY_PATH,
     )
 
 
@@ -53,15 +48,15 @@ def result(run):
 
 
 @pytest.fixture(scope="module")
-def workbooks(run, tmp_path_factory):
+def workbooks(run, policy, tmp_path_factory):
     """{file name: path} of every workbook a district run and a city run write."""
-    city_book, _ = _city_workbook(tmp_path_factory.mktemp("city"))
+    city_book, _ = _city_workbook(tmp_path_factory.mktemp("city"), policy)
     return {path.name: path for path in (*run.exports.all(), city_book)}
 
 
-def _city_workbook(root):
+def _city_workbook(root, policy):
     def coverage(present: set[str]) -> pd.DataFrame:
-        table = build_coverage(pd.DataFrame(), pd.DataFrame(), load_policy())
+        table = build_coverage(pd.DataFrame(), pd.DataFrame(), policy)
         table["present_above"] = table["present_all"] = table["code"].isin(present)
         table["n_above"] = table["n_all"] = table["present_above"].astype(int)
         return table
@@ -92,7 +87,7 @@ def _city_workbook(root):
         city_table=city_table_for_districts(city),
         output_root=root,
         run_date=RUN_DATE,
-        city_name="鄂尔多斯市",
+        city_name=policy.city,
     )
 
 
@@ -125,7 +120,7 @@ def test_every_sheet_prints_a4_landscape_one_page_wide(workbooks):
         assert ws.print_options.horizontalCentered, where
 
 
-def test_every_sheet_repeats_headings_and_numbers_pages(workbooks):
+def test_every_sheet_repeats_headings_and_numbers_pages(workbooks, policy):
     for name, ws in every_sheet(workbooks):
         where = f"{name} / {ws.title}"
         if ws.title != COVERAGE_SHEET:  # its two pages each start with their own table heading
@@ -136,15 +131,18 @@ def test_every_sheet_repeats_headings_and_numbers_pages(workbooks):
         assert footer == PAGE_NUMBER_FOOTER and "&P" in footer and "&N" in footer, where
         header = ws.oddHeader
         assert MONTH in (header.right.text or ""), where
-        assert header.left.text in ("东胜区", "鄂尔多斯市"), where
+        assert header.left.text in (policy.district, policy.city), where
         assert header.center.text and header.left.text in header.center.text, where
 
 
-def test_annex_headers_name_the_list(workbooks):
+def test_annex_headers_name_the_list(workbooks, policy):
     path = next(p for n, p in workbooks.items() if n.startswith("附件4附件5_"))
     book = load_workbook(path)
     centers = [ws.oddHeader.center.text for ws in book.worksheets]
-    assert centers == ["附件4 东胜区年度拟扩增全口径工业门类项目清单", "附件5 东胜区年度拟扩增规上口径工业门类企业清单"]
+    assert centers == [
+        f"附件4 {policy.district}年度拟扩增全口径工业门类项目清单",
+        f"附件5 {policy.district}年度拟扩增规上口径工业门类企业清单",
+    ]
 
 
 def test_coverage_sheet_two_pages_with_its_chart(workbooks):

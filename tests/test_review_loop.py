@@ -14,7 +14,6 @@ from industry_gap.errors import InputFileError
 from industry_gap.exports.workbooks import annex5_table, write_exports
 from industry_gap.gaps import REVIEW_COLUMNS
 from industry_gap.model_training import labelled_rows
-from industry_gap.policy import load_policy
 from industry_gap.review import (
     FILL_HEADERS,
     OVERRIDE_COLUMNS,
@@ -31,7 +30,7 @@ from industry_gap.review import (
     write_review_workbook,
 )
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
-from tests.factories import make_uscc, materialize_analysis, write_csv
+from tests.factories import TEST_POLICY_PATH, make_uscc, materialize_analysis, write_csv
 
 RUN_DATE = dt.date(2025, 11, 24)
 TODAY = dt.date(2025, 11, 24)
@@ -120,8 +119,8 @@ def append_line(ws, uscc: str, name: str, code, reviewer, date, record_id: str |
 
 
 @pytest.fixture()
-def review_file(tmp_path):
-    return write_review_workbook(REVIEW, tmp_path / "复核清单_2025-11.xlsx", RUN_DATE, district="东胜区")
+def review_file(tmp_path, policy):
+    return write_review_workbook(REVIEW, tmp_path / "复核清单_2025-11.xlsx", RUN_DATE, district=policy.district)
 
 
 def filled(review_file, tmp_path, edit) -> str:
@@ -143,13 +142,13 @@ def reasons(result) -> list[str]:
 
 
 # -- the workbook ---------------------------------------------------------------
-def test_workbook_house_style(review_file):
+def test_workbook_house_style(review_file, policy):
     assert sorted(os.listdir(review_file.parent)) == [review_file.name]  # atomic: no temp file left
     workbook = load_workbook(review_file)
     assert workbook.sheetnames == [SHEET_NAME]
     ws = workbook[SHEET_NAME]
     assert ws["A1"].value == "复核清单"
-    assert ws["A2"].value == "东胜区行业分类复核清单"
+    assert ws["A2"].value == f"{policy.district}行业分类复核清单"
     assert "统计日期：2025-11-24" in ws["A3"].value and "共4条" in ws["A3"].value
     assert [cell.value for cell in ws[4]] == WORKBOOK_HEADERS
     assert WORKBOOK_HEADERS[-1] == "记录编号"
@@ -201,9 +200,8 @@ def test_empty_review_list(tmp_path):
 
 # -- one layout: the consolidated workbook's 复核清单 is the fill-in sheet ---------------------------------
 @pytest.fixture()
-def consolidated_file(tmp_path):
+def consolidated_file(tmp_path, policy):
     """The consolidated workbook of a run whose review list is REVIEW (other lists empty)."""
-    policy = load_policy()
     paths = write_exports(
         projects=pd.DataFrame(),
         candidates=pd.DataFrame(),
@@ -355,7 +353,14 @@ def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
     )
     projects = pd.DataFrame(columns=PROJECT_COLUMNS)
 
-    run = materialize_analysis(tmp_path / "before", registry, run_date=RUN_DATE, above_scale=above, projects=projects)
+    run = materialize_analysis(
+        tmp_path / "before",
+        registry,
+        run_date=RUN_DATE,
+        above_scale=above,
+        projects=projects,
+        policy_file=TEST_POLICY_PATH,
+    )
     before = run.result
     assert before.review["uscc"].tolist() == [FIRM_A]
     assert annex5_table(before.candidates, before.rewards).empty
@@ -369,7 +374,12 @@ def test_round_trip_pins_code_in_annex5_and_counts_as_label(tmp_path):
     assert result.rejected.empty and len(result.accepted) == 1
     pinned = apply_overrides(registry, result.accepted)
     after = materialize_analysis(
-        tmp_path / "after", pinned, run_date=RUN_DATE, above_scale=above, projects=projects
+        tmp_path / "after",
+        pinned,
+        run_date=RUN_DATE,
+        above_scale=above,
+        projects=projects,
+        policy_file=TEST_POLICY_PATH,
     ).result
 
     assert after.review.empty

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -26,19 +27,14 @@ from industry_gap.exports.workbooks import (
     PROGRESS_HEADERS,
     REWARDS_SHEET,
 )
-from industry_gap.policy import load_policy
+from industry_gap.policy import Policy
 from industry_gap.review.columns import SHEET_NAME as REVIEW_SHEET
 from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
 from industry_gap.summary import run_summary, summary_lines
-from tests.factories import classified_firm, materialize_analysis
+from tests.factories import TEST_POLICY_PATH, classified_firm, materialize_analysis
 
 RUN_DATE = dt.date(2025, 11, 24)
 MALICIOUS = '=HYPERLINK("http://x","y")'
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
 
 
 def firm(uscc: str, **values) -> dict:
@@ -73,11 +69,13 @@ def project(name: str, code: str, investment: float, **values) -> dict:
     return row
 
 
+# Revenues against the tests' policy (tests/data/policy_test.toml: 规上 from 1000 万元, 临近 from 900, 培育 from 600):
+# 01 has reached the threshold, 02 and 05 are close to it, 03 is far below it (储备: it fills a 规上 gap).
 REGISTRY = pd.DataFrame(
     [
         firm("91150602MA0000000001", name=MALICIOUS, industry_code="1391", revenue_wan=2100.0),
-        firm("91150602MA0000000002", industry_code="3611", revenue_wan=1700.0),
-        firm("91150602MA0000000003", pred_code_1="3312", pred_score_1=0.82, evidence="命中“门窗”", revenue_wan=900.0),
+        firm("91150602MA0000000002", industry_code="3611", revenue_wan=950.0),
+        firm("91150602MA0000000003", pred_code_1="3312", pred_score_1=0.82, evidence="命中“门窗”", revenue_wan=450.0),
         firm(
             "91150602MA0000000004",
             pred_code_1="4411",
@@ -86,7 +84,7 @@ REGISTRY = pd.DataFrame(
             pred_score_2=0.2,
             evidence="命中“发电”",
         ),
-        firm("91150602MA0000000005", industry_code="3670", revenue_wan=1900.0),  # no gap: pipeline only
+        firm("91150602MA0000000005", industry_code="3670", revenue_wan=920.0),  # no gap: pipeline only
         firm("91150602MA0000000006", industry_code="3042", enterprise_type="个体工商户"),  # excluded
         firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),  # not industrial
     ]
@@ -139,7 +137,8 @@ PROJECTS = pd.DataFrame(
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """One run of the real assets on the lists above: (tables, published workbooks, output folder)."""
+    """One run of the real assets on the lists above, under the tests' policy (the `policy` fixture):
+    (tables, published workbooks, output folder)."""
     run = materialize_analysis(
         tmp_path_factory.mktemp("run"),
         REGISTRY,
@@ -147,8 +146,22 @@ def exported(tmp_path_factory):
         above_scale=ABOVE,
         targets=TARGETS,
         projects=PROJECTS,
+        policy_file=TEST_POLICY_PATH,
     )
     return run.result, run.exports, run.output
+
+
+def policy_ending(folder: Path, policy: Policy, deadline: dt.date) -> Path:
+    """A copy of the tests' policy file (the `policy` fixture) in `folder`, its goals ending on `deadline`.
+
+    For runs after the deadline: their month must already have begun, and the tests' own deadline is ahead.
+    """
+    text = TEST_POLICY_PATH.read_text(encoding="utf-8")
+    line = f"deadline = {policy.goals_deadline.isoformat()}"
+    assert text.count(line) == 1
+    path = folder / "policy_ending.toml"
+    path.write_text(text.replace(line, f"deadline = {deadline.isoformat()}"), encoding="utf-8")
+    return path
 
 
 def header(ws, row: int = 4) -> list:
@@ -167,18 +180,21 @@ def column_of(ws, title: str, row: int = 4) -> str:
     raise AssertionError(title)
 
 
-def test_files_and_folder(exported):
+def test_files_and_folder(exported, policy):
     _, paths, root = exported
     assert paths.folder == root / "exports" / "2025-11"
     assert paths.consolidated.name == "扩增工业门类清单_汇总_2025-11.xlsx"
     names = sorted(p.name for p in paths.departments.values())
-    assert names == sorted(
-        [
-            "附件4附件5_区农牧局_2025-11.xlsx",
-            "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
-            "附件4附件5_区住建局_2025-11.xlsx",
-            "附件4附件5_工信和科技局_2025-11.xlsx",
-        ]
+    assert (
+        names
+        == sorted(
+            [
+                "附件4附件5_区农牧局_2025-11.xlsx",
+                "附件4附件5_装备制造产业园管理办公室_2025-11.xlsx",
+                "附件4附件5_区住建局_2025-11.xlsx",
+                f"附件4附件5_{policy.lead_department}_2025-11.xlsx",  # the lead department: categories no target list assigns
+            ]
+        )
     )
     assert all(p.exists() for p in paths.all())
     # no temp files left: only the workbooks and the manifest the publication writes
@@ -200,8 +216,8 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
     ]
     ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
     assert ws4["A1"].value == "附件4" and ws5["A1"].value == "附件5"
-    assert ws4["A2"].value == "东胜区年度拟扩增全口径工业门类项目清单"
-    assert ws5["A2"].value == "东胜区年度拟扩增规上口径工业门类企业清单"
+    assert ws4["A2"].value == f"{policy.district}年度拟扩增全口径工业门类项目清单"
+    assert ws5["A2"].value == f"{policy.district}年度拟扩增规上口径工业门类企业清单"
     assert "金额单位：万元" in ws4["A3"].value and "本区门类" in ws4["A3"].value  # reward basis said
     assert header(ws4) == ANNEX4_HEADERS
     assert header(ws5) == ANNEX5_HEADERS
@@ -212,7 +228,7 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
     assert ws5.column_dimensions["N"].width == 40
 
 
-def test_row_counts_and_values(exported):
+def test_row_counts_and_values(exported, policy):
     result, paths, _ = exported
     wb = load_workbook(paths.consolidated)
     annex4 = data_rows(wb[ANNEX4_SHEET])
@@ -224,8 +240,9 @@ def test_row_counts_and_values(exported):
     by_name = {row[1]: row for row in annex5}
     first = by_name[MALICIOUS]
     assert first[ANNEX5_HEADERS.index("扩增层级")] == "大类"
-    assert first[ANNEX5_HEADERS.index("入规阶段")] == "已达标待入库"
-    assert first[ANNEX5_HEADERS.index("预计奖励（万元）")] == 100
+    assert first[ANNEX5_HEADERS.index("入规阶段")] == policy.stage_names["ready"]
+    # a 规下 firm at the threshold filling a 规上 大类 gap: the 入规 rule's 大类 amount
+    assert first[ANNEX5_HEADERS.index("预计奖励（万元）")] == policy.rule("enterprise_entry").amount_for("division")
     assert first[ANNEX5_HEADERS.index("上年营业收入（万元）")] == 2100
     assert first[ANNEX5_HEADERS.index("责任单位")] == "区农牧局"
     assert first[ANNEX5_HEADERS.index("置信度")] is None  # registered code: no classifier confidence
@@ -263,7 +280,7 @@ def test_number_formats(exported):
     assert coverage[f"{column_of(coverage, '完成率')}6"].number_format == "0.0%"
 
 
-def test_coverage_sheet_and_chart(exported):
+def test_coverage_sheet_and_chart(exported, policy):
     result, paths, _ = exported
     wb = load_workbook(paths.consolidated)
     ws = wb[COVERAGE_SHEET]
@@ -271,13 +288,13 @@ def test_coverage_sheet_and_chart(exported):
     progress = [row for row in ws.iter_rows(min_row=5, max_row=12, values_only=True)]
     assert [row[0] for row in progress] == ["全口径"] * 4 + ["规上口径"] * 4
     assert [row[1] for row in progress][:4] == ["大类", "中类", "小类", "合计"]
-    assert progress[3][7] == 56 and progress[7][7] == 160
+    assert progress[3][7] == policy.goal("all", "total") and progress[7][7] == policy.goal("above", "total")
     # the chart sits under the progress table, the 大类 table follows after a page break
     division_header = next(r for r in range(13, ws.max_row + 1) if ws.cell(row=r, column=1).value == "大类代码")
     assert [brk.id for brk in ws.row_breaks.brk] == [division_header - 2]
     assert ws._charts[0].anchor._from.row + 1 == 14  # openpyxl anchors count rows from 0
     deadline = ws.cell(row=5, column=PROGRESS_HEADERS.index("截止日期") + 1)
-    assert deadline.is_date and deadline.value.date() == dt.date(2025, 12, 31)
+    assert deadline.is_date and deadline.value.date() == policy.goals_deadline
     assert deadline.number_format == "yyyy-mm-dd"
     divisions = [ws.cell(row=r, column=1).value for r in range(division_header + 1, division_header + 42)]
     assert len(divisions) == 41 and divisions[0] == "06" and divisions[-1] == "46"
@@ -347,7 +364,8 @@ def test_summary_numbers_and_lines(exported, policy):
     # gap flags do not depend on eligibility: the 个体工商户 in 3042 is flagged, though not in the pipeline
     assert summary["flagged"]["above"] == {"division": 2, "group": 1, "class": 1}
     assert summary["review"] == {"enterprises": 1, "projects": 0}
-    assert summary["pipeline"] == {"已达标待入库": 1, "临近": 2, "培育": 0, "储备": 1}  # 900 万 = 45%: 储备
+    stages = policy.stage_names  # 2100 万 reached, 950 and 920 万 临近, 450 万 below 培育 but filling a gap: 储备
+    assert summary["pipeline"] == {stages["ready"]: 1, stages["near"]: 2, stages["nurture"]: 0, stages["reserve"]: 1}
     assert summary["rewards"]["total_wan"] == pytest.approx(
         float(result.rewards.loc[result.rewards["status"] == "awarded", "amount_wan"].sum())
     )
@@ -355,7 +373,7 @@ def test_summary_numbers_and_lines(exported, policy):
     lines = summary_lines(summary)
     assert any(line.startswith("读取规下企业7户") for line in lines)
     assert any("预计奖励合计" in line for line in lines)
-    assert any("入规培育：已达标待入库1户" in line for line in lines)
+    assert any(f"入规培育：{stages['ready']}1户" in line for line in lines)
 
 
 def test_tables_have_snake_case_columns(exported):
@@ -416,10 +434,13 @@ def test_annex_scope_columns_notes_and_dates(exported):
     assert {c.value.date() for c in cells} == {dt.date(2026, 6, 1)}
 
 
-def test_coverage_sheet_after_the_deadline_says_so(tmp_path):
+def test_coverage_sheet_after_the_deadline_says_so(policy, tmp_path):
     """After the plan's end date the sheet shows 已到期 and the final figures, never a negative day count."""
     late = dt.date(2026, 3, 1)
-    run = materialize_analysis(tmp_path, REGISTRY, run_date=late, above_scale=ABOVE, targets=TARGETS, projects=PROJECTS)
+    ended = policy_ending(tmp_path, policy, late - dt.timedelta(days=60))
+    run = materialize_analysis(
+        tmp_path, REGISTRY, run_date=late, above_scale=ABOVE, targets=TARGETS, projects=PROJECTS, policy_file=ended
+    )
     ws = load_workbook(run.exports.consolidated)[COVERAGE_SHEET]
     assert "已到期" in ws.cell(row=3, column=1).value and "基期" in ws.cell(row=3, column=1).value
     days = [ws.cell(row=r, column=PROGRESS_HEADERS.index("距截止天数") + 1).value for r in range(5, 13)]
