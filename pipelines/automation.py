@@ -9,6 +9,8 @@ from assets.partitions import report_partition_key
 from industry_gap.errors import UserError
 from industry_gap.inbox import (
     OVERRIDES,
+    Accepted,
+    Rejected,
     accept,
     detect_dataset,
     ensure_layout,
@@ -89,7 +91,8 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
 def inbox_sensor(context: dg.SensorEvaluationContext):
     inbox = inbox_dir()
     ensure_layout(inbox)
-    accepted, rejected = [], []
+    accepted: list[Accepted] = []
+    rejected: list[Rejected] = []
     for item in settled_files(inbox):
         try:
             dataset = detect_dataset(item.path)
@@ -99,12 +102,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
             rejected.append(reject(item, error.message, inbox))
             continue
         accepted.append(accept(item, dataset, inbox))
-    for item in rejected:
-        context.log.warning(mask_text(f"文件无法使用，已移入 {item.path}：{item.reason}"))
-    fresh = [item for item in accepted if not item.duplicate]
-    for item in accepted:
-        if item.duplicate:
-            context.log.info(f"文件内容与已处理文件相同，不再重复运行：{item.path.name}")
+    for failed in rejected:
+        context.log.warning(mask_text(f"文件无法使用，已移入 {failed.path}：{failed.reason}"))
+    fresh = [done for done in accepted if not done.duplicate]
+    for done in accepted:
+        if done.duplicate:
+            context.log.info(f"文件内容与已处理文件相同，不再重复运行：{done.path.name}")
     if not fresh:
         return dg.SkipReason("收件箱中没有新的可用文件" + (f"（{len(rejected)} 个文件无法使用）" if rejected else ""))
     run_key = "inbox-" + "-".join(sorted(item.sha256[:12] for item in fresh))

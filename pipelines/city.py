@@ -188,40 +188,44 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
     config = run_config(settings)
     outcome_seconds: dict[str, float] = {}
     run_ids: dict[str, str] = {}
-    with exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
-        with dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance:
-            known = set(instance.get_dynamic_partitions(CITY_DISTRICTS.name))
-            for stale in sorted(known - set(names)):
-                instance.delete_dynamic_partition(CITY_DISTRICTS.name, stale)
-            instance.add_dynamic_partitions(CITY_DISTRICTS.name, [n for n in names if n not in known])
-            district_recon = dg.build_reconstructable_job(
-                "pipelines.city", "district_job", reconstructable_args=(options.executor,)
-            )
-            for number, district in enumerate(names, start=1):
-                progress(f"[{number}/{len(names)}] 区县“{district}”：读取名录、分类、计算门类覆盖……")
-                start = time.perf_counter()
-                with (
-                    _stderr_to(log_dir / f"{district}.log"),
-                    dg.execute_job(
-                        district_recon,
-                        instance,
-                        run_config=config | _execution_config(options),
-                        tags={"dagster/partition": district},
-                    ) as result,
-                ):
-                    run_ids[district] = result.run_id
-                _raise_for_failure(result, f"区县“{district}”", log_dir / f"{district}.log")
-                outcome_seconds[district] = round(time.perf_counter() - start, 1)
-                progress(f"      完成，用时 {outcome_seconds[district]:.1f} 秒")
-            progress("汇总全市门类覆盖……")
-            summary_recon = dg.build_reconstructable_job("pipelines.city", "summary_job")
+    partitions = CITY_DISTRICTS.name
+    assert partitions is not None  # a dynamic partitions definition made with its name
+    with (
+        exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT),
+        dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance,
+    ):
+        known = set(instance.get_dynamic_partitions(partitions))
+        for stale in sorted(known - set(names)):
+            instance.delete_dynamic_partition(partitions, stale)
+        instance.add_dynamic_partitions(partitions, [n for n in names if n not in known])
+        district_recon = dg.build_reconstructable_job(
+            "pipelines.city", "district_job", reconstructable_args=(options.executor,)
+        )
+        for number, district in enumerate(names, start=1):
+            progress(f"[{number}/{len(names)}] 区县“{district}”：读取名录、分类、计算门类覆盖……")
+            start = time.perf_counter()
             with (
-                _stderr_to(log_dir / "全市汇总.log"),
-                dg.execute_job(summary_recon, instance, run_config=config) as result,
+                _stderr_to(log_dir / f"{district}.log"),
+                dg.execute_job(
+                    district_recon,
+                    instance,
+                    run_config=config | _execution_config(options),
+                    tags={"dagster/partition": district},
+                ) as result,
             ):
-                _raise_for_failure(result, "全市汇总", log_dir / "全市汇总.log")
-                materialized = result.asset_materializations_for_node("city_coverage")[-1]
-                metadata = {key: value.value for key, value in materialized.metadata.items()}
+                run_ids[district] = result.run_id
+            _raise_for_failure(result, f"区县“{district}”", log_dir / f"{district}.log")
+            outcome_seconds[district] = round(time.perf_counter() - start, 1)
+            progress(f"      完成，用时 {outcome_seconds[district]:.1f} 秒")
+        progress("汇总全市门类覆盖……")
+        summary_recon = dg.build_reconstructable_job("pipelines.city", "summary_job")
+        with (
+            _stderr_to(log_dir / "全市汇总.log"),
+            dg.execute_job(summary_recon, instance, run_config=config) as result,
+        ):
+            _raise_for_failure(result, "全市汇总", log_dir / "全市汇总.log")
+            materialized = result.asset_materializations_for_node("city_coverage")[-1]
+            metadata: dict[str, object] = {key: value.value for key, value in materialized.metadata.items()}
     return CityOutcome(metadata=metadata, district_seconds=outcome_seconds, run_ids=run_ids)
 
 

@@ -6,19 +6,22 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import dagster as dg
 
 from assets.partitions import report_months, report_partition_key, with_report_months
 from assets.resources import InputFiles, WarehouseResource, default_resources
+from industry_gap.coverage import CoverageState
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.exports.publishing import published_folder
+from industry_gap.exports.workbooks import ExportPaths
 from industry_gap.locking import exclusive_lock
+from industry_gap.rewards import RewardEstimate
 from industry_gap.settings import Settings
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
@@ -62,8 +65,9 @@ def run_pipeline(
     """
     settings.check_files_exist()
     check_writable_folder(settings.output_dir)
-    resources = default_resources(settings)
-    warehouse = resources["warehouse"]
+    defaults = default_resources(settings)
+    warehouse, inputs = defaults["warehouse"], defaults["input_files"]
+    assert isinstance(warehouse, WarehouseResource) and isinstance(inputs, InputFiles)
     store = warehouse.open()
     try:
         store.ensure_schema()  # an unreachable database is reported now, not after the inputs are read
@@ -72,7 +76,7 @@ def run_pipeline(
     months = report_months(settings.policy())
     month = report_month_of(settings, months)
     # values stay in this process: two runs at once never read each other's pickles
-    resources = {name: resources[name] for name in RUN_RESOURCES}
+    resources: dict[str, object] = {name: defaults[name] for name in RUN_RESOURCES}
     resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())
     for workbook in published_folder(settings.output_dir, month[:7]).glob("*.xlsx"):
         check_not_locked_by_office(workbook)  # this month's lists open in Excel/WPS: say so before working
@@ -90,7 +94,7 @@ def run_pipeline(
             values, seconds = _materialize(assets, resources, instance, month, tracker)
     return RunOutcome(
         values=values,
-        inputs=resources["input_files"],
+        inputs=inputs,
         settings=settings,
         database=warehouse.open().display_url,
         summary=analysis_summary(values, settings),
@@ -118,6 +122,7 @@ def report_month_of(settings: Settings, months: dg.MonthlyPartitionsDefinition |
     key = report_partition_key(run_date)
     if not months.has_partition_key(key):
         first = months.get_first_partition_key()
+        assert first is not None  # the months run from the plan's issue month to the current one
         raise UserError(f"运行日期 {run_date.isoformat()} 不在可报送的月份内（自 {first[:7]} 起至本月）")
     return key
 
@@ -156,12 +161,18 @@ def _materialize(
     if not result.success:
         raise UserError("流水线运行失败，请查看 Dagster 日志")
     values = {asset.key.to_user_string(): result.output_for_node(asset.node_def.name) for asset in all_assets}
-    seconds = {
-        event.step_key: round(event.event_specific_data.duration_ms / 1000.0, 1)
-        for event in result.get_step_success_events()
-    }
+    seconds = step_seconds(result.get_step_success_events())
     record_stage_seconds(instance, seconds, month)
     return values, seconds
+
+
+def step_seconds(events: Sequence[dg.DagsterEvent]) -> dict[str, float]:
+    """Each succeeded step's time, to a tenth of a second."""
+    seconds: dict[str, float] = {}
+    for event in events:
+        assert event.step_key is not None  # a step's own event
+        seconds[event.step_key] = round(event.step_success_data.duration_ms / 1000.0, 1)
+    return seconds
 
 
 # -- progress ---------------------------------------------------------------
@@ -176,8 +187,9 @@ def row_count(value: object) -> tuple[int, str] | None:
 
     if isinstance(value, pd.DataFrame):
         return len(value), "行"
-    if isinstance(getattr(value, "coverage", None), pd.DataFrame):  # CoverageState: categories, not firms
-        return len(value.coverage), "个门类"
+    coverage = getattr(value, "coverage", None)
+    if isinstance(coverage, pd.DataFrame):  # CoverageState: categories, not firms
+        return len(coverage), "个门类"
     clean = getattr(value, "clean", None)  # an IngestResult: rows read
     if isinstance(clean, pd.DataFrame) and hasattr(value, "accounting"):
         return int(value.accounting()["in"]), "行"
@@ -190,7 +202,7 @@ def row_count(value: object) -> tuple[int, str] | None:
 class CountingIOManager(dg.InMemoryIOManager):
     """mem_io_manager that also notes each step's row count for the progress line."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.counts: dict[str, tuple[int, str] | None] = {}
 
@@ -304,9 +316,22 @@ def stage_label(asset_name: str) -> str:
     return asset_name
 
 
+T = TypeVar("T")
+
+
+def asset_value(values: dict[str, object], name: str, kind: type[T]) -> T:
+    """The materialised value of asset `name`, which is a `kind`."""
+    value = values[name]
+    assert isinstance(value, kind), f"{name}: {type(value).__name__}"
+    return value
+
+
 def analysis_summary(values: dict[str, object], settings: Settings) -> dict:
     """The numbers `industry-gap run` prints, from the materialised asset values."""
-    coverage, rewards = values["coverage"], values["reward_estimates"]
+    import pandas as pd
+
+    coverage = asset_value(values, "coverage", CoverageState)
+    rewards = asset_value(values, "reward_estimates", RewardEstimate)
     result = AnalysisResult(
         run_date=settings.resolved_run_date(),
         enterprise_codes=coverage.enterprise_codes,
@@ -314,15 +339,16 @@ def analysis_summary(values: dict[str, object], settings: Settings) -> dict:
         baseline=coverage.baseline,
         progress=coverage.progress,
         divisions=coverage.divisions,
-        gaps=values["gap_flags"],
-        projects=values["project_assessment"],
-        review=values["review_list"],
-        candidates=values["entry_candidates"],
+        gaps=asset_value(values, "gap_flags", pd.DataFrame),
+        projects=asset_value(values, "project_assessment", pd.DataFrame),
+        review=asset_value(values, "review_list", pd.DataFrame),
+        candidates=asset_value(values, "entry_candidates", pd.DataFrame),
         rewards=rewards.rewards,
         reward_basis=rewards.basis,
     )
-    exports = values["office_workbooks"]
-    return run_summary(result, settings.policy(), exports.all(), registry_rows=len(values["classified_registry"]))
+    exports = asset_value(values, "office_workbooks", ExportPaths)
+    registry_rows = len(asset_value(values, "classified_registry", pd.DataFrame))
+    return run_summary(result, settings.policy(), exports.all(), registry_rows=registry_rows)
 
 
 def _find_user_error(error: BaseException) -> UserError | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def captured_logger():
+def captured_logger() -> Iterator[tuple[logging.Logger, list[str]]]:
     """A logger whose records pass through the CLI's MaskingFilter, and the list they end in."""
     records: list[str] = []
 

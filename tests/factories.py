@@ -9,9 +9,21 @@ from stdnum.cn import uscc
 
 TEST_POLICY_PATH = Path(__file__).resolve().parent / "data" / "policy_test.toml"
 
-REGISTRY_HEADER = ["统一社会信用代码", "企业名称", "经营范围", "登记状态", "企业类型", "成立日期",
-                   "注册资本", "营业收入（万元）", "上年营业收入（万元）", "从业人员", "所属镇街",
-                   "行业代码", "法定代表人"]
+REGISTRY_HEADER = [
+    "统一社会信用代码",
+    "企业名称",
+    "经营范围",
+    "登记状态",
+    "企业类型",
+    "成立日期",
+    "注册资本",
+    "营业收入（万元）",
+    "上年营业收入（万元）",
+    "从业人员",
+    "所属镇街",
+    "行业代码",
+    "法定代表人",
+]
 
 
 def make_uscc(sequence: int, region: str = "150602") -> str:
@@ -28,11 +40,32 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
     return path
 
 
-def registry_row(sequence: int, name: str, scope: str, *, status: str = "存续",
-                 revenue: object = "800", code: str = "", kind: str = "有限责任公司（自然人投资或控股）",
-                 uscc_value: str | None = None) -> list[object]:
-    return [uscc_value or make_uscc(sequence), name, scope, status, kind, "2018-05-06", "500万元",
-            revenue, "600", "25", "罕台镇", code, "张三"]
+def registry_row(
+    sequence: int,
+    name: str,
+    scope: str,
+    *,
+    status: str = "存续",
+    revenue: object = "800",
+    code: str = "",
+    kind: str = "有限责任公司（自然人投资或控股）",
+    uscc_value: str | None = None,
+) -> list[object]:
+    return [
+        uscc_value or make_uscc(sequence),
+        name,
+        scope,
+        status,
+        kind,
+        "2018-05-06",
+        "500万元",
+        revenue,
+        "600",
+        "25",
+        "罕台镇",
+        code,
+        "张三",
+    ]
 
 
 def small_registry(path: Path) -> Path:
@@ -53,8 +86,9 @@ def small_registry(path: Path) -> Path:
     return write_csv(path, REGISTRY_HEADER, rows)
 
 
-def pipeline_resources(output_dir: Path, database_url: str, *, registry: Path | str = "",
-                       run_date: str = "", **files: str) -> dict:
+def pipeline_resources(
+    output_dir: Path, database_url: str, *, registry: Path | str = "", run_date: str = "", **files: str
+) -> dict:
     """Every resource the Definitions need, pointed at test files (unnamed inputs: not provided)."""
     from assets.resources import InputFiles, ModelSettings, PipelineSettings, WarehouseResource
 
@@ -73,9 +107,17 @@ def classified_firm(uscc: str, **values) -> dict:
 
     from industry_gap.schema import REGISTRY_COLUMNS
 
-    row = {column: "" for column in REGISTRY_COLUMNS}
-    row.update(uscc=uscc, name=f"企业{uscc[-4:]}", scope="生产销售", status="存续",
-               enterprise_type="有限责任公司", town="交通街道", revenue_wan=math.nan, revenue_prev_wan=math.nan)
+    row: dict[str, object] = {column: "" for column in REGISTRY_COLUMNS}
+    row.update(
+        uscc=uscc,
+        name=f"企业{uscc[-4:]}",
+        scope="生产销售",
+        status="存续",
+        enterprise_type="有限责任公司",
+        town="交通街道",
+        revenue_wan=math.nan,
+        revenue_prev_wan=math.nan,
+    )
     for rank in (1, 2, 3):
         row[f"pred_code_{rank}"] = ""
         row[f"pred_score_{rank}"] = math.nan
@@ -88,10 +130,18 @@ def project_row(name: str, code: str, investment: float, **values) -> dict:
     """A clean project-list row for the analysis tests."""
     from industry_gap.schema import PROJECT_COLUMNS
 
-    row = {column: "" for column in PROJECT_COLUMNS}
-    row.update(project_name=name, builder=f"{name}建设公司", investment_wan=investment, stage="签约",
-               signed_date="2025-02-01", planned_production="2026-06", intended_code=code,
-               source_file="projects.xlsx", source_row=0)
+    row: dict[str, object] = {column: "" for column in PROJECT_COLUMNS}
+    row.update(
+        project_name=name,
+        builder=f"{name}建设公司",
+        investment_wan=investment,
+        stage="签约",
+        signed_date="2025-02-01",
+        planned_production="2026-06",
+        intended_code=code,
+        source_file="projects.xlsx",
+        source_row=0,
+    )
     row.update(values)
     return row
 
@@ -145,9 +195,15 @@ def ingested(dataset: str, clean=None):
     if clean is None:
         return empty_result(dataset)
     frame = with_dates_as_ingested(dataset, clean)
-    frame = frame.reindex(columns=DATASET_COLUMNS[dataset], fill_value="")   # exactly the schema's columns
-    return IngestResult(dataset=dataset, file=f"{dataset}.csv", clean=frame, quarantine=empty_quarantine(),
-                        set_aside=empty_set_aside(), rows_in=len(frame))
+    frame = frame.reindex(columns=DATASET_COLUMNS[dataset], fill_value="")  # exactly the schema's columns
+    return IngestResult(
+        dataset=dataset,
+        file=f"{dataset}.csv",
+        clean=frame,
+        quarantine=empty_quarantine(),
+        set_aside=empty_set_aside(),
+        rows_in=len(frame),
+    )
 
 
 def with_dates_as_ingested(dataset: str, frame):
@@ -192,15 +248,32 @@ class AnalysisRun:
 
         coverage, rewards = self.values["coverage"], self.values["reward_estimates"]
         return AnalysisResult(
-            run_date=self.settings.resolved_run_date(), enterprise_codes=coverage.enterprise_codes,
-            coverage=coverage.coverage, baseline=coverage.baseline, progress=coverage.progress,
-            divisions=coverage.divisions, gaps=self.values["gap_flags"], projects=self.values["project_assessment"],
-            review=self.values["review_list"], candidates=self.values["entry_candidates"], rewards=rewards.rewards,
-            reward_basis=rewards.basis)
+            run_date=self.settings.resolved_run_date(),
+            enterprise_codes=coverage.enterprise_codes,
+            coverage=coverage.coverage,
+            baseline=coverage.baseline,
+            progress=coverage.progress,
+            divisions=coverage.divisions,
+            gaps=self.values["gap_flags"],
+            projects=self.values["project_assessment"],
+            review=self.values["review_list"],
+            candidates=self.values["entry_candidates"],
+            rewards=rewards.rewards,
+            reward_basis=rewards.basis,
+        )
 
 
-def materialize_analysis(folder: Path, classified_registry, *, run_date, above_scale=None, targets=None,
-                         projects=None, policy_file: str | Path = "", baseline_file: str | Path = "") -> AnalysisRun:
+def materialize_analysis(
+    folder: Path,
+    classified_registry,
+    *,
+    run_date,
+    above_scale=None,
+    targets=None,
+    projects=None,
+    policy_file: str | Path = "",
+    baseline_file: str | Path = "",
+) -> AnalysisRun:
     """Materialise the real assets downstream of classification (coverage … office_workbooks, warehouse_tables)
     into `folder`, on rows the classifier has already labelled.
 
@@ -239,18 +312,20 @@ def materialize_analysis(folder: Path, classified_registry, *, run_date, above_s
         "projects": ingested("projects", projects),
         "overrides": OverrideSet(accepted=conform_overrides(None)),
         "classified_registry": with_classifier_columns(with_dates_as_ingested("registry", classified_registry)),
-        "classified_projects": (with_dates_as_ingested("projects", projects) if projects is not None
-                                else pd.DataFrame(columns=PROJECT_COLUMNS)),
+        "classified_projects": (
+            with_dates_as_ingested("projects", projects)
+            if projects is not None
+            else pd.DataFrame(columns=PROJECT_COLUMNS)
+        ),
     }
     output = Path(folder) / "output"
-    resources = pipeline_resources(output, f"sqlite:///{Path(folder) / 'warehouse.sqlite'}",
-                                   run_date=day.isoformat())
-    resources["settings"] = PipelineSettings(output_dir=str(output), run_date=day.isoformat(),
-                                             policy_file=str(policy_file), baseline_file=str(baseline_file))
+    resources = pipeline_resources(output, f"sqlite:///{Path(folder) / 'warehouse.sqlite'}", run_date=day.isoformat())
+    resources["settings"] = PipelineSettings(
+        output_dir=str(output), run_date=day.isoformat(), policy_file=str(policy_file), baseline_file=str(baseline_file)
+    )
     io_manager = GivenValues(given)
     resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(io_manager)
-    selection = dg.AssetSelection.assets("classified_registry", "classified_projects").downstream(
-        include_self=False)
-    assets = with_report_months(all_assets, report_months(resources["settings"].policy()))   # as the runner does
+    selection = dg.AssetSelection.assets("classified_registry", "classified_projects").downstream(include_self=False)
+    assets = with_report_months(all_assets, report_months(resources["settings"].policy()))  # as the runner does
     dg.materialize(assets, selection=selection, resources=resources, partition_key=f"{day:%Y-%m}-01")
     return AnalysisRun(io_manager.values, resources["settings"], output)

@@ -99,8 +99,8 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
     if outcome.aside:
         rows = result.set_aside.set_index("row")
         assert sorted(rows.index) == sorted(a.row for a in outcome.aside)
-        for expected in outcome.aside:
-            assert expected.reason in rows.loc[expected.row, "reason"], (expected, rows.loc[expected.row].to_dict())
+        for aside in outcome.aside:
+            assert aside.reason in rows["reason"].loc[aside.row], (aside, rows.loc[aside.row].to_dict())
     # Each problem in a reason names its column first (a "；" inside one problem's text would
     # split it into a bogus extra kind in the summaries).
     labels = tuple(ALIASES[case.dataset][column][0] for column in ALIASES[case.dataset]) + ("该行",)

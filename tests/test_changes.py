@@ -61,7 +61,7 @@ def above_list(*rows: dict) -> pd.DataFrame:
 
 
 def registry_row(n: int, code: str) -> dict:
-    row = {column: "" for column in REGISTRY_COLUMNS}
+    row: dict[str, object] = {column: "" for column in REGISTRY_COLUMNS}
     uscc, name = FIRMS[n]
     row.update(
         uscc=uscc,
@@ -88,7 +88,7 @@ def candidate(
     gap: str = "class",
     reason: str = "",
 ) -> dict:
-    row = {column: "" for column in CANDIDATE_COLUMNS}
+    row: dict[str, object] = {column: "" for column in CANDIDATE_COLUMNS}
     uscc, name = FIRMS[n]
     row.update(
         uscc=uscc,

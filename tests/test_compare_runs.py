@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.warehouse import TABLE_COLUMNS, Warehouse
 
@@ -23,7 +24,7 @@ def load_script():
 
 
 def make_output(root: Path, name: str = "企业1", amount: float = 12.5, number_format: str = "#,##0.00") -> Path:
-    row = {column: None for column in TABLE_COLUMNS["registry"]}
+    row: dict[str, object] = {column: None for column in TABLE_COLUMNS["registry"]}
     row.update(uscc="91150602MA0000001X", name=name, revenue_wan=amount, source_row=2)
     store = Warehouse(f"sqlite:///{root / 'industry_gap.sqlite'}")
     second = {**row, "name": "企业2", "uscc": "91150602MA0000002X"}  # (run date, USCC) is the registry's key
@@ -31,6 +32,7 @@ def make_output(root: Path, name: str = "企业1", amount: float = 12.5, number_
     store.dispose()
     workbook = Workbook()
     ws = workbook.active
+    assert isinstance(ws, Worksheet)
     ws.title = "附件5"
     ws["A1"] = name
     ws["B1"] = amount

@@ -22,7 +22,7 @@ EXPECTED_GROUPS = {
 }
 
 
-def test_assets_are_grouped_and_described():
+def test_assets_are_grouped_and_described() -> None:
     graph = defs.resolve_asset_graph()
     groups: dict[str, set[str]] = {}
     for key in graph.get_all_asset_keys():

@@ -56,7 +56,7 @@ def targets(*rows: tuple[str, str, str]) -> pd.DataFrame:
 
 
 def project(name: str, **values) -> dict:
-    row = {column: "" for column in PROJECT_COLUMNS}
+    row: dict[str, object] = {column: "" for column in PROJECT_COLUMNS}
     row.update(
         project_name=name, builder=f"{name}公司", investment_wan=3000.0, stage="签约", source_file="projects.xlsx"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 import pipelines.cli as cli
 from industry_gap.errors import InputFileError, UserError
@@ -93,6 +94,7 @@ def test_uncompressed_size_limits(tmp_path):
 def _xlsx(path: Path, fill) -> Path:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.title = "名录"
     sheet.append(REGISTRY_HEADER)
     sheet.append(_row(1))

@@ -29,7 +29,7 @@ def test_two_processes_match_one():
     assert list(fanned["name"]) == list(frame["name"])  # rows keep their order
 
 
-def test_progress_is_reported_with_one_and_with_two_processes():
+def test_progress_is_reported_with_one_and_with_two_processes() -> None:
     frame = pd.DataFrame({"scope": SCOPES * 5, "name": [f"企业{i}" for i in range(30)]})
     model = load_default_model()
     for workers in (1, 2):
@@ -41,7 +41,7 @@ def test_progress_is_reported_with_one_and_with_two_processes():
             "name",
             workers=workers,
             chunk_rows=7,
-            progress=lambda done, total: seen.append((done, total)),
+            progress=lambda done, total, seen=seen: seen.append((done, total)),
         )
         assert seen and seen[-1] == (30, 30), (workers, seen)
         assert [done for done, _ in seen] == sorted(done for done, _ in seen)

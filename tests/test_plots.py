@@ -65,7 +65,7 @@ def progress(coverage, policy):
 def candidates(stages: list[str], included: list[bool]) -> pd.DataFrame:
     rows = []
     for index, (stage, flag) in enumerate(zip(stages, included)):
-        row = {column: "" for column in CANDIDATE_COLUMNS}
+        row: dict[str, object] = {column: "" for column in CANDIDATE_COLUMNS}
         row.update(uscc=f"91150602MA00001{index:03d}", name=f"企业{index}", stage=stage if flag else "", included=flag)
         rows.append(row)
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)

@@ -136,7 +136,9 @@ def test_department_file_names_never_collide(monkeypatch):
 
 def _annex_book(path, rows4: list[list], rows5: list[list]):
     book = Workbook()
-    book.remove(book.active)
+    first = book.active
+    assert first is not None  # a new workbook has one sheet
+    book.remove(first)
     for sheet, headers, rows in ((ANNEX4_SHEET, ANNEX4_HEADERS, rows4), (ANNEX5_SHEET, ANNEX5_HEADERS, rows5)):
         ws = book.create_sheet(sheet)
         for column, header in enumerate(headers, start=1):

@@ -177,7 +177,7 @@ def test_every_uscc_outside_the_manifest_validates(manifest):
     assert not bad
 
 
-def test_uscc_unique_except_listed_duplicates(manifest):
+def test_uscc_unique_except_listed_duplicates(manifest) -> None:
     stale = {int(m["row"]) for m in manifest if m["file"] == "registry.csv" and m["kind"] == "duplicate"}
     seen: dict[str, int] = {}
     for name, row, value in uscc_cells():
@@ -270,7 +270,7 @@ def test_manifest_rows_exist_and_are_bad(manifest):
 # -- content sanity -----------------------------------------------------------
 
 
-def test_targets_mirror_the_plan():
+def test_targets_mirror_the_plan() -> None:
     std = standard()
     rows = read_table(SAMPLE_DIR, "targets.csv")[1:]
     levels: dict[tuple[str, str], int] = {}

@@ -13,7 +13,7 @@ from industry_gap.warehouse import TABLE_COLUMNS, Warehouse, _redact, default_da
 def registry_frame(n: int) -> pd.DataFrame:
     rows = []
     for i in range(n):
-        row = {col: "" for col in TABLE_COLUMNS["registry"]}
+        row: dict[str, object] = {col: "" for col in TABLE_COLUMNS["registry"]}
         row.update(
             uscc=f"91150602MA0{i:07d}",
             name=f"企业{i}",
@@ -84,7 +84,7 @@ def test_failed_write_keeps_previous_rows(database_url):
             }
         ]
     )
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError):  # a dict cannot be stored: on SQLite and on PostgreSQL
         store.replace_run(day, {"registry": registry_frame(7), "quarantine": broken})
     assert store.count("registry", day) == 2
     assert store.count("quarantine", day) == 1

@@ -61,7 +61,7 @@ def stored(store: Warehouse, names) -> dict[str, list[tuple]]:
 
 def plain_frame(name: str, n: int) -> pd.DataFrame:
     """`n` rows of ordinary values of each column's type (short text fits every String column)."""
-    data = {}
+    data: dict[str, list[object]] = {}
     for column, kind in TABLE_COLUMNS[name].items():
         if isinstance(kind, Boolean):
             data[column] = [i % 2 == 0 for i in range(n)]
@@ -160,7 +160,7 @@ def gaps_frame() -> pd.DataFrame:
     frame["counted_in_all"] = [1.0, 0.0, np.nan, 2.5] * (n // 4)
     frame["needs_review"] = np.arange(n) % 3
     frame["in_above_scale"] = ["是", "否", "", "true", "1", "no"] * (n // 6)
-    frame["flagged"] = [True, False, None, np.bool_(True)] * (n // 4)
+    frame["flagged"] = [True, False, None, np.bool_(True)] * (n // 4)  # type: ignore[assignment]  # stubs: no np.bool_ in a list
     frame["confidence"] = np.linspace(0, 1, n)
     return frame
 

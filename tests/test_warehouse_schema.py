@@ -28,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeEngine
 
 from industry_gap.errors import UserError
 from industry_gap.warehouse import (
@@ -53,7 +54,7 @@ EARLIER = dt.date(2026, 10, 20)
 def registry(n: int, start: int = 0) -> pd.DataFrame:
     rows = []
     for i in range(start, start + n):
-        row = {col: "" for col in TABLE_COLUMNS["registry"]}
+        row: dict[str, object] = {col: "" for col in TABLE_COLUMNS["registry"]}
         row.update(
             uscc=f"91150602MA0{i:07d}",
             name=f"企业{i}",
@@ -89,7 +90,7 @@ def manifest() -> pd.DataFrame:
 def progress() -> pd.DataFrame:
     rows = []
     for scope in ("all", "above"):
-        row = {col: "" for col in TABLE_COLUMNS["progress"]}
+        row: dict[str, object] = {col: "" for col in TABLE_COLUMNS["progress"]}
         row.update(
             scope=scope,
             level="class",
@@ -332,7 +333,12 @@ def test_a_date_that_is_not_a_date_fails_before_anything_is_deleted(database_url
 
 
 # -- an older warehouse -----------------------------------------------------------
-_LEGACY_KIND = {Numeric: Float(), Date: String(10), DateTime: String(40), BigInteger: Integer()}
+_LEGACY_KIND: dict[type[TypeEngine], TypeEngine] = {
+    Numeric: Float(),
+    Date: String(10),
+    DateTime: String(40),
+    BigInteger: Integer(),
+}
 
 
 def legacy_metadata() -> MetaData:
@@ -361,11 +367,11 @@ def write_legacy(url: str, *, duplicate: bool = False) -> None:
     with engine.begin() as connection:
         metadata.create_all(connection)
         for day, frame in ((EARLIER, registry(4)), (DAY, registry(3))):
-            rows = frame.assign(source_row=frame["source_row"].astype(int)).to_dict("records")
+            rows = frame.assign(source_row=frame["source_row"].astype(int)).to_dict("records", into=dict)
             if duplicate and day == DAY:
                 rows.append(rows[0])
             connection.execute(metadata.tables["registry"].insert(), [{**row, "run_date": day} for row in rows])
-        row = {col: None for col in TABLE_COLUMNS["progress"]}
+        row: dict[str, object] = {col: None for col in TABLE_COLUMNS["progress"]}
         row.update(scope="all", level="class", standard_nodes=666.0, deadline="2025-12-31", baseline_date="")
         connection.execute(metadata.tables["progress"].insert(), [{**row, "run_date": DAY}])
     engine.dispose()

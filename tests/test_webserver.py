@@ -93,9 +93,9 @@ def webserver(tmp_path_factory):
             try:
                 graphql(port, "{ version }")
                 break
-            except Exception:
+            except Exception as error:
                 if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("dagster-webserver did not start")
+                    raise RuntimeError("dagster-webserver did not start") from error
                 time.sleep(1)
         yield port, output
     finally:

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"读取 {args.labelled}：{note}", file=sys.stderr)
     texts, used = scope_texts(df, args.text_column, args.labelled)
     code_col = find_column(df, args.code_column, CODE_ALIASES, args.labelled, "行业代码")
+    assert code_col is not None  # a required column: found, or InputFileError
     name_col = find_name_column(df, args.name_column, args.labelled)
     model = load_model(args.model)
     labels, set_aside = gbt_labels(df, code_col)

@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"读取 {path}：{note}", file=sys.stderr)
             file_texts, used = scope_texts(df, args.text_column, path)
             code_col = find_column(df, args.code_column, CODE_ALIASES, path, "行业代码")
+            assert code_col is not None  # a required column: found, or InputFileError
             name_col = find_name_column(df, args.name_column, path)
             file_labels, set_aside = gbt_labels(df, code_col)
             texts.extend(file_texts)
@@ -82,9 +83,14 @@ def run(args: argparse.Namespace) -> int:
             if set_aside:
                 print(set_aside_message(set_aside), file=sys.stderr)
         print("构建基础模型并训练……", file=sys.stderr)
-        extra = {"names": names} if any_names else {}
         try:
-            model = train_model(texts, labels, label_edition=args.code_edition, base=load_default_model(), **extra)
+            model = train_model(
+                texts,
+                labels,
+                label_edition=args.code_edition,
+                base=load_default_model(),
+                names=names if any_names else None,  # None: train_model's default
+            )
         except ValueError as error:
             raise UserError(f"无法训练：{error}") from error
     model.save(args.output)

@@ -26,11 +26,13 @@ import io
 import math
 import random
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
+from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.ingest import IngestResult
 from tests.factories import REGISTRY_HEADER, make_uscc, registry_row
@@ -137,7 +139,7 @@ def reg(seq: int, **changes: object) -> list[str]:
     return [str(row[h]) for h in REGISTRY_HEADER]
 
 
-def csv_text(rows: list[list[object]], header: list[str] = REGISTRY_HEADER, newline: str = "\r\n") -> str:
+def csv_text(rows: Sequence[Sequence[object]], header: Sequence[str] = REGISTRY_HEADER, newline: str = "\r\n") -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow(header)
@@ -146,7 +148,10 @@ def csv_text(rows: list[list[object]], header: list[str] = REGISTRY_HEADER, newl
 
 
 def csv_file(
-    rows: list[list[object]], header: list[str] = REGISTRY_HEADER, encoding: str = "utf-8-sig", newline: str = "\r\n"
+    rows: Sequence[Sequence[object]],
+    header: Sequence[str] = REGISTRY_HEADER,
+    encoding: str = "utf-8-sig",
+    newline: str = "\r\n",
 ) -> Callable[[Path], None]:
     def build(path: Path) -> None:
         path.write_bytes(csv_text(rows, header, newline).encode(encoding))
@@ -184,11 +189,24 @@ def rewrite_zip(data: bytes, member: str, change: Callable[[bytes], bytes]) -> b
     return out.getvalue()
 
 
-def values(column: str, expected: list[object]) -> Callable[[IngestResult], None]:
+def clean(result: IngestResult) -> pd.DataFrame:
+    """The clean table (the corpus reads with keep_clean=True: always kept)."""
+    assert result.clean is not None
+    return result.clean
+
+
+def active_sheet(workbook: openpyxl.Workbook) -> Worksheet:
+    """The active worksheet of a new workbook."""
+    active = workbook.active
+    assert isinstance(active, Worksheet)
+    return active
+
+
+def values(column: str, expected: Sequence[object]) -> Callable[[IngestResult], None]:
     """Check: the clean table's `column`, in row order, equals `expected` (None stands for NaN)."""
 
     def check(result: IngestResult) -> None:
-        actual = [None if isinstance(x, float) and math.isnan(x) else x for x in result.clean[column]]
+        actual = [None if isinstance(x, float) and math.isnan(x) else x for x in clean(result)[column]]
         assert actual == expected, f"{column}: {actual!r}"
 
     return check
@@ -249,12 +267,12 @@ def _html_rowspan_header() -> bytes:
     return _html_table(rows, head)
 
 
-def _registry_sheet(rows: list[list[object]], header: list[str] = REGISTRY_HEADER):
+def _registry_sheet(rows: Sequence[Sequence[object]], header: Sequence[str] = REGISTRY_HEADER):
     def fill(workbook: openpyxl.Workbook) -> None:
-        sheet = workbook.active
-        sheet.append(header)
+        sheet = active_sheet(workbook)
+        sheet.append(list(header))
         for row in rows:
-            sheet.append(row)
+            sheet.append(list(row))
 
     return fill
 
@@ -270,7 +288,7 @@ def _damaged_sheet_xml() -> bytes:
 
 
 def _title_rows_xlsx(workbook: openpyxl.Workbook) -> None:
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.title = "名录"
     sheet.append(["康巴什区规下工业企业名录（2024年）"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(REGISTRY_HEADER))
@@ -283,7 +301,7 @@ def _title_rows_xlsx(workbook: openpyxl.Workbook) -> None:
 
 def _merged_header_xlsx(workbook: openpyxl.Workbook) -> None:
     """统一社会信用代码 / 企业名称 / 经营范围 merged over two rows; 营业收入（万元） over 本年 | 上年."""
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.append(["统一社会信用代码", "企业名称", "经营范围", "营业收入（万元）", None, "登记状态"])
     sheet.append([None, None, None, "本年", "上年", None])
     for column in "ABCF":
@@ -296,7 +314,7 @@ def _merged_header_xlsx(workbook: openpyxl.Workbook) -> None:
 
 def _group_header_xlsx(workbook: openpyxl.Workbook) -> None:
     """A merged group row ("基本信息" over A:C, "经营情况" over D:E) above the real header."""
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.append(["基本信息", None, None, "经营情况", None])
     sheet.merge_cells("A1:C1")
     sheet.merge_cells("D1:E1")
@@ -307,7 +325,7 @@ def _group_header_xlsx(workbook: openpyxl.Workbook) -> None:
 
 def _formula_xlsx() -> bytes:
     def fill(workbook: openpyxl.Workbook) -> None:
-        sheet = workbook.active
+        sheet = active_sheet(workbook)
         sheet.append(["统一社会信用代码", "企业名称", "经营范围", "营业收入（万元）", "从业人员"])
         sheet.append([make_uscc(1), NAMES[0], SCOPE, "=1+1", 10])  # formula, no saved result
         sheet.append([make_uscc(2), None, SCOPE, 500, 10])
@@ -324,7 +342,7 @@ def _formula_xlsx() -> bytes:
 
 
 def _numbers_as_text_xlsx(workbook: openpyxl.Workbook) -> None:
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.append(
         ["统一社会信用代码", "企业名称", "经营范围", "成立日期", "注册资本", "营业收入（万元）", "从业人员", "行业代码"]
     )
@@ -425,7 +443,7 @@ def _zip_bomb_xlsx(path: Path, megabytes: int = 100) -> None:
 def _styled_far_right(workbook: openpyxl.Workbook) -> None:
     """Two firms, and a styled empty cell in column 700: the sheet declares 700 columns."""
     _registry_sheet([reg(1), reg(2)])(workbook)
-    workbook.active.cell(row=4, column=700).font = openpyxl.styles.Font(bold=True)
+    active_sheet(workbook).cell(row=4, column=700).font = openpyxl.styles.Font(bold=True)
 
 
 CORPUS: list[Case] = [
@@ -678,7 +696,7 @@ CORPUS: list[Case] = [
             2,
             check=checks(
                 values("source_row", [2, 3]),
-                holds(lambda r: "\n" in r.clean.loc[0, "scope"], "line break kept inside the cell"),
+                holds(lambda r: "\n" in clean(r)["scope"].loc[0], "line break kept inside the cell"),
             ),
         ),
     ),
@@ -735,7 +753,7 @@ CORPUS: list[Case] = [
         Rows(
             2,
             notes=("第2行的经营范围超过32767字（最长50000字",),
-            check=holds(lambda r: r.clean["scope"].str.len().tolist() == [50_000, len(SCOPE)], "scope kept whole"),
+            check=holds(lambda r: clean(r)["scope"].str.len().tolist() == [50_000, len(SCOPE)], "scope kept whole"),
         ),
     ),
     Case(
@@ -830,7 +848,7 @@ CORPUS: list[Case] = [
             check=checks(
                 values("revenue_wan", [5e8]),  # 5 万亿元: large but possible, kept
                 holds(
-                    lambda r: len(r.quarantine.loc[2, "reason"]) < 200 and len(r.quarantine.loc[2, "value"]) < 1100,
+                    lambda r: len(r.quarantine["reason"].loc[2]) < 200 and len(r.quarantine["value"].loc[2]) < 1100,
                     "a 5000-digit value is cut in the reason and the value column",
                 ),
             ),
