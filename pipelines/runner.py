@@ -122,7 +122,8 @@ def report_month_of(settings: Settings, months: dg.MonthlyPartitionsDefinition |
     key = report_partition_key(run_date)
     if not months.has_partition_key(key):
         first = months.get_first_partition_key()
-        assert first is not None  # the months run from the plan's issue month to the current one
+        if first is None:  # the plan's issue month has not come yet
+            raise UserError(f"政策文件中的规划发布日期晚于本月，尚无可报送的月份（运行日期 {run_date.isoformat()}）")
         raise UserError(f"运行日期 {run_date.isoformat()} 不在可报送的月份内（自 {first[:7]} 起至本月）")
     return key
 

@@ -188,3 +188,15 @@ def test_a_plan_issued_in_march_2022_reports_for_june_2022(tmp_path):
         assert store.run_dates("candidates") == [dt.date(2022, 6, 15)]
     finally:
         store.dispose()
+
+
+def test_a_plan_issued_in_a_future_month_is_said_in_chinese(tmp_path):
+    from industry_gap.policy import DEFAULT_POLICY_PATH
+    from pipelines.runner import report_month_of
+
+    future = dt.date.today() + dt.timedelta(days=70)
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("issued = 2023-01-12", f"issued = {future}")
+    policy = tmp_path / "future.toml"
+    policy.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match="规划发布日期晚于本月"):
+        report_month_of(Settings(policy_file=str(policy)))
