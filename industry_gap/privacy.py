@@ -96,6 +96,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from industry_gap.ingest.uscc_structure import PROVINCES
+
 # Columns that hold personal data: never exported, never shown in metadata.
 # English names from `industry_gap.schema` and plausible raw Chinese headers,
 # in case a frame is exported before header mapping.
@@ -136,45 +138,7 @@ MASK_CHAR = "*"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # 省级行政区划代码 (GB/T 2260), plus 71 台湾, 81 香港, 82 澳门 and 83 (台湾居民居住证).
-PROVINCE_CODES = frozenset(
-    {
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-        "83",
-    }
-)
+PROVINCE_CODES = PROVINCES | {"83"}
 BIRTH_YEARS = (1900, 2099)
 
 # -- normalisation ------------------------------------------------------------

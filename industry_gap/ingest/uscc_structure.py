@@ -61,7 +61,7 @@ LATER_DEPARTMENTS = {"G": "公安", "J": "住房城乡建设", "Q": "侨联"}
 
 # GB/T 2260 province-level codes (incl. 71 台湾, 81 香港, 82 澳门).
 PROVINCES = frozenset(
-    {
+    [
         "11",
         "12",
         "13",
@@ -96,7 +96,7 @@ PROVINCES = frozenset(
         "71",
         "81",
         "82",
-    }
+    ]
 )
 NATIONAL_REGION = "100000"  # codes issued by national registration authorities
 PLACEHOLDER_BODIES = frozenset({"999999999"})
