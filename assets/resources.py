@@ -1,7 +1,10 @@
 """Configurable resources: where the inputs are, where outputs go, which database.
 
-Their values come from the run's one `Settings` (`default_resources(settings)`); the
-field defaults below are only what a resource means when built with nothing.
+Their values come from the run's one `Settings` (`default_resources(settings)`). The field
+defaults are the settings of the code server's environment (`ENVIRONMENT_SETTINGS`), because
+run config that sets one field of a resource (the schedule's run_date, an edit in the UI's
+launchpad) replaces the values it was built with: every other field falls back to its default,
+which must then be the configured one, not a bare "output".
 """
 
 from __future__ import annotations
@@ -15,17 +18,26 @@ import pandas as pd
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
-from industry_gap.settings import DISTRICT_TIMEZONE, SAMPLE_FILES, Settings
+from industry_gap.settings import DISTRICT_TIMEZONE, Settings
 from industry_gap.warehouse import Warehouse, default_database_url
+
+
+def _resolved(path: str) -> str:
+    """An absolute path (steps may run in another folder), or "" for none."""
+    return str(Path(path).resolve()) if path else ""
+
+
+ENVIRONMENT_SETTINGS = Settings.load()  # INDUSTRY_GAP_* of this process, read once at import
+_INPUTS = ENVIRONMENT_SETTINGS.input_paths()
 
 
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
-    registry: str = str(SAMPLE_FILES["registry"])
-    above_scale: str = str(SAMPLE_FILES["above_scale"])
-    targets: str = str(SAMPLE_FILES["targets"])
-    projects: str = str(SAMPLE_FILES["projects"])
+    registry: str = _INPUTS["registry"]
+    above_scale: str = _INPUTS["above_scale"]
+    targets: str = _INPUTS["targets"]
+    projects: str = _INPUTS["projects"]
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
@@ -37,11 +49,13 @@ class InputFiles(dg.ConfigurableResource):
 class PipelineSettings(dg.ConfigurableResource):
     """Run-wide settings: output folder, run date, the district's policy file."""
 
-    output_dir: str = "output"
+    output_dir: str = ENVIRONMENT_SETTINGS.output_dir
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
-    policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
+    policy_file: str = ENVIRONMENT_SETTINGS.policy_file  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
-    baseline_file: str = ""  # the plan's 基期 coverage table; empty = the policy's
+    baseline_file: str = _resolved(
+        ENVIRONMENT_SETTINGS.baseline_file
+    )  # the plan's 基期 coverage table; empty = the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
 
     def policy(self) -> Policy:
@@ -66,19 +80,19 @@ class PipelineSettings(dg.ConfigurableResource):
 class ModelSettings(dg.ConfigurableResource):
     """How the scope model is chosen: a saved model, or reference-only plus the office's labels."""
 
-    model_dir: str = ""  # saved by `industry-gap train`; empty = build here
+    model_dir: str = ENVIRONMENT_SETTINGS.model_dir  # saved by `industry-gap train`; empty = build here
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
     min_labels: int = 50  # fewer labels than this: reference-only model
     holdout_share: float = 0.2  # labels held out to measure accuracy
     max_training_rows: int = 20_000  # more labels: a seeded sample of this many is trained on
     accuracy_floor: float = 0.5  # 大类 top-1 on held-out labels below this fails a check
-    workers: int = 1  # processes classifying a large registry
+    workers: int = ENVIRONMENT_SETTINGS.workers  # processes classifying a large registry
 
 
 class CityInputs(dg.ConfigurableResource):
     """A city's folder: one sub-folder per district with its registry and 规上 list (`industry_gap.city`)."""
 
-    city_dir: str = ""
+    city_dir: str = ENVIRONMENT_SETTINGS.city_dir
     code_edition: str = "2017"
 
 
@@ -90,11 +104,11 @@ def city_storage_dir(output_dir: str) -> str:
 class WarehouseResource(dg.ConfigurableResource):
     """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
 
-    database_url: str = ""  # empty = DATABASE_URL, else SQLite in output_dir
-    output_dir: str = "output"
+    database_url: str = ENVIRONMENT_SETTINGS.database_url  # empty = SQLite in output_dir
+    output_dir: str = ENVIRONMENT_SETTINGS.output_dir
     # PostgreSQL schema of the tables; empty = the URL's search_path if it sets one, else "industry_gap".
     # Ignored on SQLite.
-    db_schema: str = ""
+    db_schema: str = ENVIRONMENT_SETTINGS.db_schema
 
     def resolved_url(self) -> str:
         return self.database_url or default_database_url(self.output_dir)
@@ -115,7 +129,7 @@ def default_resources(settings: Settings) -> dict[str, Any]:
             run_date=settings.run_date,
             policy_file=settings.policy_file,
             city_coverage_file=settings.city_coverage_file,
-            baseline_file=str(Path(settings.baseline_file).resolve()) if settings.baseline_file else "",
+            baseline_file=_resolved(settings.baseline_file),
         ),
         "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
         "warehouse": WarehouseResource(

@@ -81,3 +81,41 @@ def test_the_resources_are_made_from_the_settings(tmp_path):
 def test_the_inbox_defaults_to_the_output_folder():
     assert Settings(output_dir="/srv/out").inbox() == Path("/srv/out/inbox")
     assert Settings(output_dir="/srv/out", inbox_dir="/srv/in").inbox() == Path("/srv/in")
+
+
+@pytest.mark.slow  # a subprocess: the defaults are read when assets.resources is imported
+def test_run_config_for_one_field_keeps_the_environments_settings(tmp_path):
+    """The schedule and the UI's launchpad send run config for one field (run_date); Dagster then
+    builds the resource from that config alone, so the other fields must default to the settings."""
+    import subprocess
+    import sys
+
+    script = (
+        "import dagster as dg\n"
+        "from assets.resources import ModelSettings, PipelineSettings, default_resources\n"
+        "from industry_gap.settings import Settings\n"
+        "@dg.asset\n"
+        "def probe(settings: PipelineSettings, model_settings: ModelSettings):\n"
+        "    print('VALUES', settings.output_dir, settings.policy_file, settings.run_date, model_settings.workers)\n"
+        "defs = dg.Definitions(assets=[probe], jobs=[dg.define_asset_job('j')],\n"
+        "                      resources=default_resources(Settings.load()))\n"
+        "defs.resolve_job_def('j').execute_in_process(\n"
+        "    run_config={'resources': {'settings': {'config': {'run_date': '2026-11-20'}}}})\n"
+    )
+    env = {
+        **__import__("os").environ,
+        "INDUSTRY_GAP_OUTPUT": str(tmp_path / "out"),
+        "INDUSTRY_GAP_POLICY": "/srv/plan.toml",
+        "INDUSTRY_GAP_WORKERS": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    values = next(line for line in done.stdout.splitlines() if line.startswith("VALUES")).split()
+    assert values[1:] == [str(tmp_path / "out"), "/srv/plan.toml", "2026-11-20", "2"]
