@@ -9,16 +9,20 @@ into the Chinese lines the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
-from industry_gap.coverage import DEADLINE_PASSED, NO_GAP, baseline_text, deadline_passed
+from industry_gap.coverage import DEADLINE_PASSED, NO_GAP, CoverageState, baseline_text, deadline_passed
 from industry_gap.entry_pipeline import stage_counts
 from industry_gap.policy import GAP_LEVELS, SCOPE_NAMES, Policy
+from industry_gap.rewards import RewardEstimate
 from reference import LEVEL_NAMES
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,34 @@ class AnalysisResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The warehouse tables by name."""
         return {name: getattr(self, name) for name in self.TABLES}
+
+    @classmethod
+    def from_assets(cls, values: Mapping[str, object], run_date: dt.date) -> AnalysisResult:
+        """The tables from the materialised values of the analysis assets, keyed by asset name."""
+        coverage = _value(values, "coverage", CoverageState)
+        rewards = _value(values, "reward_estimates", RewardEstimate)
+        return cls(
+            run_date=run_date,
+            enterprise_codes=coverage.enterprise_codes,
+            coverage=coverage.coverage,
+            baseline=coverage.baseline,
+            progress=coverage.progress,
+            divisions=coverage.divisions,
+            gaps=_value(values, "gap_flags", pd.DataFrame),
+            projects=_value(values, "project_assessment", pd.DataFrame),
+            review=_value(values, "review_list", pd.DataFrame),
+            candidates=_value(values, "entry_candidates", pd.DataFrame),
+            rewards=rewards.rewards,
+            reward_basis=rewards.basis,
+        )
+
+
+def _value(values: Mapping[str, object], name: str, kind: type[T]) -> T:
+    """The value of asset `name`, which is a `kind` (a wrong type is our bug, said plainly)."""
+    value = values[name]
+    if not isinstance(value, kind):
+        raise TypeError(f"asset {name} gave {type(value).__name__}, not {kind.__name__}")
+    return value
 
 
 def _level_counts(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> dict[str, int]:

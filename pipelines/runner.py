@@ -15,13 +15,11 @@ import dagster as dg
 
 from assets.partitions import report_months, report_partition_key, with_report_months
 from assets.resources import InputFiles, WarehouseResource, default_resources
-from industry_gap.coverage import CoverageState
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.exports.publishing import published_folder
 from industry_gap.exports.workbooks import ExportPaths
 from industry_gap.locking import exclusive_lock
-from industry_gap.rewards import RewardEstimate
 from industry_gap.settings import Settings
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.definitions import all_assets
@@ -331,22 +329,7 @@ def analysis_summary(values: dict[str, object], settings: Settings) -> dict:
     """The numbers `industry-gap run` prints, from the materialised asset values."""
     import pandas as pd
 
-    coverage = asset_value(values, "coverage", CoverageState)
-    rewards = asset_value(values, "reward_estimates", RewardEstimate)
-    result = AnalysisResult(
-        run_date=settings.resolved_run_date(),
-        enterprise_codes=coverage.enterprise_codes,
-        coverage=coverage.coverage,
-        baseline=coverage.baseline,
-        progress=coverage.progress,
-        divisions=coverage.divisions,
-        gaps=asset_value(values, "gap_flags", pd.DataFrame),
-        projects=asset_value(values, "project_assessment", pd.DataFrame),
-        review=asset_value(values, "review_list", pd.DataFrame),
-        candidates=asset_value(values, "entry_candidates", pd.DataFrame),
-        rewards=rewards.rewards,
-        reward_basis=rewards.basis,
-    )
+    result = AnalysisResult.from_assets(values, settings.resolved_run_date())
     exports = asset_value(values, "office_workbooks", ExportPaths)
     registry_rows = len(asset_value(values, "classified_registry", pd.DataFrame))
     return run_summary(result, settings.policy(), exports.all(), registry_rows=registry_rows)

@@ -246,21 +246,7 @@ class AnalysisRun:
         """The run's tables as `pipelines.runner` gathers them for the summary."""
         from industry_gap.summary import AnalysisResult
 
-        coverage, rewards = self.values["coverage"], self.values["reward_estimates"]
-        return AnalysisResult(
-            run_date=self.settings.resolved_run_date(),
-            enterprise_codes=coverage.enterprise_codes,
-            coverage=coverage.coverage,
-            baseline=coverage.baseline,
-            progress=coverage.progress,
-            divisions=coverage.divisions,
-            gaps=self.values["gap_flags"],
-            projects=self.values["project_assessment"],
-            review=self.values["review_list"],
-            candidates=self.values["entry_candidates"],
-            rewards=rewards.rewards,
-            reward_basis=rewards.basis,
-        )
+        return AnalysisResult.from_assets(self.values, self.settings.resolved_run_date())
 
 
 def materialize_analysis(
