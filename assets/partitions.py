@@ -16,7 +16,7 @@ import dagster as dg
 from assets.resources import PipelineSettings
 from industry_gap.policy import Policy, load_policy
 from industry_gap.report_month import first_report_month, month_key, resolve_report_date
-from industry_gap.settings import DISTRICT_TIMEZONE
+from industry_gap.settings import DISTRICT_TIMEZONE, configured_run_date
 
 
 def report_months(policy: Policy) -> dg.MonthlyPartitionsDefinition:
@@ -53,5 +53,5 @@ def report_partition_key(day: dt.date) -> str:
 def report_run_date(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dt.date:
     """The run date of this month's report, checked against the chosen partition."""
     key = context.partition_key if context.has_partition_key else None
-    configured = dt.date.fromisoformat(settings.run_date) if settings.run_date else None
+    configured = configured_run_date(settings.run_date)
     return resolve_report_date(key, configured, dt.datetime.now(DISTRICT_TIMEZONE).date())

@@ -18,14 +18,8 @@ import pandas as pd
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
-from industry_gap.settings import DISTRICT_TIMEZONE, Settings
+from industry_gap.settings import Settings, absolute_path, resolved_run_date
 from industry_gap.warehouse import Warehouse, default_database_url
-
-
-def _resolved(path: str) -> str:
-    """An absolute path (steps may run in another folder), or "" for none."""
-    return str(Path(path).resolve()) if path else ""
-
 
 ENVIRONMENT_SETTINGS = Settings.load()  # INDUSTRY_GAP_* of this process, read once at import
 _INPUTS = ENVIRONMENT_SETTINGS.input_paths()
@@ -53,7 +47,7 @@ class PipelineSettings(dg.ConfigurableResource):
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
     policy_file: str = ENVIRONMENT_SETTINGS.policy_file  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
-    baseline_file: str = _resolved(
+    baseline_file: str = absolute_path(
         ENVIRONMENT_SETTINGS.baseline_file
     )  # the plan's 基期 coverage table; empty = the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
@@ -67,9 +61,7 @@ class PipelineSettings(dg.ConfigurableResource):
         return read_city_coverage(Path(self.city_coverage_file))
 
     def resolved_run_date(self) -> dt.date:
-        if self.run_date:
-            return dt.date.fromisoformat(self.run_date)
-        return dt.datetime.now(DISTRICT_TIMEZONE).date()
+        return resolved_run_date(self.run_date)
 
     def output_path(self) -> Path:
         path = Path(self.output_dir)
@@ -104,7 +96,7 @@ def city_storage_dir(output_dir: str) -> str:
 class WarehouseResource(dg.ConfigurableResource):
     """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
 
-    database_url: str = ENVIRONMENT_SETTINGS.database_url  # empty = SQLite in output_dir
+    database_url: str = ""  # empty = DATABASE_URL at open time (never stored in run config), else SQLite
     output_dir: str = ENVIRONMENT_SETTINGS.output_dir
     # PostgreSQL schema of the tables; empty = the URL's search_path if it sets one, else "industry_gap".
     # Ignored on SQLite.
@@ -129,7 +121,7 @@ def default_resources(settings: Settings) -> dict[str, Any]:
             run_date=settings.run_date,
             policy_file=settings.policy_file,
             city_coverage_file=settings.city_coverage_file,
-            baseline_file=_resolved(settings.baseline_file),
+            baseline_file=absolute_path(settings.baseline_file),
         ),
         "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
         "warehouse": WarehouseResource(

@@ -37,9 +37,9 @@ running at that moment, using the step start/end times in the Dagster event log
 the run leaves in OUT/dagster_home (steps run one after another in-process).
 Steps shorter than the sampling interval get only a rough figure.
 
-DATABASE_URL and DAGSTER_HOME are removed from the children's environment so
-every run writes its own SQLite warehouse and Dagster instance inside its
-output folder. A temporary work directory is deleted at the end unless --keep;
+DATABASE_URL, DAGSTER_HOME and the INDUSTRY_GAP_* settings are removed from the
+children's environment so every run writes its own SQLite warehouse and Dagster
+instance inside its output folder, on the files named here. A temporary work directory is deleted at the end unless --keep;
 a --workdir you name is kept.
 """
 
@@ -61,6 +61,8 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from industry_gap.settings import ENVIRONMENT
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -231,7 +233,7 @@ def run_measured(label: str, rows: int, command: list[str], env: dict, log: Path
 
 
 def child_env(cache: Path) -> dict:
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in ENVIRONMENT.values()}
     env["INDUSTRY_GAP_CACHE"] = str(cache)
     env.pop("DATABASE_URL", None)
     env.pop("DAGSTER_HOME", None)

@@ -39,7 +39,6 @@ ENVIRONMENT = {
     "output_dir": "INDUSTRY_GAP_OUTPUT",
     "policy_file": "INDUSTRY_GAP_POLICY",
     "baseline_file": "INDUSTRY_GAP_BASELINE",
-    "database_url": "DATABASE_URL",
     "db_schema": "INDUSTRY_GAP_DB_SCHEMA",
     "model_dir": "INDUSTRY_GAP_MODEL_DIR",
     "workers": "INDUSTRY_GAP_WORKERS",
@@ -64,7 +63,9 @@ class Settings:
     policy_file: str = ""  # empty = reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # the city's 全市门类表
     baseline_file: str = ""  # the plan's 基期 coverage table; empty = the policy's
-    database_url: str = ""  # empty = SQLite in the output folder
+    # --database only: DATABASE_URL may hold a password, so it is read when the database is opened
+    # (industry_gap.warehouse.default_database_url), never copied into Dagster's stored run config.
+    database_url: str = ""  # empty = DATABASE_URL, else SQLite in the output folder
     db_schema: str = ""  # PostgreSQL schema; empty = the URL's search_path, else industry_gap
     model_dir: str = ""  # saved by `industry-gap train`; empty = build one in the run
     workers: int = 1  # processes classifying a large registry
@@ -115,16 +116,30 @@ class Settings:
         return load_policy(self.policy_file or None)
 
     def resolved_run_date(self) -> dt.date:
-        """The run date; a badly written one is the user's error."""
-        if not self.run_date:
-            return dt.datetime.now(DISTRICT_TIMEZONE).date()
-        try:
-            return dt.date.fromisoformat(self.run_date)
-        except ValueError:
-            raise UserError(f"运行日期“{self.run_date}”无法识别，请写作 YYYY-MM-DD") from None
+        return resolved_run_date(self.run_date)
 
     def inbox(self) -> Path:
         return Path(self.inbox_dir) if self.inbox_dir else Path(self.output_dir) / "inbox"
+
+
+def configured_run_date(text: str) -> dt.date | None:
+    """The run date a user wrote (None when empty); a badly written one is the user's error, in Chinese."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"运行日期“{text}”无法识别，请写作 YYYY-MM-DD") from None
+
+
+def resolved_run_date(text: str) -> dt.date:
+    """The configured run date, else today in the district's time zone."""
+    return configured_run_date(text) or dt.datetime.now(DISTRICT_TIMEZONE).date()
+
+
+def absolute_path(path: str) -> str:
+    """An absolute path (step processes and workers may run in another folder), or "" for none."""
+    return str(Path(path).resolve()) if path else ""
 
 
 def _coerce(name: str, value: object, annotation: object) -> object:
@@ -136,4 +151,12 @@ def _coerce(name: str, value: object, annotation: object) -> object:
     return str(value)
 
 
-__all__ = ["DISTRICT_TIMEZONE", "ENVIRONMENT", "INPUT_DATASETS", "SAMPLE_DIR", "SAMPLE_FILES", "Settings"]
+__all__ = [
+    "DISTRICT_TIMEZONE",
+    "ENVIRONMENT",
+    "INPUT_DATASETS",
+    "SAMPLE_DIR",
+    "SAMPLE_FILES",
+    "Settings",
+    "absolute_path",
+]

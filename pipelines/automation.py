@@ -44,9 +44,16 @@ def inbox_dir() -> Path:
 
 
 def current_inputs_config(inbox: Path) -> dict:
-    """Run config naming, per dataset, the newest processed inbox file (else the configured input)."""
+    """Run config naming, per dataset, the newest processed inbox file, else the configured input.
+
+    The sample data only when neither the inbox nor the settings name any input file: an office's
+    registry is never run against the sample district's 规上 list.
+    """
     latest = processed_datasets(inbox)
-    configured = Settings.load().input_paths()
+    settings = Settings.load()
+    named = {dataset: getattr(settings, dataset) for dataset in INPUT_DATASETS}
+    office_files = any(named.values()) or any(dataset in latest for dataset in INPUT_DATASETS)
+    configured = named if office_files else settings.input_paths()
     files = {}
     for dataset in INPUT_DATASETS:
         files[dataset] = str(latest.get(dataset, configured[dataset]))

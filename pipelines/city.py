@@ -7,7 +7,7 @@ steps on the chosen Dagster executor:
 * ``multiprocess`` (default): every step in its own process on this machine;
 * ``celery``: every step sent to `dagster-celery` workers through a broker
   (RabbitMQ or Redis), so districts are spread over the machines that run
-  workers (see deploy/README.md);
+  workers (see README.md, "A city: districts as partitions");
 * ``in_process``: one process, for debugging.
 
 Nothing here schedules work itself: the executor runs the steps, and the
@@ -32,7 +32,7 @@ from industry_gap.city import discover_districts
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
-from industry_gap.settings import Settings
+from industry_gap.settings import Settings, absolute_path
 from pipelines.code_versions import with_derived_code_versions
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
@@ -111,7 +111,7 @@ class CityOptions:
     model_dir: str = ""
     executor: str = "multiprocess"
     max_concurrent: int = 2  # multiprocess: steps at once
-    workers: int = 1  # processes classifying one district's registry
+    workers: int | None = None  # processes classifying one district's registry; None = the settings'
     broker: str = DEFAULT_BROKER  # celery
     backend: str = "rpc://"  # celery
     queue: str = "dagster"  # celery: the queue the workers listen on (-Q)
@@ -139,18 +139,23 @@ class CityOutcome:
 
 
 def run_config(settings: Settings) -> dict:
-    """The settings as run config: step processes and workers rebuild the job from the environment."""
-    output = str(Path(settings.output_dir).resolve())
+    """The settings as run config: step processes and workers rebuild the job from the environment
+    (and may run in another folder: every path is absolute)."""
+    output = absolute_path(settings.output_dir)
     config: dict = {
         "loggers": QUIET_LOGGING,
         "resources": {
             "city_inputs": {
-                "config": {"city_dir": str(Path(settings.city_dir).resolve()), "code_edition": settings.code_edition}
+                "config": {"city_dir": absolute_path(settings.city_dir), "code_edition": settings.code_edition}
             },
             "settings": {
-                "config": {"output_dir": output, "run_date": settings.run_date, "policy_file": settings.policy_file}
+                "config": {
+                    "output_dir": output,
+                    "run_date": settings.run_date,
+                    "policy_file": absolute_path(settings.policy_file),
+                }
             },
-            "model_settings": {"config": {"model_dir": settings.model_dir, "workers": settings.workers}},
+            "model_settings": {"config": {"model_dir": absolute_path(settings.model_dir), "workers": settings.workers}},
             "city_io_manager": {"config": {"base_dir": city_storage_dir(output)}},
         },
     }

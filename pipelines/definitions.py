@@ -1,8 +1,9 @@
 """The one `Definitions` of the project, loaded by workspace.yaml.
 
-`build_definitions(settings)` makes it for a run's settings: the CLI calls it
-with its options, and `defs` below is the one `dagster dev` and the schedule
-use, with the settings of the code server's environment.
+`build_definitions(settings)` makes it for a settings object: `defs` below is
+the one `dagster dev`, the schedule and the sensor use, with the settings of
+the code server's environment. `industry-gap run` (`pipelines.runner`)
+materialises `all_assets` with the months of its own `--policy` the same way.
 """
 
 import dagster as dg

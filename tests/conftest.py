@@ -19,8 +19,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from industry_gap.privacy import MaskingFilter
-from tests.factories import load_test_policy, service_unavailable
+from industry_gap.settings import ENVIRONMENT
+
+# A developer's shell may set INDUSTRY_GAP_OUTPUT, INDUSTRY_GAP_POLICY, …: the tests run on their own
+# settings. Cleared before any test module imports assets.resources, whose defaults read them once.
+for _variable in ENVIRONMENT.values():
+    os.environ.pop(_variable, None)
+
+from industry_gap.privacy import MaskingFilter  # noqa: E402
+from tests.factories import load_test_policy, service_unavailable  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "sample_data"

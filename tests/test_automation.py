@@ -64,6 +64,7 @@ def test_sensor_runs_for_a_new_file_and_moves_it(inbox):
     assert len(processed) == 1 and processed[0].name.endswith("registry__规下名录_11月.csv")
     config = result.run_config["resources"]["input_files"]["config"]
     assert config["registry"] == str(processed[0])
+    assert config["above_scale"] == config["targets"] == config["projects"] == ""  # never the sample district's
     assert not list(inbox.glob("*.csv"))
 
 

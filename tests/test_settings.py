@@ -16,13 +16,13 @@ def test_options_win_over_the_environment_which_wins_over_defaults():
         "INDUSTRY_GAP_OUTPUT": "/srv/out",
         "INDUSTRY_GAP_POLICY": "/srv/plan.toml",
         "INDUSTRY_GAP_WORKERS": "3",
-        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "DATABASE_URL": "postgresql+psycopg://u:secret@h/db",
     }
     settings = Settings.load({"output_dir": "/tmp/mine", "policy_file": "", "run_date": None}, environ)
     assert settings.output_dir == "/tmp/mine"  # the option
     assert settings.policy_file == "/srv/plan.toml"  # an empty option falls through to the environment
     assert settings.workers == 3 and isinstance(settings.workers, int)
-    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.database_url == ""  # a password in DATABASE_URL is read at open, never kept in run config
     assert settings.run_date == "" and settings.code_edition == "2017"  # defaults
     assert Settings.load({}, {}) == Settings()
 

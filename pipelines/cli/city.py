@@ -17,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("city_dir", metavar="全市数据目录", help="每个区县一个子文件夹的目录")
     parser.add_argument(
-        "--output", metavar="目录", default=None, help="输出目录（默认 ./output/）；全市结果在其中的 city/ 文件夹"
+        "--output",
+        metavar="目录",
+        default=None,
+        help="输出目录（默认环境变量 INDUSTRY_GAP_OUTPUT，否则 ./output/）；全市结果在其中的 city/ 文件夹",
     )
     parser.add_argument("--run-date", metavar="YYYY-MM-DD", default="", help="统计日期（默认今天）")
     parser.add_argument(
@@ -37,7 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-concurrent", type=int, default=2, metavar="N", help="multiprocess 方式同时运行的步骤数（默认 2）"
     )
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="每个区县分类时使用的进程数（默认 1）")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="每个区县分类时使用的进程数（默认环境变量 INDUSTRY_GAP_WORKERS，否则 1）",
+    )
     parser.add_argument(
         "--broker",
         metavar="URL",
@@ -54,21 +63,21 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.city import DEFAULT_BROKER, CityOptions, run_city  # Dagster import is slow: only here
 
     logging.getLogger("dagster").setLevel(logging.WARNING)  # step-process notices are not for the office
-    outcome = run_city(
-        CityOptions(
-            city_dir=args.city_dir,
-            output_dir=args.output or "",
-            run_date=args.run_date,
-            policy_file=args.policy,
-            code_edition=args.code_edition,
-            model_dir=args.model,
-            executor=args.executor,
-            max_concurrent=args.max_concurrent,
-            workers=args.workers,
-            broker=args.broker or DEFAULT_BROKER,
-            queue=args.queue,
-        )
+    options = CityOptions(
+        city_dir=args.city_dir,
+        output_dir=args.output or "",
+        run_date=args.run_date,
+        policy_file=args.policy,
+        code_edition=args.code_edition,
+        model_dir=args.model,
+        executor=args.executor,
+        max_concurrent=args.max_concurrent,
+        workers=args.workers,
+        broker=args.broker or DEFAULT_BROKER,
+        queue=args.queue,
     )
+    args.output = options.settings().output_dir  # error logs go beside the run's outputs
+    outcome = run_city(options)
     meta = outcome.metadata
     print("全市运行完成。")
     print(f"  区县（{meta['区县数']} 个）：{meta['区县']}")
