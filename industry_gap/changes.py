@@ -41,19 +41,10 @@ from industry_gap.exports.excel_style import (
     write_title,
 )
 from industry_gap.policy import GAP_LEVELS, SCOPE_NAMES, SCOPES
+from industry_gap.tables import TABLES
 from reference import LEVEL_NAMES
 
-CHANGE_COLUMNS = [
-    "change_kind",
-    "change_kind_name",
-    "compared_with",
-    "scope",
-    "level",
-    "code",
-    "name",
-    "uscc",
-    "detail",
-]
+CHANGE_COLUMNS = TABLES["changes"].frame_columns  # declared in industry_gap/tables.py
 CHANGE_KIND_NAMES = {
     "new_candidate": "新增候选企业",
     "dropped_candidate": "移出候选",

@@ -26,63 +26,16 @@ import numpy as np
 import pandas as pd
 
 from industry_gap.policy import GAP_LEVELS, SCOPE_NAMES, Policy
+from industry_gap.tables import TABLES
 from reference import LEVEL_NAMES, Node, normalize_code, standard
 
 NO_GAP = "none"
 GAP_LEVEL_NAMES = {**{k: LEVEL_NAMES[k] for k in GAP_LEVELS}, NO_GAP: "无"}
 
-ENTERPRISE_CODE_COLUMNS = [
-    "uscc",
-    "name",
-    "scale",
-    "code",
-    "code_level",
-    "code_name",
-    "is_industrial",
-    "code_source",
-    "confidence",
-    "counted_in_all",
-    "needs_review",
-    "in_above_scale",
-    "active",
-    "decision",
-]
-COVERAGE_COLUMNS = [
-    "code",
-    "level",
-    "level_name",
-    "name",
-    "section",
-    "division",
-    "group",
-    "parent",
-    "present_above",
-    "present_all",
-    "n_above",
-    "n_below_registry",
-    "n_below_classified",
-    "n_all",
-    "present_all_source",
-]
-BASELINE_COLUMNS = ["code", "level", "name", "present_above", "present_all", "baseline_date", "baseline_source", "note"]
-PROGRESS_COLUMNS = [
-    "scope",
-    "scope_name",
-    "level",
-    "level_name",
-    "standard_nodes",
-    "baseline_present",
-    "current_present",
-    "new_nodes",
-    "lost_nodes",
-    "goal",
-    "remaining",
-    "completion_ratio",
-    "deadline",
-    "days_left",
-    "baseline_date",
-    "new_codes",
-]
+ENTERPRISE_CODE_COLUMNS = TABLES["enterprise_codes"].frame_columns  # declared in industry_gap/tables.py
+COVERAGE_COLUMNS = TABLES["coverage"].frame_columns  # declared in industry_gap/tables.py
+BASELINE_COLUMNS = TABLES["baseline"].frame_columns  # declared in industry_gap/tables.py
+PROGRESS_COLUMNS = TABLES["progress"].frame_columns  # declared in industry_gap/tables.py
 DIVISION_COLUMNS = [
     "division",
     "name",

@@ -17,35 +17,9 @@ import pandas as pd
 
 from industry_gap.coverage import NO_GAP, number, status_check, text
 from industry_gap.policy import Policy
+from industry_gap.tables import TABLES
 
-CANDIDATE_COLUMNS = [
-    "uscc",
-    "name",
-    "town",
-    "enterprise_type",
-    "scope_summary",
-    "code",
-    "code_name",
-    "code_source",
-    "confidence",
-    "gap_level_above",
-    "gap_code_above",
-    "gap_level_all",
-    "on_target_above",
-    "on_target_all",
-    "target_code",
-    "department",
-    "revenue_wan",
-    "revenue_prev_wan",
-    "revenue_ratio",
-    "revenue_growth",
-    "stage",
-    "stage_name",
-    "included",
-    "exclusion_reason",
-    "rank",
-    "basis",
-]
+CANDIDATE_COLUMNS = TABLES["candidates"].frame_columns  # declared in industry_gap/tables.py
 SCOPE_SUMMARY_CHARS = 60  # display length of 经营范围摘要
 GAP_ORDER = {"division": 0, "group": 1, "class": 2, NO_GAP: 3}
 STAGE_ORDER = ("ready", "near", "nurture", "reserve")

@@ -51,37 +51,9 @@ from industry_gap.coverage import (
 )
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy, RewardRule
+from industry_gap.tables import TABLES
 
-REWARD_COLUMNS = [
-    "claim_id",
-    "beneficiary_key",
-    "beneficiary_uscc",
-    "beneficiary_name",
-    "entity_kind",
-    "entity_id",
-    "entity_name",
-    "rule_key",
-    "rule_name",
-    "article",
-    "code",
-    "code_name",
-    "gap_scope",
-    "gap_basis",
-    "standalone_gap_level",
-    "gap_level",
-    "gap_code",
-    "base_amount_wan",
-    "bonus_ratio",
-    "amount_wan",
-    "payment_schedule",
-    "amount_due_now_wan",
-    "status",
-    "status_name",
-    "excluded_by_rule",
-    "reason",
-    "conditions",
-    "allocation_order",
-]
+REWARD_COLUMNS = TABLES["rewards"].frame_columns  # declared in industry_gap/tables.py
 ENTITY_REWARD_COLUMNS = ["entity_kind", "entity_id", "reward_wan", "reward_rule_key", "reward_rule_name", "reward_note"]
 STATUS_NAMES = {"awarded": "计奖", "excluded": "排除", "not_eligible": "不符合条件"}
 BASIS_CITY = "全市门类表"

@@ -145,7 +145,8 @@ def test_the_input_column_lists_are_the_spec():
 
 
 def test_the_analysis_frames_have_the_spec_columns():
-    """The steps build their frames from their own lists: a column added there must be declared in the spec."""
+    """The steps build their frames from the spec's column lists (`TABLES[name].frame_columns`); a module
+    that writes its own list again must keep it equal to the spec."""
     from industry_gap.changes import CHANGE_COLUMNS
     from industry_gap.coverage import BASELINE_COLUMNS, COVERAGE_COLUMNS, ENTERPRISE_CODE_COLUMNS, PROGRESS_COLUMNS
     from industry_gap.entry_pipeline import CANDIDATE_COLUMNS

@@ -33,11 +33,12 @@ import pandas as pd
 from industry_gap.environment import check_not_locked_by_office
 from industry_gap.failpoints import EXPORT_BEFORE_PUBLISH, failpoint
 from industry_gap.inbox import file_sha256
+from industry_gap.tables import TABLES
 
 STAGING = ".staging"
 MANIFEST_FILE = ".manifest.json"
 OWNER_FILE = ".owner"
-MANIFEST_COLUMNS = ["month", "token", "file", "bytes", "sha256", "committed_at"]
+MANIFEST_COLUMNS = TABLES["export_manifest"].frame_columns  # declared in industry_gap/tables.py
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 

@@ -9,6 +9,7 @@ writer and the reader can never drift apart.
 from __future__ import annotations
 
 from industry_gap.ingest.aliases import ALIASES
+from industry_gap.tables import TABLES
 
 SHEET_NAME = "复核清单"
 HEADER_ROW = 4  # rows 1-3: list label, title, instructions (the house style of every office list)
@@ -92,19 +93,7 @@ READ_LABELS["name"] = "企业名称"
 
 # One accepted override per row. entity_kind is 'enterprise' (keyed by uscc, which is also its
 # entity_id) or 'project' (keyed by entity_id, the review list's project id; uscc is the builder's).
-OVERRIDE_COLUMNS = [
-    "uscc",
-    "entity_id",
-    "entity_kind",
-    "name",
-    "code",
-    "code_name",
-    "reviewer",
-    "reviewed_on",
-    "note",
-    "source_file",
-    "source_row",
-]
+OVERRIDE_COLUMNS = TABLES["overrides"].frame_columns  # declared in industry_gap/tables.py
 # One row per problem; a row with two problems appears twice, so one pass fixes everything.
 REJECTED_COLUMNS = ["source_file", "source_row", "column", "value", "reason", "uscc", "name"]
 
