@@ -315,3 +315,24 @@ def materialize_analysis(
     assets = with_report_months(all_assets, report_months(resources["settings"].policy()))  # as the runner does
     dg.materialize(assets, selection=selection, resources=resources, partition_key=f"{day:%Y-%m}-01")
     return AnalysisRun(io_manager.values, resources["settings"], output)
+
+
+def above_scale_frame(*firms: tuple[str, str, str, float]):
+    """A clean 规上 list: (uscc, name, industry code, revenue in 万元) per firm, rows 2, 3, … of a.csv."""
+    import pandas as pd
+
+    from industry_gap.schema import ABOVE_SCALE_COLUMNS
+
+    rows = [
+        dict(
+            uscc=firm_uscc,
+            name=name,
+            industry_code=code,
+            revenue_wan=revenue,
+            town="交通街道",
+            source_file="a.csv",
+            source_row=number,
+        )
+        for number, (firm_uscc, name, code, revenue) in enumerate(firms, start=2)
+    ]
+    return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)

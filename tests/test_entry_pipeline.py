@@ -21,8 +21,7 @@ from industry_gap.entry_pipeline import (
     stage_counts,
 )
 from industry_gap.gaps import flag_enterprise_gaps
-from industry_gap.schema import ABOVE_SCALE_COLUMNS
-from tests.factories import classified_firm
+from tests.factories import above_scale_frame, classified_firm
 
 
 def firm(uscc: str, **values) -> dict:
@@ -31,28 +30,9 @@ def firm(uscc: str, **values) -> dict:
     )
 
 
-ABOVE = pd.DataFrame(
-    [
-        dict(
-            uscc="91150602MA00000000A1",
-            name="规上甲",
-            industry_code="3670",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=2,
-        ),
-        dict(
-            uscc="91150602MA00000000A2",
-            name="规上乙",
-            industry_code="3311",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=3,
-        ),
-    ],
-    columns=ABOVE_SCALE_COLUMNS,
+ABOVE = above_scale_frame(
+    ("91150602MA00000000A1", "规上甲", "3670", 9000.0),
+    ("91150602MA00000000A2", "规上乙", "3311", 9000.0),
 )
 
 

@@ -26,8 +26,8 @@ from industry_gap.rewards import (
     reward_by_entity,
     same_year_signed_and_producing,
 )
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS, REGISTRY_COLUMNS
-from tests.factories import classified_firm, project_row
+from industry_gap.schema import PROJECT_COLUMNS, REGISTRY_COLUMNS
+from tests.factories import above_scale_frame, classified_firm, project_row
 
 
 def firm(uscc: str, **values) -> dict:
@@ -56,37 +56,10 @@ def below_threshold(policy, share: float) -> float:
 
 LEADER = "91150602MA00000000L1"
 # 规上 has 36 > 367 > 3670 and 33 > 331 > 3311; the leader firm is a 规上 coal miner.
-ABOVE = pd.DataFrame(
-    [
-        dict(
-            uscc="91150602MA00000000A1",
-            name="规上汽配",
-            industry_code="3670",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=2,
-        ),
-        dict(
-            uscc="91150602MA00000000A2",
-            name="规上钢构",
-            industry_code="3311",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=3,
-        ),
-        dict(
-            uscc=LEADER,
-            name="龙头煤业",
-            industry_code="0610",
-            revenue_wan=90000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=4,
-        ),
-    ],
-    columns=ABOVE_SCALE_COLUMNS,
+ABOVE = above_scale_frame(
+    ("91150602MA00000000A1", "规上汽配", "3670", 9000.0),
+    ("91150602MA00000000A2", "规上钢构", "3311", 9000.0),
+    (LEADER, "龙头煤业", "0610", 90000.0),
 )
 
 

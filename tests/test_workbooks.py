@@ -29,9 +29,9 @@ from industry_gap.exports.workbooks import (
 )
 from industry_gap.policy import Policy
 from industry_gap.review.columns import SHEET_NAME as REVIEW_SHEET
-from industry_gap.schema import ABOVE_SCALE_COLUMNS, PROJECT_COLUMNS
+from industry_gap.schema import PROJECT_COLUMNS
 from industry_gap.summary import run_summary, summary_lines
-from tests.factories import TEST_POLICY_PATH, classified_firm, materialize_analysis
+from tests.factories import TEST_POLICY_PATH, above_scale_frame, classified_firm, materialize_analysis
 
 RUN_DATE = dt.date(2025, 11, 24)
 MALICIOUS = '=HYPERLINK("http://x","y")'
@@ -89,28 +89,9 @@ REGISTRY = pd.DataFrame(
         firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),  # not industrial
     ]
 )
-ABOVE = pd.DataFrame(
-    [
-        dict(
-            uscc="91150602MA00000000A1",
-            name="规上汽配",
-            industry_code="3670",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=2,
-        ),
-        dict(
-            uscc="91150602MA00000000A2",
-            name="规上钢构",
-            industry_code="3311",
-            revenue_wan=9000.0,
-            town="交通街道",
-            source_file="a.csv",
-            source_row=3,
-        ),
-    ],
-    columns=ABOVE_SCALE_COLUMNS,
+ABOVE = above_scale_frame(
+    ("91150602MA00000000A1", "规上汽配", "3670", 9000.0),
+    ("91150602MA00000000A2", "规上钢构", "3311", 9000.0),
 )
 TARGETS = pd.DataFrame(
     [
