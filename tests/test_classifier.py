@@ -363,32 +363,14 @@ def test_training_on_labels_at_mixed_levels(model, tmp_path):
     assert model.info["mode"] == "reference" and model.supervised is None
 
 
+# 40 labels in GB/T 4754-2011 divisions, for the texts of `_labelled()`
+LABELS_2011 = ["C36", "C36", "C36", "C34", "C34", "C34", "I65", "I65", "I65", "C35", "C35", "C27", "C27", "C29", "C29", "F52", "F51", "K70", "K70", "F51"] * 2  # fmt: skip
+
+
 @pytest.mark.slow
 def test_training_with_2011_codes(model):
     texts, _ = _labelled()
-    labels_2011 = [
-        "C36",
-        "C36",
-        "C36",
-        "C34",
-        "C34",
-        "C34",
-        "I65",
-        "I65",
-        "I65",
-        "C35",
-        "C35",
-        "C27",
-        "C27",
-        "C29",
-        "C29",
-        "F52",
-        "F51",
-        "K70",
-        "K70",
-        "F51",
-    ] * 2
-    trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
+    trained = train_model(texts, LABELS_2011, label_edition="2011", base=model, cv_folds=2)
     assert trained.info["label_edition"] == "2011"
     assert "cv_division" in trained.metrics and trained.metrics["cv_division"]["n"] == 40
 
@@ -404,29 +386,7 @@ def test_knn_vote_and_blend_weights_come_from_the_training_rows(model, tmp_path)
     assert loo.shape == (len(texts), 30) and np.allclose(loo.sum(axis=1), 1.0)
     assert (loo.argmax(axis=1) == y).mean() > 0.8  # each text's duplicate (same label) is its neighbour
     assert knn.proba([], 30).shape == (0, 30)
-    labels_2011 = [
-        "C36",
-        "C36",
-        "C36",
-        "C34",
-        "C34",
-        "C34",
-        "I65",
-        "I65",
-        "I65",
-        "C35",
-        "C35",
-        "C27",
-        "C27",
-        "C29",
-        "C29",
-        "F52",
-        "F51",
-        "K70",
-        "K70",
-        "F51",
-    ] * 2
-    trained = train_model(texts, labels_2011, label_edition="2011", base=model, cv_folds=2)
+    trained = train_model(texts, LABELS_2011, label_edition="2011", base=model, cv_folds=2)
     b, a = trained.metrics["blend_knn_reference"]
     assert 0.0 <= b <= 3.0 and 0.0 <= a <= 3.0 and 0.0 <= trained.metrics["blend_mixture"] <= 3.0
     bias = trained.supervised.prior_bias  # per-大类 prior correction learned from the labels
