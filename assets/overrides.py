@@ -28,9 +28,9 @@ def overrides(
     registry: IngestResult,
     projects: IngestResult,
 ) -> OverrideSet:
-    """Reads earlier runs from the warehouse (`EarlierRuns`): the overrides the latest one kept."""
+    """Reads earlier runs from the warehouse (`EarlierRuns`): the overrides kept so far, this date's included."""
     with EarlierRuns(warehouse.open(), settings.resolved_run_date()) as earlier:
-        stored = earlier.latest("overrides")
+        stored = earlier.kept_overrides()
     filled = Path(input_files.overrides) if input_files.overrides else None
     result = overrides_in_force(stored, filled, registry.rows, projects.rows)
     context.add_output_metadata(

@@ -6,10 +6,12 @@ through `EarlierRuns`, so that dependency shows in one place:
 
 * ``coverage``: the baseline when the plan gives no 基期 file (`baseline.stored_baseline`),
   and the previous run's coverage and 规上 list for the no_silent_decrease check;
-* ``overrides``: the reviewed codes (人工核定) kept by the latest earlier run;
+* ``overrides``: the reviewed codes (人工核定) kept so far (`kept_overrides`): the latest
+  earlier run's, and also this date's own, since reviews accumulate across reruns of one
+  date as across dates (a second review file on the same day must not drop the first's);
 * ``report_changes``: the previous run and last month's final run (sheet 本月变化).
 
-Only dates strictly before the run's own are visible: rerunning a date replaces
+Otherwise only dates strictly before the run's own are visible: rerunning a date replaces
 that date's rows, so it must compare with the runs before it, never with itself.
 """
 
@@ -20,6 +22,7 @@ import datetime as dt
 import pandas as pd
 
 from industry_gap.changes import RunSnapshot, choose_comparison_dates
+from industry_gap.review.merging import merge_overrides
 from industry_gap.warehouse import Warehouse
 
 
@@ -50,6 +53,17 @@ class EarlierRuns:
         """`table` of the latest earlier run that stored it; None on the first run."""
         dates = self.dates(table)
         return self.read(table, dates[-1]) if dates else None
+
+    def kept_overrides(self) -> pd.DataFrame | None:
+        """The overrides (人工核定) in force before this run reads its review file: the latest earlier
+        run's, merged with those an earlier run of this same date stored (newest 核定日期 wins, ties
+        to the same date's). None when no run stored any."""
+        earlier = self.latest("overrides")
+        if self.run_date not in self.store.run_dates("overrides"):
+            return earlier
+        own = self.store.read("overrides", self.run_date)
+        merged, _ = merge_overrides(earlier, own)  # both were reported when they were read
+        return merged
 
     def previous_coverage(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """Coverage and 规上 list of the latest earlier run, or None on the first run."""

@@ -701,3 +701,32 @@ def test_unmatched_overrides_are_said():
     assert unmatched_overrides(overrides, KNOWN) == [
         f"人工核定的企业（企业{STRANGER[-3:]}，{STRANGER}）不在本次名录中，其核定 1311 本次未应用（已保留）"
     ]
+
+
+def test_rerun_of_a_date_keeps_the_first_review_files_pins(tmp_path):
+    """Issue 23 #1: a second review file on the same run date merges with the first file's stored
+    pins exactly as across dates: an older line loses to the newer stored one and is reported."""
+    from industry_gap.earlier_runs import EarlierRuns
+    from industry_gap.review import overrides_in_force
+    from industry_gap.warehouse import Warehouse, default_database_url
+
+    store = Warehouse(default_database_url(tmp_path))
+    store.replace_run(
+        RUN_DATE - dt.timedelta(days=30), {"overrides": frame(override(FIRM_B, "1311", "李四", "2025-10-01"))}
+    )
+    first_run = frame(override(FIRM_A, "3511", "张三", "2025-11-20"), override(FIRM_B, "1311", "李四", "2025-10-01"))
+    store.replace_run(RUN_DATE, {"overrides": first_run})  # the first run of the date, with the first file
+
+    second = pd.DataFrame(
+        [{"统一社会信用代码": FIRM_A, "核定行业代码": "3512", "核定人": "王五", "核定日期": "2025-11-10"}]
+    )
+    path = tmp_path / "复核清单_第二份.csv"
+    second.to_csv(path, index=False, encoding="utf-8-sig")
+    registry = pd.DataFrame({"uscc": sorted(KNOWN)})
+    with EarlierRuns(Warehouse(default_database_url(tmp_path)), RUN_DATE) as earlier:
+        stored = earlier.kept_overrides()
+    result = overrides_in_force(stored, path, registry, pd.DataFrame(columns=PROJECT_COLUMNS))
+
+    assert dict(zip(result.accepted["uscc"], result.accepted["code"])) == {FIRM_A: "3511", FIRM_B: "1311"}
+    assert any("核定 3512（2025-11-10）早于已存的核定 3511（张三，2025-11-20），未采用" in m for m in result.messages)
+    store.dispose()
