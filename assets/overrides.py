@@ -29,10 +29,11 @@ def overrides(
     projects: IngestResult,
 ) -> OverrideSet:
     """Reads earlier runs from the warehouse (`EarlierRuns`): the overrides kept so far, this date's included."""
-    with EarlierRuns(warehouse.open(), settings.resolved_run_date()) as earlier:
+    run_date = settings.resolved_run_date()
+    with EarlierRuns(warehouse.open(), run_date) as earlier:
         stored = earlier.kept_overrides()
     filled = Path(input_files.overrides) if input_files.overrides else None
-    result = overrides_in_force(stored, filled, registry.rows, projects.rows)
+    result = overrides_in_force(stored, filled, registry.rows, projects.rows, run_date)
     context.add_output_metadata(
         {
             "生效的人工核定": dg.MetadataValue.int(len(result.accepted)),

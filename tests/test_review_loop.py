@@ -730,3 +730,42 @@ def test_rerun_of_a_date_keeps_the_first_review_files_pins(tmp_path):
     assert dict(zip(result.accepted["uscc"], result.accepted["code"])) == {FIRM_A: "3511", FIRM_B: "1311"}
     assert any("核定 3512（2025-11-10）早于已存的核定 3511（张三，2025-11-20），未采用" in m for m in result.messages)
     store.dispose()
+
+
+def test_review_dated_after_the_run_date_is_refused(review_file, tmp_path):
+    """Issue 23 #2: a past date run again refuses a 核定日期 after it, naming the run date."""
+
+    def edit(ws):
+        fill(ws, row_of(ws, FIRM_A), "3511", "张三", "2025-11-20")
+        fill(ws, row_of(ws, FIRM_B), "1311", "李四", "2025-11-10")
+
+    result = read(filled(review_file, tmp_path, edit), run_date=dt.date(2025, 11, 15))
+    assert result.accepted["uscc"].tolist() == [FIRM_B]
+    assert reasons(result) == ["核定日期“2025-11-20”晚于本次运行日期（2025-11-15），请核对"]
+
+
+def test_formula_cells_are_refused_where_used_and_said_as_they_are(review_file, tmp_path):
+    """Issue 23 #2: a formula without a saved result in 核定人 refuses the line; one in a column the
+    review does not use refuses nothing, and the messages say which."""
+
+    def edit(ws):
+        fill(ws, row_of(ws, FIRM_A), "3511", "=B1", "2025-11-20")
+        fill(ws, row_of(ws, FIRM_B), "1311", "李四", "2025-11-10")
+
+    result = read(filled(review_file, tmp_path, edit))
+    assert result.accepted["uscc"].tolist() == [FIRM_B]
+    assert reasons(result) == [
+        "核定人是公式“=B1”，文件中没有保存它的计算结果（本程序不计算公式，请在 Excel/WPS 中打开并保存后再读入，或填写数值）"
+    ]
+    assert f"第{row_of(load_workbook(review_file)[SHEET_NAME], FIRM_A)}行用到了没有计算结果的公式单元格，已退回" in (
+        result.messages
+    )
+    assert not any("已隔离" in m for m in result.messages)
+
+    def edit_unused(ws):
+        fill(ws, row_of(ws, FIRM_B), "1311", "李四", "2025-11-10")
+        ws.cell(row=row_of(ws, FIRM_B), column=ws.max_column + 2, value="=SUM(1,2)")
+
+    result = read(filled(review_file, tmp_path, edit_unused))
+    assert result.accepted["uscc"].tolist() == [FIRM_B] and result.rejected.empty
+    assert "这些公式单元格不在复核用到的列中（或所在行未填核定行业代码），没有行因此退回" in result.messages

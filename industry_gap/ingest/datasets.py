@@ -290,6 +290,8 @@ class Validator:
         self.names = _Texts()  # the set-aside record's name for each key
         self.long_cells: dict[str, list] = {}  # column -> [first five rows, count, longest]
         self.unnamed_with_data: set[int] = set()
+        self.formula_cells = False  # the reader found formula cells without a saved result
+        self.formula_quarantined: list[int] = []  # sheet rows quarantined for one
 
     def add(self, raw: RawTable) -> None:
         spec, dataset, file = self.spec, self.dataset, self.file
@@ -307,7 +309,8 @@ class Validator:
 
         rows = np.asarray(raw.row_numbers, dtype=np.int64)
         _reread_numeric_codes(parsed, raw, rows)
-        _mark_formulas(parsed, raw, rows, dataset)
+        formula_rows = _mark_formulas(parsed, raw, rows, dataset)
+        self.formula_cells = self.formula_cells or bool(raw.formula_cells)
         overflow = np.array(raw.overflow if raw.overflow else [""] * n, dtype=object)
         has_overflow = overflow != ""
         repeated_header = _repeated_header_rows(raw, self.header_map, columns_raw)
@@ -336,6 +339,7 @@ class Validator:
         is_quarantined = ~is_aside & (has_overflow | has_problem)
         is_clean = ~is_aside & ~is_quarantined
 
+        self.formula_quarantined += [int(rows[i]) for i in sorted(formula_rows) if is_quarantined[i]]
         for i in np.flatnonzero(is_quarantined):
             items = []
             if has_overflow[i]:
@@ -400,6 +404,7 @@ class Validator:
         notes = list(notes) + _duplicate_column_notes(self.headers, self.header_map, dataset)
         notes += self._renamed_duplicate_notes(aside, kept)
         notes += self._long_cell_notes()
+        notes += self._formula_notes()
         quarantine, set_aside = self.quarantine, self.set_aside
         clean_rows = np.concatenate(self.clean_rows) if self.clean_rows else np.empty(0, dtype=np.int64)
         superseded_clean = np.zeros(len(clean_rows), dtype=bool)
@@ -469,6 +474,16 @@ class Validator:
             "已保留较新的记录（多为企业更名；若是不同企业，请核对统一社会信用代码）"
         ]
 
+    def _formula_notes(self) -> list[str]:
+        """What the formula cells the reader counted did to the rows (the reader cannot know)."""
+        if not self.formula_cells:
+            return []
+        rows = self.formula_quarantined
+        if not rows:
+            return ["这些公式单元格不在本程序用到的列中（或所在行已因其他原因剔除），没有行因此隔离"]
+        shown = "、".join(str(r) for r in rows[:10]) + (f"等共{len(rows)}行" if len(rows) > 10 else "行")
+        return [f"第{shown}用到了没有计算结果的公式单元格，已隔离"]
+
     def _long_cell_notes(self) -> list[str]:
         """Cells longer than Excel allows are kept whole; exports to Excel may cut them."""
         notes = []
@@ -517,8 +532,9 @@ def _shown_value(value: object) -> str:
     return f"{text[:QUARANTINE_VALUE_LIMIT]}…（共{len(text)}字，以下省略）"
 
 
-def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, dataset: str) -> None:
-    """XLSX formula cells without a saved result: the cell's problem, whatever it parsed to."""
+def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, dataset: str) -> set[int]:
+    """XLSX formula cells without a saved result: the cell's problem, whatever it parsed to; the row indexes."""
+    marked: set[int] = set()
     for column in parsed.values():
         sheet_rows = raw.formula_cells.get(column.match.index)
         if not sheet_rows:
@@ -531,6 +547,8 @@ def _mark_formulas(parsed: dict[str, _Column], raw: RawTable, rows: np.ndarray, 
             )
             if column.spec.kind == "status":
                 column.values[i] = ("empty", None)  # the formula is the problem, not an unknown state
+            marked.add(int(i))
+    return marked
 
 
 def _duplicate_column_notes(headers: list[str], header_map, dataset: str) -> list[str]:

@@ -652,9 +652,8 @@ def _read_xlsx(
     if formula_cells:
         count = sum(len(rows) for rows in formula_cells.values())
         table.notes_after.append(
-            f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），"
-            "本程序不计算公式；用到这些单元格的行已隔离"
-        )
+            f"有{count}个单元格是没有保存计算结果的公式（文件可能由程序生成），本程序不计算公式"
+        )  # what that did to the rows is for the reader of the table to say
     return table
 
 

@@ -6,6 +6,7 @@ the next run and puts ``rejected`` in the quarantine table.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,9 +46,15 @@ class OverrideSet:
 
 
 def overrides_in_force(
-    stored: pd.DataFrame | None, filled: Path | None, registry: pd.DataFrame, projects: pd.DataFrame
+    stored: pd.DataFrame | None,
+    filled: Path | None,
+    registry: pd.DataFrame,
+    projects: pd.DataFrame,
+    run_date: dt.date | None = None,
 ) -> OverrideSet:
-    """`stored` (the latest earlier run's) merged with the `filled` review file, newest 核定日期 winning.
+    """`stored` (those kept so far) merged with the `filled` review file, newest 核定日期 winning.
+
+    A line dated after `run_date` (or after today) is refused.
 
     Overrides for firms or projects not in this run's `registry`/`projects` are
     kept (a firm may come back) and said in the messages.
@@ -56,7 +63,7 @@ def overrides_in_force(
     entity_ids = set(project_ids(projects)) if len(projects) else set()
     result = OverrideSet(accepted=conform_overrides(stored))
     if filled:
-        read = read_overrides(filled, usccs, entity_ids)
+        read = read_overrides(filled, usccs, entity_ids, run_date=run_date)
         merged, merge_notes = merge_overrides(stored, read.accepted)
         result = OverrideSet(
             accepted=merged, rejected=read.rejected, messages=[read.summary, *read.messages, *merge_notes]

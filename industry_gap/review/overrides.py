@@ -8,8 +8,11 @@ training label, so a line is applied only when it is complete and checks out:
   附件5 names a 小类, and the model learns 小类, so a 2- or 3-digit code would
   either be lost or have to be guessed.
 * 核定人 and 核定日期 are required: an override is stored with who and when,
-  and "the newest wins" needs the date. A date after today is refused, since a
-  typo such as 2052 would win every later review.
+  and "the newest wins" needs the date. A date after today, or after the run
+  date when a past date is run again, is refused, since a typo such as 2052
+  would win every later review.
+* A used cell that is a formula without a saved result (a file written by a
+  program) is refused: formulas are never evaluated, and "=A1" is no reviewer.
 * The firm must be in this run's registry (USCC), a project in this run's
   project list (记录编号); for a firm, 记录编号 and USCC must agree, which
   catches a sheet sorted with only some of its columns selected.
@@ -106,14 +109,20 @@ class _Line:
 
 
 def read_overrides(
-    path: Path, known_usccs: set[str], known_entity_ids: set[str] | None = None, *, today: dt.date | None = None
+    path: Path,
+    known_usccs: set[str],
+    known_entity_ids: set[str] | None = None,
+    *,
+    today: dt.date | None = None,
+    run_date: dt.date | None = None,
 ) -> OverrideResult:
     """Overrides from a filled review file (XLSX, CSV in any common encoding, WPS "xls").
 
     ``known_usccs``: the registry of this run; ``known_entity_ids``: the
     review list's project ids (`industry_gap.gaps.project_ids`), without which
-    project lines are refused. Raises InputFileError (Chinese) when the file
-    cannot be read or has no 核定行业代码 column.
+    project lines are refused. A 核定日期 after ``today`` or after ``run_date``
+    (the run's date, when it is earlier) is refused. Raises InputFileError
+    (Chinese) when the file cannot be read or has no 核定行业代码 column.
     """
     file = Path(path)
     raw = read_table(file, HEADER_DATASET, prefer_sheet=SHEET_NAME)
@@ -121,8 +130,9 @@ def read_overrides(
     headers = {name: header for name, (_, header) in columns.items()}
     usccs = {text(u).upper() for u in known_usccs}
     entity_ids = {text(e) for e in known_entity_ids} if known_entity_ids is not None else None
-    today = today or dt.date.today()
+    latest = _latest_review_date(today or dt.date.today(), run_date)
     messages = list(raw.notes) + _missing_column_notes(columns)
+    formulas = {name: raw.formula_cells.get(index, set()) for name, (index, _) in columns.items()}
     lines, unfilled = [], 0
     for values, row in zip(raw.rows, raw.row_numbers):
         cells = {name: _cell(values, index) for name, (index, _) in columns.items()}
@@ -130,9 +140,12 @@ def read_overrides(
             unfilled += _count_unfilled(cells, row, messages)
             continue
         line = _Line(row=row, cells=cells, headers=headers)
+        _check_formulas(line, formulas)
         _check_identity(line, usccs, entity_ids)
-        _check_review(line, today)
+        _check_review(line, latest)
         lines.append(line)
+    if raw.formula_cells:
+        messages.append(_formula_note(lines))
     accepted, losers, conflict_notes = _resolve_conflicts([line for line in lines if not line.problems])
     rejected = [_problem_row(file.name, line, *p) for line in lines for p in line.problems] + [
         _problem_row(file.name, *loser) for loser in losers
@@ -192,6 +205,40 @@ def _count_unfilled(cells: dict[str, str], row: int, messages: list[str]) -> int
 
 
 # -- checks -----------------------------------------------------------------
+@dataclass(frozen=True)
+class _Latest:
+    """The latest 核定日期 accepted, and what it is (今天, or the run date of a past date run again)."""
+
+    day: dt.date
+    what: str
+
+
+def _latest_review_date(today: dt.date, run_date: dt.date | None) -> _Latest:
+    if run_date is not None and run_date < today:
+        return _Latest(run_date, "本次运行日期")
+    return _Latest(today, "今天")
+
+
+def _check_formulas(line: _Line, formulas: dict[str, set[int]]) -> None:
+    """A used cell that is a formula without a saved result: refused (nothing is evaluated here)."""
+    for name, rows in formulas.items():
+        if line.row in rows:
+            line.refuse(
+                name,
+                f"{READ_LABELS[name]}是公式“{quote(line.cell(name))}”，文件中没有保存它的计算结果"
+                "（本程序不计算公式，请在 Excel/WPS 中打开并保存后再读入，或填写数值）",
+            )
+
+
+def _formula_note(lines: list[_Line]) -> str:
+    """What the formula cells the reader found did to this file's lines (the reader only counts them)."""
+    rows = sorted({line.row for line in lines for _, _, reason in line.problems if "是公式“" in reason})
+    if not rows:
+        return "这些公式单元格不在复核用到的列中（或所在行未填核定行业代码），没有行因此退回"
+    shown = "、".join(str(r) for r in rows[:10]) + (f"等共{len(rows)}行" if len(rows) > 10 else "行")
+    return f"第{shown}用到了没有计算结果的公式单元格，已退回"
+
+
 def _check_identity(line: _Line, usccs: set[str], entity_ids: set[str] | None) -> None:
     """Which firm or project the line is about, and whether this run knows it."""
     record_id = line.cell("entity_id")
@@ -223,7 +270,7 @@ def _check_identity(line: _Line, usccs: set[str], entity_ids: set[str] | None) -
     line.identified = len(line.problems) == problems_before
 
 
-def _check_review(line: _Line, today: dt.date) -> None:
+def _check_review(line: _Line, latest: _Latest) -> None:
     """The code, who and when."""
     node, problem = check_class_code(line.cell("code"))
     if problem:
@@ -231,7 +278,7 @@ def _check_review(line: _Line, today: dt.date) -> None:
     reviewer = line.cell("reviewer")
     if is_blank(reviewer):
         line.refuse("reviewer", "缺少核定人（未写明核定人的核定不生效）")
-    reviewed_on = _check_date(line, today)
+    reviewed_on = _check_date(line, latest)
     line.values.update(
         code=node.code if node else "",
         code_name=node.name if node else "",
@@ -241,7 +288,7 @@ def _check_review(line: _Line, today: dt.date) -> None:
     )
 
 
-def _check_date(line: _Line, today: dt.date) -> str | None:
+def _check_date(line: _Line, latest: _Latest) -> str | None:
     value = line.cell("reviewed_on")
     if is_blank(value):
         line.refuse("reviewed_on", "缺少核定日期（未写明核定日期的核定不生效）")
@@ -251,8 +298,8 @@ def _check_date(line: _Line, today: dt.date) -> str | None:
         line.refuse("reviewed_on", problem)
         return None
     assert isinstance(parsed, str)  # parse_date gives an ISO date when it reports no problem
-    if parsed > today.isoformat():
-        line.refuse("reviewed_on", f"核定日期“{parsed}”晚于今天（{today.isoformat()}），请核对")
+    if parsed > latest.day.isoformat():
+        line.refuse("reviewed_on", f"核定日期“{parsed}”晚于{latest.what}（{latest.day.isoformat()}），请核对")
         return None
     return parsed
 

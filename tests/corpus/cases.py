@@ -341,6 +341,16 @@ def _formula_xlsx() -> bytes:
     )
 
 
+def _formula_unused_column_xlsx() -> bytes:
+    def fill(workbook: openpyxl.Workbook) -> None:
+        sheet = active_sheet(workbook)
+        sheet.append(["统一社会信用代码", "企业名称", "经营范围", "营业收入（万元）", "核对"])
+        sheet.append([make_uscc(1), NAMES[0], SCOPE, 500, "=D2*2"])  # a column nothing reads
+        sheet.append([make_uscc(2), NAMES[1], SCOPE, 600, None])
+
+    return xlsx_bytes(fill)
+
+
 def _numbers_as_text_xlsx(workbook: openpyxl.Workbook) -> None:
     sheet = active_sheet(workbook)
     sheet.append(
@@ -768,7 +778,7 @@ CORPUS: list[Case] = [
                 Quarantined(2, H["revenue"], "营业收入是公式“=1+1”，文件中没有保存它的计算结果"),
                 Quarantined(5, H["employees"], "从业人员是公式“=SUM(1,2)”"),
             ),
-            notes=("有2个单元格是没有保存计算结果的公式",),
+            notes=("有2个单元格是没有保存计算结果的公式", "第2、5行用到了没有计算结果的公式单元格，已隔离"),
             check=checks(
                 values("name", ["=甲公司", NAMES[2]]),
                 values("revenue_wan", [500.0, 6.0]),
@@ -777,6 +787,17 @@ CORPUS: list[Case] = [
                     "one reason kind per formula cell",
                 ),
             ),
+        ),
+    ),
+    Case(
+        "formula_unused_column_xlsx",
+        "没有计算结果的公式只在不使用的列中：不隔离，也不说隔离了 / formulas only in an unused column",
+        "名录.xlsx",
+        raw_file(_formula_unused_column_xlsx),
+        Rows(
+            2,
+            notes=("有1个单元格是没有保存计算结果的公式", "这些公式单元格不在本程序用到的列中"),
+            check=holds(lambda r: not any("已隔离" in n for n in r.notes), "no note claims rows were quarantined"),
         ),
     ),
     Case(
