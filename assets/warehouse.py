@@ -104,6 +104,7 @@ def warehouse_tables(
     store = warehouse.open()
     try:
         with exclusive_lock(output_root / "exports" / ".lock"):  # commit and swap in the order of commits
+            store.claim_district(settings.policy().district)  # runs launched from the UI are checked here
             written = store.replace_run(run_date, frames)
             publish(output_root, month, office_workbooks.token)
     finally:

@@ -73,6 +73,7 @@ DEFAULT_SCHEMA = "industry_gap"  # PostgreSQL schema of the tables (`--db-schema
 WRITER_LOCK_KEY = 4754_2017  # PostgreSQL advisory lock id shared by every industry-gap writer
 SCHEMA_VERSION = 2  # 1 = untyped tables without natural keys (before the typed schema)
 META_TABLE = spec.META.name
+DISTRICT_KEY = "district"  # meta key: the district whose runs the database holds (`Warehouse.claim_district`)
 LEGACY_SCHEMA = "public"  # where versions before the typed schema put their tables
 MONEY_SCALE = spec.MONEY_SCALE
 
@@ -448,6 +449,33 @@ class Warehouse:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def claim_district(self, district: str) -> None:
+        """One district's runs per database: the first run's district (its policy's `district`) claims it.
+
+        Tables are keyed by run date, not district, so a second district's run of the same date
+        would replace the first's rows (and, in one output folder, its workbooks) without a word.
+        A run of another district is refused, naming the district that holds the database. The
+        claim is an insert into the meta table, so of two runs starting together exactly one wins.
+        """
+        self.ensure_schema()
+        meta = self.tables[META_TABLE]
+        query = select(meta.c.value).where(meta.c.key == DISTRICT_KEY)
+        try:
+            with self.engine.begin() as connection:
+                held = connection.execute(query).scalar()
+                if held is None:
+                    connection.execute(meta.insert().values(key=DISTRICT_KEY, value=district))
+                    return
+        except IntegrityError:  # another run claimed it between our read and insert
+            with self.engine.connect() as connection:
+                held = connection.execute(query).scalar()
+        if held != district:
+            raise UserError(
+                f"数据库“{self.display_url}”保存的是“{held}”的运行结果，本次运行的政策文件是“{district}”的："
+                "不同区县写入同一输出目录或数据库会互相覆盖，本次运行已停止。请为每个区县使用单独的输出目录"
+                "（--output）和数据库，或把各区县的名录放进一个全市目录后用 industry-gap city 运行"
+            )
 
     def _serialize_writers(self, connection) -> None:
         """Two runs writing at once must not both delete-then-insert: the second waits for the first.

@@ -69,6 +69,7 @@ def run_pipeline(
     store = warehouse.open()
     try:
         store.ensure_schema()  # an unreachable database is reported now, not after the inputs are read
+        store.claim_district(settings.policy().district)  # another district's database: refused now
     finally:
         store.dispose()
     months = report_months(settings.policy())

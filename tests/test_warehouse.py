@@ -159,3 +159,16 @@ def test_concurrent_writers_for_one_date_never_double_rows(database_url, monkeyp
     assert stores["A"].count("registry", day) == 50
     for store in stores.values():
         store.dispose()
+
+
+def test_a_database_holds_one_districts_runs(database_url):
+    """Issue 23 #3: the first district claims the database; another district's run is refused, naming both."""
+    from industry_gap.errors import UserError
+
+    store = Warehouse(database_url)
+    store.claim_district("测试区")
+    store.claim_district("测试区")  # the same district again: fine
+    with pytest.raises(UserError) as info:
+        Warehouse(database_url).claim_district("康巴什区")
+    assert "保存的是“测试区”的运行结果，本次运行的政策文件是“康巴什区”的" in info.value.message
+    store.dispose()
