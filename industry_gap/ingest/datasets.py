@@ -209,7 +209,7 @@ def _parse_column(
 
     def evaluate(cell: str):
         # Empty cells and placeholders ("-", "无") are a problem only where a value is required.
-        if v.is_blank(cell):
+        if v.is_blank(cell) and not (spec.kind in _FLOAT_KINDS and v.not_a_number(cell)):
             if spec.required_value:
                 return None, f"{name}为空"
             if spec.kind == "status":

@@ -50,6 +50,22 @@ def quote(value: object) -> str:
     return f"{text[:QUOTE_LIMIT]}…（共{len(text)}字）"
 
 
+# Of those, the ones a program writes for a missing number (pandas' "nan", SQL's "NULL", Excel's
+# "#N/A"): in a number column they are not a person's "nothing to report" but a broken export, so
+# the amount and count parsers quarantine them with a reason instead of storing an empty value.
+NOT_A_NUMBER_MARKERS = frozenset({"n/a", "na", "nan", "null", "none", "#n/a"})
+
+
+def not_a_number(value: object) -> bool:
+    """A program's missing-number marker ("NaN", "nan", "NULL", "#N/A", …)."""
+    text = str(value or "").strip()
+    return len(text) <= 8 and _SPACE_RE.sub("", _nfkc(text)).lower() in NOT_A_NUMBER_MARKERS
+
+
+def _not_a_number_problem(value: object, label: str) -> str:
+    return f"{label}不是数字：“{quote(value)}”（常见于程序导出的缺失值，请填写数值，没有数值请留空）"
+
+
 def is_blank(value: object) -> bool:
     """Empty, whitespace (incl. full-width) or a "no value" placeholder."""
     text = str(value or "").strip()
@@ -183,8 +199,14 @@ AMOUNT_SANITY_LIMIT_WAN = 1e9  # 万元, = 10 万亿元
 # Sanity limit, not policy: no employer has 10 million staff (the largest have about 2 million).
 EMPLOYEES_SANITY_LIMIT = 10_000_000
 
-_CURRENCY_NOISE_RE = re.compile(r"人民币|rmb|cny|[¥,()（）]|整$")
-_AMOUNT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(亿元|亿|万元|万|千元|元)?$")
+_CURRENCY_NOISE_RE = re.compile(r"人民币|rmb|cny|[¥]|整$")
+_UNIT = r"(亿元|亿|万元|万|千元|元)?"
+# Digits with or without well-formed thousands groups ("1,234,567.5"); "1,2,3" is no number.
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+_AMOUNT_RE = re.compile(rf"^([+-]?(?:{_NUMBER})){_UNIT}$")
+# Accounting notation: "(100)" or "（1,234.5）万元" is a negative number.
+_ACCOUNTING_NEGATIVE_RE = re.compile(rf"^[(（](?:{_NUMBER})[)）]{_UNIT}$")
+_PARENTHESES_RE = re.compile(r"[()（）]")  # "500(万元)": brackets around a unit
 _UNIT_SCALE = {
     "亿元": ("mul", 10000),
     "亿": ("mul", 10000),
@@ -209,6 +231,8 @@ def parse_amount(value: object, header_unit: str | None = None, label: str = "�
     """Money in 万元. A unit in the cell ("3亿元", "1234500元") overrides the header's unit;
     without either, the number is already 万元. Foreign currency, words and approximations are problems.
     """
+    if not_a_number(value):
+        return None, _not_a_number_problem(value, label)
     if is_blank(value):
         return None, None
     text = _SPACE_RE.sub("", _nfkc(value)).lower()
@@ -216,10 +240,13 @@ def parse_amount(value: object, header_unit: str | None = None, label: str = "�
         if mark in text:
             return None, f"{label}为外币（{currency}）：“{quote(value)}”，请换算为人民币万元后填写"
     text = _CURRENCY_NOISE_RE.sub("", text)
-    match = _AMOUNT_RE.match(text)
+    if _ACCOUNTING_NEGATIVE_RE.match(text):
+        return None, f"{label}为负数：“{quote(value)}”（括号括起的数是会计记法的负数）"
+    match = _AMOUNT_RE.match(_PARENTHESES_RE.sub("", text))
     if not match:
-        return None, f"{label}无法识别：“{quote(value)}”（请填写阿拉伯数字）"
-    number = float(match.group(1))
+        hint = "，千分位逗号应每三位一个，如 1,234,567" if "," in text else ""
+        return None, f"{label}无法识别：“{quote(value)}”（请填写阿拉伯数字{hint}）"
+    number = float(match.group(1).replace(",", ""))
     if number < 0:
         return None, f"{label}为负数：“{quote(value)}”"
     wan = _to_wan(number, match.group(2) or header_unit)
@@ -231,27 +258,30 @@ def parse_amount(value: object, header_unit: str | None = None, label: str = "�
     return wan, None
 
 
-_COUNT_RE = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:人|名)?$")
+_COUNT_RE = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+))(?:\.0+)?(?:人|名)?$")
 _DECIMAL_RE = re.compile(r"^[+-]?\d+\.\d+(?:人|名)?$")
 
 
 @lru_cache(maxsize=8192)
 def parse_count(value: object, label: str = "人数") -> Parsed:
     """A head count (从业人员) as float: whole, non-negative Arabic numbers ("35", "35人")."""
+    if not_a_number(value):
+        return None, _not_a_number_problem(value, label)
     if is_blank(value):
         return None, None
-    text = _SPACE_RE.sub("", _nfkc(value)).replace(",", "")
+    text = _SPACE_RE.sub("", _nfkc(value))
     match = _COUNT_RE.match(text)
     if not match:
         if _DECIMAL_RE.match(text):
             return None, f"{label}不是整数：“{quote(value)}”"
         return None, f"{label}无法识别：“{quote(value)}”（请填写阿拉伯数字）"
-    digits = match.group(1).lstrip("+-").lstrip("0")
+    whole = match.group(1).replace(",", "")
+    digits = whole.lstrip("+-").lstrip("0")
     if len(digits) > len(str(EMPLOYEES_SANITY_LIMIT)):
         # Checked before int(): Python refuses to convert strings of more than 4,300 digits.
-        number = EMPLOYEES_SANITY_LIMIT + 1 if not match.group(1).startswith("-") else -1
+        number = EMPLOYEES_SANITY_LIMIT + 1 if not whole.startswith("-") else -1
     else:
-        number = int(match.group(1))
+        number = int(whole)
     if number < 0:
         return None, f"{label}为负数：“{quote(value)}”"
     if number > EMPLOYEES_SANITY_LIMIT:

@@ -902,6 +902,36 @@ CORPUS: list[Case] = [
         ),
     ),
     Case(
+        "amount_malformed",
+        "营业收入为 NaN/nan、会计记法负数 (100)、错误千分位 1,2,3 / NaN, (100) and 1,2,3 as amounts",
+        "名录.csv",
+        csv_file(
+            [
+                reg(1, revenue="NaN"),
+                reg(2, revenue="nan"),
+                reg(3, revenue="(100)"),
+                reg(4, revenue="1,2,3"),
+                reg(5, revenue="1,234,567.5元"),
+                reg(6, employees="1,2,3"),
+                reg(7, employees="NULL"),
+                reg(8, revenue="-", employees="1,200"),
+            ]
+        ),
+        Rows(
+            2,
+            6,
+            quarantine=(
+                Quarantined(2, H["revenue"], "营业收入不是数字：“NaN”"),
+                Quarantined(3, H["revenue"], "营业收入不是数字：“nan”"),
+                Quarantined(4, H["revenue"], "营业收入为负数：“(100)”（括号括起的数是会计记法的负数）"),
+                Quarantined(5, H["revenue"], "营业收入无法识别：“1,2,3”"),
+                Quarantined(7, "从业人员", "从业人员无法识别：“1,2,3”"),
+                Quarantined(8, "从业人员", "从业人员不是数字：“NULL”"),
+            ),
+            check=checks(values("revenue_wan", [123.45675, None]), values("employees", [25.0, 1200.0])),
+        ),
+    ),
+    Case(
         "amount_unit_in_header",
         "表头单位为“元”，单元格单位优先 / 元 in the header, units in cells win",
         "名录.csv",
