@@ -163,14 +163,14 @@ class _Column:
     parse: Callable[..., Any] | None = None  # the cell parser (codes are re-read for Excel number cells)
 
 
-def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, today: str):
+def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, today: str, date1904: bool = False):
     name = label(dataset, spec.column)
     if spec.kind == "uscc":
         return v.parse_uscc
     if spec.kind == "date":
 
         def parse_date(value):
-            parsed, problem = v.parse_date(value, name)
+            parsed, problem = v.parse_date(value, name, date1904)
             if parsed and spec.no_future and parsed > today:
                 return None, f"{name}晚于今天：“{v.quote(value)}”"
             return parsed, problem
@@ -202,10 +202,16 @@ def _parser(spec: FieldSpec, dataset: str, match: ColumnMatch, edition: str, tod
 
 
 def _parse_column(
-    spec: FieldSpec, dataset: str, match: ColumnMatch, raw: np.ndarray, edition: str, today: str
+    spec: FieldSpec,
+    dataset: str,
+    match: ColumnMatch,
+    raw: np.ndarray,
+    edition: str,
+    today: str,
+    date1904: bool = False,
 ) -> _Column:
     name = label(dataset, spec.column)
-    parse = _parser(spec, dataset, match, edition, today)
+    parse = _parser(spec, dataset, match, edition, today, date1904)
 
     def evaluate(cell: str):
         # Empty cells and placeholders ("-", "无") are a problem only where a value is required.
@@ -304,7 +310,9 @@ class Validator:
             if match is None:
                 continue
             cells = np.array(columns_raw[match.index], dtype=object) if n else np.empty(0, dtype=object)
-            parsed[field_spec.column] = _parse_column(field_spec, dataset, match, cells, self.edition, self.today_iso)
+            parsed[field_spec.column] = _parse_column(
+                field_spec, dataset, match, cells, self.edition, self.today_iso, raw.date1904
+            )
         ordered = sorted(parsed.values(), key=lambda c: c.match.index)  # problems in sheet order
 
         rows = np.asarray(raw.row_numbers, dtype=np.int64)

@@ -58,6 +58,7 @@ _STRIP = " \t\r\n\u3000\xa0\u200b\ufeff"
 _FORMULA_TAG_RE = re.compile(rb"<(?:\w+:)?f[ >/]")
 _HTML_TITLE_RE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 _SAVE_AS = "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试"
+_EPOCH_1904 = dt.datetime(1904, 1, 1)  # openpyxl's CALENDAR_MAC_1904
 
 
 @dataclass
@@ -76,6 +77,7 @@ class RawTable:
     sheet: str | None = None
     encoding: str | None = None
     kind: str = "csv"  # csv / xlsx / html
+    date1904: bool = False  # XLSX saved with the 1904 date system: day numbers count from 1904-01-01
     header_rows: int = 1  # 2 when a sub-header row under merged cells was joined in
     notes: list[str] = field(default_factory=list)  # repairs made while reading (Chinese)
 
@@ -226,6 +228,7 @@ class TableStream:
     sheet: str | None = None
     encoding: str | None = None
     kind: str = "csv"
+    date1904: bool = False
     finish: Callable[[], None] | None = None  # whole-file checks, run after the last record
     close: Callable[[], None] = lambda: None
 
@@ -277,6 +280,7 @@ class TableStream:
             sheet=self.sheet,
             encoding=self.encoding,
             kind=self.kind,
+            date1904=self.date1904,
             header_rows=self.header_rows,
         )
 
@@ -647,6 +651,9 @@ def _read_xlsx(
     formula_cells = _uncached_formulas(data, sheet.title, records) if has_formulas else {}
     table = _stream(records, iter(()), index, dataset=dataset, width=max(len(r) for r in records[index:]))
     table.sheet, table.kind = sheet.title, "xlsx"
+    table.date1904 = workbook.epoch == _EPOCH_1904
+    if table.date1904:
+        table.notes_after.append("工作簿使用1904日期系统（旧版 Mac Excel），以数字表示的日期已按该系统换算")
     table.numeric_codes = {i: rows for i, rows in numeric_codes.items() if rows}
     table.formula_cells = formula_cells
     if formula_cells:

@@ -132,13 +132,15 @@ _COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # Excel serial day numbers: 5 digits only (1927-2173), so a bare year "2015" is never read as a serial.
 _SERIAL_RE = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_EPOCH_1904 = dt.date(1904, 1, 1)  # workbooks saved with the 1904 date system (old Mac Excel)
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 
 
 @lru_cache(maxsize=8192)
-def parse_date(value: object, label: str = "日期") -> Parsed:
+def parse_date(value: object, label: str = "日期", date1904: bool = False) -> Parsed:
     """ISO "YYYY-MM-DD" from 2015-03-02, 2015/3/2, 2015.3.2, 2015年3月2日, 20150302,
     Excel serials (42065) and "2015-03-02 00:00:00"; "2025年6月" means its first day.
+    `date1904`: the workbook counts serials from 1904-01-01 (its 1904 date system).
     """
     if is_blank(value):
         return None, None
@@ -156,7 +158,8 @@ def parse_date(value: object, label: str = "日期") -> Parsed:
         else:
             match = _SERIAL_RE.match(text)
             if match:
-                day = _EXCEL_EPOCH + dt.timedelta(days=int(match.group(1)))
+                epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
+                day = epoch + dt.timedelta(days=int(match.group(1)))
                 parts = (day.year, day.month, day.day)
     if parts is not None and _MIN_YEAR <= parts[0] <= _MAX_YEAR:
         try:

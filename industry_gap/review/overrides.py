@@ -142,7 +142,7 @@ def read_overrides(
         line = _Line(row=row, cells=cells, headers=headers)
         _check_formulas(line, formulas)
         _check_identity(line, usccs, entity_ids)
-        _check_review(line, latest)
+        _check_review(line, latest, raw.date1904)
         lines.append(line)
     if raw.formula_cells:
         messages.append(_formula_note(lines))
@@ -270,7 +270,7 @@ def _check_identity(line: _Line, usccs: set[str], entity_ids: set[str] | None) -
     line.identified = len(line.problems) == problems_before
 
 
-def _check_review(line: _Line, latest: _Latest) -> None:
+def _check_review(line: _Line, latest: _Latest, date1904: bool = False) -> None:
     """The code, who and when."""
     node, problem = check_class_code(line.cell("code"))
     if problem:
@@ -278,7 +278,7 @@ def _check_review(line: _Line, latest: _Latest) -> None:
     reviewer = line.cell("reviewer")
     if is_blank(reviewer):
         line.refuse("reviewer", "缺少核定人（未写明核定人的核定不生效）")
-    reviewed_on = _check_date(line, latest)
+    reviewed_on = _check_date(line, latest, date1904)
     line.values.update(
         code=node.code if node else "",
         code_name=node.name if node else "",
@@ -288,12 +288,12 @@ def _check_review(line: _Line, latest: _Latest) -> None:
     )
 
 
-def _check_date(line: _Line, latest: _Latest) -> str | None:
+def _check_date(line: _Line, latest: _Latest, date1904: bool = False) -> str | None:
     value = line.cell("reviewed_on")
     if is_blank(value):
         line.refuse("reviewed_on", "缺少核定日期（未写明核定日期的核定不生效）")
         return None
-    parsed, problem = parse_date(value, "核定日期")
+    parsed, problem = parse_date(value, "核定日期", date1904)
     if problem:
         line.refuse("reviewed_on", problem)
         return None

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.ingest import IngestResult
@@ -349,6 +350,16 @@ def _formula_unused_column_xlsx() -> bytes:
         sheet.append([make_uscc(2), NAMES[1], SCOPE, 600, None])
 
     return xlsx_bytes(fill)
+
+
+def _date1904_xlsx(workbook: openpyxl.Workbook) -> None:
+    """A workbook saved with the 1904 date system: a real date cell and the same date typed as its day number."""
+    workbook.epoch = CALENDAR_MAC_1904
+    sheet = active_sheet(workbook)
+    sheet.append(["统一社会信用代码", "企业名称", "经营范围", "成立日期"])
+    sheet.append([make_uscc(1), NAMES[0], SCOPE, dt.date(2015, 3, 2)])
+    sheet.append([make_uscc(2), NAMES[1], SCOPE, (dt.date(2015, 3, 2) - dt.date(1904, 1, 1)).days])  # 40603
+    sheet.append([make_uscc(3), NAMES[2], SCOPE, "40603"])
 
 
 def _numbers_as_text_xlsx(workbook: openpyxl.Workbook) -> None:
@@ -827,6 +838,13 @@ CORPUS: list[Case] = [
                 values("industry_code", ["0610", "1311", "2929"]),
             ),
         ),
+    ),
+    Case(
+        "date_1904_system",
+        "1904日期系统的工作簿中以数字填写的日期 / day numbers in a workbook saved with the 1904 date system",
+        "名录.xlsx",
+        xlsx_file(_date1904_xlsx),
+        Rows(3, notes=("1904日期系统",), check=values("established", ["2015-03-02"] * 3)),
     ),
     Case(
         "negative_amounts",
