@@ -328,6 +328,7 @@ ACTIVE_STATUSES = frozenset(
 # Order matters: "吊销，未注销" is reported as 吊销.
 CLOSED_STATUSES = ("吊销", "注销", "撤销", "迁出", "停业", "歇业", "清算", "责令关闭", "关闭", "破产", "除名", "废止")
 _STATUS_SPLIT_RE = re.compile(r"[（(，,、；;/]")
+_STATUS_FOREIGN_RE = re.compile(r"[0-9A-Za-z]")
 
 
 @lru_cache(maxsize=1024)
@@ -346,7 +347,13 @@ def parse_status(value: object) -> tuple[str, str | None]:
     for word in CLOSED_STATUSES:
         if word in text:
             return "closed", word
-    if not text.startswith(("非", "未", "不")) and any(w in text for w in ("存续", "在业", "在营", "开业")):
+    # Active words inside longer text ("存续（在营、开业、在册）") count only in words alone: digits or
+    # Latin letters glued on ("存续15940000000", a phone number pasted in) are not a status.
+    if (
+        not text.startswith(("非", "未", "不"))
+        and not _STATUS_FOREIGN_RE.search(text)
+        and any(w in text for w in ("存续", "在业", "在营", "开业"))
+    ):
         return "active", None
     return "unknown", None
 

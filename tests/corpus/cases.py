@@ -1100,6 +1100,22 @@ CORPUS: list[Case] = [
             aside=(SetAside(2, "登记状态为注销"), SetAside(3, "登记状态为吊销")),
         ),
     ),
+    Case(
+        "status_with_phone_glued",
+        "登记状态后粘连电话号码 / a phone number glued to the status",
+        "名录.csv",
+        csv_file(
+            [reg(1, status="存续15940000000"), reg(2, status="存续（在营、开业、在册）"), reg(3, status="在业 A")]
+        ),
+        Rows(
+            1,
+            2,
+            quarantine=(
+                Quarantined(2, "登记状态", "登记状态无法识别：“存续15940000000”"),
+                Quarantined(4, "登记状态", "登记状态无法识别：“在业 A”"),
+            ),
+        ),
+    ),
     # -- size -------------------------------------------------------------------------------------
     Case(
         "rows_200000",
