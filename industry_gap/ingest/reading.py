@@ -632,7 +632,7 @@ def _read_xlsx(
     except (InvalidFileException, KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise InputFileError(path, f"无法打开 Excel 工作簿（{error}），{_SAVE_AS}") from None
     try:
-        records, sheet, index, score, numeric_codes = _read_sheet(
+        records, sheet, index, score, numeric_codes, sheet_note = _read_sheet(
             workbook, dataset, RecordGuard(path, limits), prefer_sheet, named
         )
     except InputFileError:
@@ -651,6 +651,8 @@ def _read_xlsx(
     formula_cells = _uncached_formulas(data, sheet.title, records) if has_formulas else {}
     table = _stream(records, iter(()), index, dataset=dataset, width=max(len(r) for r in records[index:]))
     table.sheet, table.kind = sheet.title, "xlsx"
+    if sheet_note:
+        table.notes_after.append(sheet_note)
     table.date1904 = workbook.epoch == _EPOCH_1904
     if table.date1904:
         table.notes_after.append("工作簿使用1904日期系统（旧版 Mac Excel），以数字表示的日期已按该系统换算")
@@ -667,25 +669,48 @@ def _read_xlsx(
 def _read_sheet(
     workbook, dataset: str, guard: RecordGuard, prefer_sheet: str | None = None, named: frozenset[str] = frozenset()
 ):
-    """(records, sheet, header index, score, numeric code cells) of the sheet with the best header.
+    """(records, sheet, header index, score, numeric code cells, note) of the sheet to read.
 
     `prefer_sheet` names the sheet to read when the workbook has it (a review sheet inside the
-    consolidated workbook, whose 附件5 would otherwise match better).
+    consolidated workbook, whose 附件5 would otherwise match better). Otherwise the sheet the
+    workbook opens on (its active sheet) is read when it is visible and has the dataset's required
+    columns; failing that, the visible sheet whose header names most columns; hidden sheets only
+    when no visible one has a header. `note` says when the sheet read is not the one Excel shows.
     """
     best = None  # (score, sheet, first rows): the sheet whose header names most columns
     sheets = workbook.worksheets
     if prefer_sheet and prefer_sheet in workbook.sheetnames:
         sheets = [workbook[prefer_sheet]]
-    for sheet in sheets:
-        # A declared size over the limits is refused; one too small is common and harmless.
-        check_dimension(guard.path, sheet.title, sheet.max_row, sheet.max_column, guard.limits)
-        sheet.reset_dimensions()  # WPS files often carry a wrong <dimension>, truncating reads
-        head = [[_xlsx_cell(v) for v in row] for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
-        _, score = _find_header(head, dataset, named)
-        if best is None or score > best[0]:
-            best = (score, sheet, head)
+    active = workbook.active if len(sheets) > 1 else None
+    if active is not None and getattr(active, "sheet_state", "visible") != "visible":
+        active = None
+    visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"]
+    hidden = [s for s in sheets if s not in visible]
+    note = None
+    for group in (visible, hidden):
+        if active is not None and active in group:
+            group = [active] + [s for s in group if s is not active]
+        for sheet in group:
+            # A declared size over the limits is refused; one too small is common and harmless.
+            check_dimension(guard.path, sheet.title, sheet.max_row, sheet.max_column, guard.limits)
+            sheet.reset_dimensions()  # WPS files often carry a wrong <dimension>, truncating reads
+            head = [[_xlsx_cell(v) for v in row] for row in islice(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS)]
+            _, score = _find_header(head, dataset, named)
+            if sheet is active and _has_required_columns(head, dataset, named):
+                best = (score, sheet, head)
+                break
+            if best is None or score > best[0]:
+                best = (score, sheet, head)
+        if best is not None and (best[0] > 0 or not hidden):
+            break
+    if best is not None and best[1] is not workbook.active and len(sheets) > 1 and best[0] > 0:
+        shown = workbook.active.title if workbook.active is not None else ""
+        if best[1] in hidden:
+            note = f"可见的工作表中没有可识别的表头，读取的是隐藏的工作表“{best[1].title}”，请核对"
+        elif shown:
+            note = f"工作簿打开时显示的工作表“{shown}”中没有所需的列，读取的是工作表“{best[1].title}”"
     if best is None:
-        return [], None, 0, 0, {}
+        return [], None, 0, 0, {}, None
     score, sheet, head = best
     index, score = _find_header(head, dataset, named)
     header = (_subheader(head, index, dataset) or [clean_cell(h) for h in head[index]]) if score else []
@@ -697,7 +722,22 @@ def _read_sheet(
         for i in code_indexes:
             if i < len(row) and isinstance(row[i], (int, float)) and not isinstance(row[i], bool):
                 numeric_codes[i].add(number)
-    return records, sheet, index, score, numeric_codes
+    return records, sheet, index, score, numeric_codes, note
+
+
+def _has_required_columns(head: list[list[str]], dataset: str, named: frozenset[str]) -> bool:
+    """Whether the header found in `head` names every column the dataset requires."""
+    from industry_gap.ingest.datasets import DATASETS  # datasets imports this module
+
+    index, score = _find_header(head, dataset, named)
+    if not score:
+        return False
+    spec = DATASETS.get(dataset)
+    if spec is None:
+        return True
+    header = _subheader(head, index, dataset) or [clean_cell(h) for h in head[index]]
+    found = map_headers(dataset, header).columns
+    return all(f.column in found for f in spec.fields if f.required_column)
 
 
 def _uncached_formulas(data: bytes, title: str, records: list[list[str]]) -> dict[int, set[int]]:

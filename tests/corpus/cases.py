@@ -362,6 +362,31 @@ def _date1904_xlsx(workbook: openpyxl.Workbook) -> None:
     sheet.append([make_uscc(3), NAMES[2], SCOPE, "40603"])
 
 
+def _very_hidden_sheet_xlsx(workbook: openpyxl.Workbook) -> None:
+    """The visible, active sheet is the registry; a very hidden sheet holds an older, wider copy."""
+    hidden = workbook.create_sheet("旧名录", 0)
+    hidden.sheet_state = "veryHidden"
+    hidden.append(REGISTRY_HEADER)
+    for seq in (7, 8, 9):
+        hidden.append(reg(seq))
+    sheet = workbook.create_sheet("名录")
+    sheet.append(["统一社会信用代码", "企业名称", "经营范围"])
+    sheet.append([make_uscc(1), NAMES[0], SCOPE])
+    sheet.append([make_uscc(2), NAMES[1], SCOPE])
+    del workbook["Sheet"]
+    workbook.active = workbook.sheetnames.index("名录")
+
+
+def _registry_not_on_active_sheet_xlsx(workbook: openpyxl.Workbook) -> None:
+    notes = active_sheet(workbook)
+    notes.title = "填表说明"
+    notes.append(["请按名录格式填写"])
+    sheet = workbook.create_sheet("名录")
+    sheet.append(REGISTRY_HEADER)
+    sheet.append(reg(1))
+    sheet.append(reg(2))
+
+
 def _numbers_as_text_xlsx(workbook: openpyxl.Workbook) -> None:
     sheet = active_sheet(workbook)
     sheet.append(
@@ -626,6 +651,27 @@ CORPUS: list[Case] = [
         "名录.xlsx",
         xlsx_file(_group_header_xlsx),
         Rows(2, check=checks(header_row(2), values("employees", [30.0, 12.0]))),
+    ),
+    Case(
+        "very_hidden_sheet_xlsx",
+        "可见的当前工作表是名录，另有“深度隐藏”的工作表：读当前工作表 / a very hidden sheet beside the active registry",
+        "名录.xlsx",
+        xlsx_file(_very_hidden_sheet_xlsx),
+        Rows(
+            2,
+            check=checks(
+                values("name", NAMES[:2]),
+                holds(lambda r: r.sheet == "名录", "the active visible sheet is read"),
+                holds(lambda r: not any("读取的是" in n for n in r.notes), "no note when the active sheet is read"),
+            ),
+        ),
+    ),
+    Case(
+        "registry_not_on_active_sheet_xlsx",
+        "打开时显示的是说明页，名录在另一个工作表：读名录并说明 / the registry is not on the active sheet",
+        "名录.xlsx",
+        xlsx_file(_registry_not_on_active_sheet_xlsx),
+        Rows(2, notes=("工作簿打开时显示的工作表“填表说明”中没有所需的列，读取的是工作表“名录”",)),
     ),
     Case(
         "duplicate_column_names",
