@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 from industry_gap.errors import InputFileError
 from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, normalize_header, score_header
@@ -677,11 +678,11 @@ def _read_sheet(
     columns; failing that, the visible sheet whose header names most columns; hidden sheets only
     when no visible one has a header. `note` says when the sheet read is not the one Excel shows.
     """
-    best = None  # (score, sheet, first rows): the sheet whose header names most columns
+    best: tuple[float, Any, list[list[str]]] | None = None  # (score, sheet, first rows) of the sheet to read
     sheets = workbook.worksheets
     if prefer_sheet and prefer_sheet in workbook.sheetnames:
         sheets = [workbook[prefer_sheet]]
-    active = workbook.active if len(sheets) > 1 else None
+    active: Any = workbook.active if len(sheets) > 1 else None
     if active is not None and getattr(active, "sheet_state", "visible") != "visible":
         active = None
     visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"]
@@ -703,15 +704,15 @@ def _read_sheet(
                 best = (score, sheet, head)
         if best is not None and (best[0] > 0 or not hidden):
             break
-    if best is not None and best[1] is not workbook.active and len(sheets) > 1 and best[0] > 0:
-        shown = workbook.active.title if workbook.active is not None else ""
-        if best[1] in hidden:
-            note = f"可见的工作表中没有可识别的表头，读取的是隐藏的工作表“{best[1].title}”，请核对"
-        elif shown:
-            note = f"工作簿打开时显示的工作表“{shown}”中没有所需的列，读取的是工作表“{best[1].title}”"
     if best is None:
         return [], None, 0, 0, {}, None
     score, sheet, head = best
+    shown = workbook.active.title if workbook.active is not None else ""
+    if sheet is not workbook.active and len(sheets) > 1 and score > 0:
+        if sheet in hidden:
+            note = f"可见的工作表中没有可识别的表头，读取的是隐藏的工作表“{sheet.title}”，请核对"
+        elif shown:
+            note = f"工作簿打开时显示的工作表“{shown}”中没有所需的列，读取的是工作表“{sheet.title}”"
     index, score = _find_header(head, dataset, named)
     header = (_subheader(head, index, dataset) or [clean_cell(h) for h in head[index]]) if score else []
     code_indexes = [m.index for column, m in map_headers(dataset, header).columns.items() if column in CODE_COLUMNS]
