@@ -588,6 +588,34 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
+def _check_xml_prolog(path: object, archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse a part with a DOCTYPE (entity definitions, external references, entity expansion bombs).
+
+    Excel never writes one. A DOCTYPE can only stand before the root element, so defusedxml's
+    parser reads up to the root's start tag and stops: the rest of a large sheet is not parsed here.
+    """
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    try:
+        with archive.open(name) as member:
+            for _ in iterparse(member, events=("start",), forbid_dtd=True):
+                return
+    except DefusedXmlException as error:
+        what = {
+            "DTDForbidden": "文档类型定义 DOCTYPE",
+            "EntitiesForbidden": "实体定义 ENTITY",
+            "ExternalReferenceForbidden": "外部引用",
+        }.get(type(error).__name__, "不安全的 XML 结构")
+        raise InputFileError(
+            path,
+            f"工作簿中的“{name}”含有不允许的 XML 内容（{what}）。Excel/WPS 保存的文件不会有这种内容，"
+            f"文件可能被改动过或由其他程序生成，出于安全考虑不予读取；{_SAVE_AS}",
+        ) from None
+    except Exception:
+        return  # damaged XML: said with its own message when openpyxl reads it
+
+
 def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
     """Whether a sheet's XML holds a formula tag, read in blocks (a sheet can be a gigabyte of XML)."""
     tail = b""
@@ -614,6 +642,9 @@ def _read_xlsx(
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_archive(path, archive, limits)  # before anything is decompressed
             names = set(archive.namelist())
+            for name in sorted(names):
+                if name.endswith((".xml", ".rels")):
+                    _check_xml_prolog(path, archive, name)
             has_formulas = any(
                 _has_formula(archive, name)
                 for name in names

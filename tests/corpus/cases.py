@@ -465,6 +465,25 @@ def _uscc(first17: str) -> str:
     return first17 + calc_check_digit(first17)
 
 
+def _with_doctype(member: str, doctype: bytes, use: bytes = b"") -> Callable[[], bytes]:
+    """A registry workbook whose `member` carries `doctype` (and `use` at the start of its first text)."""
+
+    def change(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+        if use:
+            body = body.replace(b"<t>", b"<t>" + use, 1)
+        return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + doctype + body
+
+    return lambda: rewrite_zip(xlsx_bytes(_registry_sheet([reg(1), reg(2)])), member, change)
+
+
+_ENTITY_BOMB = (
+    b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+)
+_EXTERNAL_ENTITY = b'<!DOCTYPE workbook [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+
 def _zip_bomb_xlsx(path: Path, megabytes: int = 100) -> None:
     """A real workbook whose sheet XML is `megabytes` MB of one repeated row (~1000:1), written in 1 MB blocks."""
     row = "<row>" + "".join(f'<c t="inlineStr"><is><t>{make_uscc(1)}</t></is></c>' for _ in REGISTRY_HEADER) + "</row>"
@@ -545,6 +564,27 @@ CORPUS: list[Case] = [
         "名录.xlsx",
         raw_file(_damaged_sheet_xml),
         Error("Excel 工作簿内容已损坏"),
+    ),
+    Case(
+        "xlsx_entity_expansion",
+        "工作表 XML 中有实体展开（“十亿笑”式）/ entity expansion inside a sheet's XML",
+        "名录.xlsx",
+        raw_file(_with_doctype("xl/worksheets/sheet1.xml", _ENTITY_BOMB, b"&c;")),
+        Error("工作簿中的“xl/worksheets/sheet1.xml”含有不允许的 XML 内容（文档类型定义 DOCTYPE）"),
+    ),
+    Case(
+        "xlsx_external_entity",
+        "workbook.xml 中有外部实体引用 / an external entity in workbook.xml",
+        "名录.xlsx",
+        raw_file(_with_doctype("xl/workbook.xml", _EXTERNAL_ENTITY)),
+        Error("工作簿中的“xl/workbook.xml”含有不允许的 XML 内容"),
+    ),
+    Case(
+        "xlsx_doctype_in_relationships",
+        "关系文件 .rels 中有 DOCTYPE / a DOCTYPE in a relationships part",
+        "名录.xlsx",
+        raw_file(_with_doctype("_rels/.rels", b"<!DOCTYPE Relationships>")),
+        Error("工作簿中的“_rels/.rels”含有不允许的 XML 内容（文档类型定义 DOCTYPE）"),
     ),
     Case(
         "old_xls_ole2",
