@@ -60,6 +60,8 @@ _FORMULA_TAG_RE = re.compile(rb"<(?:\w+:)?f[ >/]")
 _HTML_TITLE_RE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 _SAVE_AS = "请在 Excel/WPS 中打开后“另存为” .xlsx 或 CSV（UTF-8）格式再试"
 _EPOCH_1904 = dt.datetime(1904, 1, 1)  # openpyxl's CALENDAR_MAC_1904
+# The main namespace of ISO/IEC 29500 Strict workbooks ("Strict Open XML Spreadsheet"), which openpyxl cannot read.
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 
 @dataclass
@@ -588,6 +590,12 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
+def _is_strict(archive: zipfile.ZipFile) -> bool:
+    """Whether the workbook part is in the Strict namespace (its root element is near the start)."""
+    with archive.open("xl/workbook.xml") as member:
+        return _STRICT_NAMESPACE in member.read(4096)
+
+
 def _check_xml_prolog(path: object, archive: zipfile.ZipFile, name: str) -> None:
     """Refuse a part with a DOCTYPE (entity definitions, external references, entity expansion bombs).
 
@@ -645,6 +653,7 @@ def _read_xlsx(
             for name in sorted(names):
                 if name.endswith((".xml", ".rels")):
                     _check_xml_prolog(path, archive, name)
+            strict = "xl/workbook.xml" in names and _is_strict(archive)
             has_formulas = any(
                 _has_formula(archive, name)
                 for name in names
@@ -652,6 +661,12 @@ def _read_xlsx(
             )
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
         raise InputFileError(path, f"文件已损坏（可能只下载或拷贝了一部分）或不是 Excel 工作簿，{_SAVE_AS}") from None
+    if strict:
+        raise InputFileError(
+            path,
+            "这是“Strict Open XML 电子表格”格式的工作簿，本程序只能读取普通的 Excel 工作簿；请在 Excel 中打开后"
+            "“另存为”“Excel 工作簿(*.xlsx)”（不要选 Strict Open XML），或另存为 CSV（UTF-8）格式再试",
+        )
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
             raise InputFileError(path, f"这是 WPS/OpenOffice 的 .ods 表格，{_SAVE_AS}")

@@ -477,6 +477,26 @@ def _with_doctype(member: str, doctype: bytes, use: bytes = b"") -> Callable[[],
     return lambda: rewrite_zip(xlsx_bytes(_registry_sheet([reg(1), reg(2)])), member, change)
 
 
+def _strict_ooxml() -> bytes:
+    """A registry saved as "Strict Open XML Spreadsheet": the same parts under the ISO/IEC 29500 Strict namespaces."""
+    data = xlsx_bytes(_registry_sheet([reg(1), reg(2)]))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                content = content.replace(
+                    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+                ).replace(
+                    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                    b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+                )
+            target.writestr(info, content)
+    return out.getvalue()
+
+
 _ENTITY_BOMB = (
     b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
     b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
@@ -585,6 +605,13 @@ CORPUS: list[Case] = [
         "名录.xlsx",
         raw_file(_with_doctype("_rels/.rels", b"<!DOCTYPE Relationships>")),
         Error("工作簿中的“_rels/.rels”含有不允许的 XML 内容（文档类型定义 DOCTYPE）"),
+    ),
+    Case(
+        "xlsx_strict_open_xml",
+        "“Strict Open XML 电子表格”格式的 .xlsx / a Strict Open XML workbook",
+        "名录.xlsx",
+        raw_file(_strict_ooxml),
+        Error("Strict Open XML"),
     ),
     Case(
         "old_xls_ole2",
