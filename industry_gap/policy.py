@@ -9,6 +9,7 @@ key and returns a frozen `Policy`; a bad file raises `PolicyError`, a Chinese
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
@@ -326,15 +327,40 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """Read and validate a policy TOML file (default: the 东胜区 2023 plan)."""
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise PolicyError(path, "", "：文件不存在") from None
+    except IsADirectoryError:
+        raise PolicyError(path, "", "：这是一个文件夹，不是文件") from None
     except OSError as error:
         raise PolicyError(path, "", f"：无法读取（{error.strerror or error}）") from None
+    try:
+        data = tomllib.loads(policy_text(path, raw))
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(path, "", f"：不是有效的 TOML 格式（{error}）") from None
     return parse_policy(data, source=str(path))
+
+
+def policy_text(path: Path, raw: bytes) -> str:
+    """The text of a policy file: UTF-8, with or without the BOM Windows Notepad writes; any other
+    encoding is refused by name (TOML files are UTF-8, and a guessed encoding could misread a name)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        found = "看起来是 UTF-16 编码"
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
+            try:
+                raw.decode("gb18030")
+                found = f"看起来是 GBK/GB18030 编码，第{line}行起有非 UTF-8 的字节"
+            except UnicodeDecodeError:
+                found = f"第{line}行有不是 UTF-8 的字节"
+    raise PolicyError(
+        path,
+        "",
+        f"：文件编码不是 UTF-8（{found}）。TOML 文件须为 UTF-8 编码：请用记事本或 WPS 打开后“另存为”，编码选“UTF-8”",
+    )
 
 
 def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:

@@ -252,3 +252,18 @@ def test_readme_documents_every_key():
     keys = set(re.findall(r"^\s*([a-z_]+)\s*=", SHIPPED_TEXT, flags=re.MULTILINE))
     missing = sorted(key for key in keys if f"`{key}`" not in readme)
     assert not missing, f"README.md does not explain: {missing}"
+
+
+def test_policy_encodings(tmp_path):
+    """Issue 23 #10: a UTF-8 BOM (Notepad) is accepted; GBK and UTF-16 are refused naming the encoding."""
+    text = TEST_POLICY_PATH.read_text(encoding="utf-8")
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_policy(with_bom).district == "测试区"
+    for encoding, words in (("gbk", "看起来是 GBK/GB18030 编码"), ("utf-16", "看起来是 UTF-16 编码")):
+        path = tmp_path / f"{encoding}.toml"
+        path.write_bytes(text.encode(encoding))
+        with pytest.raises(PolicyError) as caught:
+            load_policy(path)
+        assert caught.value.exit_code == 2 and words in caught.value.message and str(path) in caught.value.message
+        assert "文件编码不是 UTF-8" in caught.value.message
