@@ -432,6 +432,7 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         goals[scope] = MappingProxyType(levels)
         scope_reader.finish()
     goals_reader.finish()
+    _check_dates(goals_reader, issued, baseline_date, deadline)
 
     eligibility = root.table("eligibility")
     require_town = eligibility.boolean("require_town", True)
@@ -480,6 +481,23 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         rules=rules,
         baseline_file=baseline_file,
     )
+
+
+def _check_dates(reader: _Reader, issued: dt.date | None, baseline: dt.date | None, deadline: dt.date) -> None:
+    """Dates of different tables that must agree: the plan runs from its issue to its deadline, and a
+    baseline snapshot is taken before the deadline. Said at load time, naming both keys."""
+    if issued is not None and deadline <= issued:
+        raise PolicyError(
+            reader.path,
+            "goals.deadline",
+            f"（{deadline}）应晚于规划发布日期 plan.issued（{issued}）：截止日期不能早于或等于发布日期",
+        )
+    if baseline is not None and baseline > deadline:
+        raise PolicyError(
+            reader.path,
+            "baseline.date",
+            f"（{baseline}）不能晚于目标截止日期 goals.deadline（{deadline}）：基期应是规划期开始时的快照",
+        )
 
 
 def _non_legal_person_rule(reader: _Reader) -> NonLegalPersonRule:

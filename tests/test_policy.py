@@ -267,3 +267,20 @@ def test_policy_encodings(tmp_path):
             load_policy(path)
         assert caught.value.exit_code == 2 and words in caught.value.message and str(path) in caught.value.message
         assert "文件编码不是 UTF-8" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "old, new, key, other",
+    [
+        ("deadline = 2026-12-31", "deadline = 2023-12-31", "goals.deadline", "plan.issued"),  # before the issue
+        ("deadline = 2026-12-31", "deadline = 2024-03-01", "goals.deadline", "plan.issued"),  # the issue day itself
+        ("[baseline]\n", "[baseline]\ndate = 2027-01-31\n", "baseline.date", "goals.deadline"),
+    ],
+)
+def test_cross_key_dates_are_checked_at_load(tmp_path, old, new, key, other):
+    """Issue 23 #11: dates of different tables that contradict each other are refused at load, naming both keys."""
+    path = write_variant(tmp_path, old, new)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert caught.value.key == key and key in caught.value.message and other in caught.value.message
+    assert caught.value.exit_code == 2 and str(path) in caught.value.message

@@ -196,6 +196,7 @@ def test_a_plan_issued_in_a_future_month_is_said_in_chinese(tmp_path):
 
     future = dt.date.today() + dt.timedelta(days=70)
     text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("issued = 2023-01-12", f"issued = {future}")
+    text = text.replace("deadline = 2025-12-31", f"deadline = {future.year + 3}-12-31")  # after the issue date
     policy = tmp_path / "future.toml"
     policy.write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match="规划发布日期晚于本月"):
