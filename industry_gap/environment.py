@@ -53,6 +53,8 @@ def explain_environment_error(
     for current in _chain(error):
         if isinstance(current, UserError):
             return current  # already explained by the code that raised it (e.g. inside a Dagster step)
+        if isinstance(current, RuntimeError) and str(current).startswith("Symlink loop from "):
+            return symlink_loop_error(str(current).removeprefix("Symlink loop from ").strip("'\""))  # pathlib, 3.11
         explained = _explain_database(current, database_url, output_dir)
         if explained is None and isinstance(current, OSError):
             explained = _explain_os_error(current, output_dir)
@@ -95,6 +97,8 @@ def _explain_os_error(error: OSError, output_dir: str, label: str = "输出目�
         if lock is not None:
             return _locked_by_office(Path(path), lock)
         return UserError(f"没有权限读写{where}。请换一个当前用户可读写的位置，或请管理员开放权限后重新运行")
+    if error.errno == errno.ELOOP:
+        return symlink_loop_error(path, label if path == output_dir else "路径")
     if error.errno == errno.EIO:
         return UserError(f"读写{where}时发生磁盘 I/O 错误。请检查磁盘（U 盘、网络盘是否已断开）后重新运行")
     return None
@@ -110,7 +114,7 @@ def _where(path: str | os.PathLike | None, output_dir: str, label: str = "输出
         try:
             if Path(path).resolve().is_relative_to(Path(output_dir).resolve()):
                 return f"{label}“{output_dir}”"
-        except (OSError, ValueError):
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (pathlib, Python 3.11)
             pass
     return f"“{path}”"
 
@@ -160,6 +164,21 @@ def display_database(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def is_symlink_loop(path: str | os.PathLike) -> bool:
+    """Whether `path`, or a folder on the way to it, is a symbolic link that ends up pointing at itself."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
+
+
+def symlink_loop_error(path: object, label: str = "路径") -> UserError:
+    return UserError(
+        f"{label}“{path}”是循环的符号链接（链接最终又指回自己），无法使用。请删除或改正该链接，或换一个目录"
+    )
+
+
 def check_writable_folder(path: str | os.PathLike, label: str = "输出目录", create: bool = True) -> None:
     """Stop before any work when `path` cannot hold our files (created first when `create`).
 
@@ -167,6 +186,8 @@ def check_writable_folder(path: str | os.PathLike, label: str = "输出目录", 
     root they allow everything, yet a read-only mount or a full disk does not.
     """
     folder = Path(path)
+    if is_symlink_loop(folder):
+        raise symlink_loop_error(folder, label)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{label}“{folder}”不是文件夹，请换一个目录")
     if not folder.exists() and not create:

@@ -139,7 +139,16 @@ def resolved_run_date(text: str) -> dt.date:
 
 def absolute_path(path: str) -> str:
     """An absolute path (step processes and workers may run in another folder), or "" for none."""
-    return str(Path(path).resolve()) if path else ""
+    if not path:
+        return ""
+    try:
+        return str(Path(path).resolve())
+    except (RuntimeError, OSError) as error:  # Python 3.11 raises RuntimeError for a symlink loop, later ones OSError
+        from industry_gap.environment import is_symlink_loop, symlink_loop_error
+
+        if is_symlink_loop(path):
+            raise symlink_loop_error(path) from None
+        raise UserError(f"路径“{path}”无法使用：{error}") from None
 
 
 def _coerce(name: str, value: object, annotation: object) -> object:

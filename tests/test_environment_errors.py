@@ -411,3 +411,26 @@ def test_check_not_locked_by_office(tmp_path):
     (tmp_path / "~$cument.xlsx").write_bytes(b"owner")
     with pytest.raises(UserError, match="~\\$cument.xlsx"):
         check_not_locked_by_office(shortened)
+
+
+def test_symlink_loops_are_named_not_internal_errors(tmp_path, capsys):
+    """Issue 23 #12: an output folder or quarantine file that is a symlink loop: exit 2 with the path."""
+    import pipelines.cli as cli
+    from industry_gap.environment import check_writable_folder, explain_environment_error
+    from industry_gap.errors import UserError
+    from industry_gap.settings import absolute_path
+
+    loop, back = tmp_path / "a", tmp_path / "b"
+    loop.symlink_to(back)
+    back.symlink_to(loop)
+    with pytest.raises(UserError, match="循环的符号链接"):
+        check_writable_folder(loop)
+    with pytest.raises(UserError, match=f"“{loop}”是循环的符号链接"):
+        absolute_path(str(loop))
+    explained = explain_environment_error(RuntimeError(f"Symlink loop from '{loop}'"))
+    assert explained is not None and str(loop) in explained.message
+    registry = tmp_path / "名录.csv"
+    registry.write_text("统一社会信用代码,企业名称,经营范围\n", encoding="utf-8")
+    code = cli.main(["check-registry", str(registry), "--quarantine-out", str(loop / "问题行.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "循环的符号链接" in err and str(loop) in err and "Traceback" not in err

@@ -37,6 +37,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from industry_gap.environment import is_symlink_loop
 from industry_gap.errors import InputFileError
 from industry_gap.ingest.aliases import CODE_COLUMNS, map_headers, match_header, normalize_header, score_header
 from industry_gap.ingest.decoding import TextSource, detect, is_blank_file, rows_text
@@ -824,6 +825,8 @@ def _uncached_formulas(data: bytes, title: str, records: list[list[str]]) -> dic
 # -- entry point ----------------------------------------------------------------------------------
 def _existing_file(path: str | Path) -> Path:
     file = Path(path)
+    if is_symlink_loop(file):
+        raise InputFileError(path, "这是循环的符号链接（链接最终又指回自己），请改正该链接或直接指定文件")
     if not file.exists():
         raise InputFileError(path, "文件不存在")
     if file.is_dir():

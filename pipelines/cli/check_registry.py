@@ -14,7 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from industry_gap.environment import check_not_locked_by_office, check_writable_folder, explain_environment_error
+from industry_gap.environment import (
+    check_not_locked_by_office,
+    check_writable_folder,
+    explain_environment_error,
+    is_symlink_loop,
+    symlink_loop_error,
+)
 from industry_gap.errors import UserError
 from industry_gap.ingest import CHUNK_ROWS, CODE_EDITIONS, DATASETS, IngestResult, accounting_problem, ingest_file
 from industry_gap.privacy import mask_text, safe_for_output
@@ -69,6 +75,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     # Only counts of the clean rows are needed: a 3,000,000-row registry is checked in about 1 GB.
     if args.quarantine_out:  # an unwritable destination is reported before the file is read
+        if is_symlink_loop(args.quarantine_out):
+            raise symlink_loop_error(args.quarantine_out, "隔离明细文件")
         check_writable_folder(Path(args.quarantine_out).parent or Path("."), label="隔离明细目录", create=False)
         check_not_locked_by_office(args.quarantine_out)
     result = ingest_file(args.file, args.dataset, args.code_edition, chunk_rows=args.chunk_rows, keep_clean=False)

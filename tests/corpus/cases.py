@@ -504,6 +504,13 @@ _ENTITY_BOMB = (
 _EXTERNAL_ENTITY = b'<!DOCTYPE workbook [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
 
 
+def _symlink_loop(path: Path) -> None:
+    """`path` links to a sibling that links back to it."""
+    other = path.with_name("名录_链接.csv")
+    path.symlink_to(other.name)
+    other.symlink_to(path.name)
+
+
 def _zip_bomb_xlsx(path: Path, megabytes: int = 100) -> None:
     """A real workbook whose sheet XML is `megabytes` MB of one repeated row (~1000:1), written in 1 MB blocks."""
     row = "<row>" + "".join(f'<c t="inlineStr"><is><t>{make_uscc(1)}</t></is></c>' for _ in REGISTRY_HEADER) + "</row>"
@@ -612,6 +619,13 @@ CORPUS: list[Case] = [
         "名录.xlsx",
         raw_file(_strict_ooxml),
         Error("Strict Open XML"),
+    ),
+    Case(
+        "input_symlink_loop",
+        "名录路径是循环的符号链接 / the input path is a symbolic link loop",
+        "名录.csv",
+        _symlink_loop,
+        Error("这是循环的符号链接"),
     ),
     Case(
         "old_xls_ole2",
