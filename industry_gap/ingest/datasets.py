@@ -53,6 +53,7 @@ from industry_gap.schema import (
 from reference.gbt4754 import standard
 
 WHOLE_ROW = "（整行）"
+REPLACEMENT_CHARACTER = "\ufffd"  # what a byte sequence that is not valid in the file's encoding decodes to
 # The quarantine list shows at most this much of a cell (it is for finding the cell, and Excel
 # cells hold at most 32,767 characters).
 QUARANTINE_VALUE_LIMIT = 1000
@@ -214,6 +215,10 @@ def _parse_column(
     parse = _parser(spec, dataset, match, edition, today, date1904)
 
     def evaluate(cell: str):
+        if REPLACEMENT_CHARACTER in cell:  # bytes the file's encoding could not decode (see decoding)
+            return (("empty", None) if spec.kind == "status" else None), (
+                f"{name}中有无法识别的字符“{REPLACEMENT_CHARACTER}”（文件此处的字节编码已损坏）：“{v.quote(cell)}”"
+            )
         # Empty cells and placeholders ("-", "无") are a problem only where a value is required.
         if v.is_blank(cell) and not (spec.kind in _FLOAT_KINDS and v.not_a_number(cell)):
             if spec.required_value:

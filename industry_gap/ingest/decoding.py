@@ -7,7 +7,9 @@ The decision order and the notes are those of `decode_bytes`, which is this modu
 applied to bytes in memory:
 
 UTF-16 BOM, then strict UTF-8 (with or without BOM), then UTF-8 and GB18030 line by
-line (files pasted together), then GB18030, then a guess (charset_normalizer, whole file).
+line (files pasted together), then UTF-8 with a few broken byte sequences (read as U+FFFD,
+noted; validation quarantines the rows that use such a cell), then GB18030, then a guess
+(charset_normalizer, whole file).
 Trailing NUL padding is ignored and noted.
 """
 
@@ -44,6 +46,7 @@ class TextSource:
     end: int
     notes: list[str] = field(default_factory=list)
     text: str | None = None  # whole text, only for a guessed encoding
+    errors: str = "strict"  # "replace" for a UTF-8 file with a few broken byte sequences
 
     def open(self) -> TextIO:
         """A text stream with newline="" semantics (what csv wants), decoded as the file is read."""
@@ -53,7 +56,7 @@ class TextSource:
             raw, codec = _IterReader(_mixed_utf8(self.handle, self.end)), "utf-8-sig"
         else:
             raw, codec = _IterReader(_blocks(self.handle, 0, self.end)), self.encoding
-        return io.TextIOWrapper(io.BufferedReader(raw, BLOCK), encoding=codec, newline="")
+        return io.TextIOWrapper(io.BufferedReader(raw, BLOCK), encoding=codec, errors=self.errors, newline="")
 
 
 class _IterReader(io.RawIOBase):
@@ -171,6 +174,9 @@ def detect(handle: BinaryIO, path: object) -> TextSource:
     mixed = _mixed_note(handle, end)
     if mixed is not None:
         return TextSource(handle, "utf-8+gb18030", end, notes + [mixed])
+    broken = _broken_utf8_note(handle, end)
+    if broken is not None:
+        return TextSource(handle, "utf-8-sig", end, notes + [broken], errors="replace")
     if _decode_error(handle, end, "gb18030") is None:
         return TextSource(handle, "gb18030", end, notes)
     guess = from_bytes(_read(handle, 0, end)).best()
@@ -205,6 +211,37 @@ def _mixed_note(handle: BinaryIO, end: int) -> str | None:
     return (
         f"文件混用了 UTF-8 和 GBK 两种文字编码（{rows_text(gbk_lines, gbk_count)}为 GBK，"
         "常见于把不同系统的导出文件拼接在一起），已逐行识别，请核对这些行的文字"
+    )
+
+
+# A UTF-8 file may carry a few byte sequences that are not UTF-8 (a lone surrogate written by a
+# program, a byte cut in two): at most this many lines, and fewer than the good non-ASCII lines.
+BROKEN_UTF8_LINES = 10
+
+
+def _broken_utf8_note(handle: BinaryIO, end: int) -> str | None:
+    """A note when the file is UTF-8 but for a few lines with invalid bytes, else None.
+
+    Those bytes are then decoded as U+FFFD (the cell shows "�") rather than refusing the file;
+    the table's validation quarantines a row whose used cell holds one.
+    """
+    broken: list[int] = []
+    utf8_lines = 0
+    for number, line in enumerate(_lines(handle, end), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            broken.append(number)
+            if len(broken) > BROKEN_UTF8_LINES:
+                return None
+            continue
+        if sum(1 for byte in line if byte >= 0x80) >= 6:
+            utf8_lines += 1
+    if not broken or utf8_lines <= len(broken):
+        return None
+    return (
+        f"文件是 UTF-8 编码，但{rows_text(broken)}有不是有效 UTF-8 的字节（如程序写出的孤立代理字符），"
+        "已替换为“\ufffd”（本程序用到的列中含有它的行会被隔离）"
     )
 
 

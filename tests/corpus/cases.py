@@ -409,6 +409,12 @@ def _mixed_encoding() -> bytes:
     return head + tail
 
 
+def _broken_utf8() -> bytes:
+    """UTF-8, but a lone surrogate (as a program writes it: ED A0 80) in one name and a stray byte in one status."""
+    text = csv_text([reg(1), reg(2, name="鄂尔多斯市@@有限公司"), reg(3, status="存续##"), reg(4)])
+    return text.encode("utf-8").replace(b"@@", b"\xed\xa0\x80").replace(b"##", b"\xff")
+
+
 def _quote_swallows_rows() -> bytes:
     rows = [reg(1), reg(2, name='"鄂尔多斯市测试2号有限公司'), reg(3), reg(4), reg(5)]
     lines = [",".join(REGISTRY_HEADER)] + [",".join(r) for r in rows]
@@ -834,6 +840,22 @@ CORPUS: list[Case] = [
         "名录.csv",
         raw_file(_mixed_encoding),
         Rows(4, notes=("混用了 UTF-8 和 GBK", "第4、5行为 GBK"), check=values("name", NAMES[:4])),
+    ),
+    Case(
+        "utf8_lone_surrogate",
+        "UTF-8 文件中个别单元格有无效字节（孤立代理字符）/ a lone surrogate and a stray byte in a UTF-8 file",
+        "名录.csv",
+        raw_file(_broken_utf8),
+        Rows(
+            2,
+            2,
+            quarantine=(
+                Quarantined(3, H["name"], "企业名称中有无法识别的字符“\ufffd”（文件此处的字节编码已损坏）"),
+                Quarantined(4, "登记状态", "登记状态中有无法识别的字符"),
+            ),
+            notes=("文件是 UTF-8 编码，但第3、4行有不是有效 UTF-8 的字节",),
+            check=values("name", [NAMES[0], NAMES[3]]),
+        ),
     ),
     Case(
         "crlf_line_endings",
