@@ -130,6 +130,11 @@ def _check_rows(case: Case, outcome: Rows, path: Path, tmp_path: Path, main, cap
     with out_file.open(encoding="utf-8-sig", newline="") as handle:
         written = list(csv.DictReader(handle))
     assert [r["原因"] for r in written] == list(mask_series(result.quarantine["reason"]))  # masked like every output
+    for record in written:  # nothing Excel would run as a formula (issue 23 #14)
+        for cell in record.values():
+            assert not (cell.startswith(("=", "+", "-", "@")) and not cell.lstrip("+-").replace(".", "").isdigit()), (
+                cell
+            )
     assert [int(r["行号"]) for r in written] == list(result.quarantine["row"])
 
 

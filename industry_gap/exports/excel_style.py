@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,9 @@ from industry_gap.environment import check_not_locked_by_office
 from industry_gap.failpoints import EXPORT_BEFORE_RENAME, failpoint
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# Excel also starts a formula from a CSV cell beginning with a tab or carriage return (OWASP's list).
+CSV_FORMULA_PREFIXES = (*FORMULA_PREFIXES, "\t", "\r")
+_PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 MONEY_FORMAT = "#,##0.00"  # 万元 with two decimals
 INTEGER_FORMAT = "0"
 COUNT_FORMAT = "#,##0"
@@ -75,6 +79,24 @@ def clean_value(value: Any) -> Any:
     if isinstance(value, (bool, int, float, dt.date, dt.datetime)):
         return value
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def csv_safe_text(value: Any) -> Any:
+    """A CSV cell that Excel would run as a formula ("=HYPERLINK(…)", "+1+1", "@SUM(…)") gets a leading
+    apostrophe, as OWASP advises for CSV; plain numbers ("-5") and other values are unchanged."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES) and not _PLAIN_NUMBER_RE.match(value):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell through `csv_safe_text`: the CSV counterpart of `set_cell`'s quote prefix."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(csv_safe_text)
+    out.columns = [csv_safe_text(c) for c in out.columns]
+    return out
 
 
 def set_cell(cell: Cell | MergedCell, value: Any, number_format: str | None = None) -> Cell:

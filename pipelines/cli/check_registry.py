@@ -22,6 +22,7 @@ from industry_gap.environment import (
     symlink_loop_error,
 )
 from industry_gap.errors import UserError
+from industry_gap.exports.excel_style import csv_safe
 from industry_gap.ingest import CHUNK_ROWS, CODE_EDITIONS, DATASETS, IngestResult, accounting_problem, ingest_file
 from industry_gap.privacy import mask_text, safe_for_output
 from industry_gap.schema import DATASET_LABELS, QUARANTINE_COLUMNS
@@ -130,7 +131,7 @@ def write_quarantine_csv(result: IngestResult, path: str | os.PathLike) -> None:
         raise UserError(f"无法写入隔离明细：目录“{directory}”不存在")
     table = safe_for_output(result.quarantine).copy()  # a bad cell may be an ID typed in the wrong column
     table["dataset"] = table["dataset"].map(lambda d: DATASET_LABELS.get(d, d))
-    table = table.rename(columns=QUARANTINE_HEADERS)
+    table = csv_safe(table.rename(columns=QUARANTINE_HEADERS))  # "=HYPERLINK(…)" must not run in Excel
     temp = ""
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

@@ -964,11 +964,22 @@ CORPUS: list[Case] = [
         "formula_text_csv",
         "CSV 中以“=”开头的文字 / cells starting with '=' in a CSV",
         "名录.csv",
-        csv_file([reg(1, name='=HYPERLINK("x")'), reg(2, revenue="=1+1")]),
+        csv_file(
+            [
+                reg(1, name='=HYPERLINK("x")'),
+                reg(2, revenue="=1+1"),
+                reg(3, employees='@SUM(1+1)*cmd|"/C calc"!A0'),
+                reg(4, revenue="-2+3"),
+            ]
+        ),
         Rows(
             1,
-            1,
-            quarantine=(Quarantined(3, H["revenue"], "营业收入无法识别：“=1+1”"),),
+            3,
+            quarantine=(
+                Quarantined(3, H["revenue"], "营业收入无法识别：“=1+1”"),
+                Quarantined(4, "从业人员", "从业人员无法识别"),
+                Quarantined(5, H["revenue"], "营业收入无法识别：“-2+3”"),
+            ),
             check=values("name", ['=HYPERLINK("x")']),
         ),
     ),
