@@ -47,10 +47,10 @@ from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope, parse_clause, 
 from reference import LEVELS, standard
 
 if TYPE_CHECKING:  # annotations only: training imports this module, the layers load with a trained model
-    from classifiers.class_layer import ClassLayer
+    from classifiers.class_layer import OpenWorldLayer
     from classifiers.training import SupervisedLayer
 
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "3.0.0"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 
@@ -746,7 +746,7 @@ class ScopeClassifier:
         self.supervised: SupervisedLayer | None = None
         self.base_scorer: ReferenceScorer | None = None  # un-adapted scorer of a trained model
         self.class_prior: np.ndarray | None = None
-        self.class_layer: ClassLayer | None = None  # many 小类 labels
+        self.class_layer: OpenWorldLayer | None = None  # many 小类 labels
         self.version = MODEL_VERSION
         self.reference_hash = reference_hash()
         self.training_hash = "reference-only"

@@ -548,8 +548,8 @@ def _train_class_model(
     seed: int,
     folds: int = 3,
 ) -> ScopeClassifier:
-    """Reference + a supervised 小类 layer, blend weights fitted on out-of-fold margins."""
-    from classifiers.class_layer import ClassLayer, blend_probabilities
+    """Reference + the open-world 小类 layer (`classifiers.class_layer.OpenWorldLayer`)."""
+    from classifiers.class_layer import OpenWorldLayer
 
     started = time.perf_counter()
     s = standard()
@@ -578,21 +578,19 @@ def _train_class_model(
         "not_class_level": len([c for c in codes if c is not None]) - len(rows),
     }
     metrics["reference_class"] = _accuracy(P_ref, y)
-    rng = np.random.default_rng(seed)
-    fold_of = rng.permutation(len(y)) % folds
-    M_oof = np.zeros((len(y), sc.n_classes), dtype=np.float32)
-    for f in range(folds):
-        tr, te = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
-        part = ClassLayer(sc.n_classes).fit([cleaned[i] for i in tr], [row_names[i] for i in tr], P_ref[tr], y[tr])
-        M_oof[te] = part.full_margins(part.margins([cleaned[i] for i in te], [row_names[i] for i in te], P_ref[te]))
-    layer = ClassLayer(sc.n_classes).fit(cleaned, row_names, P_ref, y)
-    blend = layer.fit_blend(P_ref, M_oof, y, layer.classes_)
-    P_oof = blend_probabilities(P_ref, M_oof, blend, layer.classes_)
-    metrics["cv_class"] = _accuracy(P_oof, y)
-    metrics["cv_division"] = _accuracy(_to_divisions(P_oof, sc), sc.class_div[y])
+    layer = OpenWorldLayer(sc.n_classes, folds=folds, seed=seed).fit(cleaned, row_names, P_ref, y)
+    metrics["cv_class"] = _accuracy(layer.oof_, y)
+    metrics["cv_division"] = _accuracy(_to_divisions(layer.oof_, sc), sc.class_div[y])
     metrics["reference_division"] = _accuracy(_to_divisions(P_ref, sc), sc.class_div[y])
+    del layer.oof_
     metrics["cv_folds"] = folds
-    metrics["blend_reference_margin"] = [round(v, 3) for v in blend]
+    metrics["open_world"] = {
+        "mixture_reference_margin": [round(v, 3) for v in layer.ab],
+        "unseen_temperature": round(layer.tau, 3),
+        "unseen_prior": round(layer.prior, 4),
+        "gate_shift": round(layer.shift, 2),
+        "fit_rows": layer.fit_rows,
+    }
     model.class_layer = layer
     model.training_hash = (
         text_hash(texts, labels) if names is None else text_hash([f"{t}\x1d{n}" for t, n in zip(texts, names)], labels)

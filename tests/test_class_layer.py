@@ -58,7 +58,7 @@ def _top1(model, frame) -> float:
 def test_many_class_labels_train_the_class_layer_and_beat_the_reference(trained, split):
     _, test = split
     assert trained.class_layer is not None and trained.info["layer"] == "class"
-    a, b, _ = trained.class_layer.blend
+    _, b = trained.class_layer.ab
     assert b > 0, "the labelled model must carry weight with thousands of labels"
     assert _top1(trained, test) > _top1(load_default_model(), test) + 0.02
     assert trained.metrics["cv_class"]["n"] == trained.info["n_used"]
@@ -126,9 +126,50 @@ def test_training_twice_on_the_same_labels_gives_the_same_model(trained, split):
     again = train_model(
         train["text"].tolist(), train["code"].tolist(), names=train["name"].tolist(), base=load_default_model()
     )
-    assert np.array_equal(trained.class_layer.coef_, again.class_layer.coef_)
-    assert trained.class_layer.blend == again.class_layer.blend
+    assert np.array_equal(trained.class_layer.layer.coef_, again.class_layer.layer.coef_)
+    assert trained.class_layer.ab == again.class_layer.ab and trained.class_layer.shift == again.class_layer.shift
     texts, names = held["text"].tolist()[:200], held["name"].tolist()[:200]
     first = trained.predict(texts, top_k=3, evidence=False, names=names)
     second = again.predict(texts, top_k=3, evidence=False, names=names)
     assert [(p.codes, p.scores) for p in first] == [(p.codes, p.scores) for p in second]
+
+
+# -- open world: the office's labels must never hide the classes it hunts ---------------------------
+
+PLAIN_TEXTS = {  # texts that name a 小类 plainly, none of them among the sample district's labels
+    "1954": ("皮鞋制造", "某某鞋业有限公司"),
+    "8622": ("报纸出版", "某某日报社有限公司"),
+    "4030": ("钟表制造", "某某钟表有限公司"),
+    "2651": ("初级形态塑料及合成树脂制造", "某某新材料有限公司"),
+}
+
+
+def test_a_class_without_labels_stays_reachable(trained):
+    """A text that names an unlabelled 小类 plainly gets it in its top 5 (the closed-world model of 2.0 never did)."""
+    labelled = set(np.asarray(trained.class_codes)[trained.class_layer.classes_])
+    missing = {code: texts for code, texts in PLAIN_TEXTS.items() if code not in labelled}
+    assert len(missing) >= 3, "the test needs classes the sample district's labels do not name"
+    texts, names = zip(*missing.values())
+    preds = trained.predict(list(texts), top_k=5, evidence=False, names=list(names))
+    for code, p in zip(missing, preds):
+        assert code in p.codes, (code, p.codes)
+    assert sum(p.codes[0] == code for code, p in zip(missing, preds)) >= len(missing) - 1
+
+
+def test_unlabelled_classes_keep_a_real_share_of_probability(trained, split):
+    """u(x): low for texts the labels know, high for a plainly new kind of firm; P sums to 1 either way."""
+    _, test = split
+    known = trained.class_scores(test["text"].tolist()[:100], test["name"].tolist()[:100])
+    seen = trained.class_layer.seen_mask
+    unseen_mass_known = known[:, ~seen].sum(axis=1)
+    new = trained.class_scores(["报纸出版"], ["某某日报社有限公司"])[0]
+    assert new[~seen].sum() > 0.5 > float(np.median(unseen_mass_known))
+    assert abs(new.sum() - 1.0) < 1e-4
+
+
+def test_the_open_world_layer_is_fitted_on_held_out_classes(trained):
+    """Leave-classes-out folds give the gate unseen rows to learn from; its prior is the Good–Turing share."""
+    layer = trained.class_layer
+    assert layer.fit_rows["unseen"] > 100 and layer.fit_rows["seen"] > 100
+    assert 0.0 < layer.prior <= 0.5 and layer.gate is not None
+    assert trained.metrics["open_world"]["fit_rows"] == layer.fit_rows
