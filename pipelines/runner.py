@@ -62,6 +62,8 @@ def run_pipeline(
     `on_stage` is told as each stage starts and finishes.
     """
     settings.check_files_exist()
+    settings.resolved_run_date()  # a badly written --run-date, or a broken policy file, is said before
+    settings.policy()  # the output folder or the database is created
     check_writable_folder(settings.output_dir)
     defaults = default_resources(settings)
     warehouse, inputs = defaults["warehouse"], defaults["input_files"]

@@ -119,3 +119,14 @@ def test_run_config_for_one_field_keeps_the_environments_settings(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     values = next(line for line in done.stdout.splitlines() if line.startswith("VALUES")).split()
     assert values[1:] == [str(tmp_path / "out"), "/srv/plan.toml", "2026-11-20", "2"]
+
+
+@pytest.mark.parametrize("run_date", ["2025-13-45", "明天"])
+def test_a_bad_run_date_creates_nothing(tmp_path, run_date):
+    """Issue 23: an invalid --run-date stops the run before the output folder or database exists."""
+    from pipelines.runner import run_pipeline
+
+    output = tmp_path / "out"
+    with pytest.raises(UserError, match=f"运行日期“{run_date}”无法识别"):
+        run_pipeline(Settings(output_dir=str(output), run_date=run_date))
+    assert not output.exists()
