@@ -12,7 +12,8 @@ the whole file first (`decoding`), the header from its first rows, and checks th
 whole file run after the last row. `read_table` returns the whole table at once.
 
 Damage that can be repaired without guessing is repaired and reported in
-`RawTable.notes` (shown by check-registry): control characters such as NUL are
+`RawTable.notes` (shown by check-registry): control characters such as NUL, and
+bidirectional controls (RLO, which can make one name display as another), are
 removed from cells, trailing NUL padding is ignored, lines of a file that mixes
 UTF-8 and GBK are decoded one by one, and a second header row under merged
 header cells ("营业收入" over "本年"/"上年") is joined to the first. Damage that
@@ -49,8 +50,12 @@ HEADER_SCAN_ROWS = 15  # title rows plus a few blank lines above the header
 # row is the header, as a plain CSV reader would take it.
 FREE_HEADER_DATASETS = frozenset({"scopes"})
 # C0 controls except tab/line feed/carriage return, DEL and C1 controls: never part of real text.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidirectional controls (U+202E RLO and the like) neither: they make a name display as another
+# ("公司甲" shown as "甲司公"), in the exports as on screen.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 _CONTROL_NAMES = {"\x00": "空字符 NUL", "\x1b": "ESC", "\x7f": "DEL", "\x0b": "垂直制表符", "\x0c": "换页符"}
+_BIDI_RE = re.compile(f"[{_BIDI_CONTROLS}]")
 # A cell may hold more than csv's default 131,072 characters (a 50,000-character 经营范围 in a
 # GB18030 file is fine; a runaway quote is caught by _check_runaway_quote, not by this limit).
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
@@ -206,7 +211,14 @@ class _Controls:
     def note(self) -> str | None:
         if not self.count:
             return None
-        kinds = "、".join(sorted({_CONTROL_NAMES.get(c, f"U+{ord(c):04X}") for c in self.seen}))
+        kinds = "、".join(
+            sorted(
+                {
+                    f"双向文字控制符 U+{ord(c):04X}" if _BIDI_RE.match(c) else _CONTROL_NAMES.get(c, f"U+{ord(c):04X}")
+                    for c in self.seen
+                }
+            )
+        )
         return f"{rows_text(self.rows, self.count)}的单元格中有不可见的控制字符（{kinds}），已删除"
 
 

@@ -858,6 +858,17 @@ CORPUS: list[Case] = [
         ),
     ),
     Case(
+        "bidi_controls_in_names",
+        "企业名称中有双向文字控制符（RLO 等，可使名称显示成另一个）/ bidirectional controls in names",
+        "名录.csv",
+        csv_file([reg(1, name="鄂尔多斯市\u202e司公限有\u202c测试1号"), reg(2, name="\u2067" + NAMES[1] + "\u2069")]),
+        Rows(
+            2,
+            notes=("双向文字控制符 U+202E", "已删除"),
+            check=values("name", ["鄂尔多斯市司公限有测试1号", NAMES[1]]),
+        ),
+    ),
+    Case(
         "crlf_line_endings",
         "Windows 换行 CRLF，单元格内也有换行 / CRLF, with a line break inside a cell",
         "名录.csv",
