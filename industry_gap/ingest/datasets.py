@@ -37,6 +37,7 @@ import pandas as pd
 from industry_gap.errors import InputFileError
 from industry_gap.ingest import values as v
 from industry_gap.ingest.aliases import ALIASES, ColumnMatch, display_header, label, map_headers, match_header
+from industry_gap.ingest.decoding import rows_text
 from industry_gap.ingest.reading import RawTable, TableStream
 from industry_gap.ingest.result import (
     REASON_SEPARATOR,
@@ -68,6 +69,7 @@ class FieldSpec:
     required_value: bool = False
     no_future: bool = False  # dates that cannot lie ahead (成立日期, 签约日期)
     industrial_only: bool = False  # codes that must be in sections B/C/D
+    simplified: bool = False  # text the classifier reads: traditional characters become simplified (OpenCC)
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ DATASETS: dict[str, DatasetSpec] = {
         (
             F("uscc", "uscc", True, True),
             F("name", "text", True, True),
-            F("scope", "scope", True, True),
-            F("main_activity", "text"),
+            F("scope", "scope", True, True, simplified=True),
+            F("main_activity", "text", simplified=True),
             F("status", "status"),
             F("enterprise_type", "text"),
             F("established", "date", no_future=True),
@@ -142,7 +144,7 @@ DATASETS: dict[str, DatasetSpec] = {
             F("signed_date", "date", no_future=True),
             F("planned_production", "date"),
             F("intended_code", "code"),
-            F("content", "text"),
+            F("content", "text", simplified=True),
             F("department", "text"),
         ),
     ),
@@ -228,6 +230,8 @@ def _parse_column(
             return (cell if spec.kind == "text" else None), None
         if spec.kind == "status":
             return parse(cell), None  # the state is decided later, with the set-aside rules
+        if spec.simplified:
+            cell = v.to_simplified(cell)
         return parse(cell) if parse else (cell, None)
 
     # Parse each distinct cell text once: registries repeat dates, statuses and codes a lot.
@@ -301,6 +305,7 @@ class Validator:
         self.names = _Texts()  # the set-aside record's name for each key
         self.long_cells: dict[str, list] = {}  # column -> [first five rows, count, longest]
         self.unnamed_with_data: set[int] = set()
+        self.simplified: dict[str, list] = {}  # column -> [first ten rows, count] converted to simplified
         self.formula_cells = False  # the reader found formula cells without a saved result
         self.formula_quarantined: list[int] = []  # sheet rows quarantined for one
 
@@ -333,6 +338,7 @@ class Validator:
         names = _set_aside_names(parsed, dataset)
         self._remember_keys(parsed, ~repeated_header & ~has_overflow, rows, names)
         self._note_long_cells(parsed, rows)
+        self._note_simplified(parsed, rows)
         self._note_unnamed_columns(raw, columns_raw)
 
         # Set-aside decisions (older duplicates are settled in `finish`).
@@ -392,6 +398,26 @@ class Validator:
         self.key_rows.append(rows[usable])
         self.names.extend([str(x) for x in names[usable]])
 
+    def _note_simplified(self, parsed: dict[str, _Column], rows: np.ndarray) -> None:
+        for column in parsed.values():
+            if not column.spec.simplified or not len(column.raw):
+                continue
+            changed = [
+                int(row)
+                for row, raw, value, problem in zip(rows, column.raw, column.values, column.problems)
+                if problem is None and value is not None and value != raw
+            ]
+            if changed:
+                seen = self.simplified.setdefault(column.spec.column, [[], 0])
+                seen[0] = (seen[0] + changed[:10])[:10]
+                seen[1] += len(changed)
+
+    def _simplified_notes(self) -> list[str]:
+        return [
+            f"{rows_text(first, count)}的{label(self.dataset, column)}含繁体字，已转换为简体后读入（便于分类）"
+            for column, (first, count) in self.simplified.items()
+        ]
+
     def _note_long_cells(self, parsed: dict[str, _Column], rows: np.ndarray) -> None:
         for column in parsed.values():
             if column.spec.kind not in ("text", "scope") or not len(column.raw):
@@ -418,6 +444,7 @@ class Validator:
         notes += self._renamed_duplicate_notes(aside, kept)
         notes += self._long_cell_notes()
         notes += self._formula_notes()
+        notes += self._simplified_notes()
         quarantine, set_aside = self.quarantine, self.set_aside
         clean_rows = np.concatenate(self.clean_rows) if self.clean_rows else np.empty(0, dtype=np.int64)
         superseded_clean = np.zeros(len(clean_rows), dtype=bool)

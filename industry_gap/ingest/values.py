@@ -75,6 +75,23 @@ def is_blank(value: object) -> bool:
     return not text or text.lower() in BLANK_MARKERS
 
 
+# -- traditional characters -------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # bundles its dictionaries: nothing is downloaded
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """`text` with traditional characters as simplified ones (OpenCC's t2s, characters and phrases).
+
+    Simplified text comes back unchanged. Used on the texts the classifier reads (经营范围, 主要业务活动,
+    项目内容), so that "電子產品銷售" is classified as its twin "电子产品销售" is; names are left as written.
+    """
+    return _t2s().convert(text) if text and not text.isascii() else text
+
+
 # -- USCC -----------------------------------------------------------------------
 _SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+?\d+$")
 # Codes that came before the USCC (2015): the 15-digit 工商注册号 and the 组织机构代码 "12345678-9".

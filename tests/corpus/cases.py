@@ -869,6 +869,20 @@ CORPUS: list[Case] = [
         ),
     ),
     Case(
+        "traditional_scope",
+        "繁体字经营范围：转换为简体后读入，企业名称不变 / traditional-character scopes become simplified",
+        "名錄.csv",
+        csv_file([reg(1, scope="電子產品銷售；機械設備製造", name="鄂爾多斯市測試1號有限公司"), reg(2)]),
+        Rows(
+            2,
+            notes=("第2行的经营范围含繁体字，已转换为简体后读入",),
+            check=checks(
+                values("scope", ["电子产品销售；机械设备制造", SCOPE]),
+                values("name", ["鄂爾多斯市測試1號有限公司", NAMES[1]]),
+            ),
+        ),
+    ),
+    Case(
         "crlf_line_endings",
         "Windows 换行 CRLF，单元格内也有换行 / CRLF, with a line break inside a cell",
         "名录.csv",
