@@ -156,6 +156,7 @@ DEFAULT_PARAMS = dict(
     class_sharpness=3.0,  # P(小类 | 大类) ∝ 小类 mass ** sharpness: 3 is calibrated at 小类 (sample district ECE 0.04)
     name_weight=0.3,  # share of the enterprise name's industry words beside a scope with items
     generic_name_weight=0.8,  # the name's share when the scope has only generic items
+    brand_name_strength=0.25,  # either share scaled down for a name without a legal form (a 证券简称, a brand)
 )
 
 
@@ -808,7 +809,7 @@ class ScopeClassifier:
         return plan
 
     def name_words(self, name) -> tuple | None:
-        """(query, kinds, shown text) of an enterprise name's industry words, or None when it has none.
+        """(query, kinds, shown text, strength) of an enterprise name's industry words, or None when it has none.
 
         The brand (字号, usually two characters) is cut where the first annotation term
         starts: "恒通印刷" → "印刷", "天耀嘉苑环保科技" → "环保科技". Cached per name."""
@@ -837,7 +838,10 @@ class ScopeClassifier:
         if query is None:
             return None  # no industry word: a brand alone says nothing
         kinds = core.kinds or ("name",)
-        return query, kinds, f"企业名称含“{query}”"
+        # A registered name carries its 行业 by rule; a short name without a legal form (证券简称,
+        # a shop sign) may hold a brand that merely looks like an industry word: it speaks softly.
+        strength = 1.0 if core.legal else float(self.params.get("brand_name_strength", 0.25))
+        return query, kinds, f"企业名称含“{query}”", strength
 
     def _make_plan(self, cleaned: str, name_item: tuple | None = None) -> _Plan:
         p = self.params
@@ -852,7 +856,7 @@ class ScopeClassifier:
             items = list(_clause_items(clauses[0][1], clauses[0][0], True))
         if not items:
             if name_item is not None:
-                query, kinds, shown = name_item
+                query, kinds, shown, _ = name_item
                 return _Plan(((query, kinds, ""),), np.ones(1, dtype=np.float32), ((0, shown, kinds),))
             reason = "经营范围为空" if not cleaned.strip(";,、。:()") else "经营范围中没有可识别的经营项目"
             return _Plan((), np.zeros(0, dtype=np.float32), (), reason)
@@ -900,8 +904,9 @@ class ScopeClassifier:
         weights = np.array(item_weights, dtype=np.float32)
         weights /= weights.sum()
         if name_item is not None:
-            query, kinds, shown = name_item
+            query, kinds, shown, strength = name_item
             share = p.get("generic_name_weight", 0.8) if all_generic else p.get("name_weight", 0.3)
+            share *= strength
             weights = np.r_[weights * (1.0 - share), np.float32(share)].astype(np.float32)
             keys.append((query, kinds, ""))
             texts.append((len(texts), shown, kinds))

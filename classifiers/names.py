@@ -99,6 +99,7 @@ class NameCore:
     name: str  # the name as given, normalised
     core: str  # brand + industry words ("恒通印刷")
     kinds: tuple[str, ...]  # activity the legal form implies (("make",) for 厂)
+    legal: bool = False  # ended in a legal form: a registered name, whose 行业 part is there by rule
 
 
 def name_core(name: object) -> NameCore:
@@ -113,18 +114,20 @@ def name_core(name: object) -> NameCore:
             break
         core = core[match.end() :]
     kinds: tuple[str, ...] = ()
+    legal = False
     for _ in range(3):
         for form, implied in _FORMS:
             if core.endswith(form) and len(core) > len(form):
                 core = core[: -len(form)]
                 kinds = kinds or implied
+                legal = True
                 break
         else:
             break
     core = _NEUTRAL.sub("", core)
     if not re.search(r"[\u4e00-\u9fffa-z]", core):
         core = ""
-    return NameCore(text, core, kinds)
+    return NameCore(text, core, kinds, legal)
 
 
 __all__ = ["NameCore", "name_core"]
