@@ -162,9 +162,10 @@ def gate_features(P_ref: np.ndarray, M: np.ndarray, seen: np.ndarray, similarity
     them. M: margins over the seen 小类; seen: boolean over every 小类; similarity: nearest labelled text."""
     top = M.max(axis=1)
     lead = top - np.partition(M, -2, axis=1)[:, -2] if M.shape[1] > 1 else top
-    unseen_mass = (P_ref * ~seen[None, :]).sum(axis=1)
-    best_unseen = np.where(seen[None, :], 0.0, P_ref).max(axis=1)
-    best_seen = np.where(seen[None, :], P_ref, 0.0).max(axis=1)
+    P_unseen = P_ref[:, ~seen]
+    unseen_mass = P_unseen.sum(axis=1)
+    best_unseen = P_unseen.max(axis=1) if P_unseen.shape[1] else np.zeros(len(P_ref))
+    best_seen = P_ref[:, seen].max(axis=1)
     ratio = np.log(best_unseen + _EPS) - np.log(best_seen + _EPS)
     repeat = (similarity > 0.999).astype(np.float64)
     return np.c_[
@@ -379,11 +380,13 @@ def _seen_distribution(P_ref: np.ndarray, M: np.ndarray, seen: np.ndarray, ab: t
 
 def _unseen_distribution(P_ref: np.ndarray, seen: np.ndarray, tau: float) -> np.ndarray:
     """R: P_reference^τ over the unseen 小类, renormalised (n × every 小类, zero on the seen ones)."""
-    z = np.log(P_ref.astype(np.float32) + np.float32(_EPS)) * np.float32(tau)
-    z[:, seen] = -np.inf
+    out = np.zeros(P_ref.shape, dtype=np.float32)
     if seen.all():
-        return np.zeros_like(z)
-    return _softmax(z)
+        return out
+    z = np.log(P_ref[:, ~seen].astype(np.float32) + np.float32(_EPS))
+    z *= np.float32(tau)
+    out[:, ~seen] = _softmax(z)
+    return out
 
 
 def _fit_seen_mixture(held: list[_HeldOut]) -> tuple[float, float]:
