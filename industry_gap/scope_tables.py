@@ -16,6 +16,7 @@ from industry_gap.errors import InputFileError
 from industry_gap.ingest.aliases import ALIASES, match_header, normalize_header
 from industry_gap.ingest.decoding import rows_text
 from industry_gap.ingest.reading import read_table as read_raw_table
+from industry_gap.ingest.values import to_simplified
 
 DATASET = "scopes"
 SCOPE_ALIASES = ALIASES[DATASET]["scope"]
@@ -104,8 +105,15 @@ def scope_texts(df: pd.DataFrame, text_column: str | None, path) -> tuple[list[s
     """One text per row to classify, and a Chinese description of the columns it came from.
 
     With the default `text_column`, a table holding both a scope column and a 主要业务活动 column
-    is classified on both (`combine_activity_and_scope`); a named column is used alone.
+    is classified on both (`combine_activity_and_scope`); a named column is used alone. Traditional
+    characters are read as simplified ones, as the pipeline's ingestion reads them.
     """
+    texts, what = _scope_texts(df, text_column, path)
+    return [to_simplified(t) if isinstance(t, str) else t for t in texts], what
+
+
+def _scope_texts(df: pd.DataFrame, text_column: str | None, path) -> tuple[list[str], str]:
+    """`scope_texts` before the conversion to simplified characters."""
     from classifiers.text import combine_activity_and_scope
 
     if text_column is None or text_column == TEXT_ALIASES[0]:

@@ -417,3 +417,20 @@ def test_a_row_longer_than_the_header_is_a_clean_error(tmp_path, capsys):
     assert main(["classify", str(src), "--output", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert "第3行" in err and "英文逗号" in err and "Traceback" not in err
+
+
+def test_classify_reads_traditional_characters_as_their_simplified_twin(tmp_path):
+    """ "電子產品銷售" is classified as "电子产品销售" is, as the pipeline's ingestion reads it."""
+    frame = pd.DataFrame(
+        {
+            "经营范围": ["汽車零部件的研發、生產和銷售", "汽车零部件的研发、生产和销售"],
+            "企业名称": ["甲有限公司", "甲有限公司"],
+        }
+    )
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(src, index=False, encoding="utf-8-sig")
+    assert main(["classify", str(src), "--output", str(out), "--top-k", "3"]) == 0
+    df = _read_out(out)
+    assert df.loc[0, "经营范围"] == "汽車零部件的研發、生產和銷售"  # the input cell as given
+    assert df.loc[0, "pred_code_1"] == df.loc[1, "pred_code_1"] != ""
+    assert df.loc[0, "pred_score_1"] == df.loc[1, "pred_score_1"]
