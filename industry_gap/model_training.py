@@ -240,3 +240,43 @@ def _store_cached(cache_dir, key: str, model: ScopeClassifier, report: TrainingR
                 shutil.rmtree(stale, ignore_errors=True)
     except OSError:
         pass  # an unwritable cache only costs the next run a retraining
+
+
+@dataclass(frozen=True)
+class SavedOfficeModel:
+    """An office model a run kept in OUTPUT/models/ (what `classify` and `evaluate` use by default)."""
+
+    path: Path
+    saved: float  # modification time of its model file (seconds since the epoch)
+    mode: str = ""
+    labelled_rows: int = 0
+
+    def describe(self) -> str:
+        import datetime as dt
+
+        when = dt.datetime.fromtimestamp(self.saved).strftime("%Y-%m-%d %H:%M")
+        rows = f"用 {self.labelled_rows:,} 条本单位标注训练，" if self.labelled_rows else ""
+        return f"本单位模型 {self.path}（{rows}{when} 保存；即 industry-gap run 在该输出目录使用的模型）"
+
+
+def latest_office_model(output_dir: str | Path) -> SavedOfficeModel | None:
+    """The most recently saved office model under OUTPUT/models/, or None when the runs trained none."""
+    root = Path(output_dir) / "models"
+    found: list[SavedOfficeModel] = []
+    for entry in root.glob(f"{_CACHE_PREFIX}*") if root.is_dir() else []:
+        model_file = entry / "model.joblib"
+        if not (entry / _REPORT_FILE).is_file() or not model_file.is_file():
+            continue  # a half-written or foreign folder
+        try:
+            saved = json.loads((entry / _REPORT_FILE).read_text(encoding="utf-8"))
+            found.append(
+                SavedOfficeModel(
+                    entry,
+                    model_file.stat().st_mtime,
+                    str(saved.get("mode", "")),
+                    int(saved.get("labelled_rows", 0)),
+                )
+            )
+        except (OSError, ValueError, TypeError):
+            continue
+    return max(found, key=lambda m: (m.saved, m.path.name)) if found else None

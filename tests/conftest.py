@@ -93,3 +93,11 @@ def captured_logger() -> Iterator[tuple[logging.Logger, list[str]]]:
         yield logger, records
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _no_office_model_from_the_checkout(request, monkeypatch, tmp_path_factory):
+    """classify/evaluate default to the office model of ./output: a developer's own run must not change
+    these tests' figures, so their default output folder is an empty one."""
+    if request.module.__name__.rsplit(".", 1)[-1] in {"test_cli_classify", "test_office_trust"}:
+        monkeypatch.setenv("INDUSTRY_GAP_OUTPUT", str(tmp_path_factory.mktemp("no-run-output")))

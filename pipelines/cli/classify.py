@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", metavar="输入文件", help="CSV 或 XLSX 文件")
     parser.add_argument("--output", required=True, metavar="输出.csv", help="输出 CSV 文件")
-    parser.add_argument("--model", metavar="模型目录", help="用 train 保存的模型（默认：仅用注释构建的内置模型）")
+    add_model_options(parser)
     parser.add_argument(
         "--text-column",
         default="经营范围",
@@ -62,6 +62,50 @@ def chinese_headers(columns, top_k: int) -> dict[str, str]:
     return {old: new for old, new in names.items() if old in columns and new not in columns}
 
 
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model / --reference / --run-output: which model classify and evaluate use (the same for both)."""
+    parser.add_argument(
+        "--model",
+        metavar="模型目录",
+        help="用 train 保存的模型（默认：--run-output 输出目录中最新的本单位模型，没有时用仅注释构建的参考模型）",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="用仅注释构建的参考模型，即使输出目录中有本单位模型",
+    )
+    parser.add_argument(
+        "--run-output",
+        default=None,
+        metavar="输出目录",
+        help="industry-gap run 的输出目录，默认使用其 models/ 中最新的本单位模型"
+        "（默认：环境变量 INDUSTRY_GAP_OUTPUT，否则 ./output）",
+    )
+
+
+def choose_model(args: argparse.Namespace):
+    """(model, Chinese sentence naming it): --model, else --reference, else the output's office model."""
+    from industry_gap.model_training import latest_office_model
+    from industry_gap.settings import Settings
+
+    if args.model and args.reference:
+        raise UserError("--model 与 --reference 只能选一个")
+    if args.model:
+        return load_model(args.model), f"使用模型：--model 指定的模型 {args.model}"
+    if args.reference:
+        return load_model(None), "使用模型：参考模型（仅用国民经济行业分类注释构建，--reference 指定）"
+    output = args.run_output or Settings.load().output_dir
+    office = latest_office_model(output)
+    if office is None:
+        return load_model(None), (
+            f"使用模型：参考模型（仅用国民经济行业分类注释构建；输出目录 {output} 中没有本单位模型，"
+            "可用 --run-output 指定 industry-gap run 的输出目录）"
+        )
+    return load_model(str(office.path)), (
+        f"使用模型：{office.describe()}；改用参考模型请加 --reference，指定其他模型请用 --model"
+    )
+
+
 def load_model(path):
     from classifiers import ScopeClassifier, load_default_model
 
@@ -95,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     while text_col in df.columns:
         text_col = "_" + text_col
     df = df.assign(**{text_col: texts})
-    model = load_model(args.model)
+    model, which = choose_model(args)
+    print(which)
     total = len(df)
     out = model.classify_frame(
         df,

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from industry_gap.errors import UserError
+from pipelines.cli.classify import add_model_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "表中同时有经营范围和主要业务活动两列时两者合并使用。",
     )
     parser.add_argument("--labelled", required=True, metavar="文件", help="带行业代码的企业名录（CSV 或 XLSX）")
-    parser.add_argument("--model", metavar="模型目录", help="模型目录（默认：仅用注释构建的内置模型）")
+    add_model_options(parser)
     parser.add_argument(
         "--text-column",
         default="经营范围",
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         scope_texts,
         set_aside_message,
     )
-    from pipelines.cli.classify import load_model
+    from pipelines.cli.classify import choose_model
 
     sizes = _curve_sizes(args.learning_curve)  # refused before any work
     df = read_table(args.labelled, (args.text_column, args.name_column, args.code_column))
@@ -88,10 +89,15 @@ def run(args: argparse.Namespace) -> int:
     code_col = find_column(df, args.code_column, CODE_ALIASES, args.labelled, "行业代码")
     assert code_col is not None  # a required column: found, or InputFileError
     name_col = find_name_column(df, args.name_column, args.labelled)
-    model = load_model(args.model)
+    model, which = choose_model(args)
     labels, set_aside = gbt_labels(df, code_col)
     names = df[name_col].tolist() if name_col else None
     report = evaluate_model(model, texts, labels, args.code_edition, names=names)
+    print(which)
+    if which.startswith("使用模型：本单位模型"):
+        print(
+            "注意：本单位模型若用这些企业训练过，以下准确率偏高；无偏的数字见开放场景评估，或加 --reference 对比参考模型。"
+        )
     print(
         f"模型：版本 {model.version}，{'仅注释' if model.info.get('mode') == 'reference' else '已训练'}"
         f"（训练数据哈希 {model.training_hash}）"
