@@ -1,5 +1,7 @@
 """报送 group: this run's tables into the warehouse (one transaction) and the office's workbooks."""
 
+import dataclasses
+
 import dagster as dg
 import pandas as pd
 
@@ -180,15 +182,10 @@ def office_workbooks(
             changes=safe_for_output(report_changes),
             folder=staging,
             baseline=coverage.baseline,
+            coverage=coverage.coverage,
         )
         seal(staging, month, token)
-    staged = ExportPaths(
-        folder=staged.folder,
-        consolidated=staged.consolidated,
-        departments=staged.departments,
-        token=token,
-        review=review_path,
-    )
+    staged = dataclasses.replace(staged, token=token, review=review_path)
     final = published_folder(output_root, month)
     paths = staged.moved_to(final)
     yield dg.Output(
@@ -199,6 +196,7 @@ def office_workbooks(
             "责任单位工作簿数": dg.MetadataValue.int(len(paths.departments)),
             "文件夹": dg.MetadataValue.path(str(final)),
             "复核工作簿": dg.MetadataValue.path(str(paths.review)),
+            "月报": dg.MetadataValue.path(str(paths.brief)),
             "暂存文件夹": dg.MetadataValue.path(str(staging)),
             **(
                 {"中断恢复": dg.MetadataValue.md("\n".join(f"- {m}" for m in recovery.messages()))}

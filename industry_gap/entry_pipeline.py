@@ -203,3 +203,39 @@ def stage_counts(candidates: pd.DataFrame, policy: Policy) -> dict[str, int]:
     """Included firms per stage, in stage order, keyed by the Chinese stage name."""
     included = candidates[candidates["included"].astype(bool)]
     return {policy.stage_names[key]: int((included["stage"] == key).sum()) for key in STAGE_ORDER}
+
+
+def enters_within_year(candidate: dict, policy: Policy) -> bool:
+    """Whether an included 入规 candidate can plausibly enter 规上 within the plan year (附件5).
+
+    The rule is the policy's ``[report.annex5]``: a stage listed there, or revenue at least
+    ``min_revenue_ratio`` of the threshold with growth at least ``min_growth`` that reaches the
+    threshold after one more year. Without the table every included candidate qualifies.
+    """
+    rule = policy.annex5
+    if rule is None:
+        return True
+    if candidate.get("stage") in rule.stages:
+        return True
+    ratio = number(candidate.get("revenue_ratio"))
+    growth = number(candidate.get("revenue_growth"))
+    revenue = number(candidate.get("revenue_wan"))
+    if ratio is None or growth is None or revenue is None:
+        return False
+    return (
+        ratio >= rule.min_revenue_ratio and growth >= rule.min_growth and policy.meets_threshold(revenue * (1 + growth))
+    )
+
+
+def annex5_mask(candidates: pd.DataFrame, policy: Policy) -> pd.Series:
+    """附件5 membership of every candidate row: included, fills a 规上 gap, enters within the year."""
+    if candidates.empty:
+        return pd.Series([], dtype=bool, index=candidates.index)
+    return pd.Series(
+        [
+            bool(r["included"]) and r["gap_level_above"] != NO_GAP and enters_within_year(r, policy)
+            for r in candidates.to_dict("records")
+        ],
+        index=candidates.index,
+        dtype=bool,
+    )

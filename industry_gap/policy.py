@@ -126,6 +126,20 @@ class NonLegalPersonRule:
 
 
 @dataclass(frozen=True)
+class Annex5Rule:
+    """Which 入规 candidates 附件5 lists: those that can plausibly enter 规上 within the plan year.
+
+    A firm at one of `stages` is listed; another is listed when its revenue is at least
+    `min_revenue_ratio` of the threshold, it grew by at least `min_growth`, and one more year at
+    that growth reaches the threshold. The rest stay in the working book's 培育库.
+    """
+
+    stages: tuple[str, ...]
+    min_revenue_ratio: float
+    min_growth: float
+
+
+@dataclass(frozen=True)
 class Policy:
     source: str
     plan_name: str
@@ -155,6 +169,8 @@ class Policy:
     rules: tuple[RewardRule, ...] = field(default_factory=tuple)
     # The plan's 基期 coverage table ([baseline] file, resolved against the policy file's folder); "" = none
     baseline_file: str = ""
+    # [report.annex5]: which candidates the sent 附件5 lists; None = every candidate filling a 规上 gap
+    annex5: Annex5Rule | None = None
 
     def rule(self, key: str) -> RewardRule | None:
         return next((r for r in self.rules if r.key == key), None)
@@ -450,6 +466,7 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
     rules = tuple(_reward_rule(r) for r in rewards.tables("rules"))
     _check_rules(rewards, rules, stages)
     rewards.finish()
+    annex5 = _annex5_rule(root.table("report", required=False))
     root.finish()
 
     return Policy(
@@ -480,7 +497,28 @@ def parse_policy(data: Mapping[str, Any], source: str = "<内存>") -> Policy:
         payment_stages=stages,
         rules=rules,
         baseline_file=baseline_file,
+        annex5=annex5,
     )
+
+
+def _annex5_rule(report: _Reader) -> Annex5Rule | None:
+    """[report.annex5], or None when the policy has no [report] table."""
+    if not report.data:
+        report.finish()
+        return None
+    reader = report.table("annex5")
+    stages = reader.words("stages", allow_empty=True)
+    unknown = [stage for stage in stages if stage not in STAGE_KEYS]
+    if unknown:
+        raise reader.fail("stages", f"应为 {' / '.join(STAGE_KEYS)} 中的值，实际含“{unknown[0]}”")
+    rule = Annex5Rule(
+        stages=stages,
+        min_revenue_ratio=reader.number("min_revenue_ratio", minimum=0, maximum=1),
+        min_growth=reader.number("min_growth", minimum=0),
+    )
+    reader.finish()
+    report.finish()
+    return rule
 
 
 def _check_dates(reader: _Reader, issued: dt.date | None, baseline: dt.date | None, deadline: dt.date) -> None:

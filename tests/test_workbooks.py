@@ -71,6 +71,8 @@ def project(name: str, code: str, investment: float, **values) -> dict:
 
 # Revenues against the tests' policy (tests/data/policy_test.toml: 规上 from 1000 万元, 临近 from 900, 培育 from 600):
 # 01 has reached the threshold, 02 and 05 are close to it, 03 is far below it (储备: it fills a 规上 gap).
+# 08 and 09 are 培育 (800 and 700 万): 08 grew 33 % and reaches 1000 next year at that pace, so 附件5
+# lists it ([report.annex5]); 09 grew 3 % and stays in the working book's 培育库.
 REGISTRY = pd.DataFrame(
     [
         firm("91150602MA0000000001", name=MALICIOUS, industry_code="1391", revenue_wan=2100.0),
@@ -87,6 +89,8 @@ REGISTRY = pd.DataFrame(
         firm("91150602MA0000000005", industry_code="3670", revenue_wan=920.0),  # no gap: pipeline only
         firm("91150602MA0000000006", industry_code="3042", enterprise_type="个体工商户"),  # excluded
         firm("91150602MA0000000007", pred_code_1="5137", pred_score_1=0.95),  # not industrial
+        firm("91150602MA0000000008", industry_code="2231", revenue_wan=800.0, revenue_prev_wan=600.0),
+        firm("91150602MA0000000009", industry_code="2641", revenue_wan=700.0, revenue_prev_wan=680.0),
     ]
 )
 ABOVE = above_scale_frame(
@@ -179,7 +183,8 @@ def test_files_and_folder(exported, policy):
     )
     assert all(p.exists() for p in paths.all())
     # no temp files left: only the workbooks and the manifest the publication writes
-    assert sorted(os.listdir(paths.folder)) == sorted([MANIFEST_FILE, *(p.name for p in paths.all())])
+    assert paths.brief is not None and paths.brief.name == "扩增工业门类月报_2025-11.docx"
+    assert sorted(os.listdir(paths.folder)) == sorted([MANIFEST_FILE, paths.brief.name, *(p.name for p in paths.all())])
 
 
 def test_consolidated_sheets_titles_and_headers(exported, policy):
@@ -216,9 +221,11 @@ def test_row_counts_and_values(exported, policy):
     assert len(annex4) == int(result.projects["flagged"].sum()) == 2
     assert [row[0] for row in annex4] == [1, 2]
     annex5 = data_rows(wb[ANNEX5_SHEET])
-    expected = result.candidates[result.candidates["included"] & (result.candidates["gap_level_above"] != "none")]
-    assert len(annex5) == len(expected) == 3
+    fills = result.candidates[result.candidates["included"] & (result.candidates["gap_level_above"] != "none")]
+    assert len(fills) == 5
+    # 附件5: only those that can enter within the year (ready, near, or 培育 growing fast enough)
     by_name = {row[1]: row for row in annex5}
+    assert set(by_name) == {MALICIOUS, "企业02有限公司", "企业08有限公司"}
     first = by_name[MALICIOUS]
     assert first[ANNEX5_HEADERS.index("扩增层级")] == "大类"
     assert first[ANNEX5_HEADERS.index("入规阶段")] == policy.stage_names["ready"]
@@ -227,10 +234,8 @@ def test_row_counts_and_values(exported, policy):
     assert first[ANNEX5_HEADERS.index("上年营业收入（万元）")] == 2100
     assert first[ANNEX5_HEADERS.index("责任单位")] == "区农牧局"
     assert first[ANNEX5_HEADERS.index("置信度")] is None  # registered code: no classifier confidence
-    classified = by_name["企业03有限公司"]
-    assert classified[ANNEX5_HEADERS.index("置信度")] == pytest.approx(0.82)
-    assert "经营范围分类" in classified[ANNEX5_HEADERS.index("判定依据")]
-    assert len(data_rows(wb[PIPELINE_SHEET])) == int(result.candidates["included"].sum()) == 4
+    assert by_name["企业08有限公司"][ANNEX5_HEADERS.index("入规阶段")] == policy.stage_names["nurture"]
+    assert len(data_rows(wb[PIPELINE_SHEET])) == int(result.candidates["included"].sum()) == 6
     excluded = data_rows(wb[EXCLUDED_SHEET])
     reasons = {row[1]: row[-1] for row in excluded}
     assert set(reasons) == {"企业04有限公司", "企业06有限公司"}  # industrial firms left out, with why
@@ -340,19 +345,19 @@ def test_department_workbooks(exported):
 def test_summary_numbers_and_lines(exported, policy):
     result, paths, _ = exported
     summary = run_summary(result, policy, paths.all())
-    assert summary["enterprises_read"] == 7
-    assert summary["classified"] == {"registry_code": 4, "manual": 0, "classified": 3, "unclassified": 0}
+    assert summary["enterprises_read"] == 9
+    assert summary["classified"] == {"registry_code": 6, "manual": 0, "classified": 3, "unclassified": 0}
     # gap flags do not depend on eligibility: the 个体工商户 in 3042 is flagged, though not in the pipeline
-    assert summary["flagged"]["above"] == {"division": 2, "group": 1, "class": 1}
+    assert summary["flagged"]["above"] == {"division": 4, "group": 1, "class": 1}
     assert summary["review"] == {"enterprises": 1, "projects": 0}
-    stages = policy.stage_names  # 2100 万 reached, 950 and 920 万 临近, 450 万 below 培育 but filling a gap: 储备
-    assert summary["pipeline"] == {stages["ready"]: 1, stages["near"]: 2, stages["nurture"]: 0, stages["reserve"]: 1}
+    stages = policy.stage_names  # 2100 万 reached, 950 and 920 万 临近, 800 and 700 万 培育, 450 万 filling a gap: 储备
+    assert summary["pipeline"] == {stages["ready"]: 1, stages["near"]: 2, stages["nurture"]: 2, stages["reserve"]: 1}
     assert summary["rewards"]["total_wan"] == pytest.approx(
         float(result.rewards.loc[result.rewards["status"] == "awarded", "amount_wan"].sum())
     )
     assert summary["workbooks"][0].endswith("扩增工业门类清单_汇总_2025-11.xlsx")
     lines = summary_lines(summary)
-    assert any(line.startswith("读取规下企业7户") for line in lines)
+    assert any(line.startswith("读取规下企业9户") for line in lines)
     assert any("预计奖励合计" in line for line in lines)
     assert any(f"入规培育：{stages['ready']}1户" in line for line in lines)
 

@@ -42,7 +42,9 @@ from industry_gap.coverage import (
     number,
     text,
 )
+from industry_gap.entry_pipeline import annex5_mask
 from industry_gap.errors import UserError
+from industry_gap.exports.brief import brief_name, write_brief
 from industry_gap.exports.excel_style import (
     A4_LANDSCAPE_HEIGHT_MM,
     COLUMN_UNIT_MM,
@@ -70,6 +72,7 @@ from industry_gap.exports.excel_style import (
 )
 from industry_gap.gaps import level_name
 from industry_gap.policy import Policy
+from industry_gap.report_status import goal_statuses
 from industry_gap.rewards import reward_by_entity
 
 ANNEX4_SHEET = "附件4 全口径项目清单"
@@ -260,8 +263,10 @@ class ExportPaths:
     departments: dict[str, Path] = field(default_factory=dict)
     token: str = ""  # the staging token these files were written under (see `publishing`)
     review: Path | None = None  # the fill-in 复核清单 workbook, when one was written beside them
+    brief: Path | None = None  # the month's Word brief (扩增工业门类月报_YYYY-MM.docx)
 
     def all(self) -> list[Path]:
+        """Every workbook (the Word brief is `brief`)."""
         return [self.consolidated, *self.departments.values(), *([self.review] if self.review else [])]
 
     def moved_to(self, folder: Path) -> ExportPaths:
@@ -272,6 +277,7 @@ class ExportPaths:
             departments={d: folder / p.name for d, p in self.departments.items()},
             token=self.token,
             review=folder / self.review.name if self.review else None,
+            brief=folder / self.brief.name if self.brief else None,
         )
 
 
@@ -335,12 +341,21 @@ def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict |
     return _numbered(pd.DataFrame(rows, columns=ANNEX4_HEADERS[1:]), ANNEX4_HEADERS)
 
 
-def annex5_table(candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None) -> pd.DataFrame:
-    """附件5 rows: 入规 pipeline firms that would fill a 规上 gap, in rank order."""
+def annex5_table(
+    candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None, policy: Policy | None = None
+) -> pd.DataFrame:
+    """附件5 rows: 入规 pipeline firms that would fill a 规上 gap, in rank order.
+
+    With `policy`, only those that can plausibly enter 规上 within the plan year (its
+    ``[report.annex5]`` rule, `entry_pipeline.annex5_mask`); the rest stay in the 培育库.
+    """
     lookup = _reward_lookup(rewards)
     rows = []
     if not candidates.empty:
-        selected = candidates[candidates["included"].astype(bool) & (candidates["gap_level_above"] != NO_GAP)]
+        if policy is not None:
+            selected = candidates[annex5_mask(candidates, policy)]
+        else:
+            selected = candidates[candidates["included"].astype(bool) & (candidates["gap_level_above"] != NO_GAP)]
         for firm in selected.sort_values("rank", kind="stable").to_dict("records"):
             reward = lookup.get(("enterprise", firm["uscc"] or firm["name"]), {})
             basis = "；".join(b for b in (firm["basis"], reward.get("reward_note", "")) if b)
@@ -874,6 +889,7 @@ def write_exports(
     compared_with: tuple[str, ...] = (),
     folder: Path | None = None,
     baseline: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> ExportPaths:
     """Write the consolidated workbook and one per department; returns their paths.
 
@@ -882,13 +898,17 @@ def write_exports(
     `coverage_by_division`, ``targets`` names the departments that must file
     even with no rows. ``reward_basis`` is shown in the subtitles (全市 or the
     district fallback). ``folder`` (a staging folder) overrides ``exports/YYYY-MM``.
+    ``coverage`` (the run's coverage table) lets the brief name the target categories
+    still missing that no firm or project would fill.
     """
     run_day = run_date if isinstance(run_date, dt.date) else dt.date.fromisoformat(str(run_date)[:10])
     folder = folder or export_folder(output_root, run_day)
     remove_stale_temporaries(folder)
     lookup = _reward_lookup(rewards)
     annex4 = annex4_table(projects, lookup)
-    annex5 = annex5_table(candidates, lookup)
+    annex5 = annex5_table(candidates, lookup, policy)
+    in_annex5 = annex5_mask(candidates, policy) if not candidates.empty else None
+    statuses = goal_statuses(progress, candidates, in_annex5, projects, policy, run_day)
     departments = departments_to_write(annex4, annex5, targets)
     file_names = department_file_names(departments, run_day)  # checked distinct before anything is written
 
@@ -920,7 +940,22 @@ def write_exports(
             reward_basis,
         )
         written[department] = save_atomically(workbook, folder / file_names[department])
-    return ExportPaths(folder=folder, consolidated=consolidated, departments=written)
+    brief = write_brief(
+        folder / brief_name(run_day),
+        policy=policy,
+        run_date=run_day,
+        progress=progress,
+        statuses=statuses,
+        annex5=annex5,
+        candidates=candidates,
+        projects=projects,
+        targets=targets,
+        coverage=coverage,
+        changes=changes,
+        baseline_note=baseline_text(baseline) if baseline is not None else "",
+        files=[f"汇总工作簿{consolidated.name}", f"各责任单位附件4附件5（{len(written)}份）"],
+    )
+    return ExportPaths(folder=folder, consolidated=consolidated, departments=written, brief=brief)
 
 
 def _rows_by_department(path: Path) -> dict[tuple[str, str], list[tuple]]:
