@@ -12,15 +12,19 @@ reason that applies, in Chinese, so nobody wonders where a firm went.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
+from classifiers.scope_parser import clean_scope, split_clauses
 from industry_gap.coverage import NO_GAP, number, status_check, text
 from industry_gap.policy import Policy
 from industry_gap.tables import TABLES
 
 CANDIDATE_COLUMNS = TABLES["candidates"].frame_columns  # declared in industry_gap/tables.py
-SCOPE_SUMMARY_CHARS = 60  # display length of 经营范围摘要
+SCOPE_SUMMARY_CHARS = 30  # display length of 经营范围摘要 (the deciding clause)
+# quoted scope items of the classifier's evidence; not the name's words (企业名称含“…”) or annotation terms
+_EVIDENCE_ITEM_RE = re.compile(r"(?<!注释词)(?<!含)“([^”]+)”")
 GAP_ORDER = {"division": 0, "group": 1, "class": 2, NO_GAP: 3}
 STAGE_ORDER = ("ready", "near", "nurture", "reserve")
 
@@ -94,7 +98,7 @@ def _candidate_row(gap: dict, source: dict, policy: Policy) -> dict:
         name=gap["name"],
         town=text(source.get("town")) or gap.get("town", ""),
         enterprise_type=text(source.get("enterprise_type")),
-        scope_summary=_summary(text(source.get("scope"))),
+        scope_summary=deciding_clause(text(source.get("scope")), text(source.get("evidence"))),
         code=gap["code"],
         code_name=gap["code_name"],
         code_source=gap["code_source"],
@@ -197,6 +201,22 @@ def _basis(gap: dict, revenue: float | None, ratio: float | None, growth: float 
 def _summary(scope: str) -> str:
     scope = " ".join(scope.split())
     return scope if len(scope) <= SCOPE_SUMMARY_CHARS else scope[:SCOPE_SUMMARY_CHARS] + "…"
+
+
+def deciding_clause(scope: str, evidence: str = "") -> str:
+    """经营范围摘要: the clause of the scope that carried the classification, boilerplate removed.
+
+    The classifier's evidence quotes the scope items that carried its prediction
+    (``依据经营项目“粗纺呢绒的生产”（…）→ 1722 …``); the summary is the first clause of the
+    cleaned scope (registry boilerplate, 一般项目：/许可项目： headings and qualifiers removed by
+    `classifiers.scope_parser`) that holds one of them, else the first clause.
+    """
+    clauses = [clause for _, clause in split_clauses(clean_scope(scope))] if scope else []
+    if not clauses:
+        return _summary(scope)
+    items = _EVIDENCE_ITEM_RE.findall(evidence or "")
+    chosen = next((c for item in items for c in clauses if item in c), clauses[0])
+    return _summary(chosen)
 
 
 def stage_counts(candidates: pd.DataFrame, policy: Policy) -> dict[str, int]:

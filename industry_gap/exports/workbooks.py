@@ -358,7 +358,6 @@ def annex5_table(
             selected = candidates[candidates["included"].astype(bool) & (candidates["gap_level_above"] != NO_GAP)]
         for firm in selected.sort_values("rank", kind="stable").to_dict("records"):
             reward = lookup.get(("enterprise", firm["uscc"] or firm["name"]), {})
-            basis = "；".join(b for b in (firm["basis"], reward.get("reward_note", "")) if b)
             rows.append(
                 {
                     "企业名称": firm["name"],
@@ -373,11 +372,30 @@ def annex5_table(
                     "入规阶段": firm["stage_name"],
                     "责任单位": firm["department"],
                     "预计奖励（万元）": float(reward.get("reward_wan", 0.0) or 0.0),
-                    "判定依据": basis,
+                    "判定依据": annex5_basis(firm),
                     SCOPE_HEADER: ABOVE_SCOPE,
                 }
             )
     return _numbered(pd.DataFrame(rows, columns=ANNEX5_HEADERS[1:]), ANNEX5_HEADERS)
+
+
+BASIS_CLAUSE_CHARS = 12  # characters of the deciding clause quoted in 附件5's one-line 判定依据
+
+
+def annex5_basis(firm: dict) -> str:
+    """附件5's one-line 判定依据: the deciding clause (or where the code comes from), the class, the gap.
+
+    e.g. “粗纺呢绒的生产”→1722 毛织造加工；缺规上中类172. The full reasoning stays in the 培育库.
+    """
+    code = f"{text(firm['code'])} {text(firm['code_name'])}".strip()
+    if firm["code_source"] == "classified":
+        clause = text(firm.get("scope_summary")).rstrip("…")
+        clause = clause if len(clause) <= BASIS_CLAUSE_CHARS else clause[:BASIS_CLAUSE_CHARS] + "…"
+        head = f"“{clause}”→{code}" if clause else f"经营范围分类→{code}"
+    else:
+        head = f"{CODE_SOURCE_NAMES.get(firm['code_source'], '行业代码')}{code}"
+    gap = f"缺规上{level_name(firm['gap_level_above'])}{text(firm.get('gap_code_above'))}"
+    return f"{head}；{gap}"
 
 
 def _numbered(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
