@@ -284,7 +284,8 @@ def reward_estimates(
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas"},
-    description="复核清单：低置信度或相互矛盾的分类，以及报送前需人工确认的缺口企业和项目，附前三候选代码与依据。",
+    description="复核清单：低置信度的分类中，核定结果会改变报送内容（是否填补门类空白、奖励、附件4/附件5、覆盖数）的企业和项目，"
+    "按核定价值排序，附前三候选代码与依据。",
 )
 def review_list(
     context: dg.AssetExecutionContext,
@@ -293,9 +294,15 @@ def review_list(
     gap_flags: pd.DataFrame,
     classified_projects: pd.DataFrame,
     project_assessment: pd.DataFrame,
+    coverage: CoverageState,
 ) -> pd.DataFrame:
     review = build_review_list(
-        classified_registry, gap_flags, classified_projects, project_assessment, settings.policy()
+        classified_registry,
+        gap_flags,
+        classified_projects,
+        project_assessment,
+        settings.policy(),
+        coverage=coverage.coverage,
     )
     context.add_output_metadata(
         {

@@ -336,10 +336,16 @@ def build_review_list(
     projects: pd.DataFrame | None = None,
     projects_assessed: pd.DataFrame | None = None,
     policy: Policy | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Firms and projects whose classification is too uncertain to flag, with top-3 and evidence.
 
-    Sorted so that those that would fill the biggest 规上 gap come first.
+    With ``coverage`` only rows whose answer changes something reported are listed: one of
+    the top-3 candidate codes would fill a gap (规上 or 全口径: a coverage count, 附件4/附件5
+    membership, a reward), for a firm that is active and not yet 规上. Their gap column then
+    gives the biggest 规上 gap any of the three would fill, and the list is ordered by what the
+    answer is worth: the rewards of the candidates' gap levels weighted by their scores.
+    Without it, sorted so that those that would fill the biggest 规上 gap come first.
     Columns: REVIEW_COLUMNS.
     """
     rows = []
@@ -382,6 +388,8 @@ def build_review_list(
     frame = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
     if frame.empty:
         return frame
+    if coverage is not None and not coverage.empty:
+        return _reportable(frame, review_gaps, coverage, policy)
     order = {"division": 0, "group": 1, "class": 2, NO_GAP: 3, "": 3}
     frame["_order"] = frame["potential_gap_level_above"].map(lambda v: order.get(v, 3))
     frame = frame.sort_values(["_order", "pred_score_1"], ascending=[True, False], kind="stable")
@@ -416,6 +424,49 @@ def _review_row(
     hint = f"，若确认则可填补规上{GAP_LEVEL_NAMES[potential]}空白" if potential in LEVEL_NAMES else ""
     row["review_reason"] = f"首选分类{top}置信度{score_text}低于复核阈值{threshold}{hint}"
     return row
+
+
+_LEVEL_ORDER = {"division": 0, "group": 1, "class": 2, NO_GAP: 3, "": 3}
+
+
+def _reportable(frame: pd.DataFrame, review_gaps: pd.DataFrame, coverage: pd.DataFrame, policy: Policy | None):
+    """The review rows whose answer changes something reported, most valuable first (see `build_review_list`)."""
+    present_above, present_all = present_codes(coverage, "above"), present_codes(coverage, "all")
+    closed = {
+        g["uscc"] or g["name"]
+        for g in review_gaps.to_dict("records")
+        if not g.get("active", True) or g.get("in_above_scale", False)
+    }
+
+    def amounts(kind: str) -> dict[str, float]:
+        rules = (
+            [] if policy is None else policy.rules_of_kind("enterprise_entry" if kind == "enterprise" else "project")
+        )
+        return {lv: max((r.amount_for(lv) for r in rules), default=1.0) for lv in LEVEL_NAMES}
+
+    amount = {"enterprise": amounts("enterprise"), "project": amounts("project")}
+    keep, best_levels, worth = [], [], []
+    for r in frame.to_dict("records"):
+        levels = []
+        value = 0.0
+        for rank in (1, 2, 3):
+            code = r[f"pred_code_{rank}"]
+            if not code:
+                continue
+            above, _ = gap_level(code, present_above)
+            every, _ = gap_level(code, present_all)
+            level = above if above != NO_GAP else every
+            if level == NO_GAP:
+                continue
+            levels.append(above)
+            value += (number(r[f"pred_score_{rank}"]) or 0.0) * amount[r["entity_kind"]].get(level, 0.0) + 1e-6
+        changes = bool(levels) and not (r["entity_kind"] == "enterprise" and r["entity_id"] in closed)
+        keep.append(changes)
+        best_levels.append(min(levels, key=lambda lv: _LEVEL_ORDER.get(lv, 3)) if levels else NO_GAP)
+        worth.append(value)
+    frame = frame.assign(potential_gap_level_above=best_levels, _worth=worth)[keep]
+    frame = frame.sort_values(["_worth", "pred_score_1"], ascending=[False, False], kind="stable")
+    return frame.drop(columns="_worth").reset_index(drop=True)
 
 
 def _excerpt(body: str) -> str:

@@ -35,3 +35,43 @@ def test_annex5_basis_is_one_line():
     assert annex5_basis(firm) == "“粗纺呢绒的生产”→1722 毛织造加工；缺规上中类172"
     registered = {**firm, "code_source": "registry"}
     assert annex5_basis(registered) == "登记行业代码1722 毛织造加工；缺规上中类172"
+
+
+def _review_inputs(policy):
+    import pandas as pd
+
+    from industry_gap.coverage import build_coverage
+    from industry_gap.gaps import GAP_COLUMNS
+
+    coverage = build_coverage(pd.DataFrame(), pd.DataFrame(), policy)
+    present = {"13", "131", "1311", "1312", "44", "441", "4411"}
+    coverage["present_above"] = coverage["present_all"] = coverage["code"].isin(present)
+
+    def firm(uscc, codes, scores, **values):
+        registry = {"uscc": uscc, "name": f"企业{uscc}", "scope": "生产", "evidence": "", "reason": ""}
+        for rank, (code, score) in enumerate(zip(codes, scores), start=1):
+            registry |= {f"pred_code_{rank}": code, f"pred_score_{rank}": score, f"pred_name_{rank}": ""}
+        gap = dict.fromkeys(GAP_COLUMNS, "")
+        gap |= dict(uscc=uscc, name=f"企业{uscc}", code=codes[0], needs_review=True, active=True)
+        gap |= dict(in_above_scale=False, potential_gap_level_above="none", department="工信局", **values)
+        return registry, gap
+
+    rows = [
+        firm("A", ["1311", "1312", "4411"], [0.4, 0.3, 0.1]),  # every candidate is present: changes nothing
+        firm("B", ["1311", "1391", "4411"], [0.4, 0.3, 0.1]),  # 1391: its 中类 139 is a 规上 gap
+        firm("C", ["2611", "1311", ""], [0.45, 0.2, None]),  # 26 is a 大类 gap: worth most
+        firm("D", ["2611", "", ""], [0.45, None, None], active=False),  # closed: its answer counts nowhere
+    ]
+    registry = pd.DataFrame([r for r, _ in rows])
+    gaps = pd.DataFrame([g for _, g in rows], columns=GAP_COLUMNS)
+    return registry, gaps, coverage
+
+
+def test_review_list_holds_only_rows_whose_answer_changes_something(policy):
+    from industry_gap.gaps import build_review_list
+
+    registry, gaps, coverage = _review_inputs(policy)
+    review = build_review_list(registry, gaps, policy=policy, coverage=coverage)
+    assert list(review["uscc"]) == ["C", "B"]  # ordered by what the answer is worth
+    assert list(review["potential_gap_level_above"]) == ["division", "group"]  # the gap any candidate fills
+    assert len(build_review_list(registry, gaps, policy=policy)) == 4  # without coverage: every row, as before

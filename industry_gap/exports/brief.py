@@ -286,6 +286,8 @@ def _headline(
             "如已发布新一期规划，请在政策文件中更新目标与截止日期。"
         )
     parts = []
+    if progress.empty or "scope" not in progress.columns:
+        return [*lines, "本次运行没有目标进展数据。"]
     for scope in ("all", "above"):
         rows = progress[(progress["scope"] == scope) & (progress["level"] == "total")]
         if rows.empty:
