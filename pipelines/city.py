@@ -32,6 +32,7 @@ from industry_gap.city import discover_districts
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
+from industry_gap.run_tags import run_tags
 from industry_gap.settings import Settings, absolute_path
 from pipelines.code_versions import with_derived_code_versions
 
@@ -188,6 +189,10 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
     check_writable_folder(settings.output_dir)
     report_month_of(settings)  # a bad date, or one before the plan, stops here
     names = [d.district for d in districts]
+    district_tags = {
+        d.district: run_tags(settings.with_changes(registry=str(d.registry)), "city", district=d.district)
+        for d in districts
+    }
     log_dir = Path(settings.output_dir) / "city" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     config = run_config(settings)
@@ -215,7 +220,7 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
                     district_recon,
                     instance,
                     run_config=config | _execution_config(options),
-                    tags={"dagster/partition": district},
+                    tags={"dagster/partition": district, **district_tags[district]},
                 ) as result,
             ):
                 run_ids[district] = result.run_id
@@ -226,7 +231,12 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
         summary_recon = dg.build_reconstructable_job("pipelines.city", "summary_job")
         with (
             _stderr_to(log_dir / "全市汇总.log"),
-            dg.execute_job(summary_recon, instance, run_config=config) as result,
+            dg.execute_job(
+                summary_recon,
+                instance,
+                run_config=config,
+                tags=run_tags(settings, "city", district="全市", registry=f"{len(names)} 个区县的名录"),
+            ) as result,
         ):
             _raise_for_failure(result, "全市汇总", log_dir / "全市汇总.log")
             materialized = result.asset_materializations_for_node("city_coverage")[-1]

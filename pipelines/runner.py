@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import sys
@@ -12,16 +14,20 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 import dagster as dg
+from dagster._core.events import EngineEventData
 
 from assets.partitions import report_months, report_partition_key, with_report_months
 from assets.resources import InputFiles, WarehouseResource, default_resources
+from industry_gap import run_tags as run_tag_names
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.exports.publishing import published_folder
 from industry_gap.exports.workbooks import ExportPaths
 from industry_gap.locking import exclusive_lock
+from industry_gap.run_tags import run_tags
 from industry_gap.settings import Settings
 from industry_gap.summary import AnalysisResult, run_summary
+from pipelines.automation import full_refresh_job
 from pipelines.definitions import all_assets
 
 # A failing step's own stack trace is for the maintainer (the run's event log has it); the user gets one
@@ -85,23 +91,61 @@ def run_pipeline(
     # never share a half-created Dagster home or interleave their files.
     tracker = StageTracker(counter, on_stage)
     assets = with_report_months(all_assets, months)
-    with exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT):
+    tags = run_tags(settings, "cli")
+    with (
+        exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT),
+        contextlib.ExitStack() as stack,
+    ):
         if instance is None:
-            with dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as local:
-                recovered = recover_on_start(settings.output_dir, warehouse, local)
-                values, seconds = _materialize(assets, resources, local, month, tracker)
-        else:
-            recovered = recover_on_start(settings.output_dir, warehouse, instance)
-            values, seconds = _materialize(assets, resources, instance, month, tracker)
+            instance = stack.enter_context(dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))))
+        recovered = recover_on_start(settings.output_dir, warehouse, instance)
+        values, seconds = _materialize(assets, resources, instance, month, tracker, tags)
+        summary = analysis_summary(values, settings)
+        attach_summary(instance, tracker.run_id, summary, values.get("scope_model"))
     return RunOutcome(
         values=values,
         inputs=inputs,
         settings=settings,
         database=warehouse.open().display_url,
-        summary=analysis_summary(values, settings),
+        summary=summary,
         stage_seconds=seconds,
         recovered=recovered,
     )
+
+
+def attach_summary(instance: dg.DagsterInstance, run_id: str, summary: dict, model: object) -> None:
+    """The run's summary on the run itself: a 运行汇总 event with its figures as metadata (the run page's
+    event log), and the classifying model's hash as a tag (the runs list)."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return
+    training_hash = str(getattr(model, "training_hash", "") or "")
+    if training_hash:
+        instance.add_run_tags(run_id, {run_tag_names.MODEL: training_hash[:200]})
+    instance.report_engine_event(
+        "运行汇总：读入、分类、缺口、入规培育、奖励测算与门类覆盖（同 industry-gap run 的汇总）",
+        run,
+        engine_event_data=EngineEventData(metadata=summary_metadata(summary)),
+    )
+
+
+def summary_metadata(summary: dict) -> dict[str, dg.MetadataValue]:
+    """Headline figures as numbers, the whole summary as JSON."""
+    figures = {
+        "规下企业（行）": summary.get("enterprises_read"),
+        "规上企业（家）": summary.get("above_scale_read"),
+        "项目（个）": summary.get("projects_read"),
+        "计入全口径（家）": summary.get("counted_in_all"),
+        "可填补缺口的企业（家）": summary.get("flagged_total"),
+        "可填补缺口的项目（个）": summary.get("projects_flagged"),
+        "入规培育清单（家）": summary.get("pipeline_total"),
+    }
+    metadata: dict[str, dg.MetadataValue] = {
+        name: dg.MetadataValue.int(int(value)) for name, value in figures.items() if isinstance(value, int)
+    }
+    metadata["运行日期"] = dg.MetadataValue.text(str(summary.get("run_date", "")))
+    metadata["运行汇总"] = dg.MetadataValue.json(json.loads(json.dumps(summary, ensure_ascii=False, default=str)))
+    return metadata
 
 
 def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg.DagsterInstance) -> list[str]:
@@ -135,6 +179,7 @@ def _materialize(
     instance: dg.DagsterInstance,
     month: str,
     tracker: StageTracker | None = None,
+    tags: dict[str, str] | None = None,
 ) -> tuple[dict[str, object], dict[str, float]]:
     """Run every asset (the 报送 ones for `month`), load each value while the instance is open, and
     say how long each step took (a slow step is visible to the user).
@@ -147,13 +192,18 @@ def _materialize(
     run_id = make_new_run_id()
     tracker = tracker or StageTracker(CountingIOManager(), None)
     tracker.instance = instance
+    tracker.run_id = run_id
     instance.add_event_listener(run_id, tracker)
-    job = dg.Definitions(jobs=[dg.define_asset_job(RUN_JOB_NAME)], assets=assets, resources=resources).resolve_job_def(
-        RUN_JOB_NAME
-    )
+    # The UI's full_refresh job of the same assets: a run from the command line is listed under it
+    job = dg.Definitions(jobs=[full_refresh_job], assets=assets, resources=resources).resolve_job_def(RUN_JOB_NAME)
     try:
         result = job.execute_in_process(
-            run_config=QUIET_LOGGING, instance=instance, partition_key=month, raise_on_error=True, run_id=run_id
+            run_config=QUIET_LOGGING,
+            instance=instance,
+            partition_key=month,
+            raise_on_error=True,
+            run_id=run_id,
+            tags=tags,
         )
     except Exception as error:  # unwrap the user's error from Dagster's step failure
         user_error = _find_user_error(error)
@@ -178,7 +228,7 @@ def step_seconds(events: Sequence[dg.DagsterEvent]) -> dict[str, float]:
 
 
 # -- progress ---------------------------------------------------------------
-RUN_JOB_NAME = "__ephemeral_asset_job__"  # the name dg.materialize gives its run
+RUN_JOB_NAME = full_refresh_job.name  # runs of `industry-gap run` are listed under this job
 STEP_NAMES = [asset.node_def.name for asset in all_assets]  # one step per asset, in graph order
 SECONDS_KEY = "用时（秒）"
 
@@ -242,6 +292,7 @@ class StageTracker:
     def __init__(self, counter: CountingIOManager, on_stage: Callable[[Stage], None] | None):
         self.counter, self.on_stage = counter, on_stage
         self.instance: dg.DagsterInstance | None = None
+        self.run_id = ""
         self.started: dict[str, float] = {}
         self.done = 0
 

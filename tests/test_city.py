@@ -196,6 +196,11 @@ def test_city_run_on_the_multiprocess_executor(tmp_path: Path) -> None:
         run = instance.get_run_by_id(outcome.run_ids["东胜区"])
         assert run is not None
         assert run.tags["dagster/partition"] == "东胜区"
+        assert run.job_name == "city_districts" and run.tags["industry_gap/district"] == "东胜区"
+        assert run.tags["industry_gap/run_date"] == RUN_DATE and run.tags["industry_gap/trigger"] == "city"
+        assert run.tags["industry_gap/registry"] in {p.name for p in (tmp_path / "city" / "东胜区").iterdir()}
+        [summary] = instance.get_runs(dg.RunsFilter(job_name="city_summary"))
+        assert summary.tags["industry_gap/district"] == "全市" and "industry_gap/model_version" in summary.tags
         engine = [e.message for e in instance.all_logs(run.run_id) if "in subprocess" in (e.message or "")]
         assert engine, "district steps ran in their own processes"
     # A district removed from the folder is removed from the partitions at the next run.
