@@ -9,7 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from industry_gap.exports.workbooks import ANNEX4_HEADERS, ANNEX4_SHEET, ANNEX5_HEADERS, ANNEX5_SHEET
+from industry_gap.exports.workbooks import (
+    ANNEX4_HEADERS,
+    ANNEX4_SHEET,
+    ANNEX5_HEADERS,
+    ANNEX5_SHEET,
+    PIPELINE_SHEET,
+)
 from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
 from pipelines.cli import main
@@ -146,10 +152,11 @@ def test_review_round_trip_pins_an_override(sample_run, tmp_path):
     labels = labelled_rows(outcome.values["registry"].clean, pinned)
     assert labels.set_index("uscc").loc[uscc, "code"] == code
 
-    consolidated = next((output / "exports" / "2026-11").glob("*汇总*.xlsx"))
-    annex5 = openpyxl.load_workbook(consolidated)[ANNEX5_SHEET]
-    headers = header_row(annex5)
-    rows = [dict(zip(headers, r)) for r in annex5.iter_rows(min_row=5, values_only=True) if isinstance(r[0], int)]
+    # the firm is in the 培育库 (the working book); 附件5 lists it only when it can enter within the year
+    working = next((output / "exports" / "2026-11").glob("*工作底稿*.xlsx"))
+    nursery = openpyxl.load_workbook(working)[PIPELINE_SHEET]
+    headers = header_row(nursery)
+    rows = [dict(zip(headers, r)) for r in nursery.iter_rows(min_row=5, values_only=True) if isinstance(r[0], int)]
     mine = [r for r in rows if r["统一社会信用代码"] == uscc]
     assert mine and mine[0]["行业代码"] == code and "人工核定" in mine[0]["判定依据"]
     assert store.count("overrides", dt.date(2026, 11, 22)) == 1

@@ -190,16 +190,14 @@ def test_files_and_folder(exported, policy):
 def test_consolidated_sheets_titles_and_headers(exported, policy):
     _, paths, _ = exported
     wb = load_workbook(paths.consolidated)
-    assert wb.sheetnames == [
-        ANNEX4_SHEET,
-        ANNEX5_SHEET,
-        COVERAGE_SHEET,
-        PIPELINE_SHEET,
-        EXCLUDED_SHEET,
-        REWARDS_SHEET,
-        REVIEW_SHEET,
-        CHANGES_SHEET,
-    ]
+    # what is sent and printed; the full lists are in the working book, worked on electronically
+    assert wb.sheetnames == [ANNEX4_SHEET, ANNEX5_SHEET, COVERAGE_SHEET]
+    working = load_workbook(paths.working)
+    assert working.sheetnames == [PIPELINE_SHEET, EXCLUDED_SHEET, REWARDS_SHEET, REVIEW_SHEET, CHANGES_SHEET]
+    for ws in working.worksheets:  # frozen header, filters, no print setup
+        assert ws.freeze_panes in ("A5", "D5") and ws.auto_filter.ref and ws.auto_filter.ref.startswith("A4:")
+        assert not ws.print_title_rows and not ws.print_area and ws.page_setup.orientation is None, ws.title
+        assert not ws.oddFooter.center.text, ws.title
     ws4, ws5 = wb[ANNEX4_SHEET], wb[ANNEX5_SHEET]
     assert ws4["A1"].value == "附件4" and ws5["A1"].value == "附件5"
     assert ws4["A2"].value == f"{policy.district}年度拟扩增全口径工业门类项目清单"
@@ -207,7 +205,7 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
     assert "金额单位：万元" in ws4["A3"].value and "本区门类" in ws4["A3"].value  # reward basis said
     assert header(ws4) == ANNEX4_HEADERS
     assert header(ws5) == ANNEX5_HEADERS
-    for ws in wb.worksheets:  # the review sheet also keeps 类型/名称 in view (the fill-in workbook's layout)
+    for ws in [*wb.worksheets, *working.worksheets]:  # the review sheet keeps 类型/名称 in view (fill-in layout)
         assert ws.freeze_panes == ("D5" if ws.title == REVIEW_SHEET else "A5"), ws.title
         assert re.search(r"[\u4e00-\u9fff]", ws["A2"].value)
     assert ws4.column_dimensions["B"].width == 20
@@ -217,6 +215,7 @@ def test_consolidated_sheets_titles_and_headers(exported, policy):
 def test_row_counts_and_values(exported, policy):
     result, paths, _ = exported
     wb = load_workbook(paths.consolidated)
+    work = load_workbook(paths.working)
     annex4 = data_rows(wb[ANNEX4_SHEET])
     assert len(annex4) == int(result.projects["flagged"].sum()) == 2
     assert [row[0] for row in annex4] == [1, 2]
@@ -235,14 +234,14 @@ def test_row_counts_and_values(exported, policy):
     assert first[ANNEX5_HEADERS.index("责任单位")] == "区农牧局"
     assert first[ANNEX5_HEADERS.index("置信度")] is None  # registered code: no classifier confidence
     assert by_name["企业08有限公司"][ANNEX5_HEADERS.index("入规阶段")] == policy.stage_names["nurture"]
-    assert len(data_rows(wb[PIPELINE_SHEET])) == int(result.candidates["included"].sum()) == 6
-    excluded = data_rows(wb[EXCLUDED_SHEET])
+    assert len(data_rows(work[PIPELINE_SHEET])) == int(result.candidates["included"].sum()) == 6
+    excluded = data_rows(work[EXCLUDED_SHEET])
     reasons = {row[1]: row[-1] for row in excluded}
     assert set(reasons) == {"企业04有限公司", "企业06有限公司"}  # industrial firms left out, with why
     assert "个体工商户" in reasons["企业06有限公司"] and "复核" in reasons["企业04有限公司"]
-    review = data_rows(wb[REVIEW_SHEET])
+    review = data_rows(work[REVIEW_SHEET])
     assert len(review) == 1 and review[0][5] == "4411" and review[0][8] == "4412"
-    assert len(data_rows(wb[REWARDS_SHEET])) == len(result.rewards)
+    assert len(data_rows(work[REWARDS_SHEET])) == len(result.rewards)
     all_text = " ".join(str(c) for row in wb[ANNEX5_SHEET].iter_rows(values_only=True) for c in row if c)
     assert "张三" not in all_text  # the legal representative is never exported
 

@@ -28,7 +28,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.page import PrintOptions, PrintPageSetup
+from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.print_settings import PrintArea
 from openpyxl.worksheet.worksheet import Worksheet
 
 from industry_gap.coverage import (
@@ -78,7 +80,7 @@ from industry_gap.rewards import reward_by_entity
 ANNEX4_SHEET = "附件4 全口径项目清单"
 ANNEX5_SHEET = "附件5 规上口径企业清单"
 COVERAGE_SHEET = "门类覆盖情况"
-PIPELINE_SHEET = "入规培育清单"
+PIPELINE_SHEET = "培育库"
 EXCLUDED_SHEET = "未纳入清单的工业企业"
 REWARDS_SHEET = "奖励测算明细"
 NO_ROWS_TEXT = "本月无新增"
@@ -202,9 +204,10 @@ PIPELINE_HEADERS = [
     "入规阶段",
     "责任单位",
     "预计奖励（万元）",
+    "列入附件5",
     "判定依据",
 ]
-PIPELINE_WIDTHS = [5, 18, 19, 9, 6, 14, 10, 7, 7, 9, 11, 11, 8, 8, 8, 12, 9, 36]
+PIPELINE_WIDTHS = [5, 18, 19, 9, 6, 14, 10, 7, 7, 9, 11, 11, 8, 8, 8, 12, 9, 8, 60]
 PIPELINE_FORMATS = {
     "排名": INTEGER_FORMAT,
     "置信度": CONFIDENCE_FORMAT,
@@ -264,10 +267,20 @@ class ExportPaths:
     token: str = ""  # the staging token these files were written under (see `publishing`)
     review: Path | None = None  # the fill-in 复核清单 workbook, when one was written beside them
     brief: Path | None = None  # the month's Word brief (扩增工业门类月报_YYYY-MM.docx)
+    working: Path | None = None  # the working book (工作底稿): full lists, not for printing
+
+    def sent(self) -> list[Path]:
+        """What the office sends and prints: the consolidated and department workbooks (and the brief)."""
+        return [self.consolidated, *self.departments.values()]
 
     def all(self) -> list[Path]:
         """Every workbook (the Word brief is `brief`)."""
-        return [self.consolidated, *self.departments.values(), *([self.review] if self.review else [])]
+        return [
+            self.consolidated,
+            *self.departments.values(),
+            *([self.review] if self.review else []),
+            *([self.working] if self.working else []),
+        ]
 
     def moved_to(self, folder: Path) -> ExportPaths:
         """The same files once their folder is published as `folder`."""
@@ -278,6 +291,7 @@ class ExportPaths:
             token=self.token,
             review=folder / self.review.name if self.review else None,
             brief=folder / self.brief.name if self.brief else None,
+            working=folder / self.working.name if self.working else None,
         )
 
 
@@ -668,12 +682,24 @@ def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
 def _pipeline_sheet(
     workbook: Workbook, candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None, policy: Policy, run_date: dt.date
 ) -> None:
+    """培育库 (working book): every included 入规 candidate, whether 附件5 lists it, the full reasoning."""
     lookup = _reward_lookup(rewards)
     rows = []
     if not candidates.empty:
-        included = candidates[candidates["included"].astype(bool)].sort_values("rank", kind="stable")
+        listed = annex5_mask(candidates, policy)
+        included = candidates.assign(_listed=listed)[candidates["included"].astype(bool)]
+        included = included.sort_values("rank", kind="stable")
         for r in included.to_dict("records"):
             reward = lookup.get(("enterprise", r["uscc"] or r["name"]), {})
+            basis = "；".join(
+                b
+                for b in (
+                    r["scope_summary"] and f"经营范围摘要“{r['scope_summary']}”",
+                    r["basis"],
+                    reward.get("reward_note", ""),
+                )
+                if b
+            )
             target = "规上口径" if r["on_target_above"] else ("全口径" if r["on_target_all"] else "")
             rows.append(
                 (
@@ -694,7 +720,8 @@ def _pipeline_sheet(
                     r["stage_name"],
                     r["department"],
                     float(reward.get("reward_wan", 0.0) or 0.0),
-                    r["basis"],
+                    "是" if r["_listed"] else "否",
+                    basis,
                 )
             )
     ws = workbook.create_sheet(PIPELINE_SHEET)
@@ -703,8 +730,8 @@ def _pipeline_sheet(
     )
     _list_sheet(
         ws,
-        "入规培育清单",
-        f"{policy.district}规下工业企业入规培育清单",
+        PIPELINE_SHEET,
+        f"{policy.district}规下工业企业入规培育库（附件5之外的企业也在此）",
         f"统计日期：{run_date.isoformat()}    {threshold}    金额单位：万元",
         PIPELINE_HEADERS,
         pd.DataFrame(rows, columns=PIPELINE_HEADERS),
@@ -841,6 +868,30 @@ def consolidated_name(run_date: dt.date) -> str:
     return f"扩增工业门类清单_汇总_{run_date.year:04d}-{run_date.month:02d}.xlsx"
 
 
+def working_name(run_date: dt.date) -> str:
+    """The working book (工作底稿): 培育库, 未纳入, 奖励测算, 复核清单, 本月变化; not printed."""
+    return f"扩增工业门类工作底稿_{run_date.year:04d}-{run_date.month:02d}.xlsx"
+
+
+def electronic_layout(ws: Worksheet, header_row: int) -> None:
+    """A sheet to work on, not to print: frozen header, filters on the header row, no print setup."""
+    vars(ws).update(_print_rows=None, _print_area=PrintArea())  # openpyxl has no public way to clear these
+    ws.page_setup = PrintPageSetup(worksheet=ws)
+    ws.print_options = PrintOptions()
+    if ws.sheet_properties.pageSetUpPr is not None:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+    header, footer = ws.oddHeader, ws.oddFooter
+    for item in (header, footer):
+        if item is not None:
+            for part in (item.left, item.center, item.right):
+                part.text = None
+    ws.row_breaks = RowBreak()
+    if not ws.freeze_panes:
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    if not ws.auto_filter.ref and ws.max_row > header_row:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ws.max_column)}{ws.max_row}"
+
+
 DEPARTMENT_NAME_LIMIT = 60  # characters of the department's name kept in its file name
 
 
@@ -934,6 +985,11 @@ def write_exports(
     workbook.remove(workbook.worksheets[0])  # the new workbook's empty sheet
     _annex_sheets(workbook, annex4, annex5, policy, f"{policy.lead_department}（汇总）", run_day, reward_basis)
     _coverage_sheet(workbook, progress, divisions, policy, run_day, baseline)
+    consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
+
+    # the working book: the full lists, worked on electronically (frozen header, filters, no print setup)
+    workbook = Workbook()
+    workbook.remove(workbook.worksheets[0])
     _pipeline_sheet(workbook, candidates, lookup, policy, run_day)
     _excluded_sheet(workbook, candidates, policy, run_day)
     _rewards_sheet(workbook, rewards, policy, run_day, reward_basis)
@@ -942,7 +998,9 @@ def write_exports(
         from industry_gap.changes import write_changes_sheet  # changes imports this package's styles
 
         write_changes_sheet(workbook, changes, run_day, compared_with=compared_with, district=policy.district)
-    consolidated = save_atomically(workbook, folder / consolidated_name(run_day))
+    for ws in workbook.worksheets:
+        electronic_layout(ws, HEADER_ROW)
+    working = save_atomically(workbook, folder / working_name(run_day))
 
     written: dict[str, Path] = {}
     for department in departments:
@@ -971,9 +1029,9 @@ def write_exports(
         coverage=coverage,
         changes=changes,
         baseline_note=baseline_text(baseline) if baseline is not None else "",
-        files=[f"汇总工作簿{consolidated.name}", f"各责任单位附件4附件5（{len(written)}份）"],
+        files=[f"汇总工作簿{consolidated.name}", f"各责任单位附件4附件5（{len(written)}份）", "本月报"],
     )
-    return ExportPaths(folder=folder, consolidated=consolidated, departments=written, brief=brief)
+    return ExportPaths(folder=folder, consolidated=consolidated, departments=written, brief=brief, working=working)
 
 
 def _rows_by_department(path: Path) -> dict[tuple[str, str], list[tuple]]:
