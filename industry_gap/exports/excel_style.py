@@ -282,6 +282,9 @@ PAGE_NUMBER_FOOTER = "第 &P 页 共 &N 页"
 A4_LANDSCAPE_WIDTH_MM = 297.0
 A4_LANDSCAPE_HEIGHT_MM = 210.0
 COLUMN_UNIT_MM = 7 * 25.4 / 96  # one column-width unit: a 7-pixel digit of the default font at 96 dpi
+# DejaVu Sans's 11 pt digit (9.3 px at 96 dpi): LibreOffice prints Calibri with it where neither Calibri nor
+# Carlito is installed
+SUBSTITUTE_DIGIT_PX = 9.0
 
 
 def set_print_layout(
@@ -331,10 +334,14 @@ def _header_text(value: str) -> str | None:
     return value.replace("&", "&&") if value else None
 
 
-def width_scale(widths: Sequence[float], margins: PageMargins = PRINT_MARGINS) -> int:
-    """The largest whole percent at which columns of `widths` fit across an A4 landscape page."""
+def width_scale(widths: Sequence[float], margins: PageMargins = PRINT_MARGINS, digit_px: float = 7.0) -> int:
+    """The largest whole percent at which columns of `widths` fit across an A4 landscape page.
+
+    `digit_px`: the default font's digit width that column widths are counted in (7 for Calibri;
+    LibreOffice without Calibri or Carlito substitutes DejaVu Sans, whose digit is about 9)."""
     printable = A4_LANDSCAPE_WIDTH_MM - (margins.left + margins.right) * 25.4
-    needed = sum(widths) * COLUMN_UNIT_MM + len(widths) * 0.5  # half a millimetre of grid line per column
+    unit = COLUMN_UNIT_MM * digit_px / 7.0
+    needed = sum(widths) * unit + len(widths) * 0.5  # half a millimetre of grid line per column
     return max(10, min(100, math.floor(printable / needed * 100) - 2))  # 2 % spare for renderer differences
 
 

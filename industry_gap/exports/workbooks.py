@@ -60,6 +60,7 @@ from industry_gap.exports.excel_style import (
     MONEY_FORMAT,
     PERCENT_FORMAT,
     PRINT_MARGINS,
+    SUBSTITUTE_DIGIT_PX,
     SUBTITLE_FONT,
     excel_date,
     fit_row_heights,
@@ -587,7 +588,12 @@ def _coverage_sheet(
 
     # one page wide, and the 大类 table (caption, a header of up to three lines, its rows) on one page
     page_two = COVERAGE_ROW_HEIGHT + 3 * LINE_HEIGHT + len(divisions) * COVERAGE_ROW_HEIGHT
-    scale = min(width_scale(COVERAGE_WIDTHS), math.floor(_printable_height_points() * 100 / page_two) - 2)
+    # a fixed scale (Excel ignores manual breaks under fit-to-page), so it must hold in every renderer:
+    # counted in the wider digit of the font LibreOffice substitutes for Calibri
+    scale = min(
+        width_scale(COVERAGE_WIDTHS, digit_px=SUBSTITUTE_DIGIT_PX),
+        math.floor(_printable_height_points() * 100 / page_two) - 2,
+    )
     chart_row = HEADER_ROW + written + 2
     used = sum(ws.row_dimensions[row].height or COVERAGE_ROW_HEIGHT for row in range(1, chart_row))
     page_points = _printable_height_points() * 100 / scale
