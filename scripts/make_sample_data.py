@@ -947,6 +947,7 @@ class Firm:
     true_code: str
     canonical_uscc: str
     near_threshold: bool = False
+    founded: dt.date | None = None  # the true date behind `established` (which is written in a noisy format)
 
     def row(self) -> list[str]:
         return [
@@ -1071,6 +1072,7 @@ def make_firm(
         true_code=profile.code,
         canonical_uscc=code,
         near_threshold=near and bool(revenue_text),
+        founded=founded,
     )
 
 
@@ -1552,6 +1554,7 @@ Regenerate (byte-identical, seed {seed}):
 | `above_scale.csv` | last year's 规上 industrial list, **GBK-encoded**, {above_rows} rows. |
 | `targets.csv` | the plan's target lists (附件2 全口径: 8 中类 + 48 小类; 附件3 规上口径: 7 大类 + 46 中类 + 107 小类). 附件3 writes codes with the section letter. |
 | `projects.xlsx` | sheet 项目清单, {project_rows} projects (附件4 style); some without 拟扩增门类代码, to be classified from 建设内容. Builders marked （筹） are not registered yet. Projects marked 纳入规上 entered the list this year, so they are not in `above_scale.csv`. |
+| `baseline.csv` | the plan's 基期 (the industrial 小类 the district had when the plan was issued, 2023-01-12; columns 行业代码, 规上已有, 全口径已有): 全口径 = classes of registry firms founded before the plan and of the 规上 list, 规上 = the 规上 list less a seeded fifth of its classes (firms that entered after the plan). A run on the sample data uses it when neither `--baseline` nor the policy names a 基期 file. |
 | `truth/registry_true_codes.csv` | evaluation only, not a pipeline input: the 2017 class each registry firm was generated from, for every registry row not listed in `bad_rows.csv` (USCC in canonical upper case). |
 | `bad_rows.csv` | manifest of every deliberate defect: file, row (spreadsheet row, header = 1), column, kind, note. `duplicate` lists the stale, earlier row: the later row with the same USCC is the current one and wins. `closed_status` rows (注销/吊销/迁出) are valid but must be set aside. |
 
@@ -1561,6 +1564,37 @@ lower case or with surrounding spaces; 登记状态 `存续（在营、开业、
 `100`, `50万元`, `30万人民币`; a few 规上 codes as `c3511` or ` 3511 `; empty
 revenue cells (firms founded in 2024 have none).
 """
+
+
+# --------------------------------------------------------------------------
+# The plan's 基期
+# --------------------------------------------------------------------------
+
+PLAN_ISSUED = dt.date(2023, 1, 12)  # 东政发〔2023〕2号, the plan the sample runs under
+ENTERED_AFTER_PLAN = 0.2  # share of the 规上 list's classes whose firms entered 规上 after the plan
+BASELINE_HEADERS = ["行业代码", "规上已有", "全口径已有"]
+
+
+def _class_code(text: str) -> str | None:
+    digits = re.sub(r"\D", "", text)
+    node = STD.nodes.get(digits) if len(digits) == 4 else None
+    return digits if node is not None and node.section in "BCD" else None
+
+
+def baseline_rows(rng: random.Random, firms: list[Firm], above_rows: list[list[str]]) -> list[list[str]]:
+    """The industrial 小类 the district had when the plan was issued (the plan's 基期, 是/否 per scope).
+
+    全口径: the classes of registry firms founded before the plan and of the 规上 list. 规上: the 规上
+    list's classes less a seeded share whose firms entered 规上 after the plan. So the sample's first
+    run reports progress since the plan, as a district's does with its own 基期 file."""
+    above = sorted({c for row in above_rows if (c := _class_code(row[2]))})
+    entered = set(rng.sample(above, round(ENTERED_AFTER_PLAN * len(above))))
+    founded_before = {
+        c for f in firms if f.founded is not None and f.founded < PLAN_ISSUED and (c := _class_code(f.true_code))
+    }
+    present_all = founded_before | set(above)
+    present_above = set(above) - entered
+    return [[code, "是" if code in present_above else "否", "是"] for code in sorted(present_all)]
 
 
 # --------------------------------------------------------------------------
@@ -1589,6 +1623,8 @@ def generate(output: Path) -> dict[str, int]:
     write_csv(output / "above_scale.csv", ABOVE_SCALE_HEADERS, above_rows, "gbk")
     write_csv(output / "targets.csv", TARGET_HEADERS, target_rows(stream("target_rows"), targets), "utf-8")
     write_xlsx(output / "projects.xlsx", "项目清单", PROJECT_HEADERS, projects)
+    baseline = baseline_rows(stream("baseline"), firms, above_rows)
+    write_csv(output / "baseline.csv", BASELINE_HEADERS, baseline, "utf-8-sig")
     truth = [[firms[i].canonical_uscc, firms[i].name, firms[i].true_code] for i in sorted(clean_rows)]
     write_csv(
         output / "truth" / "registry_true_codes.csv", ["统一社会信用代码", "企业名称", "true_code"], truth, "utf-8"
@@ -1607,6 +1643,7 @@ def generate(output: Path) -> dict[str, int]:
         "targets": len(all_targets),
         "truth": len(truth),
         "bad_rows": len(defects),
+        "baseline": len(baseline),
     }
     (output / "README.md").write_text(
         README.format(
