@@ -15,15 +15,27 @@ import dagster as dg
 
 from assets.resources import PipelineSettings
 from industry_gap.policy import Policy, load_policy
-from industry_gap.report_month import first_report_month, month_key, resolve_report_date
-from industry_gap.settings import DISTRICT_TIMEZONE, configured_run_date
+from industry_gap.report_month import first_report_month, first_shown_month, month_key, resolve_report_date
+from industry_gap.settings import DISTRICT_TIMEZONE, Settings, configured_run_date
 
 
-def report_months(policy: Policy) -> dg.MonthlyPartitionsDefinition:
-    """From the month `policy` was issued to the current month."""
+def report_months(policy: Policy, start: str | None = None) -> dg.MonthlyPartitionsDefinition:
+    """From `start` (a month key; default and earliest: the month `policy` was issued) to the current month."""
+    first = first_report_month(policy)
     return dg.MonthlyPartitionsDefinition(
-        start_date=first_report_month(policy), end_offset=1, timezone=DISTRICT_TIMEZONE.key
+        start_date=max(start, first) if start else first, end_offset=1, timezone=DISTRICT_TIMEZONE.key
     )
+
+
+def shown_report_months(settings: Settings, also: str | None = None) -> dg.MonthlyPartitionsDefinition:
+    """The months a district's output shows: from its first reported month (or INDUSTRY_GAP_REPORT_FROM), so the
+    months before the office began using the tool are not listed as missing; `also` (a run's own month) is
+    always included."""
+    policy = settings.policy()
+    start = first_shown_month(
+        policy, settings.output_dir, settings.report_from, dt.datetime.now(DISTRICT_TIMEZONE).date()
+    )
+    return report_months(policy, min(start, also) if also else start)
 
 
 REPORT_MONTHS = report_months(load_policy(None))
@@ -54,4 +66,4 @@ def report_run_date(context: dg.AssetExecutionContext, settings: PipelineSetting
     """The run date of this month's report, checked against the chosen partition."""
     key = context.partition_key if context.has_partition_key else None
     configured = configured_run_date(settings.run_date)
-    return resolve_report_date(key, configured, dt.datetime.now(DISTRICT_TIMEZONE).date())
+    return resolve_report_date(key, configured, dt.datetime.now(DISTRICT_TIMEZONE).date(), settings.report_from)

@@ -10,19 +10,30 @@ which must then be the configured one, not a bare "output".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
+from pydantic import PrivateAttr
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
-from industry_gap.settings import Settings, absolute_path, resolved_run_date
+from industry_gap.settings import DISTRICT_TIMEZONE, Settings, absolute_path, resolved_run_date
 from industry_gap.warehouse import Warehouse, default_database_url
 
 ENVIRONMENT_SETTINGS = Settings.load()  # INDUSTRY_GAP_* of this process, read once at import
 _INPUTS = ENVIRONMENT_SETTINGS.input_paths()
+MONTH_PLACEHOLDER = "{month}"
+_MONTH_KEY = re.compile(r"\d{4}-\d{2}-01")
+
+
+def run_month_partition(context: dg.InitResourceContext) -> str:
+    """The run's monthly partition key ('2026-11-01'), or '' (no partition, or a district's)."""
+    run = context.run
+    key = run.tags.get("dagster/partition", "") if run is not None else ""
+    return key if _MONTH_KEY.fullmatch(key) else ""
 
 
 class InputFiles(dg.ConfigurableResource):
@@ -35,8 +46,18 @@ class InputFiles(dg.ConfigurableResource):
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
+    _month: str = PrivateAttr(default="")  # YYYY-MM of the run's monthly partition, for {month} in a path
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        key = run_month_partition(context)
+        self._month = key[:7] if key else ""
+
     def path_for(self, dataset: str) -> Path | None:
+        """The file of `dataset`; `{month}` in a path is the run's report month (YYYY-MM), so a backfill
+        of past months reads each month's own files (e.g. /data/{month}/规下名录.xlsx)."""
         value = getattr(self, dataset)
+        if value and MONTH_PLACEHOLDER in value:
+            value = value.replace(MONTH_PLACEHOLDER, self._month or f"{dt.datetime.now(DISTRICT_TIMEZONE):%Y-%m}")
         return Path(value) if value else None
 
 
@@ -51,6 +72,11 @@ class PipelineSettings(dg.ConfigurableResource):
         ENVIRONMENT_SETTINGS.baseline_file
     )  # the plan's 基期 coverage table; empty = the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
+    report_from: str = ENVIRONMENT_SETTINGS.report_from  # YYYY-MM: past months from here may be backfilled
+    _partition: str = PrivateAttr(default="")  # the run's monthly partition key, when it has one
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._partition = run_month_partition(context)
 
     def policy(self) -> Policy:
         return load_policy(self.policy_file or None)
@@ -61,6 +87,14 @@ class PipelineSettings(dg.ConfigurableResource):
         return read_city_coverage(Path(self.city_coverage_file))
 
     def resolved_run_date(self) -> dt.date:
+        """The configured run date; else, in a run of a monthly partition, that month's report date (today
+        in the current month, the month's last day in a backfill); else today."""
+        if not self.run_date and self._partition:
+            from industry_gap.report_month import resolve_report_date
+
+            return resolve_report_date(
+                self._partition, None, dt.datetime.now(DISTRICT_TIMEZONE).date(), self.report_from
+            )
         return resolved_run_date(self.run_date)
 
     def output_path(self) -> Path:
@@ -122,6 +156,7 @@ def default_resources(settings: Settings) -> dict[str, Any]:
             policy_file=settings.policy_file,
             city_coverage_file=settings.city_coverage_file,
             baseline_file=absolute_path(settings.baseline_file),
+            report_from=settings.report_from,
         ),
         "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
         "warehouse": WarehouseResource(

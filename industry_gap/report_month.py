@@ -10,6 +10,7 @@ inside that month (and the files the office had then).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from industry_gap.errors import UserError
 from industry_gap.policy import Policy
@@ -32,11 +33,51 @@ def first_report_month(policy: Policy) -> str:
     return month_key(policy.issued or FALLBACK_FIRST_MONTH)
 
 
-def resolve_report_date(partition_key: str | None, configured: dt.date | None, today: dt.date) -> dt.date:
-    """The run date of the report for month `partition_key`."""
+def parse_report_from(text: str) -> str | None:
+    """The month a backfill starts from ('2024-03' or '2024-03-15' → '2024-03-01'); None when empty."""
+    if not text:
+        return None
+    try:
+        return month_key(dt.date.fromisoformat(text if len(text) > 7 else f"{text}-01"))
+    except ValueError:
+        raise UserError(f"补报起始月份“{text}”无法识别，请写作 YYYY-MM（INDUSTRY_GAP_REPORT_FROM）") from None
+
+
+def last_day_of(partition_key: str) -> dt.date:
+    month = dt.date.fromisoformat(partition_key)
+    following = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+    return following - dt.timedelta(days=1)
+
+
+def first_shown_month(policy: Policy, output_dir: str | Path, report_from: str, today: dt.date) -> str:
+    """The first monthly partition the UI shows: months before it are not "missing", they were never due.
+
+    `report_from` (an office with the past months' files, backfilling them) wins; else the first month
+    this output folder reported for (its oldest exports/YYYY-MM folder); else the current month. Never
+    before the plan's issue month."""
+    issued = first_report_month(policy)
+    start = parse_report_from(report_from)
+    if start is None:
+        reported = sorted(
+            f"{p.name}-01" for p in (Path(output_dir) / "exports").glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]") if p.is_dir()
+        )
+        start = reported[0] if reported else month_key(today)
+    return max(start, issued)
+
+
+def resolve_report_date(
+    partition_key: str | None, configured: dt.date | None, today: dt.date, report_from: str = ""
+) -> dt.date:
+    """The run date of the report for month `partition_key`.
+
+    A past month without a configured run date is a backfill: allowed from the month `report_from` names
+    (the office has those months' files, e.g. input paths with {month}), run as of the month's last day."""
     if partition_key is None:
         raise UserError("报送资产按月分区：请选择报送月份分区（例如本月）后再运行。")
     month = dt.date.fromisoformat(partition_key)
+    start = parse_report_from(report_from)
+    if configured is None and start is not None and start <= partition_key < month_key(today):
+        return last_day_of(partition_key)
     if configured is not None:
         if (configured.year, configured.month) != (month.year, month.month):
             raise UserError(
@@ -48,5 +89,6 @@ def resolve_report_date(partition_key: str | None, configured: dt.date | None, t
         return today
     raise UserError(
         f"{month_name(partition_key)} 不是当前月份：补做往月报送会覆盖该月已报送的清单，"
-        f"须在运行配置中指定该月内的运行日期（settings.run_date），并使用该月的输入文件。"
+        f"须在运行配置中指定该月内的运行日期（settings.run_date），并使用该月的输入文件；"
+        f"有往月输入文件的单位可设 INDUSTRY_GAP_REPORT_FROM=YYYY-MM 后在界面中批量补报（backfill）。"
     )

@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "city_dir": "INDUSTRY_GAP_CITY_DIR",
     "inbox_dir": "INDUSTRY_GAP_INBOX",
     "city_executor": "INDUSTRY_GAP_CITY_EXECUTOR",
+    "report_from": "INDUSTRY_GAP_REPORT_FROM",
 }
 
 
@@ -72,6 +73,7 @@ class Settings:
     city_dir: str = ""  # a city's folder of district sub-folders
     inbox_dir: str = ""  # empty = <output>/inbox
     city_executor: str = "multiprocess"  # how the UI runs district steps: multiprocess, celery, k8s
+    report_from: str = ""  # YYYY-MM: monthly partitions from here (a backfill of past months); empty = first run's
 
     @classmethod
     def load(cls, options: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:

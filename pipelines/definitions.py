@@ -14,7 +14,7 @@ from assets.city import city_assets
 from assets.classification import classification_assets
 from assets.ingestion import ingestion_assets
 from assets.overrides import overrides
-from assets.partitions import report_months, with_report_months
+from assets.partitions import shown_report_months, with_report_months
 from assets.resources import default_resources
 from assets.warehouse import office_workbooks, warehouse_tables
 from industry_gap.errors import UserError
@@ -39,8 +39,9 @@ all_assets = with_derived_code_versions(
 
 
 def report_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """The district's graph with the monthly partitions of the run's policy (its issue month onwards)."""
-    return with_report_months(all_assets, report_months(settings.policy()))
+    """The district's graph with the monthly partitions the output shows: from its first reported month
+    (INDUSTRY_GAP_REPORT_FROM for a backfill), never before the policy's issue month."""
+    return with_report_months(all_assets, shown_report_months(settings))
 
 
 def _loadable(settings: Settings) -> list[dg.AssetsDefinition]:

@@ -16,7 +16,7 @@ from typing import TextIO, TypeVar
 import dagster as dg
 from dagster._core.events import EngineEventData
 
-from assets.partitions import report_months, report_partition_key, with_report_months
+from assets.partitions import report_months, report_partition_key, shown_report_months, with_report_months
 from assets.resources import InputFiles, WarehouseResource, default_resources
 from industry_gap import run_tags as run_tag_names
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
@@ -80,8 +80,8 @@ def run_pipeline(
         store.claim_district(settings.policy().district)  # another district's database: refused now
     finally:
         store.dispose()
-    months = report_months(settings.policy())
-    month = report_month_of(settings, months)
+    month = report_month_of(settings)
+    months = shown_report_months(settings, also=month)  # the UI's months, and this run's
     # values stay in this process: two runs at once never read each other's pickles
     resources: dict[str, object] = {name: defaults[name] for name in RUN_RESOURCES}
     resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())

@@ -42,19 +42,18 @@ def test_a_report_date_must_lie_in_its_month():
 
 
 def test_only_the_report_assets_are_partitioned_by_month():
+    months = defs.resolve_job_def("full_refresh").partitions_def
+    assert isinstance(months, dg.MonthlyPartitionsDefinition)  # from the output's first month (issue 26)
     by_month = {
-        node.key.to_user_string()
-        for node in defs.resolve_asset_graph().asset_nodes
-        if node.partitions_def == REPORT_MONTHS
+        node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes if node.partitions_def == months
     }
     by_district = {
         node.key.to_user_string()
         for node in defs.resolve_asset_graph().asset_nodes
-        if node.partitions_def is not None and node.partitions_def != REPORT_MONTHS
+        if node.partitions_def is not None and node.partitions_def != months
     }
     assert by_month == REPORT_ASSETS
     assert by_district == {"district_inputs", "district_classified", "district_coverage"}  # the city run
-    assert defs.resolve_job_def("full_refresh").partitions_def == REPORT_MONTHS
 
 
 def registry_file(path, *, month: str):
@@ -164,9 +163,9 @@ def test_the_partitions_come_from_the_runs_policy(tmp_path):
     from pipelines.definitions import build_definitions
 
     policy = policy_issued_in_march_2022(tmp_path)
-    built = build_definitions(Settings(policy_file=str(policy)))
+    built = build_definitions(Settings(policy_file=str(policy), report_from="2020-01"))  # backfill from the start
     months = built.resolve_job_def("full_refresh").partitions_def
-    assert months.get_first_partition_key() == "2022-03-01"
+    assert months.get_first_partition_key() == "2022-03-01"  # never before the plan's issue month
     assert {
         node.key.to_user_string() for node in built.resolve_asset_graph().asset_nodes if node.partitions_def == months
     } == REPORT_ASSETS
