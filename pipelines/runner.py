@@ -35,7 +35,18 @@ from pipelines.definitions import all_assets
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RUN_LOCK_NAME = ".industry-gap-run.lock"
 RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
-DEFAULT_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+# A new output's Dagster home: no telemetry; ticks pruned as in deploy/dagster.yaml (runs: prune-runs)
+DEFAULT_INSTANCE_CONFIG = """telemetry:
+  enabled: false
+retention:
+  schedule:
+    purge_after_days: 365
+  sensor:
+    purge_after_days:
+      skipped: 7
+      failure: 90
+      success: 365
+"""
 RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")  # what the district's graph uses
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from industry_gap.errors import UserError
 
-COMMANDS = ["run", "city", "check_registry", "code", "train", "classify", "evaluate", "ui"]
+COMMANDS = ["run", "city", "check_registry", "code", "train", "classify", "evaluate", "ui", "prune_runs"]
 
 
 # argparse's own error phrases, in Chinese (the rest of each message is names and values)
