@@ -8,6 +8,7 @@ two pages.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
@@ -144,6 +145,29 @@ def test_annex_headers_name_the_list(workbooks, policy):
         f"附件4 {policy.district}年度拟扩增全口径工业门类项目清单",
         f"附件5 {policy.district}年度拟扩增规上口径工业门类企业清单",
     ]
+
+
+def test_no_sent_heading_wraps_a_lone_character(workbooks):
+    """A heading either fits its column or breaks with at least two characters on its last line."""
+    from industry_gap.exports.excel_style import HEADER_PADDING, display_width
+
+    checked = 0
+    for name, path in workbooks.items():
+        if not name.endswith(".xlsx") or "复核" in name:
+            continue
+        for ws in load_workbook(path).worksheets:
+            if ws.title not in ("附件4 全口径项目清单", "附件5 规上口径企业清单", COVERAGE_SHEET):
+                continue
+            for cell in ws[4]:  # HEADER_ROW
+                if not isinstance(cell.value, str):
+                    continue
+                per_line = max(2, math.floor((ws.column_dimensions[cell.column_letter].width or 8.43) - HEADER_PADDING))
+                units = max(display_width(line) for line in cell.value.split("\n"))
+                checked += 1
+                lines = -(-units // per_line)
+                last = units - (lines - 1) * per_line
+                assert lines == 1 or last > 2, (name, ws.title, cell.value, per_line)
+    assert checked > 20
 
 
 def test_coverage_sheet_two_pages_with_its_chart(workbooks):

@@ -203,7 +203,26 @@ def set_widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(column)].width = width
 
 
+def header_widths(headers: Sequence[str], widths: Sequence[float]) -> list[float]:
+    """`widths`, each widened just enough that its header does not wrap one lone character onto a line.
+
+    A heading that breaks evenly reads well ("计划投" / "产时间"); one that leaves a single character
+    on its last line ("建设阶" / "段") does not, so that column gets the room for one line fewer."""
+    out = []
+    for header, width in zip(headers, widths):
+        units = max((display_width(line) for line in str(header).split("\n")), default=0)
+        per_line = max(2, math.floor(width - HEADER_PADDING))
+        lines = -(-units // per_line)
+        last = units - (lines - 1) * per_line
+        if lines > 1 and last <= 2:
+            fewer = -(-units // (lines - 1))
+            width = max(width, fewer + fewer % 2 + HEADER_PADDING)
+        out.append(width)
+    return [*out, *widths[len(out) :]]
+
+
 LINE_HEIGHT = 14.0  # points per wrapped line at the body font size
+HEADER_PADDING = 1.5  # column units a bold 11 pt heading needs beside its characters
 MAX_LINES = 12  # a very long 判定依据 is cut visually rather than making a page-high row
 
 

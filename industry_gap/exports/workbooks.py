@@ -64,6 +64,7 @@ from industry_gap.exports.excel_style import (
     SUBTITLE_FONT,
     excel_date,
     fit_row_heights,
+    header_widths,
     remove_stale_temporaries,
     safe_file_part,
     save_atomically,
@@ -182,7 +183,7 @@ DIVISION_HEADERS = [
     "规上有该大类",
 ]
 DIVISION_FORMATS = {h: COUNT_FORMAT for h in DIVISION_HEADERS[2:8]}
-COVERAGE_WIDTHS = [9, 24, 10, 9, 9, 10, 10, 9, 9, 9, 11, 9, 30]
+COVERAGE_WIDTHS = header_widths(PROGRESS_HEADERS, [9, 24, 10, 9, 9, 10, 10, 9, 9, 9, 11, 9, 30])
 COVERAGE_ROW_HEIGHT = 14.25  # points; rows are given a height so the page break can be planned
 CHART_HEIGHT_CM = 11.0
 CHART_MIN_HEIGHT_CM = 7.0
@@ -458,6 +459,7 @@ def _list_sheet(
     written = write_table(ws, HEADER_ROW, headers, _rows(frame), formats, wrap)
     if written == 0 and nil_line:
         write_title(ws, HEADER_ROW + 1, NO_ROWS_TEXT, width, font=SUBTITLE_FONT)
+    widths = header_widths(headers, widths)
     set_widths(ws, widths)
     fit_row_heights(ws, HEADER_ROW, HEADER_ROW, widths, range(1, width + 1))
     fit_row_heights(
