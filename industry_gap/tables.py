@@ -724,6 +724,113 @@ META = TableSpec(
 
 del C
 
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A read-only view for BI tools and Excel Power Query: each month's reported run (the month's latest
+    run date), in the workbooks' words. `sql` names tables as ``{s}table`` (the schema prefix)."""
+
+    name: str
+    label_zh: str
+    description_zh: str
+    columns: tuple[tuple[str, str], ...]  # (name, Chinese description), in the view's order
+    sql: str
+
+
+# The run date each month reported with: the latest run date of the month.
+_MONTHLY = "run_date IN (SELECT MAX(run_date) FROM {s}row_accounting GROUP BY SUBSTR(CAST(run_date AS TEXT), 1, 7))"
+_MONTH = "SUBSTR(CAST({t}.run_date AS TEXT), 1, 7)"
+_LEVEL_NAME = (
+    "CASE {t}.level WHEN 'section' THEN '门类' WHEN 'division' THEN '大类' WHEN 'group' THEN '中类' "
+    "WHEN 'class' THEN '小类' WHEN 'none' THEN NULL ELSE {t}.level END"
+)
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec(
+        "v_coverage_by_month",
+        "各月门类覆盖",
+        "各月门类覆盖：每个报送月份（该月最后一次运行）各层级的标准门类数、规上口径与全口径已有门类数",
+        (
+            ("month", "报送月份（YYYY-MM）"),
+            ("run_date", "该月最后一次运行的日期"),
+            ("level_name", "层级（大类 / 中类 / 小类）"),
+            ("standard_nodes", "标准门类数"),
+            ("present_above_nodes", "规上口径已有门类数"),
+            ("present_all_nodes", "全口径已有门类数"),
+        ),
+        f"SELECT {_MONTH.format(t='c')} AS month, c.run_date AS run_date, {_LEVEL_NAME.format(t='c')} AS level_name, "
+        "COUNT(*) AS standard_nodes, "
+        "SUM(CASE WHEN c.present_above THEN 1 ELSE 0 END) AS present_above_nodes, "
+        "SUM(CASE WHEN c.present_all THEN 1 ELSE 0 END) AS present_all_nodes "
+        f"FROM {{s}}coverage c WHERE c.{_MONTHLY} "
+        f"GROUP BY c.run_date, {_LEVEL_NAME.format(t='c')}",
+    ),
+    ViewSpec(
+        "v_candidates",
+        "入规培育清单及依据",
+        "入规培育清单及依据：每个报送月份的规下企业培育阶段、排序、缺口层级，附经营范围分类的首选代码、置信度与判定依据",
+        (
+            ("month", "报送月份（YYYY-MM）"),
+            ("run_date", "该月最后一次运行的日期"),
+            ("uscc", "统一社会信用代码"),
+            ("name", "企业名称"),
+            ("town", "乡镇（街道）"),
+            ("industry_code", "计入门类所用的行业代码"),
+            ("industry_name", "行业名称"),
+            ("code_source", "行业代码来源"),
+            ("confidence", "置信度（0–1）"),
+            ("stage_name", "培育阶段"),
+            ("included", "是否纳入入规培育清单"),
+            ("priority", "排序（1 为最优先跟进）"),
+            ("gap_level_above", "填补规上口径空白的层级（大类 / 中类 / 小类，空值为不填补）"),
+            ("gap_level_all", "填补全口径空白的层级（空值为不填补）"),
+            ("department", "责任单位"),
+            ("revenue_wan", "营业收入（最近一年，万元）"),
+            ("revenue_prev_wan", "上年营业收入（万元）"),
+            ("basis", "判定说明"),
+            ("predicted_code", "经营范围分类首选代码"),
+            ("predicted_score", "首选代码置信度"),
+            ("evidence", "判定依据（经营范围中的关键词）"),
+        ),
+        f"SELECT {_MONTH.format(t='c')} AS month, c.run_date AS run_date, c.uscc AS uscc, c.name AS name, "
+        "c.town AS town, c.code AS industry_code, c.code_name AS industry_name, c.code_source AS code_source, "
+        "c.confidence AS confidence, NULLIF(c.stage_name, '') AS stage_name, c.included AS included, "
+        "c.rank AS priority, "
+        f"NULLIF({_LEVEL_NAME.format(t='c').replace('c.level', 'c.gap_level_above')}, '') AS gap_level_above, "
+        f"NULLIF({_LEVEL_NAME.format(t='c').replace('c.level', 'c.gap_level_all')}, '') AS gap_level_all, "
+        "NULLIF(c.department, '') AS department, c.revenue_wan AS revenue_wan, "
+        "c.revenue_prev_wan AS revenue_prev_wan, NULLIF(c.basis, '') AS basis, "
+        "NULLIF(k.pred_code_1, '') AS predicted_code, k.pred_score_1 AS predicted_score, "
+        "NULLIF(k.evidence, '') AS evidence "
+        "FROM {s}candidates c LEFT JOIN {s}classifications k ON k.run_date = c.run_date AND k.uscc = c.uscc "
+        f"WHERE c.{_MONTHLY}",
+    ),
+    ViewSpec(
+        "v_target_progress",
+        "各目标门类进展",
+        "各目标门类进展：每个报送月份，目标清单中每个门类在其口径下是否已有企业（已实现），及责任单位、目标年份",
+        (
+            ("month", "报送月份（YYYY-MM）"),
+            ("run_date", "该月最后一次运行的日期"),
+            ("scope_name", "口径（全口径 / 规上口径）"),
+            ("industry_code", "目标门类代码"),
+            ("industry_name", "目标门类名称"),
+            ("level_name", "层级（大类 / 中类 / 小类）"),
+            ("department", "责任单位"),
+            ("target_year", "目标年份"),
+            ("achieved", "是否已实现（该口径下已有企业）"),
+            ("enterprises", "该口径下的企业数"),
+        ),
+        f"SELECT {_MONTH.format(t='t')} AS month, t.run_date AS run_date, t.scope AS scope_name, "
+        f"t.code AS industry_code, t.name AS industry_name, {_LEVEL_NAME.format(t='t')} AS level_name, "
+        "NULLIF(t.department, '') AS department, t.target_year AS target_year, "
+        "CASE WHEN t.scope = '规上口径' THEN c.present_above ELSE c.present_all END AS achieved, "
+        "CASE WHEN t.scope = '规上口径' THEN c.n_above ELSE c.n_all END AS enterprises "
+        "FROM {s}targets t LEFT JOIN {s}coverage c ON c.run_date = t.run_date AND c.code = t.code "
+        f"WHERE t.{_MONTHLY}",
+    ),
+)
+
 DOCS_PATH = "docs/tables.md"  # relative to the repository root
 DOCS_COMMAND = "python scripts/build_table_docs.py"
 
@@ -793,4 +900,17 @@ def render_markdown() -> str:
     lines.append("")
     for spec in (*TABLES.values(), META):
         lines += _table_markdown(spec)
+    lines += [
+        "# Read-only views (BI tools, Excel Power Query)",
+        "",
+        "The warehouse also has these views (in the same schema on PostgreSQL), recreated when a new version",
+        "changes them. Each shows every reported month once: the month's latest run date. Level names are the",
+        "workbooks' (大类 / 中类 / 小类) and a missing value is NULL. In Excel: 数据 → 获取数据 → 自数据库",
+        "(PostgreSQL, or an ODBC source for the SQLite file), then choose the view.",
+        "",
+    ]
+    for view in VIEWS:
+        lines += [f"## {view.name}：{view.label_zh}", "", view.description_zh, "", "| 列 | 说明 |", "|---|---|"]
+        lines += [f"| `{name}` | {_cell(description)} |" for name, description in view.columns]
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

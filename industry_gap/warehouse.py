@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import logging
 import math
 import os
@@ -311,6 +312,7 @@ class Warehouse:
         if META_TABLE in names:
             self._check_version(connection)
             self.metadata.create_all(connection)  # tables added since the warehouse was created
+            self._ensure_views(connection)
             return
         if self.dialect == "sqlite":
             # pysqlite runs DDL outside a transaction unless one is open: open it, and hold the write lock
@@ -340,6 +342,28 @@ class Warehouse:
         else:
             self.metadata.create_all(connection)
         self._set_meta(connection, "schema_version", str(SCHEMA_VERSION))
+        self._ensure_views(connection)
+
+    def _ensure_views(self, connection) -> None:
+        """The read-only views of `tables.VIEWS`, (re)created when their definitions changed."""
+        digest = hashlib.sha256("\n".join(f"{v.name}:{v.sql}" for v in spec.VIEWS).encode("utf-8")).hexdigest()[:16]
+        meta = self.tables[META_TABLE]
+        stored = connection.execute(select(meta.c.value).where(meta.c.key == "views")).scalar()
+        existing = set(inspect(connection).get_view_names(schema=self.schema))
+        if stored == digest and all(view.name in existing for view in spec.VIEWS):
+            return
+        preparer = connection.dialect.identifier_preparer
+        prefix = f"{preparer.quote_schema(self.schema)}." if self.schema and self.dialect != "sqlite" else ""
+        for view in spec.VIEWS:
+            connection.execute(text(f"DROP VIEW IF EXISTS {prefix}{view.name}"))
+            connection.execute(text(f"CREATE VIEW {prefix}{view.name} AS {view.sql.format(s=prefix)}"))
+            if self.dialect == "postgresql":
+                comment = view.description_zh.replace("'", "''")
+                connection.execute(text(f"COMMENT ON VIEW {prefix}{view.name} IS '{comment}'"))
+                for column, description in view.columns:
+                    described = description.replace("'", "''")
+                    connection.execute(text(f"COMMENT ON COLUMN {prefix}{view.name}.{column} IS '{described}'"))
+        self._set_meta(connection, "views", digest)
 
     def _check_version(self, connection) -> None:
         meta = self.tables[META_TABLE]

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
 
 from industry_gap.errors import UserError
+from industry_gap.tables import VIEWS
 from industry_gap.warehouse import (
     DEFAULT_SCHEMA,
     META_TABLE,
@@ -172,7 +173,7 @@ def test_tables_live_in_their_own_schema_with_typed_columns(pg_schema):
                 text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
             ).scalars()
         )
-    assert tables == {*TABLE_COLUMNS, META_TABLE}
+    assert tables == {*TABLE_COLUMNS, META_TABLE, *(view.name for view in VIEWS)}  # and the BI views beside them
     assert not (in_public & set(TABLE_COLUMNS))
 
     columns = _columns(store, "registry")
@@ -228,7 +229,7 @@ def test_every_table_and_column_has_its_chinese_comment(pg_schema):
                 "SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c "
                 "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
                 "JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = a.attnum "
-                "WHERE c.relnamespace = CAST(:s AS regnamespace) AND c.relkind = 'r'"
+                "WHERE c.relnamespace = CAST(:s AS regnamespace) AND c.relkind IN ('r', 'v')"
             ),
             {"s": pg_schema},
         ).all()
