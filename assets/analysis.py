@@ -8,7 +8,7 @@ reads earlier runs (its baseline and the previous run), through `EarlierRuns`.
 import dagster as dg
 import pandas as pd
 
-from assets.resources import PipelineSettings, WarehouseResource
+from assets.resources import InputFiles, PipelineSettings, WarehouseResource
 from industry_gap.baseline import chosen_baseline
 from industry_gap.changes import coverage_drops, left_above_scale
 from industry_gap.coverage import (
@@ -51,6 +51,7 @@ GROUP = "analyse"  # 分析
 def coverage(
     context: dg.AssetExecutionContext,
     settings: PipelineSettings,
+    input_files: InputFiles,
     warehouse: WarehouseResource,
     classified_registry: pd.DataFrame,
     above_scale: IngestResult,
@@ -62,7 +63,7 @@ def coverage(
     table = build_coverage(classified_registry, above_scale.rows, policy, enterprise_codes=codes)
     # Earlier runs: the baseline when the plan gives no 基期 file, and the previous run for the check.
     with EarlierRuns(warehouse.open(), run_date) as earlier:
-        stored = chosen_baseline(settings.baseline_file, policy, earlier)
+        stored = chosen_baseline(settings.baseline_file, policy, earlier, input_files.sample_baseline_file())
         previous = earlier.previous_coverage()
     baseline = resolve_baseline(table, stored, run_date=run_date, policy=policy)
     progress = coverage_progress(table, baseline, policy, run_date)

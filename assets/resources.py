@@ -20,7 +20,14 @@ from pydantic import PrivateAttr
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
-from industry_gap.settings import DISTRICT_TIMEZONE, Settings, absolute_path, resolved_run_date
+from industry_gap.settings import (
+    DISTRICT_TIMEZONE,
+    SAMPLE_BASELINE,
+    SAMPLE_FILES,
+    Settings,
+    absolute_path,
+    resolved_run_date,
+)
 from industry_gap.warehouse import Warehouse, default_database_url
 
 ENVIRONMENT_SETTINGS = Settings.load()  # INDUSTRY_GAP_* of this process, read once at import
@@ -51,6 +58,15 @@ class InputFiles(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         key = run_month_partition(context)
         self._month = key[:7] if key else ""
+
+    def sample_baseline_file(self) -> str:
+        """The sample district's 基期 when these are the sample's files, else "" (it comes last: after
+        --baseline and the policy's [baseline] file, `industry_gap.baseline.plan_baseline_file`)."""
+        sample = all(
+            bool(getattr(self, name)) and Path(getattr(self, name)).resolve() == path.resolve()
+            for name, path in SAMPLE_FILES.items()
+        )
+        return str(SAMPLE_BASELINE) if sample else ""
 
     def path_for(self, dataset: str) -> Path | None:
         """The file of `dataset`; `{month}` in a path is the run's report month (YYYY-MM), so a backfill

@@ -25,9 +25,10 @@ from industry_gap.errors import UserError
 from industry_gap.policy import Policy
 
 
-def plan_baseline_file(run_file: str, policy: Policy) -> str:
-    """The plan's 基期 coverage table: the run's own (--baseline) first, then the policy's [baseline] file."""
-    return run_file or policy.baseline_file
+def plan_baseline_file(run_file: str, policy: Policy, sample_file: str = "") -> str:
+    """The plan's 基期 coverage table: the run's own (--baseline) first, then the policy's [baseline] file,
+    then the sample district's (only when the run reads the sample data)."""
+    return run_file or policy.baseline_file or sample_file
 
 
 def plan_baseline(path: str, policy: Policy) -> pd.DataFrame:
@@ -53,7 +54,7 @@ def stored_baseline(earlier: EarlierRuns, configured: dt.date | None) -> pd.Data
     return earlier.latest("baseline")
 
 
-def chosen_baseline(run_file: str, policy: Policy, earlier: EarlierRuns) -> pd.DataFrame | None:
+def chosen_baseline(run_file: str, policy: Policy, earlier: EarlierRuns, sample_file: str = "") -> pd.DataFrame | None:
     """The baseline for `coverage.resolve_baseline`: the plan's file when there is one, else earlier runs'."""
-    path = plan_baseline_file(run_file, policy)
+    path = plan_baseline_file(run_file, policy, sample_file)
     return plan_baseline(path, policy) if path else stored_baseline(earlier, policy.baseline_date)

@@ -29,6 +29,7 @@ SAMPLE_FILES = {
     "projects": SAMPLE_DIR / "projects.xlsx",
 }
 INPUT_DATASETS = tuple(SAMPLE_FILES)
+SAMPLE_BASELINE = SAMPLE_DIR / "baseline.csv"  # the sample district's 基期, so its first run reports progress
 
 # The environment variable of each setting that has one (documented in README, "Settings").
 ENVIRONMENT = {
@@ -100,9 +101,12 @@ class Settings:
     def input_paths(self) -> dict[str, str]:
         """The sample data when no input file is named; otherwise only the files named ("" = not given)."""
         given = {name: getattr(self, name) for name in INPUT_DATASETS}
-        if not any(given.values()):
+        if self.uses_sample_data():
             return {name: str(path) for name, path in SAMPLE_FILES.items()}
         return given
+
+    def uses_sample_data(self) -> bool:
+        return not any(getattr(self, name) for name in INPUT_DATASETS)
 
     def check_files_exist(self) -> None:
         """Every named file exists: said before anything runs, in Chinese."""

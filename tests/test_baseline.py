@@ -106,6 +106,9 @@ def test_policy_baseline_file_is_relative_to_the_policy_file(policy, tmp_path):
     assert plan_baseline_file(settings.baseline_file, configured) == configured.baseline_file
     run_file = PipelineSettings(output_dir=str(tmp_path), baseline_file="/elsewhere/基期.csv")
     assert plan_baseline_file(run_file.baseline_file, configured) == "/elsewhere/基期.csv"  # `--baseline` wins
+    # the sample district's 基期 comes last: after --baseline and the policy's file
+    assert plan_baseline_file("", configured, "/sample/baseline.csv") == configured.baseline_file
+    assert plan_baseline_file("", load_policy(TEST_POLICY_PATH), "/sample/baseline.csv") == "/sample/baseline.csv"
 
     stored = plan_baseline(configured.baseline_file, configured)
     assert set(stored["code"]) == {"36", "367", "3670", "13", "139", "1391"}
@@ -161,3 +164,20 @@ def test_a_missing_baseline_file_is_a_clear_error(policy, tmp_path):
 
     with pytest.raises(UserError, match="找不到规划基期文件"):
         plan_baseline(str(tmp_path / "没有.csv"), policy)
+
+
+def test_a_run_on_the_sample_data_uses_the_sample_plans_baseline(tmp_path):
+    """The first run on the sample reports progress since the plan, not 0 against itself."""
+    from assets.resources import InputFiles
+    from industry_gap.settings import SAMPLE_BASELINE, SAMPLE_FILES
+
+    sample = InputFiles(**{name: str(path) for name, path in SAMPLE_FILES.items()})
+    assert sample.sample_baseline_file() == str(SAMPLE_BASELINE)
+    own = InputFiles(
+        **{**{name: str(path) for name, path in SAMPLE_FILES.items()}, "registry": str(tmp_path / "名录.csv")}
+    )
+    assert own.sample_baseline_file() == ""
+    policy = load_policy(None)  # the shipped policy names no 基期 file
+    stored = plan_baseline(plan_baseline_file("", policy, sample.sample_baseline_file()), policy)
+    assert stored["present_all"].sum() > stored["present_above"].sum() > 0
+    assert set(stored["baseline_date"]) == {policy.issued.isoformat()}

@@ -40,7 +40,7 @@ def sample_run(tmp_path_factory):
 
 def header_row(sheet) -> list:
     for row in sheet.iter_rows(min_row=1, max_row=8, values_only=True):
-        if row and row[0] == "序号":
+        if row and row[0] in ("序号", "排名"):
             return [cell for cell in row if cell is not None]
     raise AssertionError(f"no header row in {sheet.title}")
 
@@ -51,6 +51,17 @@ def test_run_succeeds_and_prints_a_chinese_summary(sample_run):
     for phrase in ("运行完成", "规下企业名录：读入 8008 行", "隔离", "入规培育", "预计奖励", "industry_gap.sqlite"):
         assert phrase in printed
     assert (output / "industry_gap.sqlite").exists()
+
+
+def test_the_first_sample_run_reports_progress_since_the_plan(sample_run):
+    """The sample ships its plan's 基期 (sample_data/baseline.csv): the first run reports real progress."""
+    import re
+
+    _, printed, _ = sample_run
+    assert "以规划基期文件“baseline.csv”为基期" in printed
+    added = [int(n) for n in re.findall(r"较基期新增(\d+)个", printed)]
+    assert len(added) == 2 and all(n > 0 for n in added), printed
+    assert "完成0%" not in printed
 
 
 def test_the_summary_says_how_long_each_stage_took(sample_run):
