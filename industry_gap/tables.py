@@ -95,6 +95,12 @@ class Column:
     nullable: bool = True  # the natural key's columns are made NOT NULL by their TableSpec
     stored: bool = True
     note: str = ""  # English: the DataFrame contract beyond the type (format, what is left out)
+    stored_as: str = ""  # the database column's name when it differs from the frame's (no SQL reserved words)
+
+    @property
+    def db_name(self) -> str:
+        """The column's name in the database (and in docs/tables.md)."""
+        return self.stored_as or self.name
 
 
 @dataclass(frozen=True)
@@ -170,7 +176,7 @@ SHARED_COLUMNS = {
         C("project_name", TEXT, "项目名称"),
         C("builder", TEXT, "建设单位"),
         C("investment_wan", MONEY, "总投资（万元）"),
-        C("row", INTEGER, "来源行号（表头为第 1 行）"),
+        C("row", INTEGER, "来源行号（表头为第 1 行）", stored_as="source_row"),
         C("pred_code_1", TEXT, "候选1代码"),
         C("pred_name_1", TEXT, "候选1名称"),
         C("pred_score_1", FLOAT, "候选1置信度"),
@@ -322,9 +328,9 @@ _SPECS = [
                 "数据集（registry 规下名录 / above_scale 规上名录 / targets 目标清单 / projects 项目清单 / "
                 "overrides 人工核定）",
             ),
-            C("file", TEXT, "来源文件"),
+            C("file", TEXT, "来源文件", stored_as="source_file"),
             *shared("row"),
-            C("column", TEXT, "出问题的列"),
+            C("column", TEXT, "出问题的列", stored_as="column_name"),
             C("value", TEXT, "出问题的值"),
             C("reason", TEXT, "原因"),
         ),
@@ -341,7 +347,7 @@ _SPECS = [
                 "数据集（registry 规下名录 / above_scale 规上名录 / targets 目标清单 / projects 项目清单 / "
                 "overrides 人工核定）",
             ),
-            C("file", TEXT, "来源文件"),
+            C("file", TEXT, "来源文件", stored_as="source_file"),
             *shared("row"),
             C("uscc", USCC, "统一社会信用代码（18 位）"),
             C("name", TEXT, "企业名称"),
@@ -360,7 +366,7 @@ _SPECS = [
                 "数据集（registry 规下名录 / above_scale 规上名录 / targets 目标清单 / projects 项目清单 / "
                 "overrides 人工核定）",
             ),
-            C("file", TEXT, "来源文件"),
+            C("file", TEXT, "来源文件", stored_as="source_file"),
             C("rows_in", INTEGER, "读入行数"),
             C("clean", INTEGER, "清洁行数"),
             C("quarantined", INTEGER, "隔离行数"),
@@ -445,7 +451,7 @@ _SPECS = [
             C("name", TEXT, "门类名称"),
             C("section", TEXT, "所属门类"),
             C("division", TEXT, "所属大类"),
-            C("group", TEXT, "所属中类"),
+            C("group", TEXT, "所属中类", stored_as="group_code"),
             C("parent", TEXT, "上级代码"),
             *shared("present_above", "present_all"),
             C("n_above", INTEGER, "规上企业数"),
@@ -637,7 +643,7 @@ _SPECS = [
             C("status", TEXT, "测算状态"),
             C("status_name", TEXT, "状态名称"),
             C("excluded_by_rule", TEXT, "被排除的条款"),
-            C("reason", TEXT, "说明"),
+            C("reason", TEXT, "测算说明"),
             C("conditions", TEXT, "兑现条件"),
             C("allocation_order", INTEGER, "分配顺序"),
         ),
@@ -722,6 +728,21 @@ META = TableSpec(
     ),
 )
 
+# The level words the tables store (code, as computed) and the workbooks' names for them: the views join it.
+LEVELS = TableSpec(
+    "levels",
+    "层级名称",
+    "层级名称：表中 level、gap_level 等列的取值（section / division / group / class / none）与工作簿中的名称"
+    "（门类 / 大类 / 中类 / 小类 / 空值）对照，由 industry-gap 维护",
+    natural_key=("level",),
+    by_run_date=False,
+    columns=(
+        C("level", SHORT, "层级取值（表中所存）"),
+        C("level_name", SHORT, "层级名称（与工作簿一致；none 为空值）"),
+    ),
+)
+LEVEL_NAMES = {"section": "门类", "division": "大类", "group": "中类", "class": "小类", "none": None}
+
 del C
 
 
@@ -740,10 +761,7 @@ class ViewSpec:
 # The run date each month reported with: the latest run date of the month.
 _MONTHLY = "run_date IN (SELECT MAX(run_date) FROM {s}row_accounting GROUP BY SUBSTR(CAST(run_date AS TEXT), 1, 7))"
 _MONTH = "SUBSTR(CAST({t}.run_date AS TEXT), 1, 7)"
-_LEVEL_NAME = (
-    "CASE {t}.level WHEN 'section' THEN '门类' WHEN 'division' THEN '大类' WHEN 'group' THEN '中类' "
-    "WHEN 'class' THEN '小类' WHEN 'none' THEN NULL ELSE {t}.level END"
-)
+_LEVEL_NAME = "(SELECT l.level_name FROM {{s}}levels l WHERE l.level = {t}.level)"
 
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec(
@@ -763,7 +781,7 @@ VIEWS: tuple[ViewSpec, ...] = (
         "SUM(CASE WHEN c.present_above THEN 1 ELSE 0 END) AS present_above_nodes, "
         "SUM(CASE WHEN c.present_all THEN 1 ELSE 0 END) AS present_all_nodes "
         f"FROM {{s}}coverage c WHERE c.{_MONTHLY} "
-        f"GROUP BY c.run_date, {_LEVEL_NAME.format(t='c')}",
+        "GROUP BY c.run_date, c.level",
     ),
     ViewSpec(
         "v_candidates",
@@ -879,7 +897,7 @@ def _table_markdown(spec: TableSpec) -> list[str]:
     lines += [header, "|---|---|---|---|" + ("---|" if with_notes else "")]
     for column in spec.table_columns:
         row = (
-            f"| `{column.name}` | {column.type.sql} | {'是' if column.nullable else '否'} "
+            f"| `{column.db_name}` | {column.type.sql} | {'是' if column.nullable else '否'} "
             f"| {_cell(column.description_zh)} |"
         )
         lines.append(row + (f" {_cell(column.note)} |" if with_notes else ""))
@@ -898,7 +916,7 @@ def render_markdown() -> str:
     lines = [_INTRO.rstrip("\n")]
     lines += [f"| {spelling} | {meaning} |" for spelling, meaning in KINDS.values()]
     lines.append("")
-    for spec in (*TABLES.values(), META):
+    for spec in (*TABLES.values(), META, LEVELS):
         lines += _table_markdown(spec)
     lines += [
         "# Read-only views (BI tools, Excel Power Query)",

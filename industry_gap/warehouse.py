@@ -58,6 +58,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
@@ -72,7 +73,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DATABASE_NAME = "industry_gap.sqlite"
 DEFAULT_SCHEMA = "industry_gap"  # PostgreSQL schema of the tables (`--db-schema`)
 WRITER_LOCK_KEY = 4754_2017  # PostgreSQL advisory lock id shared by every industry-gap writer
-SCHEMA_VERSION = 2  # 1 = untyped tables without natural keys (before the typed schema)
+SCHEMA_VERSION = 3  # 1 = untyped tables without natural keys (before the typed schema); 2 = before issue 26:
+# columns named group / column (SQL reserved words) and '' stored for a missing text value
 META_TABLE = spec.META.name
 DISTRICT_KEY = "district"  # meta key: the district whose runs the database holds (`Warehouse.claim_district`)
 LEGACY_SCHEMA = "public"  # where versions before the typed schema put their tables
@@ -104,6 +106,16 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {name: table.natural_key for name, ta
 TABLE_COMMENTS: dict[str, str] = {name: table.description_zh for name, table in spec.TABLES.items()}
 META_TABLE_COMMENT = spec.META.description_zh
 CLASSIFICATION_COLUMNS = spec.TABLES["classifications"].column_names
+# Frame names stored under another name ({table: {frame name: database name}}): no SQL reserved words.
+STORED_AS: dict[str, dict[str, str]] = {
+    name: {c.name: c.db_name for c in table.stored_columns if c.db_name != c.name}
+    for name, table in spec.TABLES.items()
+}
+# Nullable text columns: a missing value is stored as NULL (read back as "" as before).
+TEXT_COLUMNS: dict[str, list[str]] = {
+    name: [c.name for c in table.stored_columns if c.nullable and c.type.kind in ("text", "string")]
+    for name, table in spec.TABLES.items()
+}
 
 
 # The same comments as two maps (kept for callers of the former layout): id and run_date, which every
@@ -137,7 +149,8 @@ def check_frame_columns(name: str, frame: pd.DataFrame) -> None:
 
 
 def _sql_column(column: spec.Column, **options) -> Column:
-    return Column(column.name, sql_type(column.type), comment=column.description_zh, **options)
+    """The database column `db_name`, addressed in code by its frame name (SQLAlchemy's key)."""
+    return Column(column.db_name, sql_type(column.type), key=column.name, comment=column.description_zh, **options)
 
 
 def _build_metadata(schema: str | None = None) -> MetaData:
@@ -166,6 +179,17 @@ def _build_metadata(schema: str | None = None) -> MetaData:
             for column in spec.META.stored_columns
         ),
         comment=spec.META.description_zh,
+    )
+    Table(
+        spec.LEVELS.name,
+        metadata,
+        *(
+            _sql_column(column, primary_key=True)
+            if column.name in spec.LEVELS.natural_key
+            else _sql_column(column, nullable=column.nullable)
+            for column in spec.LEVELS.stored_columns
+        ),
+        comment=spec.LEVELS.description_zh,
     )
     return metadata
 
@@ -311,6 +335,7 @@ class Warehouse:
         names = set(inspect(connection).get_table_names(schema=self.schema))
         if META_TABLE in names:
             self._check_version(connection)
+            self._upgrade_to_3(connection)
             self.metadata.create_all(connection)  # tables added since the warehouse was created
             self._ensure_views(connection)
             return
@@ -344,8 +369,53 @@ class Warehouse:
         self._set_meta(connection, "schema_version", str(SCHEMA_VERSION))
         self._ensure_views(connection)
 
+    def _upgrade_to_3(self, connection) -> None:
+        """Version 2 → 3 in place, in the caller's transaction (issue 26): the columns named with SQL reserved
+        words get their new names, and "" in a nullable text column becomes NULL. Rows, keys and history stay."""
+        meta = self.tables[META_TABLE]
+        version = connection.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        if version is not None and int(version) >= 3:
+            return
+        if self.dialect == "sqlite" and not connection.connection.driver_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite runs ALTER outside a transaction otherwise
+            version = connection.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+            if version is not None and int(version) >= 3:
+                return  # another process upgraded it first
+        preparer = connection.dialect.identifier_preparer
+        names = set(inspect(connection).get_table_names(schema=self.schema))
+        for name, renames in STORED_AS.items():
+            if name not in names:
+                continue
+            table = self.tables[name]
+            present = {c["name"] for c in inspect(connection).get_columns(name, schema=self.schema)}
+            for old, new in renames.items():
+                if old in present and new not in present:
+                    connection.execute(
+                        text(
+                            f"ALTER TABLE {preparer.format_table(table)} "
+                            f"RENAME COLUMN {preparer.quote(old)} TO {preparer.quote(new)}"
+                        )
+                    )
+        for name, columns in TEXT_COLUMNS.items():
+            if name in names and columns:
+                table = self.tables[name]
+                for column in columns:
+                    connection.execute(update(table).where(table.c[column] == "").values({column: None}))
+        self._set_meta(connection, "schema_version", str(SCHEMA_VERSION))
+        self._set_meta(connection, "upgraded_from", f"{version}")
+        note = f"数据库“{self.display_url}”已升级到表结构版本 {SCHEMA_VERSION}（列名 group→group_code、column→column_name，空文本改存 NULL），数据全部保留"
+        self.migrated.append(note)
+        log.warning(note)
+
     def _ensure_views(self, connection) -> None:
-        """The read-only views of `tables.VIEWS`, (re)created when their definitions changed."""
+        """The level lookup table and the read-only views of `tables.VIEWS`, (re)created when their definitions
+        changed."""
+        levels = self.tables[spec.LEVELS.name]
+        wanted = sorted(spec.LEVEL_NAMES.items())
+        stored_levels = sorted(connection.execute(select(levels.c.level, levels.c.level_name)).all())
+        if [tuple(row) for row in stored_levels] != wanted:
+            connection.execute(delete(levels))
+            connection.execute(levels.insert(), [{"level": k, "level_name": v} for k, v in wanted])
         digest = hashlib.sha256("\n".join(f"{v.name}:{v.sql}" for v in spec.VIEWS).encode("utf-8")).hexdigest()[:16]
         meta = self.tables[META_TABLE]
         stored = connection.execute(select(meta.c.value).where(meta.c.key == "views")).scalar()
@@ -597,7 +667,14 @@ def _legacy_message(where: str, store: Warehouse, problem: str) -> str:
 
 
 def _as_before(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed values back to what the pipeline used: ISO date text ("" when empty), UTC ISO timestamps."""
+    """Typed values back to what the pipeline used: ISO date text ("" when empty), UTC ISO timestamps,
+    frame column names, "" for a missing text value (stored as NULL)."""
+    renamed = {db: column for column, db in STORED_AS[name].items()}
+    if renamed:
+        frame = frame.rename(columns=renamed)
+    for column in TEXT_COLUMNS[name]:
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
     for column, kind in TABLE_COLUMNS[name].items():
         if column not in frame.columns:
             continue
@@ -707,9 +784,11 @@ def _table_columns(name: str, run_date: dt.date, frame: pd.DataFrame) -> dict[st
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"table {name}: frame lacks columns {missing}")
-    values = {"run_date": [run_date] * len(frame)}
+    values: dict[str, list] = {"run_date": [run_date] * len(frame)}
     for column, kind in columns.items():
         values[column] = _column_values(frame[column], kind)
+    for column in TEXT_COLUMNS[name]:  # one spelling of "missing": NULL, never ""
+        values[column] = [None if value == "" else value for value in values[column]]
     return values
 
 
@@ -810,7 +889,7 @@ def _insert_sql(table: Table, columns: list[str], dialect) -> str:
     """``INSERT INTO table (columns) VALUES (?, ...)`` in the driver's parameter style."""
     preparer = dialect.identifier_preparer
     placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(preparer.quote(column) for column in columns)
+    names = ", ".join(preparer.quote(table.c[column].name) for column in columns)
     return f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({', '.join([placeholder] * len(columns))})"
 
 
@@ -822,7 +901,7 @@ def _copy_rows(connection, table: Table, columns: list[str], rows: list[tuple]) 
     """
     dialect = connection.dialect
     preparer = dialect.identifier_preparer
-    names = ", ".join(preparer.quote(column) for column in columns)
+    names = ", ".join(preparer.quote(table.c[column].name) for column in columns)
     statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
     driver_connection = connection.connection.driver_connection
     try:

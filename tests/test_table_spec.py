@@ -68,7 +68,7 @@ def test_the_docs_script_checks_and_describes_every_table_and_column():
         assert f"## {table.name}：{table.label_zh}" in text
         assert table.description_zh in text
         for column in table.table_columns:
-            assert f"| `{column.name}` | {column.type.sql} |" in text
+            assert f"| `{column.db_name}` | {column.type.sql} |" in text
 
 
 # -- the warehouse reads the spec ---------------------------------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, delete, select
 
-from industry_gap.warehouse import TABLE_COLUMNS, Warehouse, _cast_for, _python_value, _table_columns
+from industry_gap.warehouse import TABLE_COLUMNS, TEXT_COLUMNS, Warehouse, _cast_for, _python_value, _table_columns
 from tests.conftest import _drop_schema, _postgres_schema_url
 
 DAY = dt.date(2026, 11, 20)
@@ -31,6 +31,9 @@ def reference_records(name: str, run_date: dt.date, frame: pd.DataFrame) -> list
     for row in subset.itertuples(index=False, name=None):
         record = {col: cast(_python_value(value)) for col, cast, value in zip(columns, casts, row)}
         record["run_date"] = run_date
+        for col in TEXT_COLUMNS[name]:  # a missing text value is NULL (issue 26), never ""
+            if record[col] == "":
+                record[col] = None
         records.append(record)
     return records
 

@@ -31,12 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
 
 from industry_gap.errors import UserError
-from industry_gap.tables import VIEWS
+from industry_gap.tables import LEVELS, VIEWS
 from industry_gap.warehouse import (
     DEFAULT_SCHEMA,
     META_TABLE,
     NATURAL_KEYS,
     SCHEMA_VERSION,
+    STORED_AS,
     TABLE_COLUMNS,
     TABLE_COMMENTS,
     LegacyWarehouseError,
@@ -173,7 +174,7 @@ def test_tables_live_in_their_own_schema_with_typed_columns(pg_schema):
                 text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
             ).scalars()
         )
-    assert tables == {*TABLE_COLUMNS, META_TABLE, *(view.name for view in VIEWS)}  # and the BI views beside them
+    assert tables == {*TABLE_COLUMNS, META_TABLE, LEVELS.name, *(view.name for view in VIEWS)}  # and the BI views
     assert not (in_public & set(TABLE_COLUMNS))
 
     columns = _columns(store, "registry")
@@ -244,8 +245,9 @@ def test_every_table_and_column_has_its_chinese_comment(pg_schema):
     assert commented[("rewards", "amount_wan")] == "预计奖励（万元）"
     for name, kinds in TABLE_COLUMNS.items():
         for column in ["id", "run_date", *kinds]:
-            assert commented[(name, column)] == column_comment(name, column)
-            assert any("\u4e00" <= ch <= "\u9fff" for ch in commented[(name, column)])
+            stored_as = STORED_AS[name].get(column, column)  # group → group_code, column → column_name
+            assert commented[(name, stored_as)] == column_comment(name, column)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in commented[(name, stored_as)])
     store.dispose()
 
 
@@ -298,7 +300,7 @@ def test_natural_keys_reject_a_duplicate_and_keep_the_previous_rows(database_url
     for name, key in NATURAL_KEYS.items():
         if key:
             found = {tuple(c["column_names"]) for c in inspector.get_unique_constraints(name, schema=store.schema)}
-            assert ("run_date", *key) in found, name
+            assert ("run_date", *(STORED_AS[name].get(c, c) for c in key)) in found, name
     store.dispose()
 
 
