@@ -35,7 +35,7 @@ def test_a_cli_run_is_a_named_job_with_tags_and_its_summary(tmp_path):
         assert run.tags[tags.RUN_DATE] == RUN_DATE
         assert run.tags[tags.REGISTRY].startswith("规下名录_") and "13812345678" not in run.tags[tags.REGISTRY]
         assert run.tags[tags.MODEL_VERSION] == MODEL_VERSION
-        assert run.tags[tags.MODEL] == outcome.values["scope_model"].training_hash  # type: ignore[attr-defined]
+        assert run.tags[tags.MODEL] == outcome.values["scope_model"].training_hash
         assert run.tags[tags.TRIGGER] == "cli"
         assert run.tags["dagster/partition"] == "2026-11-01"
         [summary] = [
