@@ -83,9 +83,15 @@ def test_ui_opens_on_the_outputs_history_and_the_browser_shows_the_asset_graph(t
         assert "门类覆盖" in coverage and "classified_registry" in coverage  # description and upstream asset
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl+C in the analyst's terminal
         try:
             process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    time.sleep(1)
+    while not lines.empty():
+        printed.append(lines.get())
+    assert any("Dagster 界面已关闭" in line for line in printed), printed
+    with pytest.raises(OSError):  # the webserver went with it
+        urllib.request.urlopen(f"{url}/server_info", timeout=5)

@@ -96,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
     env = {**os.environ, "DAGSTER_HOME": str(home), "INDUSTRY_GAP_OUTPUT": str(output)}
     print(f"正在启动 Dagster 界面（dg dev）：输出目录 {output}，运行记录 {home}……", flush=True)
     command = [dg_command(), "dev", "-m", "pipelines.definitions", "-a", "defs", "-h", args.host, "-p", str(port)]
-    process = subprocess.Popen(command, env=env)
+    # dg dev and its webserver, daemon and code server in a process group of their own, stopped as one
+    # (Ctrl+C, or a service manager's SIGTERM, reaches this process and is passed on to the group)
+    process = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_default_sigint)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not answers(url):
@@ -110,23 +113,30 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         return process.wait()
-    except KeyboardInterrupt:  # Ctrl+C reached dg dev too (one process group): let it shut down
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        return _stop(process)
+    except KeyboardInterrupt:
+        return 0
     finally:
+        _stop(process)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl+C's signal acts, even when this command was started with SIGINT ignored (`cmd &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGINT to the group (dg dev shuts its services down, as on Ctrl+C); SIGKILL after a minute."""
+    with contextlib.suppress(ProcessLookupError):
         if process.poll() is None:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> int:
-    """dg dev shuts its webserver, daemon and code server down on SIGINT (as on Ctrl+C in a terminal)."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    print("Dagster 界面已关闭。", flush=True)
-    return 0
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            print("Dagster 界面已关闭。", flush=True)
