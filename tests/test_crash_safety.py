@@ -61,7 +61,9 @@ def kill_at_failpoint(process: subprocess.Popen, marker: Path, timeout: float = 
 
 
 def workbook_state(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.xlsx"))}
+    """Every published file of a month (the workbooks and the Word brief) by its hash."""
+    files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith("."))
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def bigger_registry(path: Path) -> Path:

@@ -112,7 +112,8 @@ def test_two_months_are_kept_and_the_second_lists_what_changed(tmp_path, databas
     assert ("stage_up", crossed) in kinds
     assert not any(uscc == make_uscc(3) for _, uscc in kinds)  # a shop: never a candidate
 
-    workbook = load_workbook(exports / "2026-11" / "扩增工业门类清单_汇总_2026-11.xlsx", read_only=True)
+    # 本月变化 is in the working book (工作底稿), with the other lists the office works on
+    workbook = load_workbook(exports / "2026-11" / "扩增工业门类工作底稿_2026-11.xlsx", read_only=True)
     sheet_text = [str(cell) for row in workbook["本月变化"].iter_rows(values_only=True) for cell in row if cell]
     workbook.close()
     assert new_firm in sheet_text and "新增候选企业" in sheet_text and "阶段提升" in sheet_text

@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import math
 import random
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -337,8 +338,11 @@ def _formula_xlsx() -> bytes:
 
     data = xlsx_bytes(fill)
     # What Excel/WPS write for a computed formula: the formula and its last result.
+    # (openpyxl writes the empty result as <v /> or <v/> or <v></v>, depending on whether lxml is installed)
     return rewrite_zip(
-        data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"<f>2*3</f><v />", b"<f>2*3</f><v>6</v>")
+        data,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb"<f>2\*3</f><v\s*/>|<f>2\*3</f><v></v>", b"<f>2*3</f><v>6</v>", xml),
     )
 
 
