@@ -336,3 +336,23 @@ def above_scale_frame(*firms: tuple[str, str, str, float]):
         for number, (firm_uscc, name, code, revenue) in enumerate(firms, start=2)
     ]
     return pd.DataFrame(rows, columns=ABOVE_SCALE_COLUMNS)
+
+
+def sample_coded_firms():
+    """The sample district's firms with their true 小类 (sample_data/truth): real scopes and names with the
+    code each was generated from, as an office's coded firms (USCC, name, scope, 4-digit code)."""
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1] / "sample_data"
+    registry = pd.read_csv(root / "registry.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(root / "truth" / "registry_true_codes.csv", dtype=str, keep_default_na=False)
+    rows = registry.merge(truth[["统一社会信用代码", "true_code"]], on="统一社会信用代码")
+    rows = rows[rows["true_code"].str.len() == 4]
+    return pd.DataFrame(
+        {
+            "uscc": rows["统一社会信用代码"],
+            "name": rows["企业名称"],
+            "text": rows["经营范围"],
+            "code": rows["true_code"],
+        }
+    ).reset_index(drop=True)

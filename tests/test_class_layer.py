@@ -6,34 +6,20 @@ scikit-learn and the reference model.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from classifiers import ScopeClassifier, load_default_model, train_model
 from industry_gap.model_training import capped, train_office_model, training_key
+from tests.factories import sample_coded_firms
 
 pytestmark = pytest.mark.slow  # trains models on the sample district: a minute or more each
-
-ROOT = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 @pytest.fixture(scope="module")
 def labelled() -> pd.DataFrame:
-    registry = pd.read_csv(ROOT / "registry.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(ROOT / "truth" / "registry_true_codes.csv", dtype=str, keep_default_na=False)
-    rows = registry.merge(truth[["统一社会信用代码", "true_code"]], on="统一社会信用代码")
-    rows = rows[rows["true_code"].str.len() == 4]
-    return pd.DataFrame(
-        {
-            "uscc": rows["统一社会信用代码"],
-            "text": rows["经营范围"],
-            "name": rows["企业名称"],
-            "code": rows["true_code"],
-        }
-    ).reset_index(drop=True)
+    return sample_coded_firms()
 
 
 @pytest.fixture(scope="module")

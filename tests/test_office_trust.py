@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,21 +15,15 @@ import pytest
 from classifiers import load_default_model
 from classifiers.office_trust import office_trust_report
 from pipelines.cli import main
+from tests.factories import sample_coded_firms
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 @pytest.fixture(scope="module")
 def labelled() -> pd.DataFrame:
-    registry = pd.read_csv(ROOT / "registry.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(ROOT / "truth" / "registry_true_codes.csv", dtype=str, keep_default_na=False)
-    rows = registry.merge(truth[["统一社会信用代码", "true_code"]], on="统一社会信用代码")
-    rows = rows[rows["true_code"].str.len() == 4]
-    return pd.DataFrame(
-        {"企业名称": rows["企业名称"], "经营范围": rows["经营范围"], "行业代码": rows["true_code"]}
-    ).reset_index(drop=True)
+    firms = sample_coded_firms()
+    return pd.DataFrame({"企业名称": firms["name"], "经营范围": firms["text"], "行业代码": firms["code"]})
 
 
 @pytest.fixture(scope="module")
