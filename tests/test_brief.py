@@ -24,21 +24,12 @@ from industry_gap.report_status import (
     goal_statuses,
 )
 from tests.factories import TEST_POLICY_PATH, materialize_analysis
-from tests.test_workbooks import ABOVE, PROJECTS, REGISTRY, RUN_DATE, TARGETS, policy_ending
+from tests.test_workbooks import ABOVE, PROJECTS, REGISTRY, TARGETS, policy_ending, run_on_the_lists
 
 
 @pytest.fixture(scope="module")
 def brief(tmp_path_factory):
-    run = materialize_analysis(
-        tmp_path_factory.mktemp("brief"),
-        REGISTRY,
-        run_date=RUN_DATE,
-        above_scale=ABOVE,
-        targets=TARGETS,
-        projects=PROJECTS,
-        policy_file=TEST_POLICY_PATH,
-    )
-    return run
+    return run_on_the_lists(tmp_path_factory.mktemp("brief"))
 
 
 def _text(document) -> str:

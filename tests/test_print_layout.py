@@ -22,8 +22,7 @@ from industry_gap.coverage import build_coverage
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.exports.excel_style import PAGE_NUMBER_FOOTER, width_scale
 from industry_gap.exports.workbooks import COVERAGE_SHEET, COVERAGE_WIDTHS, _coverage_sheet
-from tests.factories import TEST_POLICY_PATH, materialize_analysis
-from tests.test_workbooks import ABOVE, PROJECTS, REGISTRY, RUN_DATE, TARGETS
+from tests.test_workbooks import RUN_DATE, run_on_the_lists
 
 MONTH = "2025年11月"
 A4 = 9
@@ -32,15 +31,7 @@ A4 = 9
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """One run of the real assets on the lists of test_workbooks, under the tests' policy (the `policy` fixture)."""
-    return materialize_analysis(
-        tmp_path_factory.mktemp("print"),
-        REGISTRY,
-        run_date=RUN_DATE,
-        above_scale=ABOVE,
-        targets=TARGETS,
-        projects=PROJECTS,
-        policy_file=TEST_POLICY_PATH,
-    )
+    return run_on_the_lists(tmp_path_factory.mktemp("print"))
 
 
 @pytest.fixture(scope="module")

@@ -124,8 +124,15 @@ PROJECTS = pd.DataFrame(
 def exported(tmp_path_factory):
     """One run of the real assets on the lists above, under the tests' policy (the `policy` fixture):
     (tables, published workbooks, output folder)."""
-    run = materialize_analysis(
-        tmp_path_factory.mktemp("run"),
+    run = run_on_the_lists(tmp_path_factory.mktemp("run"))
+    return run.result, run.exports, run.output
+
+
+def run_on_the_lists(folder: Path):
+    """One run of the real assets on the lists above, under the tests' policy (shared by the workbook,
+    print-layout and brief tests)."""
+    return materialize_analysis(
+        folder,
         REGISTRY,
         run_date=RUN_DATE,
         above_scale=ABOVE,
@@ -133,7 +140,6 @@ def exported(tmp_path_factory):
         projects=PROJECTS,
         policy_file=TEST_POLICY_PATH,
     )
-    return run.result, run.exports, run.output
 
 
 def policy_ending(folder: Path, policy: Policy, deadline: dt.date) -> Path:
