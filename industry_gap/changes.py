@@ -24,12 +24,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from industry_gap.coverage import NO_GAP, find_node, gap_path, number, text
+from industry_gap.coverage import NO_GAP, as_date, as_flag, find_node, gap_path, number, text
 from industry_gap.exports.excel_style import (
     INTEGER_FORMAT,
     LEFT,
@@ -83,24 +82,6 @@ class RunSnapshot:
 
 
 # -- small helpers ----------------------------------------------------------
-def _as_date(value: dt.date | dt.datetime | str | pd.Timestamp) -> dt.date:
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip()[:10])
-
-
-def _flag(value: object) -> bool:
-    """A yes/no cell as stored by pandas, a warehouse or an office: True, 1, "true", "是"."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes", "y", "是", "√"}
-    numeric = number(value)
-    return bool(numeric) if numeric is not None else False
-
-
 def _key(record: dict) -> str:
     """Firms are matched on USCC, or on the name when the USCC is empty (as elsewhere in the pipeline)."""
     return text(record.get("uscc")) or text(record.get("name"))
@@ -166,12 +147,12 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 # -- labels and which runs to compare ----------------------------------------
 def previous_run_label(run_date: dt.date | str) -> str:
     """比较对象 for the previous run, e.g. 上次运行（2026-11-19）."""
-    return f"上次运行（{_as_date(run_date).isoformat()}）"
+    return f"上次运行（{as_date(run_date).isoformat()}）"
 
 
 def month_label(compared_date: dt.date | str, current_date: dt.date | str) -> str:
     """比较对象 for the month comparison: 上月（2026-10）, or the month itself when a month was skipped."""
-    compared, current = _as_date(compared_date), _as_date(current_date)
+    compared, current = as_date(compared_date), as_date(current_date)
     month = f"{compared.year:04d}-{compared.month:02d}"
     previous_month = current.replace(day=1) - dt.timedelta(days=1)
     if (compared.year, compared.month) == (previous_month.year, previous_month.month):
@@ -189,8 +170,8 @@ def choose_comparison_dates(
     month, i.e. last month's final figures (or an older month's when a month
     had no run). The two may be the same date.
     """
-    today = _as_date(current)
-    earlier = sorted({_as_date(d) for d in run_dates if _as_date(d) < today})
+    today = as_date(current)
+    earlier = sorted({as_date(d) for d in run_dates if as_date(d) < today})
     previous = earlier[-1] if earlier else None
     before_month = [d for d in earlier if d < today.replace(day=1)]
     return previous, (before_month[-1] if before_month else None)
@@ -198,7 +179,7 @@ def choose_comparison_dates(
 
 # -- candidates -------------------------------------------------------------
 def _included(frame: pd.DataFrame | None) -> dict[str, dict]:
-    return {key: record for key, record in _records_by_key(frame).items() if _flag(record.get("included"))}
+    return {key: record for key, record in _records_by_key(frame).items() if as_flag(record.get("included"))}
 
 
 def _candidate_changes(current: pd.DataFrame, previous: pd.DataFrame, label: str) -> list[dict]:
@@ -306,7 +287,7 @@ def _present(coverage: pd.DataFrame | None, scope: str) -> dict[str, dict]:
     column = f"present_{scope}"
     if coverage is None or coverage.empty or column not in coverage.columns:
         return {}
-    return {text(r["code"]): r for r in coverage.to_dict("records") if _flag(r.get(column))}
+    return {text(r["code"]): r for r in coverage.to_dict("records") if as_flag(r.get(column))}
 
 
 def _node_order(code: str, level: str) -> tuple:
@@ -479,7 +460,7 @@ def monthly_changes(
         comparisons.append((previous_run, previous_run_label(previous_run.run_date)))
     if last_month is not None:
         label = month_label(last_month.run_date, current.run_date)
-        if comparisons and _as_date(comparisons[0][0].run_date) == _as_date(last_month.run_date):
+        if comparisons and as_date(comparisons[0][0].run_date) == as_date(last_month.run_date):
             comparisons[0] = (last_month, f"{comparisons[0][1]}，即{label}")
         else:
             comparisons.append((last_month, label))
@@ -536,7 +517,7 @@ def write_changes_sheet(
     no rows); by default the labels found in `changes`. An existing sheet of
     the same name is replaced.
     """
-    run_day = _as_date(run_date)
+    run_day = as_date(run_date)
     labels = list(compared_with)
     if not labels and "compared_with" in changes.columns:
         labels = list(dict.fromkeys(text(label) for label in changes["compared_with"] if text(label)))

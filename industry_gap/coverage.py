@@ -420,7 +420,7 @@ def city_present_codes(city_coverage: pd.DataFrame | None, coverage: pd.DataFram
         column = f"present_{scope}"
         if column in city_coverage.columns:
             for record in city_coverage.to_dict("records"):
-                if _truthy(record.get(column)):
+                if as_flag(record.get(column)):
                     node = find_node(record.get("code"))
                     if node is not None:
                         present.update(gap_path(node.code))
@@ -428,8 +428,8 @@ def city_present_codes(city_coverage: pd.DataFrame | None, coverage: pd.DataFram
     return result
 
 
-def _truthy(value: object) -> bool:
-    """A presence flag as stored by a warehouse or typed by an office: True, 1, "true", "是"."""
+def as_flag(value: object) -> bool:
+    """A yes/no cell as stored by pandas, a warehouse or typed by an office: True, 1, "true", "是", "有"."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, str):
@@ -444,7 +444,7 @@ def choose_baseline_run(run_dates: Iterable[dt.date | str], configured: dt.date 
 
     For the caller that keeps coverage by run date (the warehouse).
     """
-    dates = sorted(_as_date(d) for d in run_dates)
+    dates = sorted(as_date(d) for d in run_dates)
     if not dates:
         return None
     if configured is not None:
@@ -471,7 +471,7 @@ def baseline_from_table(table: pd.DataFrame, *, baseline_date: dt.date | None, s
         if node is None:
             continue
         for scope in ("above", "all"):
-            if _truthy(record.get(f"present_{scope}")):
+            if as_flag(record.get(f"present_{scope}")):
                 for code in gap_path(node.code):
                     present.setdefault(code, {"above": False, "all": False})[scope] = True
     day = baseline_date.isoformat() if baseline_date else ""
@@ -510,7 +510,7 @@ def resolve_baseline(
     stored baseline exists, the current coverage becomes the baseline (first
     run), and the note says so plainly: every "较基期新增" is then 0 on that run.
     """
-    run_day = _as_date(run_date)
+    run_day = as_date(run_date)
     nodes = coverage[["code", "level", "name"]].copy()
     if stored_baseline is not None and not stored_baseline.empty:
         stored = stored_baseline.copy()
@@ -526,7 +526,7 @@ def resolve_baseline(
         for column in ("present_above", "present_all"):
             if column not in merged.columns:
                 merged[column] = False
-            merged[column] = merged[column].map(_truthy)
+            merged[column] = merged[column].map(as_flag)
         dates = [text(d) for d in stored.get("baseline_date", pd.Series(dtype=object)) if text(d)]
         merged["baseline_date"] = dates[0] if dates else ""
         sources = {text(v) for v in stored.get("baseline_source", pd.Series(dtype=object))}
@@ -556,7 +556,7 @@ def baseline_text(baseline: pd.DataFrame) -> str:
 
 
 def deadline_passed(policy: Policy, run_date: dt.date | str) -> bool:
-    return _as_date(run_date) > policy.goals_deadline
+    return as_date(run_date) > policy.goals_deadline
 
 
 def deadline_text(policy: Policy, run_date: dt.date | str) -> str:
@@ -564,7 +564,7 @@ def deadline_text(policy: Policy, run_date: dt.date | str) -> str:
     deadline = policy.goals_deadline.isoformat()
     if deadline_passed(policy, run_date):
         return f"{DEADLINE_PASSED}（目标截止日期 {deadline}，以下为最终完成情况）"
-    return f"距截止 {(policy.goals_deadline - _as_date(run_date)).days} 天（目标截止日期 {deadline}）"
+    return f"距截止 {(policy.goals_deadline - as_date(run_date)).days} 天（目标截止日期 {deadline}）"
 
 
 def coverage_progress(
@@ -576,7 +576,7 @@ def coverage_progress(
     ``new_nodes`` counts nodes present now and absent at baseline (the plan
     counts categories 扩增); ``lost_nodes`` the reverse, shown separately.
     """
-    run_day = _as_date(run_date)
+    run_day = as_date(run_date)
     deadline = policy.goals_deadline
     baseline_date = text(baseline["baseline_date"].iloc[0]) if len(baseline) else ""
     rows = []
@@ -671,10 +671,9 @@ class CoverageState:
     divisions: pd.DataFrame  # per 大类 counts (chart data)
 
 
-def _as_date(value: dt.date | dt.datetime | str | pd.Timestamp) -> dt.date:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
+def as_date(value: dt.date | dt.datetime | str | pd.Timestamp) -> dt.date:
+    """A run date given as a date, datetime, Timestamp or ISO text (time part ignored)."""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
         return value.date()
     if isinstance(value, dt.date):
         return value
