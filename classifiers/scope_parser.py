@@ -111,14 +111,23 @@ _BOILERPLATE = [
     r"涉及[^;。)]{0,20}?许可[^;。)]{0,20}?(?:方可经营|后经营)",
     r"法律[、,]?(?:行政)?法规[^;。)]{0,40}?(?:禁止|限制)[^;。)]{0,30}?(?:除外|不得经营|取得许可后方可经营|方可经营)",
     r"经营范围中(?:属于|涉及)[^;。)]{0,40}?(?:方可经营|后方可经营|为准)",
-    r"(?:以上|上述)(?:经营)?(?:项目|范围)[^;。()]{0,50}",
+    r"以上(?:经营)?(?:项目|范围)[^;。()]{0,50}",
+    r"上述(?:经营)?(?:项目|范围)[^;。()]{0,50}",
     r"法律[、,]?法规[、,]?国务院决定规定[^;。]{0,60}",
     r"市场主体(?:依法)?自主选择经营[^;。]{0,30}",
-    r"(?:本公司|公司)?营业期限[^;。]{0,40}",
-    r"(?:业务|经营)?范围详见[^;。]{0,30}",
+    r"本公司营业期限[^;。]{0,40}",
+    r"公司营业期限[^;。]{0,40}",
+    r"营业期限[^;。]{0,40}",
+    r"业务范围详见[^;。]{0,30}",
+    r"经营范围详见[^;。]{0,30}",
+    r"范围详见[^;。]{0,30}",
     r"详见[^;。]{0,30}许可证",
 ]
-_BOILERPLATE_RE = re.compile("|".join(f"(?:{b})" for b in _BOILERPLATE))
+# Every pattern starts with a literal character and none has a top-level "|": joined bare, they let
+# `re` skip to the next position holding one of those first characters instead of trying all the
+# patterns at every position (optional leading words are spelt out as patterns of their own, in the
+# order the optional group would try them).
+_BOILERPLATE_RE = re.compile("|".join(_BOILERPLATE))
 _QUALIFIER_RE = re.compile(
     r"依法|批准|许可|除外|不含|不得|禁止|须经|需经|凭|仅限|限分|审批|以上|不涉及|不从事|"
     r"国家|分支机构|有效期|未取得|经营期限|另设|专项|资质|不包括|持证|备案|涉及"
@@ -498,12 +507,13 @@ def _share_ordinal_heads(items: list[_Item]) -> None:
 
 def _sections(text: str) -> list[tuple[str, str]]:
     """Split normalised text into (section, text) runs at 许可项目/一般项目/主要产品 headings."""
-    if not _SECTION_RE.search(text):
+    matches = _section_matches(text)
+    if not matches:
         return [("", text)]
     out: list[tuple[str, str]] = []
     pos = 0
     current = ""
-    for m in _SECTION_RE.finditer(text):
+    for m in matches:
         if m.start() > pos:
             out.append((current, text[pos : m.start()]))
         kind = m.lastgroup
@@ -513,6 +523,37 @@ def _sections(text: str) -> list[tuple[str, str]]:
         pos = m.end()
     out.append((current, text[pos:]))
     return out
+
+
+# Where a heading may start: the first two characters of every heading of _SECTION_RE, or the
+# separator before a numbered heading ("；二、"). Every alternative starts with a literal, so `re`
+# jumps between candidate characters instead of trying all of _SECTION_RE at every position.
+_SECTION_HINT_RE = re.compile(
+    r"前置|后置|许可|一般|主要|主营|产品|提供|/提|或提|和提|经营范围|"
+    r";[一二三四五六七八九十\d]|。[一二三四五六七八九十\d]|,[一二三四五六七八九十\d]"
+)
+
+
+def _section_matches(text: str) -> list[re.Match]:
+    """`list(_SECTION_RE.finditer(text))`, trying _SECTION_RE only where a heading may start.
+
+    No heading ends in ";。,", so a numbered heading right after a match still has its hint ahead."""
+    found: list[re.Match] = []
+    pos = 0
+    m = _SECTION_RE.match(text)  # a numbered heading at the very start has no separator before it
+    if m:
+        found.append(m)
+        pos = m.end()
+    search, match = _SECTION_HINT_RE.search, _SECTION_RE.match
+    while (hint := search(text, pos)) is not None:
+        at = hint.start()
+        m = match(text, at + 1 if text[at] in ";。," else at)
+        if m:
+            found.append(m)
+            pos = m.end()
+        else:
+            pos = at + 1
+    return found
 
 
 _HAS_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fff]")
