@@ -161,7 +161,7 @@ def training_key(
     from classifiers import evaluation
     from classifiers.knowledge import reference_hash
     from classifiers.model import MODEL_VERSION, text_hash
-    from classifiers.training import _code_hash
+    from classifiers.training import code_hash
 
     names = labelled["name"] if "name" in labelled.columns else pd.Series([""] * len(labelled))
     rows = [f"{t}\x1d{n}" for t, n in zip(labelled["text"].astype(str), names.fillna("").astype(str))]
@@ -170,7 +170,7 @@ def training_key(
             [
                 MODEL_VERSION,
                 reference_hash(),
-                _code_hash(),
+                code_hash(),
                 text_hash(rows, labelled["code"].astype(str)),
                 hashlib.sha256(Path(evaluation.__file__).read_bytes()).hexdigest()[:12],  # the scorer of the figures
                 str(min_labels),
