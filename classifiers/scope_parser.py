@@ -375,9 +375,29 @@ class _Item:
         self.verbs = list(verbs)
 
 
+ClauseItems = tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...]
+
+
 @lru_cache(maxsize=262144)
-def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...]:
-    """Items of one clause (text between "；" or "。") as (text, object, verbs, kinds, generic) tuples."""
+def parse_clause(clause: str, section: str = "") -> ClauseItems:
+    """Items of one clause (text between "；" or "。") as (text, object, verbs, kinds, generic) tuples.
+
+    The section only matters under 主要产品/主营业务, where an item without a verb is a product: the
+    parse itself is cached per clause whatever heading it stands under (a recombined or a new scope
+    repeats clauses under other headings)."""
+    items = _parse_clause(clause)
+    if section != "main" or all(kinds for _, _, _, kinds, _ in items):
+        return items
+    product = ("product",)
+    return tuple(
+        item if item[3] else (item[0], item[1], item[2], product, _is_generic(item[1], product, item[0]))
+        for item in items
+    )
+
+
+@lru_cache(maxsize=262144)
+def _parse_clause(clause: str) -> ClauseItems:
+    """`parse_clause` outside the 主要产品 section."""
     items: list[_Item] = []
     pieces = split_top_level(clause, ",")
     verb_buffer: list[str] = []  # verbs waiting for the objects that follow ("生产、销售：…")
@@ -474,8 +494,6 @@ def parse_clause(clause: str, section: str = "") -> tuple[tuple[str, str, tuple[
         item_verbs = tuple(dict.fromkeys(v for v in it.verbs))
         strong = tuple(v for v in item_verbs if v not in WEAK_VERBS) or item_verbs
         kinds = _verb_kinds(list(strong))
-        if not kinds and section == "main":
-            kinds = ("product",)
         obj = _balance(it.obj)
         if obj in MODIFIER_OBJECTS:
             obj = it.text  # the verb carries the meaning: "普通货运", "专业设计服务"

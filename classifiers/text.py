@@ -85,6 +85,7 @@ _NEEDS_TRANSLATE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(
 _REPLACE_SAFE = {
     chr(cp): out or "" for cp, out in _TABLE.items() if out is None or all(ord(c) not in _TABLE for c in out)
 }
+_REPLACE_SAFE_KEYS = frozenset(_REPLACE_SAFE)
 
 
 def _translate(text: str) -> str:
@@ -92,7 +93,7 @@ def _translate(text: str) -> str:
     found = set(_NEEDS_TRANSLATE.findall(text))
     if not found:
         return text
-    if len(found) > 12 or not found.issubset(_REPLACE_SAFE):
+    if len(found) > 12 or not found <= _REPLACE_SAFE_KEYS:
         return text.translate(_TRANS)
     for ch in found:
         text = text.replace(ch, _REPLACE_SAFE[ch])
