@@ -8,7 +8,7 @@ the code it names ("— 新能源汽车电动机，列入3812（电动机制造�
 beneath. Activity words are peeled off terms with the same code as the scope
 parser ("锅炉专业修理" → 锅炉 + repair), so item objects and class terms meet
 on products and services, and the activity is judged separately
-(`CLASS_KINDS`, `classifiers.model`).
+(`CLASS_KINDS`, `classifiers.reference_scorer`).
 """
 
 from __future__ import annotations

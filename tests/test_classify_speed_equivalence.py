@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-import classifiers.model as model_module
+import classifiers.reference_scorer as scorer_module
 from classifiers import load_default_model
 from classifiers.text import bracket_spans, split_top_level
 
@@ -90,7 +90,7 @@ def test_query_features_equal_the_vectorisers(model, queries):
 def test_query_scores_do_not_depend_on_the_block(model, queries, monkeypatch):
     scorer = model.scorer
     base, within, known = scorer.score_queries(queries)
-    monkeypatch.setattr(model_module, "_QUERY_BLOCK", 7)
+    monkeypatch.setattr(scorer_module, "_QUERY_BLOCK", 7)
     base7, within7, known7 = scorer.score_queries(queries)
     assert np.array_equal(base, base7) and np.array_equal(known, known7)
     assert _same_csr(within, within7)
