@@ -17,7 +17,9 @@ with the neighbouring objects they govern ("A、B的生产" → A and B are both
 produced). "及/和/与" split verbs ("生产和销售") but not objects ("软件及辅助设备").
 Order is kept: registry practice lists the main business first.
 
-The word lists (verbs, head nouns, generic objects) are in `classifiers.scope_vocabulary`.
+Modules: `classifiers.scope_clauses` cleans a scope and cuts it into (section, clause) pairs, once
+per scope text; this module parses a clause into items, cached per clause (clauses recur across
+scopes); the word lists (verbs, head nouns, generic objects) are in `classifiers.scope_vocabulary`.
 
 Activity kinds (`ACTIVITY_KINDS`): make (生产/制造/加工/冶炼…), farm (种植/养殖…),
 mine (开采/洗选…), supply (发电/供电/供热/供水…), sell (销售/批发/零售/进出口…),
@@ -32,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from classifiers.scope_clauses import HAS_CJK_RE, clean_scope, split_clauses, strip_boilerplate
 from classifiers.scope_vocabulary import (
     ACTIVITY_KINDS,
     ACTIVITY_NAMES,
@@ -48,7 +51,8 @@ from classifiers.scope_vocabulary import (
     WEAK_VERBS,
     WHOLESALE_VERBS,
 )
-from classifiers.text import normalize_text, remove_brackets, split_top_level
+from classifiers.text import normalize_text, split_top_level
+from classifiers.word_pattern import word_alternation
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -79,7 +83,7 @@ def sell_channel(verbs) -> str:
     return "retail" if retail else "wholesale"
 
 
-_VERB_ALT = "|".join(sorted(VERBS, key=len, reverse=True))
+_VERB_ALT = word_alternation(VERBS)  # as "|".join(sorted(VERBS, key=len, reverse=True)), faster
 _CONN_ALT = "|".join(re.escape(c) for c in CONNECTORS)
 _PREFIX_RE = re.compile(rf"^(?:{_VERB_ALT})")
 _SUFFIX_RE = re.compile(rf"(?:的)?(?:(?:{_CONN_ALT})?(?:{_VERB_ALT}))+(?:业务|活动|等|等业务|工作)?$")
@@ -95,54 +99,6 @@ _TRAIL_FILLER_RE = re.compile(
     r"的|之|等|等等|业务|活动|工作|项目|系列产品|系列|类|相关|及相关|和相关|"
     r"及其他|等相关|及有关|的相关|所需|事宜|及|和|与|或)+$"
 )
-
-# ---------------------------------------------------------------------------
-# Boilerplate and sections
-# ---------------------------------------------------------------------------
-
-_BOILERPLATE = [
-    r"依法须经批准的项目[,]?经相关部门批准后(?:方可|依批准的内容|按批准的内容|凭许可证件)?开展(?:相应|相关)?经营活动",
-    r"依法需经批准的项目[,]?需经相关部门批准后方可开展经营活动",
-    r"除依法须经批准的项目外[,]?凭营业执照依法自主开展经营活动",
-    r"除许可业务外[,]?可自主依法经营法律法规非禁止或限制的项目",
-    r"具体经营项目以[^;。)]{0,40}?为准",
-    r"市场主体依法自主选择经营项目[,]?开展经营活动",
-    r"不得从事[^;。)]{0,30}?禁止和限制类项目的经营活动",
-    r"涉及[^;。)]{0,20}?许可[^;。)]{0,20}?(?:方可经营|后经营)",
-    r"法律[、,]?(?:行政)?法规[^;。)]{0,40}?(?:禁止|限制)[^;。)]{0,30}?(?:除外|不得经营|取得许可后方可经营|方可经营)",
-    r"经营范围中(?:属于|涉及)[^;。)]{0,40}?(?:方可经营|后方可经营|为准)",
-    r"以上(?:经营)?(?:项目|范围)[^;。()]{0,50}",
-    r"上述(?:经营)?(?:项目|范围)[^;。()]{0,50}",
-    r"法律[、,]?法规[、,]?国务院决定规定[^;。]{0,60}",
-    r"市场主体(?:依法)?自主选择经营[^;。]{0,30}",
-    r"本公司营业期限[^;。]{0,40}",
-    r"公司营业期限[^;。]{0,40}",
-    r"营业期限[^;。]{0,40}",
-    r"业务范围详见[^;。]{0,30}",
-    r"经营范围详见[^;。]{0,30}",
-    r"范围详见[^;。]{0,30}",
-    r"详见[^;。]{0,30}许可证",
-]
-# Every pattern starts with a literal character and none has a top-level "|": joined bare, they let
-# `re` skip to the next position holding one of those first characters instead of trying all the
-# patterns at every position (optional leading words are spelt out as patterns of their own, in the
-# order the optional group would try them).
-_BOILERPLATE_RE = re.compile("|".join(_BOILERPLATE))
-_QUALIFIER_RE = re.compile(
-    r"依法|批准|许可|除外|不含|不得|禁止|须经|需经|凭|仅限|限分|审批|以上|不涉及|不从事|"
-    r"国家|分支机构|有效期|未取得|经营期限|另设|专项|资质|不包括|持证|备案|涉及"
-)
-_EMPTY_BRACKETS_RE = re.compile(r"\([;,、。:]*\)")
-
-_SECTION_RE = re.compile(
-    r"(?P<lic>(?:前置|后置)?许可(?:经营)?项目(?:是|为|包括)?[:]|许可经营项目(?:是|为)|许可项目[:])|"
-    r"(?P<gen>一般(?:经营)?项目(?:是|为|包括)?[:]|一般经营项目(?:是|为))|"
-    r"(?P<main>主要产品(?:和服务|及服务|或提供的劳务|和劳务|或服务|及劳务)?(?:主要)?(?:包括|有|为|是|类型包括|涵盖)?[:]?|"
-    r"产品主要(?:有|包括|为|是)[:]?|主营业务(?:为|是|包括|有)?[:]|主要业务(?:为|是|包括|有)[:]?|"
-    r"主要劳务(?:为|是|包括|有)?[:]?|(?:产品)?[/或和]?提供的劳务主要(?:有|包括|为|是)[:]?)|"
-    r"(?P<head>经营范围(?:是|为|包括)?[:]|(?<![^;。,])(?:[一二三四五六七八九十]+|\d{1,2})[、.)](?=\D))"
-)
-_SECTION_NAMES = {"lic": "licensed", "gen": "general", "main": "main"}
 
 _GENERIC_RE = re.compile(
     r"本企业|本公司|自有|三来一补|进料加工|所需的|国家限定|自营和代理|代理各类|各类商品|"
@@ -188,25 +144,6 @@ class ParsedScope:
 # ---------------------------------------------------------------------------
 # Parsing
 # ---------------------------------------------------------------------------
-
-
-def strip_boilerplate(text: str) -> str:
-    """Remove registry boilerplate and bracketed qualifiers from normalised text."""
-    if "经营活动" in text or "为准" in text or "许可" in text or "禁止" in text or "以上" in text or "上述" in text:
-        text = _BOILERPLATE_RE.sub("", text)
-    if "(" in text or ")" in text:
-        text = remove_brackets(text, keep=_keep_bracket)
-        if "()" in text or "(;" in text:
-            text = _EMPTY_BRACKETS_RE.sub("", text)
-    return text
-
-
-def _keep_bracket(inner: str) -> bool:
-    """Keep a bracketed part unless it is a legal qualifier or empty."""
-    stripped = inner.strip(";,、。:")
-    if not stripped:
-        return False
-    return not _QUALIFIER_RE.search(stripped)
 
 
 def _verb_kinds(verbs: list[str]) -> tuple[str, ...]:
@@ -523,101 +460,18 @@ def _share_ordinal_heads(items: list[_Item]) -> None:
             it.obj = m.group(1) + "类" + head
 
 
-def _sections(text: str) -> list[tuple[str, str]]:
-    """Split normalised text into (section, text) runs at 许可项目/一般项目/主要产品 headings."""
-    matches = _section_matches(text)
-    if not matches:
-        return [("", text)]
-    out: list[tuple[str, str]] = []
-    pos = 0
-    current = ""
-    for m in matches:
-        if m.start() > pos:
-            out.append((current, text[pos : m.start()]))
-        kind = m.lastgroup
-        assert kind is not None  # every alternative of _SECTION_RE is a named group
-        if kind != "head":
-            current = _SECTION_NAMES[kind]
-        pos = m.end()
-    out.append((current, text[pos:]))
-    return out
-
-
-# Where a heading may start: the first two characters of every heading of _SECTION_RE, or the
-# separator before a numbered heading ("；二、"). Every alternative starts with a literal, so `re`
-# jumps between candidate characters instead of trying all of _SECTION_RE at every position.
-_SECTION_HINT_RE = re.compile(
-    r"前置|后置|许可|一般|主要|主营|产品|提供|/提|或提|和提|经营范围|"
-    r";[一二三四五六七八九十\d]|。[一二三四五六七八九十\d]|,[一二三四五六七八九十\d]"
-)
-
-
-def _section_matches(text: str) -> list[re.Match]:
-    """`list(_SECTION_RE.finditer(text))`, trying _SECTION_RE only where a heading may start.
-
-    No heading ends in ";。,", so a numbered heading right after a match still has its hint ahead."""
-    found: list[re.Match] = []
-    pos = 0
-    m = _SECTION_RE.match(text)  # a numbered heading at the very start has no separator before it
-    if m:
-        found.append(m)
-        pos = m.end()
-    search, match = _SECTION_HINT_RE.search, _SECTION_RE.match
-    while (hint := search(text, pos)) is not None:
-        at = hint.start()
-        m = match(text, at + 1 if text[at] in ";。," else at)
-        if m:
-            found.append(m)
-            pos = m.end()
-        else:
-            pos = at + 1
-    return found
-
-
-_HAS_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fff]")
-_DROP_CLAUSE_RE = re.compile(
-    r"不得经营|批准后|凭许可|审批机关|须经批准|需经批准|方可经营|许可证件|自主选择经营|依法自主开展"
-)
-
-
-@lru_cache(maxsize=262144)
-def _usable_clause(clause: str) -> bool:
-    """Cached: the same clauses recur across scopes."""
-    return bool(clause) and bool(_HAS_CJK_OR_ALNUM.search(clause)) and not _DROP_CLAUSE_RE.search(clause)
-
-
-def clean_scope(text: object) -> str:
-    """Normalised scope text without boilerplate."""
-    return strip_boilerplate(normalize_text(text))
-
-
 def parse_scope(text: object) -> ParsedScope:
     """Parse a raw scope string; never raises. See the module docstring."""
     cleaned = clean_scope(text)
     parsed = ParsedScope(text=cleaned)
-    if not cleaned or not _HAS_CJK_OR_ALNUM.search(cleaned):
+    if not cleaned or not HAS_CJK_RE.search(cleaned):
         parsed.reason = "经营范围为空" if not normalize_text(text).strip(";,、。:()") else "经营范围无可识别的中文内容"
         return parsed
     position = 0
-    clause_no = 0
-    for section, chunk in _sections(cleaned):
-        for clause in split_top_level(chunk, ";。"):
-            if not _usable_clause(clause):
-                continue
-            for text_, obj, verbs, kinds, generic in parse_clause(clause, section):
-                parsed.items.append(ScopeItem(text_, obj, verbs, kinds, section, position, generic, clause_no))
-                position += 1
-            clause_no += 1
+    for clause_no, (section, clause) in enumerate(split_clauses(cleaned)):
+        for text_, obj, verbs, kinds, generic in parse_clause(clause, section):
+            parsed.items.append(ScopeItem(text_, obj, verbs, kinds, section, position, generic, clause_no))
+            position += 1
     if not parsed.items:
         parsed.reason = "经营范围中没有可识别的经营项目"
     return parsed
-
-
-def split_clauses(cleaned: str) -> list[tuple[str, str]]:
-    """(section, clause) pairs of cleaned text, in order: the unit the model caches on."""
-    out: list[tuple[str, str]] = []
-    for section, chunk in _sections(cleaned):
-        for clause in split_top_level(chunk, ";。"):
-            if _usable_clause(clause):
-                out.append((section, clause))
-    return out
