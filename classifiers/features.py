@@ -144,15 +144,14 @@ class NgramIndex:
     are ignored) to columns.
     """
 
-    def __init__(self, vocabulary: dict[str, int]):
+    def __init__(self, vocabulary: dict[str, int] | PackedVocabulary):
         import numpy as np
 
+        packed = vocabulary if isinstance(vocabulary, PackedVocabulary) else PackedVocabulary(vocabulary)
         self.keys: list = []
         self.cols: list = []
-        features = list(vocabulary)
-        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(features))
-        lengths = np.fromiter(map(len, features), dtype=np.int64, count=len(features))
-        points = _code_points("".join(features))
+        columns, lengths = packed.columns, packed.lengths.astype(np.int64)
+        points = packed.points.astype(np.uint64)
         starts = np.cumsum(lengths) - lengths
         for n in (1, 2, 3):
             which = np.flatnonzero(lengths == n)
@@ -199,3 +198,30 @@ def _code_points(text: str):
     import numpy as np
 
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+
+
+class PackedVocabulary:
+    """A vectoriser's vocabulary (feature → column) as three arrays instead of a dict of strings:
+    the features' code points joined, their lengths, their columns.
+
+    Saved and loaded as plain arrays (a dict of 220,000 n-grams was most of a model's load time);
+    `to_dict()` rebuilds the mapping in one pass when something needs it."""
+
+    def __init__(self, vocabulary: dict[str, int]):
+        import numpy as np
+
+        features = list(vocabulary)
+        self.points = np.frombuffer("".join(features).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self.lengths = np.fromiter(map(len, features), dtype=np.int32, count=len(features))
+        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(features))
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def to_dict(self) -> dict[str, int]:
+        import numpy as np
+
+        joined = np.ascontiguousarray(self.points).tobytes().decode("utf-32-le", "surrogatepass")
+        ends = np.cumsum(self.lengths, dtype=np.int64).tolist()
+        starts = [0, *ends[:-1]]
+        return dict(zip(map(joined.__getitem__, map(slice, starts, ends)), self.columns.tolist()))

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.knowledge import _DIVISION_KIND, KnowledgeBase
+from classifiers.query_lookup import QueryLookup
 
 PRODUCING = frozenset({"make", "farm", "mine", "supply"})
 _PRIORITY = (
@@ -257,107 +258,51 @@ class ReferenceScorer:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_feature_lookup", None)  # derived from the vectorisers, rebuilt on demand
+        if "_deferred" in state:  # a copy materialises its own estimators
+            state["_deferred"] = dict(state["_deferred"])
         return state
+
+    def __getattr__(self, name: str):
+        """The scikit-learn estimators of a loaded model, built on first use (`classifiers.persistence`):
+        scoring needs only `QueryLookup`, so a process that only classifies never imports scikit-learn."""
+        deferred = self.__dict__.get("_deferred")
+        if deferred and name in deferred:
+            value = deferred.pop(name).materialize()
+            setattr(self, name, value)
+            return value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _query_features(self, queries: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """The item model's TF-IDF rows and the BM25 query rows (features present = 1.0) of queries.
 
         Equal to `div_vectorizer.transform` and `bm_vectorizer.transform` (then binarised), which
         both take character 1–3-grams of the same text: here the n-grams of a whole block are looked
-        up at once (`NgramIndex`), and the counts go through the vectoriser's own TF-IDF step."""
-        lookup = self._feature_lookup if hasattr(self, "_feature_lookup") else self._build_feature_lookup()
+        up at once (`QueryLookup`, `NgramIndex`)."""
+        lookup = self._lookup()
         if lookup is None or not queries:
             q = self.bm_vectorizer.transform(queries)
             q.data[:] = 1.0
             return self.div_vectorizer.transform(queries), q
-        div_index, bm_index, words, bm_vocab, white, lower, cut = lookup
-        n = len(queries)
-        div_rows, div_cols = div_index.lookup(queries)
-        bm_rows, bm_cols = bm_index.lookup(queries)
-        word_rows: list[int] = []
-        word_cols: list[int] = []
-        other_rows: list[int] = []  # BM25 columns of texts the BM25 vectoriser sees otherwise
-        other_cols: list[int] = []
-        differs = np.zeros(n, dtype=bool)
-        for r, text in enumerate(queries):
-            bm_text = white.sub(" ", text.lower() if lower else text)
-            if bm_text != text:  # upper case or runs of blanks
-                differs[r] = True
-                size = len(bm_text)
-                for k in (1, 2, 3):
-                    for i in range(size - k + 1):
-                        b = bm_vocab.get(bm_text[i : i + k])
-                        if b is not None:
-                            other_rows.append(r)
-                            other_cols.append(b)
-            if cut is not None and len(text) > 1:
-                for w in cut(text):
-                    if len(w) > 1:
-                        d = words.get(w)
-                        if d is not None:
-                            word_rows.append(r)
-                            word_cols.append(d)
-        dv = self.div_vectorizer
-        rows = np.concatenate([div_rows, np.array(word_rows, dtype=np.int64)])
-        cols = np.concatenate([div_cols, np.array(word_cols, dtype=np.int64)])
-        counts_m = sp.csr_matrix(
-            (np.ones(len(rows), dtype=dv.dtype), (rows, cols)), shape=(n, len(dv.vocabulary_))
-        )  # duplicates summed: the counts
-        counts_m.sum_duplicates()
-        counts_m.sort_indices()
-        counts_m.indices = counts_m.indices.astype(np.int32, copy=False)
-        counts_m.indptr = counts_m.indptr.astype(np.int32, copy=False)
-        if differs.any():
-            keep = ~differs[bm_rows]
-            bm_rows = np.concatenate([bm_rows[keep], np.array(other_rows, dtype=np.int64)])
-            bm_cols = np.concatenate([bm_cols[keep], np.array(other_cols, dtype=np.int64)])
-        q = sp.csr_matrix(
-            (np.ones(len(bm_rows), dtype=self.bm_vectorizer.dtype), (bm_rows, bm_cols)), shape=(n, len(bm_vocab))
-        )
-        q.sum_duplicates()
-        q.sort_indices()
-        q.data[:] = 1.0
-        q.indices = q.indices.astype(np.int32, copy=False)
-        q.indptr = q.indptr.astype(np.int32, copy=False)
-        return dv._tfidf.transform(counts_m, copy=False), q
+        return lookup.features(queries)
 
-    def _build_feature_lookup(self):
-        """n-gram → (item-model column, BM25 column) for `_query_features`; None (use the vectorisers
-        themselves) when they are configured otherwise than this module builds them."""
-        from classifiers.features import CharWordAnalyzer
+    def _lookup(self) -> QueryLookup | None:
+        lookup = self.__dict__.get("_feature_lookup", False)
+        return self._build_feature_lookup() if lookup is False else lookup
 
-        dv, bv = self.div_vectorizer, self.bm_vectorizer
-        analyzer = dv.analyzer
-        lookup = None
-        if (
-            isinstance(analyzer, CharWordAnalyzer)
-            and tuple(analyzer.ngram) == (1, 3)
-            and dv.input == "content"
-            and not dv.binary
-            and hasattr(dv, "_tfidf")
-            and bv.analyzer == "char"
-            and tuple(bv.ngram_range) == (1, 3)
-            and bv.input == "content"
-            and bv.preprocessor is None
-            and not bv.strip_accents
-        ):
-            from classifiers.features import NgramIndex
-
-            words = {f[2:]: d for f, d in dv.vocabulary_.items() if len(f) > 3 and f.startswith("w:")}
-            cut = analyzer.tokenizer.cut if analyzer.tokenizer is not None else None
-            # n-grams have ≤ 3 characters, "w:" + a word of ≥ 2 at least 4: the lengths tell them apart
-            lookup = (
-                NgramIndex(dv.vocabulary_),
-                NgramIndex(bv.vocabulary_),
-                words,
-                bv.vocabulary_,
-                bv._white_spaces,
-                bool(bv.lowercase),
-                cut,
-            )
+    def _build_feature_lookup(self) -> QueryLookup | None:
+        """The tables of `_query_features` and `_division_proba`; None (use the estimators themselves)
+        when they are configured otherwise than this module builds them."""
+        dv, bv, model = self.div_vectorizer, self.bm_vectorizer, _transposable_coef(self.div_model)
+        lookup = QueryLookup(dv, bv, model) if QueryLookup.applies(dv, bv, model) else None
         self._feature_lookup = lookup
         return lookup
+
+    def _division_proba(self, X: sp.csr_matrix) -> np.ndarray:
+        """P(大类 | object) of the item model (`div_model.predict_proba`)."""
+        lookup = self._lookup()
+        if lookup is not None:
+            return lookup.division_proba(X)
+        return _transposable_coef(self.div_model).predict_proba(X)
 
     def _compat_vector(self, act: str) -> np.ndarray:
         default, spec = _COMPAT_SPEC[act]
@@ -407,7 +352,7 @@ class ReferenceScorer:
         n = len(queries)
         lin = np.zeros((n, self.n_divisions), dtype=np.float64)
         X, q = self._query_features(queries)
-        proba = _transposable_coef(self.div_model).predict_proba(X)
+        proba = self._division_proba(X)
         lin[:, self.model_divs] = proba
         sims = (q @ self.bm_matrix).toarray().astype(np.float64)
         raw = sims.max(axis=1) if sims.shape[1] else np.zeros(n)

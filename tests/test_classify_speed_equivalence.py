@@ -147,3 +147,9 @@ def test_tables_in_small_chunks_equal_one_pass_and_predictions(model, registry):
     assert [p.evidence for p in preds] == whole["evidence"].tolist()
     top = np.array([p.score if p.score is not None else np.nan for p in preds])
     assert np.allclose(top, whole["pred_score_1"].to_numpy(dtype=float), atol=1e-9, equal_nan=True)
+
+
+def test_division_probabilities_equal_the_linear_model(model, queries):
+    scorer = model.scorer
+    X, _ = scorer._query_features(queries)
+    assert np.array_equal(scorer._division_proba(X), scorer.div_model.predict_proba(X))
