@@ -88,6 +88,9 @@ _CONN_ALT = "|".join(re.escape(c) for c in CONNECTORS)
 _PREFIX_RE = re.compile(rf"^(?:{_VERB_ALT})")
 _SUFFIX_RE = re.compile(rf"(?:的)?(?:(?:{_CONN_ALT})?(?:{_VERB_ALT}))+(?:业务|活动|等|等业务|工作)?$")
 _VERB_TOKEN_RE = re.compile(rf"{_VERB_ALT}")
+# A match of _SUFFIX_RE ends with one of these characters ("$" also matches before a final "\n"):
+# other segments skip the regex, which would try every position.
+_SUFFIX_LAST = frozenset({word[-1] for word in VERBS} | set("务动等作\n"))
 _CONN_LEAD_RE = re.compile(rf"^(?:{_CONN_ALT})")
 
 _LEAD_FILLER_RE = re.compile(
@@ -99,6 +102,7 @@ _TRAIL_FILLER_RE = re.compile(
     r"的|之|等|等等|业务|活动|工作|项目|系列产品|系列|类|相关|及相关|和相关|"
     r"及其他|等相关|及有关|的相关|所需|事宜|及|和|与|或)+$"
 )
+_TRAIL_FILLER_LAST = frozenset("与之他作关列务动及和品备宜或术的目等类需\n")  # as _SUFFIX_LAST
 
 _GENERIC_RE = re.compile(
     r"本企业|本公司|自有|三来一补|进料加工|所需的|国家限定|自营和代理|代理各类|各类商品|"
@@ -190,7 +194,7 @@ def _peel_prefix(seg: str) -> tuple[list[str], str]:
 
 
 def _peel_suffix(seg: str) -> tuple[str, list[str]]:
-    m = _SUFFIX_RE.search(seg)
+    m = _SUFFIX_RE.search(seg) if seg and seg[-1] in _SUFFIX_LAST else None
     if not m:
         return seg, []
     start = m.start()
@@ -231,8 +235,10 @@ def _clean_object(obj: str) -> str:
     if not obj:
         return obj
     obj = _LEAD_FILLER_RE.sub("", obj)
-    obj = _TRAIL_FILLER_RE.sub("", obj)
-    obj = _CATEGORY_WORD_RE.sub("", obj)
+    if obj and obj[-1] in _TRAIL_FILLER_LAST:
+        obj = _TRAIL_FILLER_RE.sub("", obj)
+    if "类" in obj or "系列" in obj:
+        obj = _CATEGORY_WORD_RE.sub("", obj)
     obj = _balance(obj)
     obj = obj.strip(":;,、。-·./ ")
     return obj
