@@ -31,6 +31,7 @@ invest (投资/资产管理), product (listed under 主要产品 with no verb).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -150,7 +151,7 @@ class ParsedScope:
 # ---------------------------------------------------------------------------
 
 
-def _verb_kinds(verbs: list[str]) -> tuple[str, ...]:
+def _verb_kinds(verbs: Iterable[str]) -> tuple[str, ...]:
     kinds: list[str] = []
     for verb in verbs:
         kind = VERBS.get(verb)
@@ -285,7 +286,7 @@ def _analyse_segment_uncached(seg: str) -> tuple[list[str], str, list[str]]:
 _CONTINUING_KINDS = {"make", "sell", "repair", "rnd", "supply", "farm", "mine"}
 
 
-def _continues(group: list[_Item], verbs: list[str]) -> bool:
+def _continues(group: list[_Item], verbs: Iterable[str]) -> bool:
     """Does a verbs-only segment continue the verb list of the previous items?
 
     "A生产、安装和销售" yes; "工程监理、设计咨询" no (a new service item).
@@ -312,7 +313,7 @@ def _is_generic(obj: str, kinds: tuple[str, ...], text: str) -> bool:
 class _Item:
     __slots__ = ("text", "obj", "verbs")
 
-    def __init__(self, text: str, obj: str, verbs: list[str]):
+    def __init__(self, text: str, obj: str, verbs: Iterable[str]):
         self.text = text
         self.obj = obj
         self.verbs = list(verbs)
@@ -344,7 +345,7 @@ def _parse_clause(clause: str) -> ClauseItems:
     items: list[_Item] = []
     pieces = split_top_level(clause, ",")
     verb_buffer: list[str] = []  # verbs waiting for the objects that follow ("生产、销售：…")
-    prefix: list[str] = []  # verbs governing the bare objects that follow ("销售A、B")
+    prefix: Sequence[str] = []  # verbs governing the bare objects that follow ("销售A、B")
     pending: list[_Item] = []  # bare objects waiting for a verb ("A、B的生产")
     group: list[_Item] = []  # items that took the latest verbs ("A的研发、生产和销售")
     verb_only_texts: list[str] = []
@@ -355,7 +356,7 @@ def _parse_clause(clause: str) -> ClauseItems:
         head_verbs: list[str] = []
         if ":" in piece:
             head, _, tail = piece.partition(":")
-            hv = [analyse_segment(s) for s in split_top_level(head, "、")]
+            hv = [_analyse_segment(s) for s in split_top_level(head, "、")]
             if hv and all(not o for _, o, _ in hv) and any(p or s for p, _, s in hv):
                 head_verbs = [v for p, _, s in hv for v in p + s]
                 piece = tail
@@ -370,7 +371,7 @@ def _parse_clause(clause: str) -> ClauseItems:
         for seg in segments:
             if not seg:
                 continue
-            pv, obj, sv = analyse_segment(seg)
+            pv, obj, sv = _analyse_segment(seg)  # tuples: never mutated below
             if not obj and not pv and not sv:
                 continue
             if not obj:  # verbs only
@@ -395,7 +396,7 @@ def _parse_clause(clause: str) -> ClauseItems:
                 verb_buffer = []
                 verb_only_texts = []
             if verb_buffer:
-                pv = verb_buffer + pv
+                pv = (*verb_buffer, *pv)
                 verb_buffer = []
                 verb_only_texts = []
             if pv and not sv:
@@ -434,9 +435,9 @@ def _parse_clause(clause: str) -> ClauseItems:
     _share_ordinal_heads(items)
     out = []
     for it in items:
-        item_verbs = tuple(dict.fromkeys(v for v in it.verbs))
+        item_verbs = tuple(dict.fromkeys(it.verbs))
         strong = tuple(v for v in item_verbs if v not in WEAK_VERBS) or item_verbs
-        kinds = _verb_kinds(list(strong))
+        kinds = _verb_kinds(strong)
         obj = _balance(it.obj)
         if obj in MODIFIER_OBJECTS:
             obj = it.text  # the verb carries the meaning: "普通货运", "专业设计服务"
