@@ -358,17 +358,24 @@ def annex4_table(projects_assessed: pd.DataFrame, rewards: pd.DataFrame | dict |
 
 
 def annex5_table(
-    candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None, policy: Policy | None = None
+    candidates: pd.DataFrame,
+    rewards: pd.DataFrame | dict | None,
+    policy: Policy | None = None,
+    *,
+    mask: pd.Series | None = None,
 ) -> pd.DataFrame:
     """附件5 rows: 入规 pipeline firms that would fill a 规上 gap, in rank order.
 
     With `policy`, only those that can plausibly enter 规上 within the plan year (its
     ``[report.annex5]`` rule, `entry_pipeline.annex5_mask`); the rest stay in the 培育库.
+    `mask` is that membership when the caller has it already (it reads every candidate row).
     """
     lookup = _reward_lookup(rewards)
     rows = []
     if not candidates.empty:
-        if policy is not None:
+        if mask is not None:
+            selected = candidates[mask]
+        elif policy is not None:
             selected = candidates[annex5_mask(candidates, policy)]
         else:
             selected = candidates[candidates["included"].astype(bool) & (candidates["gap_level_above"] != NO_GAP)]
@@ -688,13 +695,20 @@ def _division_chart(ws: Worksheet, header_row: int, count: int) -> BarChart:
 
 
 def _pipeline_sheet(
-    workbook: Workbook, candidates: pd.DataFrame, rewards: pd.DataFrame | dict | None, policy: Policy, run_date: dt.date
+    workbook: Workbook,
+    candidates: pd.DataFrame,
+    rewards: pd.DataFrame | dict | None,
+    policy: Policy,
+    run_date: dt.date,
+    listed: pd.Series | None = None,
 ) -> None:
-    """培育库 (working book): every included 入规 candidate, whether 附件5 lists it, the full reasoning."""
+    """培育库 (working book): every included 入规 candidate, whether 附件5 lists it (`listed`, else
+    `annex5_mask`), the full reasoning."""
     lookup = _reward_lookup(rewards)
     rows = []
     if not candidates.empty:
-        listed = annex5_mask(candidates, policy)
+        if listed is None:
+            listed = annex5_mask(candidates, policy)
         included = candidates.assign(_listed=listed)[candidates["included"].astype(bool)]
         included = included.sort_values("rank", kind="stable")
         for r in included.to_dict("records"):
@@ -983,8 +997,8 @@ def write_exports(
     remove_stale_temporaries(folder)
     lookup = _reward_lookup(rewards)
     annex4 = annex4_table(projects, lookup)
-    annex5 = annex5_table(candidates, lookup, policy)
-    in_annex5 = annex5_mask(candidates, policy) if not candidates.empty else None
+    in_annex5 = annex5_mask(candidates, policy) if not candidates.empty else None  # read once, used thrice
+    annex5 = annex5_table(candidates, lookup, policy, mask=in_annex5)
     statuses = goal_statuses(progress, candidates, in_annex5, projects, policy, run_day)
     departments = departments_to_write(annex4, annex5, targets)
     file_names = department_file_names(departments, run_day)  # checked distinct before anything is written
@@ -998,7 +1012,7 @@ def write_exports(
     # the working book: the full lists, worked on electronically (frozen header, filters, no print setup)
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])
-    _pipeline_sheet(workbook, candidates, lookup, policy, run_day)
+    _pipeline_sheet(workbook, candidates, lookup, policy, run_day, in_annex5)
     _excluded_sheet(workbook, candidates, policy, run_day)
     _rewards_sheet(workbook, rewards, policy, run_day, reward_basis)
     _review_sheet(workbook, review, policy, run_day)

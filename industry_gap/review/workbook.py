@@ -183,8 +183,7 @@ def _highlight_fill_columns(ws: Worksheet, written: int) -> None:
         header_cell = ws.cell(row=HEADER_ROW, column=column)
         header_cell.fill = FILL_HEADER_FILL
         header_cell.comment = _comment(FILL_HINTS[header])
-        for row in range(HEADER_ROW + 1, HEADER_ROW + written + 1):
-            ws.cell(row=row, column=column).fill = FILL_CELL_FILL
+        _restyle_column(ws, column, written, "fillId", "_fills", FILL_CELL_FILL)
         validation = _validation(header)
         validation.add(f"{letter}{HEADER_ROW + 1}:{letter}{last_row}")
         ws.add_data_validation(validation)
@@ -219,8 +218,19 @@ def _record_id_column(ws: Worksheet, written: int) -> None:
     """记录编号 stays visible (a hidden column can be left behind when a user sorts a selection) but grey."""
     column = _column(RECORD_ID_HEADER)
     ws.cell(row=HEADER_ROW, column=column).comment = _comment(RECORD_ID_HINT)
+    _restyle_column(ws, column, written, "fontId", "_fonts", RECORD_ID_FONT)
+
+
+def _restyle_column(ws: Worksheet, column: int, written: int, key: str, table: str, value: object) -> None:
+    """Give every data cell of `column` a font or fill: what ``cell.fill = value`` does per cell
+    (add the object to the workbook's style table, keep its id), with the object added once
+    instead of hashed again for each of a long list's cells."""
+    if not written:
+        return
+    style_id = getattr(ws.parent, table).add(value)
+    cells = ws._cells  # openpyxl's private cell map; write_table has put a cell in every column
     for row in range(HEADER_ROW + 1, HEADER_ROW + written + 1):
-        ws.cell(row=row, column=column).font = RECORD_ID_FONT
+        setattr(cells[row, column]._style, key, style_id)
 
 
 def _layout(ws: Worksheet, written: int, district: str, run_day: dt.date) -> None:
