@@ -21,7 +21,9 @@ Prints, each measured in its own process so peak memory is per run:
 * rows/s of a naive baseline on the same rows: jieba.lcut per document, a TF-IDF
   vectoriser over the words and a linear model's predict (trained on the same
   annotation class documents), and the ratio between the two;
-* the time to build the reference-only model from scratch.
+* the time to build the reference-only model from scratch;
+* the time a cold process takes to load the reference model, against the same model stored
+  with joblib (how models were stored before; --load-only prints only this).
 
 Start-up is not timed on either side: loading the model and its dictionaries
 (`ScopeClassifier.warm_up`, jieba's word list) for ours, jieba.initialize() and the
@@ -174,6 +176,49 @@ def worker_build(args) -> dict:
     return {"build_s": time.perf_counter() - t, "peak_rss_mb": _peak_mb()}
 
 
+def worker_load(args) -> dict:
+    """A cold process loading the reference model: our layout, or (--joblib PATH) the naive joblib
+    pickle of the same model (how models were stored before); scikit-learn imported or not."""
+    t = time.perf_counter()
+    if args.joblib:
+        import joblib
+
+        joblib.load(args.joblib)
+    else:
+        from classifiers import ScopeClassifier
+        from classifiers.training import default_model_path
+
+        ScopeClassifier.load(default_model_path())
+    return {"load_s": time.perf_counter() - t, "sklearn": "sklearn" in sys.modules}
+
+
+def worker_dump(args) -> dict:
+    """Write the reference model with joblib (the naive baseline of `worker_load`)."""
+    import joblib
+
+    from classifiers import load_default_model
+
+    joblib.dump(load_default_model(), args.joblib)
+    return {}
+
+
+def load_figures(args) -> None:
+    """Print the load time of the reference model, ours against joblib, best of --repeat cold processes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args.joblib = str(Path(tmp) / "model.joblib")
+        _run("dump", args)  # builds the cached model when missing
+        naive = [_run("load", args) for _ in range(args.repeat)]
+        args.joblib = None
+        ours = [_run("load", args) for _ in range(args.repeat)]
+    best_ours = min(r["load_s"] for r in ours)
+    best_naive = min(r["load_s"] for r in naive)
+    print(
+        f"reference model load in a cold process: ours {best_ours:.2f} s (scikit-learn imported: "
+        f"{ours[0]['sklearn']}), joblib {best_naive:.2f} s = {best_naive / best_ours:.0f}x slower",
+        flush=True,
+    )
+
+
 def _run(kind: str, args) -> dict:
     cmd = [
         sys.executable,
@@ -193,6 +238,8 @@ def _run(kind: str, args) -> dict:
         cmd.append("--recombine")
     if args.listed:
         cmd += ["--listed", str(args.listed)]
+    if getattr(args, "joblib", None):
+        cmd += ["--joblib", str(args.joblib)]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, env=env, text=True, check=True)
@@ -209,13 +256,19 @@ def main(argv=None) -> int:
     parser.add_argument("--listed", metavar="PATH", help="draw rows from a listed-company CSV (column business_scope)")
     parser.add_argument("--skip-build", action="store_true", help="do not time a from-scratch build")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each worker; the best is reported")
-    parser.add_argument("--worker", choices=["ours", "naive", "build"], help=argparse.SUPPRESS)
+    parser.add_argument("--load-only", action="store_true", help="only time loading the model (ours vs joblib)")
+    parser.add_argument("--worker", choices=["ours", "naive", "build", "load", "dump"], help=argparse.SUPPRESS)
+    parser.add_argument("--joblib", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rows is None:
         args.rows = 50_000 if args.listed else 200_000
     if args.worker:
-        result = {"ours": worker_ours, "naive": worker_naive, "build": worker_build}[args.worker](args)
-        print(json.dumps(result))
+        workers = {"ours": worker_ours, "naive": worker_naive, "build": worker_build}
+        workers.update(load=worker_load, dump=worker_dump)
+        print(json.dumps(workers[args.worker](args)))
+        return 0
+    load_figures(args)
+    if args.load_only:
         return 0
     mode = "recombined clauses" if args.recombine else "resampled scopes"
     print(f"classify_speed: {args.rows:,} rows ({mode}) from {args.listed or args.registry}", flush=True)

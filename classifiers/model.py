@@ -38,19 +38,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from classifiers.frames import classify_frame
 from classifiers.knowledge import reference_hash
 from classifiers.persistence import load_model, save_model
 from classifiers.plans import _ItemTable, _Plan, find_name_words, make_plan
 from classifiers.prediction import Prediction, _top_entries
 from classifiers.reference_scorer import ReferenceScorer
 from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope
-from reference import standard
 
 if TYPE_CHECKING:  # annotations only: training imports this module, the layers load with a trained model
     from classifiers.class_layer import OpenWorldLayer
     from classifiers.training import SupervisedLayer
 
 MODEL_VERSION = "3.0.0"
+_TOP_K_BLOCK = 256  # rows of P(小类) built and reduced together (256 × 1,382 floats: cache-sized)
 
 # Tuned constants (on the public annotations and the listed-company development set).
 DEFAULT_PARAMS = dict(
@@ -190,12 +191,20 @@ class ScopeClassifier:
         tid = id(table)
         todo = [plan for plan in plans if tid not in plan.resolved]
         if todo:
-            table.ensure([k for plan in todo for k in plan.keys])
+            keys = [k for plan in todo for k in plan.keys]
+            table.ensure(keys)
         div_m, cls_m, raw = table.matrices()
-        item_rows = table.item_rows
-        for plan in todo:
-            idx = np.fromiter((item_rows[k] for k in plan.keys), dtype=np.int64, count=len(plan.keys))
-            plan.resolved[tid] = (idx, float(raw[idx].max()) if len(idx) else 0.0)
+        if todo:  # every new plan's item rows in one pass, split by plan
+            item_rows = table.item_rows
+            flat = np.fromiter(map(item_rows.__getitem__, keys), dtype=np.int64, count=len(keys))
+            sizes = np.fromiter((len(plan.keys) for plan in todo), dtype=np.int64, count=len(todo))
+            ends = np.cumsum(sizes)
+            best_raw = np.zeros(len(todo), dtype=np.float64)
+            filled = sizes > 0
+            if filled.any():
+                best_raw[filled] = np.maximum.reduceat(raw[flat], (ends - sizes)[filled])
+            for plan, idx, value in zip(todo, np.split(flat, ends[:-1]), best_raw.tolist()):
+                plan.resolved[tid] = (idx, value)
         resolved = [plan.resolved[tid] for plan in plans]
         lengths = np.fromiter((len(r[0]) for r in resolved), dtype=np.int64, count=len(plans))
         indptr = np.r_[0, np.cumsum(lengths)]
@@ -221,22 +230,43 @@ class ScopeClassifier:
 
     def _score_plans(self, plans: list[_Plan]) -> tuple[np.ndarray, np.ndarray]:
         """P(小类) and the recognised flag of plans (each row depends on its own plan only)."""
-        D, C, best = self._reference_scores(plans)
-        if self.supervised is not None:
-            cleaned = [p.cleaned for p in plans]
-            D_base = self._reference_scores(plans, base=True)[0] if self.base_scorer is not None else D
-            D = self.supervised.predict_divisions(cleaned, D_base, D)
-        D = self._calibrate(D)
+        D, C, best, damp = self._plan_divisions(plans)
         P = self.class_probabilities(D, C)
         class_layer = getattr(self, "class_layer", None)  # None for models saved before the layer
         if class_layer is not None:
             P, known = class_layer.combine(P, [p.cleaned for p in plans], [p.name for p in plans])
             best = np.maximum(best, known)
+        P *= damp[:, None]
+        return P, best
+
+    def _plan_divisions(self, plans: list[_Plan]):
+        """Calibrated P(大类) (n×D), 小类 mass (sparse n×C), recognised flag and the generic-only damping."""
+        D, C, best = self._reference_scores(plans)
+        if self.supervised is not None:
+            cleaned = [p.cleaned for p in plans]
+            D_base = self._reference_scores(plans, base=True)[0] if self.base_scorer is not None else D
+            D = self.supervised.predict_divisions(cleaned, D_base, D)
         damp = np.array(
             [self.params["generic_only_factor"] if p.only_generic else 1.0 for p in plans], dtype=np.float32
         )
-        P *= damp[:, None]
-        return P, best
+        return self._calibrate(D), C, best, damp
+
+    def _plans_top_k(self, plans: list[_Plan], k: int):
+        """`_top_k` of `_score_plans`, P built and reduced a block of rows at a time.
+
+        The dense P (1,382 floats a row) of a whole chunk is never held: each block's stays in the
+        cache while it is raised, scaled and partitioned (every step is row-wise: same values).
+        A class layer reads the whole P at once, so a model with one takes the plain path."""
+        if getattr(self, "class_layer", None) is not None or len(plans) <= _TOP_K_BLOCK:
+            return self._top_k(plans, *self._score_plans(plans), k)
+        D, C, best, damp = self._plan_divisions(plans)
+        parts = []
+        for start in range(0, len(plans), _TOP_K_BLOCK):
+            stop = start + _TOP_K_BLOCK
+            P = self.class_probabilities(D[start:stop], C[start:stop])
+            P *= damp[start:stop, None]
+            parts.append(self._top_k(plans[start:stop], P, best[start:stop], k))
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
     def division_scores(self, texts, names=None) -> np.ndarray:
         """Calibrated 大类 distribution per text (n × len(self.division_codes)): sums of P(小类)."""
@@ -352,7 +382,7 @@ class ScopeClassifier:
         plans = [self._plan(t, None if names is None else names[i]) for i, t in enumerate(texts)]
         todo = [plan for plan in plans if k not in plan.top]
         if todo:
-            top_cls, top_scores, status = self._top_k(todo, *self._score_plans(todo), k)
+            top_cls, top_scores, status = self._plans_top_k(todo, k)
             for r, plan in enumerate(todo):
                 plan.top[k] = (top_cls[r], top_scores[r], status[r])
         if not plans:
@@ -424,12 +454,36 @@ class ScopeClassifier:
             text = plan.evidence[class_index] = self._make_evidence(plan, class_index)
         return text
 
+    def _evidence_list(self, plans: list[_Plan], classes: list[int]) -> list[str]:
+        """`_evidence` of many plans (the top 小类 of each): the items' contributions gathered in one
+        pass over the item table, then each plan's text."""
+        known = [c in plan.evidence for plan, c in zip(plans, classes)]
+        todo = list({id(plans[i]): i for i, done in enumerate(known) if not done}.values())
+        if todo:
+            div_m, _, _ = self._items.matrices()
+            tid = id(self._items)
+            rows = [plans[i].resolved[tid][0] for i in todo]
+            sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            divs = self.scorer.class_div[np.array([classes[i] for i in todo], dtype=np.int64)]
+            weights = np.concatenate([plans[i].weights for i in todo])
+            values = weights * div_m[np.concatenate(rows), np.repeat(divs, sizes)]
+            ends = np.cumsum(sizes).tolist()
+            start = 0
+            for i, end in zip(todo, ends):
+                plan, c = plans[i], classes[i]
+                plan.evidence[c] = self._evidence_text(plan, c, values[start:end])
+                start = end
+        return [plan.evidence[c] for plan, c in zip(plans, classes)]
+
     def _make_evidence(self, plan: _Plan, class_index: int) -> str:
-        sc = self.scorer
         div_m, _, _ = self._items.matrices()
-        d = int(sc.class_div[class_index])
+        d = int(self.scorer.class_div[class_index])
         rows = plan.resolved[id(self._items)][0]
-        values = plan.weights * div_m[rows, d]
+        return self._evidence_text(plan, class_index, plan.weights * div_m[rows, d])
+
+    def _evidence_text(self, plan: _Plan, class_index: int, values: np.ndarray) -> str:
+        """The items that contribute most to the class's 大类 (`values`, one per item), in Chinese."""
+        sc = self.scorer
         total = float(values.sum()) or 1.0
         order = np.argsort(-values)[:3]
         contrib = [(float(values[i]), *plan.texts[i], plan.keys[i][0]) for i in order]
@@ -469,81 +523,8 @@ class ScopeClassifier:
         evidence: bool = True,
     ):
         """Input columns plus pred_code_1..k, pred_name_1..k, pred_score_1..k, evidence, reason,
-        pred_division, pred_section, is_industrial (for the top prediction).
-
-        Works in chunks so memory stays flat; `progress(done, total)` is called after each chunk.
-        `name_column` (企业名称) is a signal of its own: its industry words ("…印刷厂") weigh beside
-        the scope's items, and alone when the scope is empty.
-        """
-        import pandas as pd
-
-        if text_column not in df.columns:
-            raise KeyError(text_column)
-        if name_column is not None and name_column not in df.columns:
-            raise KeyError(name_column)
-        k = max(1, int(top_k))
-        total = len(df)
-        pieces = []
-        sc = self.scorer
-        s = standard()
-        codes_arr = np.array(sc.class_codes + [""], dtype=object)
-        names_arr = np.array(sc.class_names + [""], dtype=object)
-        div_arr = np.array([s.nodes[c].division for c in sc.class_codes] + [""], dtype=object)
-        sec_arr = np.array([s.nodes[c].section for c in sc.class_codes] + [""], dtype=object)
-        ind_arr = np.array([s.nodes[c].section in ("B", "C", "D") for c in sc.class_codes] + [False])
-        none = sc.n_classes  # index of the "" entries
-        for start in range(0, total, chunk_size):
-            part = df.iloc[start : start + chunk_size]
-            texts = part[text_column].tolist()
-            names = part[name_column].tolist() if name_column is not None else None
-            plans, _, _, top_cls, top_scores, status = self._core(texts, k, names, with_p=False)
-            empty_rows = (status == 1) | (status == 2)
-            cls = top_cls.copy()
-            scores = top_scores.astype(np.float64).round(4)
-            if cls.shape[1] > 1:
-                drop = scores[:, 1:] <= 0
-                cls[:, 1:][drop] = none
-                scores[:, 1:][drop] = np.nan
-            cls[empty_rows] = none
-            scores[empty_rows] = np.nan
-            cols: dict[str, object] = {}
-            for i in range(k):
-                col = cls[:, i] if i < cls.shape[1] else np.full(len(plans), none)
-                cols[f"pred_code_{i + 1}"] = codes_arr[col]
-                cols[f"pred_name_{i + 1}"] = names_arr[col]
-                cols[f"pred_score_{i + 1}"] = scores[:, i] if i < scores.shape[1] else np.full(len(plans), np.nan)
-            if evidence:
-                cols["evidence"] = [
-                    "" if empty_rows[r] else self._evidence(plans[r], int(cls[r, 0])) for r in range(len(plans))
-                ]
-            else:
-                cols["evidence"] = [""] * len(plans)
-            cols["reason"] = [
-                plans[r].reason if st == 1 else self._NO_MATCH if st == 2 else self._ONLY_GENERIC if st == 3 else ""
-                for r, st in enumerate(status.tolist())
-            ]
-            first = cls[:, 0]
-            cols["pred_division"] = div_arr[first]
-            cols["pred_section"] = sec_arr[first]
-            industrial = pd.array(ind_arr[first], dtype="boolean")
-            industrial[empty_rows] = pd.NA
-            cols["is_industrial"] = industrial
-            added = pd.DataFrame(cols, index=part.index)
-            clash = [c for c in added.columns if c in part.columns]
-            pieces.append(pd.concat([part.drop(columns=clash), added], axis=1))
-            if progress:
-                progress(min(start + chunk_size, total), total)
-        if not pieces:
-            empty = df.copy()
-            for i in range(k):
-                empty[f"pred_code_{i + 1}"] = pd.Series(dtype=str)
-                empty[f"pred_name_{i + 1}"] = pd.Series(dtype=str)
-                empty[f"pred_score_{i + 1}"] = pd.Series(dtype=float)
-            for c in ("evidence", "reason", "pred_division", "pred_section"):
-                empty[c] = pd.Series(dtype=str)
-            empty["is_industrial"] = pd.Series(dtype="boolean")
-            return empty
-        return pd.concat(pieces)
+        pred_division, pred_section, is_industrial (for the top prediction); see `classifiers.frames`."""
+        return classify_frame(self, df, text_column, name_column, top_k, chunk_size, progress, evidence)
 
     # -- persistence (classifiers.persistence) ------------------------------------------
     def save(self, directory) -> Path:

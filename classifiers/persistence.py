@@ -97,7 +97,7 @@ def load_model(directory) -> ScopeClassifier:
     FileNotFoundError when there is no model file; ModelFileError (Chinese message) when the
     directory is incomplete or damaged."""
     path = Path(directory)
-    folder = path if path.is_dir() else path.parent
+    folder = path.parent if path.is_file() else path
     target = folder / MODEL_FILE
     if not target.exists():
         raise FileNotFoundError(f"模型文件不存在：{target}")
