@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart
 
 from industry_gap.changes import CHANGES_SHEET
-from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS
+from industry_gap.exports import ANNEX4_HEADERS, ANNEX5_HEADERS, excel_style
 from industry_gap.exports.excel_style import safe_file_part, save_atomically, set_cell
 from industry_gap.exports.publishing import MANIFEST_FILE
 from industry_gap.exports.workbooks import (
@@ -386,12 +386,12 @@ def test_atomic_save_replaces_and_cleans_up(tmp_path, monkeypatch):
     save_atomically(second, target)
     assert load_workbook(target).active["A1"].value == "新"
 
-    def broken_save(self, filename):
+    def broken_save(workbook, filename):
         with open(filename, "wb") as handle:
             handle.write(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(Workbook, "save", broken_save)
+    monkeypatch.setattr(excel_style, "save_workbook", broken_save)
     with pytest.raises(OSError):
         save_atomically(Workbook(), target)
     monkeypatch.undo()
