@@ -126,11 +126,3 @@ def row_accounting_result(result: IngestResult) -> dg.AssetCheckResult:
 
 
 ingestion_assets = [build_ingestion_asset(dataset) for dataset in DATASET_LABELS]
-
-
-def combined(results: list[IngestResult], part: str) -> pd.DataFrame:
-    """Concatenate one part (quarantine / set_aside) of several results."""
-    frames = [getattr(r, part) for r in results if len(getattr(r, part))]
-    if not frames:
-        return getattr(results[0], part).iloc[0:0]
-    return pd.concat(frames, ignore_index=True)

@@ -1,39 +1,50 @@
 """Configurable resources: where the inputs are, where outputs go, which database.
 
-Their values come from the run's one `Settings` (`default_resources(settings)`). The field
-defaults are the settings of the code server's environment (`ENVIRONMENT_SETTINGS`), because
-run config that sets one field of a resource (the schedule's run_date, an edit in the UI's
-launchpad) replaces the values it was built with: every other field falls back to its default,
-which must then be the configured one, not a bare "output".
+Their values come from the run's one `Settings` (`default_resources(settings)`). Run config that
+sets one field of a resource (the schedule's run_date, an edit in the UI's launchpad) replaces the
+values it was built with: every other field falls back to its default. So a setting's field is
+filled, when the resource is built and left empty, from the environment's settings
+(`industry_gap.settings.setting_or_environment`, the precedence of `Settings.load`), not from a bare
+"output"; nothing is read at import.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 import pandas as pd
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, model_validator
 
 from industry_gap.coverage_files import read_city_coverage
 from industry_gap.policy import Policy, load_policy
 from industry_gap.settings import (
     DISTRICT_TIMEZONE,
+    INPUT_DATASETS,
     SAMPLE_BASELINE,
     SAMPLE_FILES,
     Settings,
     absolute_path,
+    environment_settings,
     resolved_run_date,
+    setting_or_environment,
 )
-from industry_gap.warehouse import Warehouse, default_database_url
+from industry_gap.warehouse import Warehouse
 
-ENVIRONMENT_SETTINGS = Settings.load()  # INDUSTRY_GAP_* of this process, read once at import
-_INPUTS = ENVIRONMENT_SETTINGS.input_paths()
 MONTH_PLACEHOLDER = "{month}"
 _MONTH_KEY = re.compile(r"\d{4}-\d{2}-01")
+
+
+def _fill_from_environment(resource: dg.ConfigurableResource, *names: str) -> None:
+    """Fields left empty take the environment's setting of the same name (resources are frozen)."""
+    for name in names:
+        object.__setattr__(resource, name, setting_or_environment(name, getattr(resource, name)))
 
 
 def run_month_partition(context: dg.InitResourceContext) -> str:
@@ -46,14 +57,24 @@ def run_month_partition(context: dg.InitResourceContext) -> str:
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
-    registry: str = _INPUTS["registry"]
-    above_scale: str = _INPUTS["above_scale"]
-    targets: str = _INPUTS["targets"]
-    projects: str = _INPUTS["projects"]
+    # Empty = the environment's file (INDUSTRY_GAP_REGISTRY …); none named anywhere = the sample data.
+    registry: str = ""
+    above_scale: str = ""
+    targets: str = ""
+    projects: str = ""
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
     _month: str = PrivateAttr(default="")  # YYYY-MM of the run's monthly partition, for {month} in a path
+
+    @model_validator(mode="after")
+    def _environment_files(self) -> InputFiles:
+        if not any(getattr(self, name) for name in INPUT_DATASETS):
+            for name, path in environment_settings().input_paths().items():
+                object.__setattr__(self, name, path)
+        else:
+            _fill_from_environment(self, *INPUT_DATASETS)
+        return self
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         key = run_month_partition(context)
@@ -80,21 +101,26 @@ class InputFiles(dg.ConfigurableResource):
 class PipelineSettings(dg.ConfigurableResource):
     """Run-wide settings: output folder, run date, the district's policy file."""
 
-    output_dir: str = ENVIRONMENT_SETTINGS.output_dir
+    output_dir: str = ""  # empty = INDUSTRY_GAP_OUTPUT, else output
     run_date: str = ""  # YYYY-MM-DD; empty = today in the district's time zone
-    policy_file: str = ENVIRONMENT_SETTINGS.policy_file  # empty = reference/policy/dongsheng_2023.toml
+    policy_file: str = ""  # empty = INDUSTRY_GAP_POLICY, else reference/policy/dongsheng_2023.toml
     city_coverage_file: str = ""  # optional 全市门类表 (code, present_above, present_all)
-    baseline_file: str = absolute_path(
-        ENVIRONMENT_SETTINGS.baseline_file
-    )  # the plan's 基期 coverage table; empty = the policy's
+    baseline_file: str = ""  # the plan's 基期 coverage table; empty = INDUSTRY_GAP_BASELINE, else the policy's
     min_valid_uscc_share: float = 0.95  # data-quality floor for the valid_uscc_share check
-    report_from: str = ENVIRONMENT_SETTINGS.report_from  # YYYY-MM: past months from here may be backfilled
+    report_from: str = ""  # YYYY-MM: past months from here may be backfilled; empty = INDUSTRY_GAP_REPORT_FROM
     _partition: str = PrivateAttr(default="")  # the run's monthly partition key, when it has one
+
+    @model_validator(mode="after")
+    def _environment_settings(self) -> PipelineSettings:
+        _fill_from_environment(self, "output_dir", "policy_file", "baseline_file", "report_from")
+        object.__setattr__(self, "baseline_file", absolute_path(self.baseline_file))
+        return self
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._partition = run_month_partition(context)
 
     def policy(self) -> Policy:
+        """The run's policy, parsed once (`load_policy`) and shared by every step."""
         return load_policy(self.policy_file or None)
 
     def city_coverage(self) -> pd.DataFrame | None:
@@ -122,20 +148,32 @@ class PipelineSettings(dg.ConfigurableResource):
 class ModelSettings(dg.ConfigurableResource):
     """How the scope model is chosen: a saved model, or reference-only plus the office's labels."""
 
-    model_dir: str = ENVIRONMENT_SETTINGS.model_dir  # saved by `industry-gap train`; empty = build here
+    model_dir: str = ""  # saved by `industry-gap train`; empty = INDUSTRY_GAP_MODEL_DIR, else build here
     train_on_registry_codes: bool = True  # registry rows with 行业代码 are labels
     min_labels: int = 50  # fewer labels than this: reference-only model
     holdout_share: float = 0.2  # labels held out to measure accuracy
     max_training_rows: int = 20_000  # more labels: a seeded sample of this many is trained on
     accuracy_floor: float = 0.5  # 大类 top-1 on held-out labels below this fails a check
-    workers: int = ENVIRONMENT_SETTINGS.workers  # processes classifying a large registry
+    workers: int = 0  # processes classifying a large registry; 0 = INDUSTRY_GAP_WORKERS, else 1
+
+    @model_validator(mode="after")
+    def _environment_settings(self) -> ModelSettings:
+        _fill_from_environment(self, "model_dir")
+        if self.workers <= 0:
+            object.__setattr__(self, "workers", environment_settings().workers)
+        return self
 
 
 class CityInputs(dg.ConfigurableResource):
     """A city's folder: one sub-folder per district with its registry and 规上 list (`industry_gap.city`)."""
 
-    city_dir: str = ENVIRONMENT_SETTINGS.city_dir
+    city_dir: str = ""  # empty = INDUSTRY_GAP_CITY_DIR
     code_edition: str = "2017"
+
+    @model_validator(mode="after")
+    def _environment_settings(self) -> CityInputs:
+        _fill_from_environment(self, "city_dir")
+        return self
 
 
 def city_storage_dir(output_dir: str) -> str:
@@ -143,41 +181,77 @@ def city_storage_dir(output_dir: str) -> str:
     return str(Path(output_dir).resolve() / "city" / "storage")
 
 
+# The warehouse a run of `industry-gap run` has open, lent to the run's resource (`lend_warehouse`).
+_LENT: dict[tuple[str, str], Warehouse] = {}
+
+
 class WarehouseResource(dg.ConfigurableResource):
-    """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder."""
+    """SQLAlchemy warehouse; DATABASE_URL or a SQLite file in the output folder. One engine per run:
+    `open()` gives every step of the run the same `Warehouse`, disposed when the run ends."""
 
     database_url: str = ""  # empty = DATABASE_URL at open time (never stored in run config), else SQLite
-    output_dir: str = ENVIRONMENT_SETTINGS.output_dir
-    # PostgreSQL schema of the tables; empty = the URL's search_path if it sets one, else "industry_gap".
-    # Ignored on SQLite.
-    db_schema: str = ENVIRONMENT_SETTINGS.db_schema
+    output_dir: str = ""  # empty = INDUSTRY_GAP_OUTPUT, else output
+    # PostgreSQL schema of the tables; empty = INDUSTRY_GAP_DB_SCHEMA, else the URL's search_path if it
+    # sets one, else "industry_gap". Ignored on SQLite.
+    db_schema: str = ""
+    _store: Warehouse | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _environment_settings(self) -> WarehouseResource:
+        _fill_from_environment(self, "output_dir", "db_schema")
+        return self
 
     def resolved_url(self) -> str:
-        return self.database_url or default_database_url(self.output_dir)
+        return Settings(database_url=self.database_url, output_dir=self.output_dir).database()
+
+    def _key(self) -> tuple[str, str]:
+        return self.resolved_url(), self.db_schema
 
     def open(self) -> Warehouse:
-        return Warehouse(self.resolved_url(), schema=self.db_schema or None)
+        """The run's warehouse (the one `industry-gap run` lent, else one opened on first use)."""
+        lent = _LENT.get(self._key())
+        if lent is not None:
+            return lent
+        if self._store is None:
+            self._store = Warehouse(self.resolved_url(), schema=self.db_schema or None)
+        return self._store
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.dispose()
+
+
+@contextlib.contextmanager
+def lend_warehouse(resource: WarehouseResource) -> Iterator[Warehouse]:
+    """Open `resource`'s warehouse for the length of a run in this process: the run's steps use it too."""
+    key = resource._key()
+    store = Warehouse(key[0], schema=key[1] or None)
+    _LENT[key] = store
+    try:
+        yield store
+    finally:
+        del _LENT[key]
+        store.dispose()
+
+
+_Resource = TypeVar("_Resource", bound=dg.ConfigurableResource)
+
+
+def from_settings(cls: type[_Resource], settings: Settings, **values: object) -> _Resource:
+    """`cls` with each field that `settings` has of the same name (a new setting reaches its resource by
+    its name alone), then `values`."""
+    known = {spec.name for spec in fields(settings)}
+    given = {name: getattr(settings, name) for name in cls.model_fields if name in known}
+    return cls(**{**given, **values})
 
 
 def default_resources(settings: Settings) -> dict[str, Any]:
     """The resources of a run, made from its settings (the UI and the schedule: from the environment)."""
-    output = settings.output_dir
     return {
-        "input_files": InputFiles(
-            **settings.input_paths(), overrides=settings.overrides, code_edition=settings.code_edition
-        ),
-        "settings": PipelineSettings(
-            output_dir=output,
-            run_date=settings.run_date,
-            policy_file=settings.policy_file,
-            city_coverage_file=settings.city_coverage_file,
-            baseline_file=absolute_path(settings.baseline_file),
-            report_from=settings.report_from,
-        ),
-        "model_settings": ModelSettings(model_dir=settings.model_dir, workers=settings.workers),
-        "warehouse": WarehouseResource(
-            database_url=settings.database_url, output_dir=output, db_schema=settings.db_schema
-        ),
-        "city_inputs": CityInputs(city_dir=settings.city_dir, code_edition=settings.code_edition),
-        "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(output)),
+        "input_files": from_settings(InputFiles, settings, **settings.input_paths()),
+        "settings": from_settings(PipelineSettings, settings),
+        "model_settings": from_settings(ModelSettings, settings),
+        "warehouse": from_settings(WarehouseResource, settings),
+        "city_inputs": from_settings(CityInputs, settings),
+        "city_io_manager": dg.FilesystemIOManager(base_dir=city_storage_dir(settings.output_dir)),
     }

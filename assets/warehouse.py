@@ -1,51 +1,24 @@
-"""报送 group: this run's tables into the warehouse (one transaction) and the office's workbooks."""
+"""报送 group: this run's tables into the warehouse (one transaction) and the office's workbooks.
 
-import dataclasses
+Thin: the assets gather their inputs into `RunTables` and `industry_gap.exports.run_commit` does the
+work, so the end of a run is in one module.
+"""
 
 import dagster as dg
 import pandas as pd
 
-from assets.ingestion import combined
 from assets.partitions import REPORT_MONTHS, report_run_date
 from assets.resources import PipelineSettings, WarehouseResource
 from industry_gap.coverage import CoverageState
-from industry_gap.exports import ExportPaths, department_row_problems, write_exports
-from industry_gap.exports.publishing import (
-    Recovery,
-    month_of,
-    open_staging,
-    publish,
-    published_folder,
-    recover_exports,
-    seal,
-    staged_manifest,
-    staging_folder,
-)
+from industry_gap.exports import ExportPaths, department_row_problems
+from industry_gap.exports.publishing import Recovery, recover_exports
+from industry_gap.exports.run_commit import ReportTables, RunTables, commit_run, stage_workbooks
 from industry_gap.ingest import IngestResult
 from industry_gap.locking import exclusive_lock
-from industry_gap.privacy import safe_for_output
-from industry_gap.review import OverrideSet, write_review_workbook
+from industry_gap.review import OverrideSet
 from industry_gap.rewards import RewardEstimate
-from industry_gap.warehouse import CLASSIFICATION_COLUMNS
 
 GROUP = "report"  # 报送
-
-
-def accounting_frame(results: list[IngestResult]) -> pd.DataFrame:
-    rows = []
-    for result in results:
-        counts = result.accounting()
-        rows.append(
-            {
-                "dataset": result.dataset,
-                "file": result.file,
-                "rows_in": counts["in"],
-                "clean": counts["clean"],
-                "quarantined": counts["quarantined"],
-                "set_aside": counts["set_aside"],
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 @dg.asset(
@@ -76,41 +49,13 @@ def warehouse_tables(
     report_changes: pd.DataFrame,
     overrides: OverrideSet,
 ) -> dict[str, int]:
-    results = [registry, above_scale, targets, projects]
-    frames = {
-        "registry": registry.rows,
-        "above_scale": above_scale.rows,
-        "targets": targets.rows,
-        "projects": projects.rows,
-        "quarantine": pd.concat([combined(results, "quarantine"), overrides.quarantine_rows()], ignore_index=True),
-        "overrides": overrides.accepted,
-        "set_aside": combined(results, "set_aside"),
-        "row_accounting": accounting_frame(results),
-        "classifications": classified_registry[CLASSIFICATION_COLUMNS],
-        "enterprise_codes": coverage.enterprise_codes,
-        "coverage": coverage.coverage,
-        "baseline": coverage.baseline,
-        "progress": coverage.progress,
-        "gaps": gap_flags,
-        "project_assessment": project_assessment,
-        "candidates": entry_candidates,
-        "rewards": reward_estimates.rewards,
-        "review_list": review_list,
-        "changes": report_changes,
-    }
-    frames = {name: safe_for_output(frame) for name, frame in frames.items()}
     run_date = report_run_date(context, settings)
-    output_root = settings.output_path()
-    month = month_of(run_date)
-    frames["export_manifest"] = staged_manifest(staging_folder(output_root, month, office_workbooks.token))
+    report = ReportTables(
+        targets, coverage, project_assessment, entry_candidates, reward_estimates, review_list, report_changes
+    )
+    tables = RunTables(report, registry, above_scale, projects, overrides, classified_registry, gap_flags)
     store = warehouse.open()
-    try:
-        with exclusive_lock(output_root / "exports" / ".lock"):  # commit and swap in the order of commits
-            store.claim_district(settings.policy().district)  # runs launched from the UI are checked here
-            written = store.replace_run(run_date, frames)
-            publish(output_root, month, office_workbooks.token)
-    finally:
-        store.dispose()
+    written = commit_run(store, tables, office_workbooks, settings.policy().district, run_date, settings.output_path())
     context.add_output_metadata(
         {
             "数据库": dg.MetadataValue.text(store.display_url),
@@ -159,35 +104,14 @@ def office_workbooks(
     report_changes: pd.DataFrame,
 ):
     output_root = settings.output_path()
-    policy, run_date = settings.policy(), report_run_date(context, settings)
-    month = month_of(run_date)
+    run_date = report_run_date(context, settings)
+    report = ReportTables(
+        targets, coverage, project_assessment, entry_candidates, reward_estimates, review_list, report_changes
+    )
     with exclusive_lock(output_root / "exports" / ".lock"):  # one run's workbooks at a time
         recovery = recover_staged_exports(context, output_root, warehouse)
-        token, staging = open_staging(output_root, month, context.run.run_id)
-        review_path = write_review_workbook(
-            safe_for_output(review_list), staging / review_workbook_name(run_date), run_date, district=policy.district
-        )
-        staged = write_exports(
-            projects=safe_for_output(project_assessment),
-            candidates=safe_for_output(entry_candidates),
-            rewards=safe_for_output(reward_estimates.rewards),
-            progress=coverage.progress,
-            divisions=coverage.divisions,
-            review=safe_for_output(review_list),
-            policy=policy,
-            run_date=run_date,
-            output_root=output_root,
-            targets=targets.rows,
-            reward_basis=reward_estimates.basis,
-            changes=safe_for_output(report_changes),
-            folder=staging,
-            baseline=coverage.baseline,
-            coverage=coverage.coverage,
-        )
-        seal(staging, month, token)
-    staged = dataclasses.replace(staged, token=token, review=review_path)
-    final = published_folder(output_root, month)
-    paths = staged.moved_to(final)
+        written = stage_workbooks(report, settings.policy(), run_date, output_root, context.run.run_id)
+    staged, staging, paths, final = written.staged, written.staging, written.final, written.final.folder
     yield dg.Output(
         paths,
         metadata={
@@ -224,11 +148,7 @@ def recover_exports_of_killed_runs(
 
     A staging folder of a run that is still going (another run of the UI, say) is left alone.
     """
-    store = warehouse.open()
-    try:
-        manifest = store.read_all("export_manifest")
-    finally:
-        store.dispose()
+    manifest = warehouse.open().read_all("export_manifest")
 
     def is_active(run_id: str) -> bool:
         run = instance.get_run_by_id(run_id) if run_id else None
@@ -246,11 +166,6 @@ def department_rows_check(paths: ExportPaths) -> dg.AssetCheckResult:
         description="各责任单位工作簿的行与汇总一致" if not problems else "；".join(problems),
         metadata={"责任单位数": dg.MetadataValue.int(len(paths.departments))},
     )
-
-
-def review_workbook_name(run_date) -> str:
-    """复核清单_YYYY-MM.xlsx: fill it in and drop it in the inbox (or pass --overrides)."""
-    return f"复核清单_{run_date:%Y-%m}.xlsx"
 
 
 def departments_to_write_for(targets: pd.DataFrame) -> list[str]:

@@ -339,9 +339,26 @@ class _Reader:
             raise self.fail(unknown[0], "不是可识别的配置项（请检查拼写）")
 
 
+_PARSED: dict[tuple[str, int, int], Policy] = {}  # (file, mtime, size) -> its policy
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and validate a policy TOML file (default: the 东胜区 2023 plan)."""
+    """Read and validate a policy TOML file (default: the 东胜区 2023 plan).
+
+    Parsed once per file version: a run's steps, its checks and the CLI all ask for the policy,
+    and an edited file (new mtime or size) is read again. A `Policy` is frozen, so sharing it is safe."""
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except (OSError, RuntimeError):  # missing, unreadable, a symlink loop: said below, in Chinese
+        return _read_policy(path)
+    if key not in _PARSED:
+        _PARSED[key] = _read_policy(path)
+    return _PARSED[key]
+
+
+def _read_policy(path: Path) -> Policy:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

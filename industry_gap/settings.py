@@ -1,10 +1,13 @@
 """The one settings object of a run: CLI options first, then `INDUSTRY_GAP_*` environment, then defaults.
 
-Built once per process or run (`Settings.load`) and handed down: the CLI builds
-it from its options, `dagster dev` and the schedule from the code server's
-environment. The Dagster resources, the monthly partitions (from the policy
-file's issue month) and the city run are all made from it, so an option such
-as ``--policy`` or ``--output`` reaches every step.
+Built once per process or run and handed down: the CLI builds it from its options
+(`Settings.load`), `dagster dev`, the schedule and a run's step processes from the
+environment (`environment_settings`, built once per process). The Dagster resources,
+the monthly partitions (from the policy file's issue month) and the city run are all
+made from it, so an option such as ``--policy`` or ``--output`` reaches every step.
+Nothing is read at import: the resources fill a field left empty from
+`environment_settings()` when they are built (`setting_or_environment`), with the
+same precedence as `Settings.load`.
 """
 
 from __future__ import annotations
@@ -119,13 +122,41 @@ class Settings:
             raise UserError(f"找不到规划基期文件“{self.baseline_file}”")
 
     def policy(self) -> Policy:
+        """The run's policy; parsed once per file version (`industry_gap.policy.load_policy`)."""
         return load_policy(self.policy_file or None)
+
+    def database(self) -> str:
+        """The one precedence of the database: --database, else DATABASE_URL, else SQLite in the output folder.
+
+        DATABASE_URL may hold a password: it is read here, when the database is opened, never copied
+        into a setting or Dagster's stored run config."""
+        from industry_gap.warehouse import default_database_url  # SQLAlchemy: only where a database is opened
+
+        return self.database_url or default_database_url(self.output_dir)
 
     def resolved_run_date(self) -> dt.date:
         return resolved_run_date(self.run_date)
 
     def inbox(self) -> Path:
         return Path(self.inbox_dir) if self.inbox_dir else Path(self.output_dir) / "inbox"
+
+
+_ENVIRONMENT_SETTINGS: dict[tuple[str, ...], Settings] = {}
+
+
+def environment_settings() -> Settings:
+    """The settings of this process's environment, built once per process (again only if INDUSTRY_GAP_*
+    changes, as in a test): what the UI, the schedule and a run's steps use for a setting not given."""
+    key = tuple(os.environ.get(name, "") for name in ENVIRONMENT.values())
+    if key not in _ENVIRONMENT_SETTINGS:
+        _ENVIRONMENT_SETTINGS.clear()
+        _ENVIRONMENT_SETTINGS[key] = Settings.load()
+    return _ENVIRONMENT_SETTINGS[key]
+
+
+def setting_or_environment(name: str, given: object) -> object:
+    """`given` when set (not None, not ""), else the environment's setting `name`: `Settings.load`'s rule."""
+    return given if given is not None and given != "" else getattr(environment_settings(), name)
 
 
 def configured_run_date(text: str) -> dt.date | None:
@@ -174,4 +205,6 @@ __all__ = [
     "SAMPLE_FILES",
     "Settings",
     "absolute_path",
+    "environment_settings",
+    "setting_or_environment",
 ]

@@ -20,7 +20,7 @@ from industry_gap.inbox import (
 )
 from industry_gap.ingest import ingest_file
 from industry_gap.privacy import mask_text
-from industry_gap.settings import DISTRICT_TIMEZONE, INPUT_DATASETS, Settings
+from industry_gap.settings import DISTRICT_TIMEZONE, INPUT_DATASETS, environment_settings
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh",
@@ -40,7 +40,7 @@ def district_day(moment: dt.datetime) -> dt.date:
 
 def inbox_dir() -> Path:
     """INDUSTRY_GAP_INBOX, else <output>/inbox (the code server's settings)."""
-    return Settings.load().inbox()
+    return environment_settings().inbox()
 
 
 def current_inputs_config(inbox: Path) -> dict:
@@ -50,7 +50,7 @@ def current_inputs_config(inbox: Path) -> dict:
     registry is never run against the sample district's 规上 list.
     """
     latest = processed_datasets(inbox)
-    settings = Settings.load()
+    settings = environment_settings()
     named = {dataset: getattr(settings, dataset) for dataset in INPUT_DATASETS}
     office_files = any(named.values()) or any(dataset in latest for dataset in INPUT_DATASETS)
     configured = named if office_files else settings.input_paths()

@@ -1,9 +1,10 @@
 """The one `Definitions` of the project, loaded by workspace.yaml.
 
 `build_definitions(settings)` makes it for a settings object: `defs` below is
-the one `dagster dev`, the schedule and the sensor use, with the settings of
-the code server's environment. `industry-gap run` (`pipelines.runner`)
-materialises `all_assets` with the months of its own `--policy` the same way.
+the one `dagster dev`, the schedule and the sensor use, built when Dagster loads
+the code location (not at import) from the settings of the code server's
+environment. `industry-gap run` (`pipelines.runner`) materialises `all_assets`
+with the months of its own `--policy` the same way.
 """
 
 import dagster as dg
@@ -18,7 +19,7 @@ from assets.partitions import shown_report_months, with_report_months
 from assets.resources import default_resources
 from assets.warehouse import office_workbooks, warehouse_tables
 from industry_gap.errors import UserError
-from industry_gap.settings import Settings
+from industry_gap.settings import Settings, environment_settings
 from pipelines.automation import full_refresh_job, inbox_sensor, nightly_schedule
 from pipelines.city import city_district_job_def, city_summary_job_def
 from pipelines.code_versions import with_derived_code_versions
@@ -63,4 +64,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(Settings.load())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev` and `dg` load: the definitions of this process's environment settings."""
+    return build_definitions(environment_settings())

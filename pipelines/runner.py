@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 import dagster as dg
+
+# No public equivalent: an engine event with metadata is how a run's own page shows figures that are
+# known only after its last step (the 运行汇总 event). Used by `attach_summary` alone.
 from dagster._core.events import EngineEventData
 
-from assets.partitions import report_months, report_partition_key, shown_report_months, with_report_months
-from assets.resources import InputFiles, WarehouseResource, default_resources
+from assets.partitions import shown_report_months, with_report_months
+from assets.resources import InputFiles, WarehouseResource, default_resources, lend_warehouse
 from industry_gap import run_tags as run_tag_names
 from industry_gap.environment import check_not_locked_by_office, check_writable_folder
 from industry_gap.errors import UserError
@@ -29,35 +32,19 @@ from industry_gap.settings import Settings
 from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.automation import full_refresh_job
 from pipelines.definitions import all_assets
+from pipelines.instance import (
+    DEFAULT_INSTANCE_CONFIG,
+    RUN_LOCK_NAME,
+    RUN_LOCK_TIMEOUT,
+    instance_home,
+    report_month_of,
+)
 
 # A failing step's own stack trace is for the maintainer (the run's event log has it); the user gets one
 # Chinese message from the error that caused it.
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-RUN_LOCK_NAME = ".industry-gap-run.lock"
-RUN_LOCK_TIMEOUT = 3 * 3600  # a queued run waits this long for the one before it
-# A new output's Dagster home: no telemetry; ticks pruned as in deploy/dagster.yaml (runs: prune-runs)
-DEFAULT_INSTANCE_CONFIG = """telemetry:
-  enabled: false
-retention:
-  schedule:
-    purge_after_days: 365
-  sensor:
-    purge_after_days:
-      skipped: 7
-      failure: 90
-      success: 365
-"""
 RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")  # what the district's graph uses
-
-
-def instance_home(output_dir: str) -> Path:
-    """DAGSTER_HOME when set (shared with `dagster dev`), else <output>/dagster_home."""
-    home = Path(os.environ.get("DAGSTER_HOME") or Path(output_dir).resolve() / "dagster_home")
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DEFAULT_INSTANCE_CONFIG, encoding="utf-8")
-    return home
+__all__ = ["DEFAULT_INSTANCE_CONFIG", "RUN_LOCK_NAME", "RUN_LOCK_TIMEOUT", "instance_home", "report_month_of"]
 
 
 @dataclass
@@ -80,44 +67,42 @@ def run_pipeline(
     """
     settings.check_files_exist()
     settings.resolved_run_date()  # a badly written --run-date, or a broken policy file, is said before
-    settings.policy()  # the output folder or the database is created
+    policy = settings.policy()  # the output folder or the database is created (parsed once: load_policy)
     check_writable_folder(settings.output_dir)
     defaults = default_resources(settings)
     warehouse, inputs = defaults["warehouse"], defaults["input_files"]
     assert isinstance(warehouse, WarehouseResource) and isinstance(inputs, InputFiles)
-    store = warehouse.open()
-    try:
+    with lend_warehouse(warehouse) as store:  # the run's one engine: its steps use it too
         store.ensure_schema()  # an unreachable database is reported now, not after the inputs are read
-        store.claim_district(settings.policy().district)  # another district's database: refused now
-    finally:
-        store.dispose()
-    month = report_month_of(settings)
-    months = shown_report_months(settings, also=month)  # the UI's months, and this run's
-    # values stay in this process: two runs at once never read each other's pickles
-    resources: dict[str, object] = {name: defaults[name] for name in RUN_RESOURCES}
-    resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())
-    for workbook in published_folder(settings.output_dir, month[:7]).glob("*.xlsx"):
-        check_not_locked_by_office(workbook)  # this month's lists open in Excel/WPS: say so before working
-    # One run per output folder at a time: the schedule and a manual run queue here, so they
-    # never share a half-created Dagster home or interleave their files.
-    tracker = StageTracker(counter, on_stage)
-    assets = with_report_months(all_assets, months)
-    tags = run_tags(settings, "cli")
-    with (
-        exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT),
-        contextlib.ExitStack() as stack,
-    ):
-        if instance is None:
-            instance = stack.enter_context(dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))))
-        recovered = recover_on_start(settings.output_dir, warehouse, instance)
-        values, seconds = _materialize(assets, resources, instance, month, tracker, tags)
-        summary = analysis_summary(values, settings)
-        attach_summary(instance, tracker.run_id, summary, values.get("scope_model"))
+        store.claim_district(policy.district)  # another district's database: refused now
+        month = report_month_of(settings)
+        months = shown_report_months(settings, also=month)  # the UI's months, and this run's
+        # values stay in this process: two runs at once never read each other's pickles
+        resources: dict[str, object] = {name: defaults[name] for name in RUN_RESOURCES}
+        resources["io_manager"] = dg.IOManagerDefinition.hardcoded_io_manager(counter := CountingIOManager())
+        for workbook in published_folder(settings.output_dir, month[:7]).glob("*.xlsx"):
+            check_not_locked_by_office(workbook)  # this month's lists open in Excel/WPS: say so before working
+        # One run per output folder at a time: the schedule and a manual run queue here, so they
+        # never share a half-created Dagster home or interleave their files.
+        tracker = StageTracker(counter, on_stage)
+        assets = with_report_months(all_assets, months)
+        tags = run_tags(settings, "cli")
+        with (
+            exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT),
+            contextlib.ExitStack() as stack,
+        ):
+            if instance is None:
+                instance = stack.enter_context(dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))))
+            recovered = recover_on_start(settings.output_dir, warehouse, instance)
+            values, seconds = _materialize(assets, resources, instance, month, tracker, tags)
+            summary = analysis_summary(values, settings)
+            attach_summary(instance, tracker.run_id, summary, values.get("scope_model"))
+        database = store.display_url
     return RunOutcome(
         values=values,
         inputs=inputs,
         settings=settings,
-        database=warehouse.open().display_url,
+        database=database,
         summary=summary,
         stage_seconds=seconds,
         recovered=recovered,
@@ -170,20 +155,6 @@ def recover_on_start(output_dir: str, warehouse: WarehouseResource, instance: dg
         return recover_exports_of_killed_runs(output_dir, warehouse, instance).messages()
 
 
-def report_month_of(settings: Settings, months: dg.MonthlyPartitionsDefinition | None = None) -> str:
-    """The monthly partition of the 报送 assets this run writes: the run date's month, which must lie
-    between the plan's issue month (of the run's policy) and the current month."""
-    run_date = settings.resolved_run_date()
-    months = months or report_months(settings.policy())
-    key = report_partition_key(run_date)
-    if not months.has_partition_key(key):
-        first = months.get_first_partition_key()
-        if first is None:  # the plan's issue month has not come yet
-            raise UserError(f"政策文件中的规划发布日期晚于本月，尚无可报送的月份（运行日期 {run_date.isoformat()}）")
-        raise UserError(f"运行日期 {run_date.isoformat()} 不在可报送的月份内（自 {first[:7]} 起至本月）")
-    return key
-
-
 def _materialize(
     assets: list[dg.AssetsDefinition],
     resources: dict,
@@ -198,9 +169,7 @@ def _materialize(
     `dg.materialize` without its wrapper: the run id is chosen here so that `tracker` can listen to
     the run's events as they happen (materialize only returns them at the end).
     """
-    from dagster._core.utils import make_new_run_id
-
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())  # as Dagster makes its own run ids
     tracker = tracker or StageTracker(CountingIOManager(), None)
     tracker.instance = instance
     tracker.run_id = run_id

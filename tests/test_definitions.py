@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.definitions import defs
+from pipelines.definitions import defs as load_defs
+
+defs = load_defs()  # the definitions Dagster loads (built by a function, not at import)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,8 @@ from industry_gap.policy import load_policy
 from industry_gap.report_month import first_report_month, month_key, resolve_report_date
 from industry_gap.settings import Settings
 from industry_gap.warehouse import Warehouse
-from pipelines.definitions import all_assets, defs
+from pipelines.definitions import all_assets
+from pipelines.definitions import defs as load_defs
 from pipelines.runner import run_pipeline
 from tests.factories import REGISTRY_HEADER, make_uscc, pipeline_resources, registry_row, write_csv
 
@@ -42,6 +43,7 @@ def test_a_report_date_must_lie_in_its_month():
 
 
 def test_only_the_report_assets_are_partitioned_by_month():
+    defs = load_defs()  # what Dagster loads: built by a function from the environment's settings
     months = defs.resolve_job_def("full_refresh").partitions_def
     assert isinstance(months, dg.MonthlyPartitionsDefinition)  # from the output's first month (issue 26)
     by_month = {
@@ -192,7 +194,7 @@ def test_a_plan_issued_in_march_2022_reports_for_june_2022(tmp_path):
 
 def test_a_plan_issued_in_a_future_month_is_said_in_chinese(tmp_path):
     from industry_gap.policy import DEFAULT_POLICY_PATH
-    from pipelines.runner import report_month_of
+    from pipelines.instance import report_month_of
 
     future = dt.date.today() + dt.timedelta(days=70)
     text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("issued = 2023-01-12", f"issued = {future}")

@@ -154,11 +154,9 @@ def database_url_of(args: argparse.Namespace) -> str:
     """The database a command uses (`run`: --database, DATABASE_URL, else SQLite in the output folder)."""
     if not hasattr(args, "database"):
         return os.environ.get("DATABASE_URL", "")
-    if args.database:
-        return args.database
-    from industry_gap.warehouse import default_database_url
+    from industry_gap.settings import Settings
 
-    return default_database_url(getattr(args, "output", None) or "output")
+    return Settings(database_url=args.database or "", output_dir=getattr(args, "output", None) or "output").database()
 
 
 def error_log_folders(output: str | None) -> list[Path]:

@@ -86,7 +86,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 def choose_model(args: argparse.Namespace):
     """(model, Chinese sentence naming it): --model, else --reference, else the output's office model."""
     from industry_gap.model_training import latest_office_model
-    from industry_gap.settings import Settings
+    from industry_gap.settings import environment_settings
 
     if args.model and args.reference:
         raise UserError("--model 与 --reference 只能选一个")
@@ -94,7 +94,7 @@ def choose_model(args: argparse.Namespace):
         return load_model(args.model), f"使用模型：--model 指定的模型 {args.model}"
     if args.reference:
         return load_model(None), "使用模型：参考模型（仅用国民经济行业分类注释构建，--reference 指定）"
-    output = args.run_output or Settings.load().output_dir
+    output = args.run_output or environment_settings().output_dir
     office = latest_office_model(output)
     if office is None:
         return load_model(None), (

@@ -39,22 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from assets.resources import WarehouseResource, default_resources
+    from assets.resources import WarehouseResource, default_resources, lend_warehouse
     from industry_gap.settings import Settings
+    from pipelines.instance import instance_home
     from pipelines.retention import prune_run_history, published_months
-    from pipelines.runner import instance_home
 
     if args.months < 1:
         raise UserError("--months 至少为 1")
     settings = Settings.load({"output_dir": args.output, "database_url": args.database})
     warehouse = default_resources(settings)["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
-    store = warehouse.open()
-    try:
+    with lend_warehouse(warehouse) as store:
         store.ensure_schema()
         months = published_months(store)
-    finally:
-        store.dispose()
     with dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance:
         report = prune_run_history(instance, months, args.months, dry_run=args.dry_run)
     print(report.message(args.dry_run))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 
 from industry_gap.schema import DATASET_LABELS
 from industry_gap.settings import Settings
@@ -89,26 +90,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Options whose name is not their setting's; every other option of `run` is named as its setting (--run-date: run_date)
+OPTION_SETTINGS = {
+    "output": "output_dir",
+    "database": "database_url",
+    "policy": "policy_file",
+    "city_coverage": "city_coverage_file",
+    "model": "model_dir",
+    "baseline": "baseline_file",
+}
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     """The run's settings: these options first, then INDUSTRY_GAP_* environment, then defaults."""
-    return Settings.load(
-        {
-            "registry": args.registry,
-            "above_scale": args.above_scale,
-            "targets": args.targets,
-            "projects": args.projects,
-            "output_dir": args.output,
-            "database_url": args.database,
-            "db_schema": args.db_schema,
-            "run_date": args.run_date,
-            "code_edition": args.code_edition,
-            "policy_file": args.policy,
-            "city_coverage_file": args.city_coverage,
-            "model_dir": args.model,
-            "overrides": args.overrides,
-            "baseline_file": args.baseline,
-        }
-    )
+    known = {spec.name for spec in fields(Settings)}
+    options = {OPTION_SETTINGS.get(name, name): value for name, value in vars(args).items()}
+    return Settings.load({name: value for name, value in options.items() if name in known})
 
 
 def summary_lines_for(outcome) -> list[str]:

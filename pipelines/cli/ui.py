@@ -79,10 +79,10 @@ def answers(url: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from industry_gap.environment import check_writable_folder
-    from industry_gap.settings import Settings
-    from pipelines.runner import instance_home
+    from industry_gap.settings import environment_settings
+    from pipelines.instance import instance_home
 
-    output = Path(args.output or Settings.load().output_dir).expanduser().resolve()
+    output = Path(args.output or environment_settings().output_dir).expanduser().resolve()
     check_writable_folder(output, label="输出目录")
     os.environ.pop("DAGSTER_HOME", None)  # this output's history, not whatever the shell pointed at
     home = instance_home(str(output)).resolve()
