@@ -1,39 +1,48 @@
-"""全市 group: a city run partitioned by district, and the city-wide coverage built from all of them.
+"""全市 group: a city run partitioned by district, one office model for the city, the city-wide coverage.
 
 Each district is one partition of `CITY_DISTRICTS` (its key is the district's
-folder name): its registry is read, classified and its coverage computed on
-its own, so districts run in parallel on whatever executor the job has
-(multiprocess locally, Celery workers or Kubernetes pods elsewhere). The
-unpartitioned `city_coverage` reads every district's coverage and writes the
-city's workbook and 全市门类表. Values pass between runs through
-`city_io_manager` (files under <output>/city/storage).
+folder name): its registry is read (with its coded firms as labels), classified
+and its coverage computed on its own, so districts run in parallel on whatever
+executor the job has (multiprocess locally, Celery workers or Kubernetes pods
+elsewhere). Between reading and classifying, the unpartitioned
+`city_office_model` trains one model from every district's labels (once, not
+once per district: that was most of a cold city run). The unpartitioned
+`city_coverage` reads every district's coverage and writes the city's workbook
+and 全市门类表. Values pass between runs through `city_io_manager` (files under
+<output>/city/storage).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from assets.classification import classify_registry_rows
+from assets.classification import TOP_K
 from assets.ingestion import empty_result, ingestion_metadata
 from assets.resources import CityInputs, ModelSettings, PipelineSettings
-from classifiers import ScopeClassifier
+from classifiers import ScopeClassifier, load_default_model
+from classifiers.parallel import classify_in_processes
+from classifiers.text import combine_activity_and_scope
 from industry_gap.city import (
-    city_coverage as build_city_coverage,
-)
-from industry_gap.city import (
+    ProgressFile,
     city_gap_candidates,
     city_table_for_districts,
     coverage_summary,
     discover_districts,
+    pooled_labels,
+)
+from industry_gap.city import (
+    city_coverage as build_city_coverage,
 )
 from industry_gap.coverage import build_coverage, resolve_enterprise_codes
 from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.markdown import markdown_table
-from industry_gap.model_training import labelled_rows, train_office_model
+from industry_gap.model_training import labelled_rows, train_office_model, training_key
+from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 
 GROUP = "city"  # 全市
 CITY_DISTRICTS = dg.DynamicPartitionsDefinition(name="city_district")
@@ -73,11 +82,21 @@ def _district_files(city_inputs: CityInputs, district: str):
     raise UserError(f"全市数据目录“{city_inputs.city_dir}”中没有区县文件夹“{district}”")
 
 
-@dg.asset(
+@dg.multi_asset(
     partitions_def=CITY_DISTRICTS,
     group_name=GROUP,
-    io_manager_key=IO_MANAGER,
-    kinds={"pandas"},
+    outs={
+        "district_inputs": dg.AssetOut(
+            io_manager_key=IO_MANAGER,
+            kinds={"pandas"},
+            description="区县输入（按区县分区）：读取并校验该区县的规下企业名录和规上工业企业名录，问题行进入隔离表。",
+        ),
+        "district_labels": dg.AssetOut(
+            io_manager_key=IO_MANAGER,
+            kinds={"pandas"},
+            description="区县标注样本（按区县分区）：该区县名录中登记了行业代码的企业，供训练全市统一模型。",
+        ),
+    },
     check_specs=[
         dg.AssetCheckSpec(
             "row_accounting",
@@ -86,9 +105,8 @@ def _district_files(city_inputs: CityInputs, district: str):
             description="区县名录行数核对：读入 = 清洁 + 隔离 + 剔除，不得丢行。",
         )
     ],
-    description="区县输入（按区县分区）：读取并校验该区县的规下企业名录和规上工业企业名录，问题行进入隔离表。",
 )
-def district_inputs(context: dg.AssetExecutionContext, city_inputs: CityInputs):
+def district_inputs(context: dg.AssetExecutionContext, city_inputs: CityInputs, model_settings: ModelSettings):
     district = context.partition_key
     files = _district_files(city_inputs, district)
     registry = ingest_file(files.registry, "registry", code_edition=city_inputs.code_edition)
@@ -99,9 +117,14 @@ def district_inputs(context: dg.AssetExecutionContext, city_inputs: CityInputs):
     )
     metadata = {f"名录{key}": value for key, value in ingestion_metadata(registry).items()}
     metadata |= {f"规上{key}": value for key, value in ingestion_metadata(above).items()}
-    yield dg.Output(DistrictInputs(district, registry, above), metadata=metadata)
+    yield dg.Output(DistrictInputs(district, registry, above), output_name="district_inputs", metadata=metadata)
+    # Only the labelled rows go on to the city's model: it reads every district's, not their whole registries.
+    rows = registry.rows
+    labels = labelled_rows(rows) if model_settings.train_on_registry_codes and len(rows) else pooled_labels({})
+    yield dg.Output(labels, output_name="district_labels", metadata={"标注样本数": dg.MetadataValue.int(len(labels))})
     problems = [p for p in (accounting_problem(registry), accounting_problem(above)) if p]
     yield dg.AssetCheckResult(
+        asset_key="district_inputs",
         check_name="row_accounting",
         passed=not problems,
         description="；".join(problems) or "行数核对一致",
@@ -109,37 +132,144 @@ def district_inputs(context: dg.AssetExecutionContext, city_inputs: CityInputs):
     )
 
 
+@dataclass(frozen=True)
+class CityModel:
+    """The city's one office model: where it is saved ("" = the reference model) and how it was made.
+
+    A path, not the model, passes between steps: each district loads it with the classifier's own
+    loader, which is faster than unpickling it from the IO manager."""
+
+    path: str
+    mode: str
+    labelled_rows: int
+    reused: bool
+    accuracy: dict[str, float]
+
+
+def _by_district(value: Any) -> dict[str, DistrictCoverage]:
+    """The IO manager hands over {partition: value}, or the bare value when there is one district."""
+    return {value.district: value} if isinstance(value, DistrictCoverage) else dict(value)
+
+
+@dg.asset(
+    group_name=GROUP,
+    io_manager_key=IO_MANAGER,
+    kinds={"scikitlearn"},
+    ins={"district_labels": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
+    description="全市统一分类模型：汇总全部区县名录中登记了行业代码的企业作为标注样本，在参考模型上训练一次，"
+    "各区县共用；训练结果按标注、参考数据和模型版本的哈希保存在输出目录的 models/city/ 下，未变化时直接复用。",
+)
+def city_office_model(
+    context: dg.AssetExecutionContext, district_labels, model_settings: ModelSettings, settings: PipelineSettings
+) -> CityModel:
+    # {district: labels}, or the bare labels when there is one district
+    labels = {"": district_labels} if isinstance(district_labels, pd.DataFrame) else dict(district_labels)
+    pooled = pooled_labels(labels) if model_settings.train_on_registry_codes else None
+    cache_dir = settings.output_path() / "models" / "city"
+    trained = train_office_model(
+        pooled,
+        model_dir=model_settings.model_dir or None,
+        min_labels=model_settings.min_labels,
+        holdout_share=model_settings.holdout_share,
+        max_training_rows=model_settings.max_training_rows,
+        cache_dir=cache_dir,
+    )
+    report = trained.report
+    path = _saved_model_path(trained, pooled, model_settings, cache_dir)
+    context.add_output_metadata(
+        {
+            "训练方式": dg.MetadataValue.text(report.mode),
+            "标注样本数": dg.MetadataValue.int(report.labelled_rows),
+            "区县数": dg.MetadataValue.int(len(labels)),
+            "模型来源": dg.MetadataValue.text("复用" if report.reused else "本次构建或训练"),
+            **{key: dg.MetadataValue.float(round(float(value), 4)) for key, value in report.accuracy.items()},
+        }
+    )
+    return CityModel(path, report.mode, report.labelled_rows, report.reused, dict(report.accuracy))
+
+
+def _saved_model_path(trained, pooled: pd.DataFrame | None, model_settings: ModelSettings, cache_dir: Path) -> str:
+    """Where the districts load the model from: the saved model named, the trained one in the cache
+    (saved here when the cache could not keep it), or "" for the reference model."""
+    if model_settings.model_dir:
+        return str(Path(model_settings.model_dir).resolve())
+    if pooled is None or len(pooled) < model_settings.min_labels:
+        return ""
+    key = training_key(
+        pooled, model_settings.min_labels, model_settings.holdout_share, model_settings.max_training_rows
+    )
+    cached = [p for p in cache_dir.glob(f"*{key}") if p.is_dir()] if cache_dir.is_dir() else []
+    if cached:
+        return str(cached[0].resolve())
+    fallback = cache_dir.parent / "city-unsaved" / key
+    trained.model.save(fallback)
+    return str(fallback.resolve())
+
+
+def load_city_model(city_model: CityModel) -> ScopeClassifier:
+    return ScopeClassifier.load(Path(city_model.path)) if city_model.path else load_default_model()
+
+
 @dg.asset(
     partitions_def=CITY_DISTRICTS,
     group_name=GROUP,
     io_manager_key=IO_MANAGER,
     kinds={"scikitlearn", "pandas"},
-    description="区县企业分类（按区县分区）：用参考模型（有足够登记行业代码时在其上训练，训练结果按哈希复用）"
-    "给出每家规下企业的前三个候选小类与置信度。",
+    description="区县企业分类（按区县分区）：用全市统一分类模型给出每家规下企业的前三个候选小类与置信度。",
 )
 def district_classified(
     context: dg.AssetExecutionContext,
     district_inputs: DistrictInputs,
+    city_office_model: CityModel,
     model_settings: ModelSettings,
     settings: PipelineSettings,
 ) -> pd.DataFrame:
+    model = load_city_model(city_office_model)
+    district = district_inputs.district
+    context.log.info(f"区县“{district}”：使用全市统一模型（{city_office_model.mode}）")
     registry = district_inputs.registry.rows
-    labelled = labelled_rows(registry) if model_settings.train_on_registry_codes and len(registry) else None
-    trained = train_office_model(
-        labelled,
-        model_dir=model_settings.model_dir or None,
-        min_labels=model_settings.min_labels,
-        holdout_share=model_settings.holdout_share,
-        max_training_rows=model_settings.max_training_rows,
-        # one cache per district: each keeps its own trained model between runs
-        cache_dir=settings.output_path() / "models" / "city" / district_inputs.district,
+    to_file = ProgressFile(settings.output_path(), district, "已分类")
+    bar = ProgressBar("经营范围已分类") if len(registry) >= PROGRESS_MIN_ROWS else None  # the step's own log
+
+    def progress(done: int, total: int) -> None:
+        to_file(done, total)
+        if bar is not None:
+            bar(done, total)
+
+    return _classify_district(context, model, registry, model_settings.workers, progress)
+
+
+def _classify_district(
+    context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame, workers: int, progress
+) -> pd.DataFrame:
+    """`assets.classification.classify_registry_rows`, reporting progress to the city run.
+
+    TODO(issue 25): replace by classify_registry_rows(..., progress=progress) once it takes a callback."""
+    text_column = "scope"
+    if "main_activity" in frame.columns and frame["main_activity"].fillna("").astype(str).str.strip().ne("").any():
+        text_column = "_classified_text"
+        frame = frame.assign(
+            **{
+                text_column: [
+                    combine_activity_and_scope(m, s)
+                    for m, s in zip(frame["main_activity"].tolist(), frame["scope"].tolist())
+                ]
+            }
+        )
+    classified = classify_in_processes(
+        model, frame, text_column, "name", top_k=TOP_K, workers=workers, progress=progress
     )
-    model: ScopeClassifier = trained.model
-    context.log.info(
-        f"区县“{district_inputs.district}”：模型{trained.report.mode}，"
-        f"{'复用已训练模型' if trained.report.reused else '本次构建或训练'}"
+    scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
+    context.add_output_metadata(
+        {
+            "行数": dg.MetadataValue.int(len(classified)),
+            "有预测的行数": dg.MetadataValue.int(int(scores.notna().sum())),
+            "预测为工业的行数": dg.MetadataValue.int(int(classified["is_industrial"].fillna(False).astype(bool).sum())),
+            "平均置信度": dg.MetadataValue.float(round(float(scores.mean()), 4) if scores.notna().any() else 0.0),
+            "模型版本": dg.MetadataValue.text(model.version),
+        }
     )
-    return classify_registry_rows(context, model, registry, model_settings.workers)
+    return classified.drop(columns=[text_column]) if text_column != "scope" else classified
 
 
 @dg.asset(
@@ -186,12 +316,7 @@ def district_coverage(
     "写出全市门类覆盖工作簿和各区县运行时可用的全市门类表（--city-coverage）。",
 )
 def city_coverage(context: dg.AssetExecutionContext, settings: PipelineSettings, district_coverage):
-    # The IO manager hands over {partition: value}, or the bare value when there is one district.
-    loaded = (
-        {district_coverage.district: district_coverage}
-        if isinstance(district_coverage, DistrictCoverage)
-        else dict(district_coverage)
-    )
+    loaded = _by_district(district_coverage)
     tables = {name: value.coverage for name, value in loaded.items()}
     city = build_city_coverage(tables)
     summary = coverage_summary(city, tables)
@@ -235,4 +360,4 @@ def city_coverage(context: dg.AssetExecutionContext, settings: PipelineSettings,
 
 
 district_assets = [district_inputs, district_classified, district_coverage]
-city_assets = [*district_assets, city_coverage]
+city_assets = [district_inputs, city_office_model, district_classified, district_coverage, city_coverage]

@@ -10,7 +10,10 @@ and a 规下 firm fills a city gap only when no district has the class at 规上
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,3 +201,81 @@ def city_table_for_districts(city: pd.DataFrame) -> pd.DataFrame:
             "全口径已有": city["present_all"].map({True: "是", False: "否"}),
         }
     )
+
+
+def pooled_labels(labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The districts' labelled rows (`industry_gap.model_training.labelled_rows`) as one table, in
+    district-name order, so the city trains one office model and the same labels give the same hash."""
+    frames = [labels[name] for name in sorted(labels) if len(labels[name])]
+    if not frames:
+        return pd.DataFrame(columns=["uscc", "text", "name", "code"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# -- progress inside a district ----------------------------------------------------------------
+# A district's steps run in other processes (or on Celery workers sharing the output folder): they
+# write how far they are into a small file and `industry-gap city` reads it to show the office.
+PROGRESS_FOLDER = Path("city") / "progress"
+
+
+@dataclass(frozen=True)
+class DistrictProgress:
+    """How far one district's step is: `done` of `total` rows of `stage`, after `seconds`."""
+
+    district: str
+    stage: str  # Chinese, e.g. "已分类"
+    done: int
+    total: int
+    seconds: float
+
+    def line(self) -> str:
+        rate = self.done / self.seconds if self.seconds > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        return (
+            f"区县“{self.district}”：{self.stage} {self.done:,}/{self.total:,} 行"
+            f"（{rate:,.0f} 行/秒，预计还需 {left:.0f} 秒）"
+        )
+
+
+def progress_path(output_root: str | Path, district: str) -> Path:
+    return Path(output_root) / PROGRESS_FOLDER / f"{district}.json"
+
+
+class ProgressFile:
+    """A `progress(done, total)` callback that keeps a district's progress file current (at most once
+    a `min_interval`, and always at the end); written whole and renamed, so a reader never sees half."""
+
+    def __init__(self, output_root: str | Path, district: str, stage: str, min_interval: float = 1.0):
+        self.path = progress_path(output_root, district)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.district, self.stage, self.min_interval = district, stage, min_interval
+        self.started = time.perf_counter()
+        self.last = -min_interval
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.last < self.min_interval:
+            return
+        self.last = now
+        record = {"stage": self.stage, "done": int(done), "total": int(total), "seconds": now - self.started}
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def read_progress(output_root: str | Path, district: str) -> DistrictProgress | None:
+    """The district's last progress record, or None when there is none (yet) or it cannot be read."""
+    try:
+        record = json.loads(progress_path(output_root, district).read_text(encoding="utf-8"))
+        return DistrictProgress(
+            district, str(record["stage"]), int(record["done"]), int(record["total"]), float(record["seconds"])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def clear_progress(output_root: str | Path) -> None:
+    """Forget the progress of an earlier run, so its finished districts are not shown as this run's."""
+    folder = Path(output_root) / PROGRESS_FOLDER
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        path.unlink(missing_ok=True)

@@ -1,8 +1,14 @@
-"""The city run: one Dagster run per district partition, then the city-wide coverage.
+"""The city run: Dagster runs per district partition, one office model for the city, the city coverage.
 
 `industry-gap city FOLDER` calls `run_city`. Districts are registered as the
-dynamic partitions of `CITY_DISTRICTS`; each district's run executes its
-steps on the chosen Dagster executor:
+dynamic partitions of `CITY_DISTRICTS`. The run goes in four steps: every
+district's files are read (`city_district_inputs`, one run per district);
+one office model is trained from all districts' labels together
+(`city_office_model`: training once instead of once per district is most of
+a cold city's time); every district is classified with it and its coverage
+computed (`city_districts`, one run per district, showing its rows classified
+as it goes); then the city coverage (`city_summary`). District runs go
+`max_concurrent` at once, each executing its steps on the chosen executor:
 
 * ``multiprocess`` (default): every step in its own process on this machine;
 * ``celery``: every step sent to `dagster-celery` workers through a broker
@@ -10,25 +16,36 @@ steps on the chosen Dagster executor:
   workers (see README.md, "A city: districts as partitions");
 * ``in_process``: one process, for debugging.
 
-Nothing here schedules work itself: the executor runs the steps, and the
-Dagster UI's backfill of the ``city_districts`` job does the same as this loop.
+Nothing here schedules work itself beyond starting the runs: the executor runs
+the steps, and in the Dagster UI a backfill of the four jobs in this order does
+the same as `run_city`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from assets.city import CITY_DISTRICTS, city_coverage, district_assets
+from assets.city import (
+    CITY_DISTRICTS,
+    city_assets,
+    city_coverage,
+    city_office_model,
+    district_classified,
+    district_coverage,
+    district_inputs,
+)
 from assets.resources import city_storage_dir, default_resources
-from industry_gap.city import discover_districts
+from industry_gap.city import clear_progress, discover_districts, read_progress
 from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
@@ -37,8 +54,18 @@ from industry_gap.settings import Settings, absolute_path
 from pipelines.code_versions import with_derived_code_versions
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
+INPUTS_JOB = "city_district_inputs"
+MODEL_JOB = "city_office_model"
 DISTRICT_JOB = "city_districts"
 SUMMARY_JOB = "city_summary"
+_NODES = {  # the steps of each job whose materializations the city run reads
+    INPUTS_JOB: ["district_inputs"],
+    MODEL_JOB: ["city_office_model"],
+    DISTRICT_JOB: ["district_classified", "district_coverage"],
+    SUMMARY_JOB: ["city_coverage"],
+}
+POLL_SECONDS = 1.0  # how often the city run looks at the districts' progress
+PROGRESS_EVERY = 10.0  # seconds between two progress lines of one district
 DEFAULT_BROKER = "pyamqp://guest:guest@127.0.0.1:5672//"
 QUIET_LOGGING = {"console": {"config": {"log_level": "WARNING"}}}
 
@@ -65,12 +92,30 @@ def _executor(kind: str) -> dg.ExecutorDefinition:
     raise UserError(f"未知的执行方式“{kind}”，可选：{'、'.join(EXECUTORS)}、k8s")
 
 
+def city_inputs_job_def(executor: str = "multiprocess") -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        INPUTS_JOB,
+        selection=dg.AssetSelection.assets(district_inputs),
+        executor_def=_executor(executor),
+        description="全市按区县分区读取：每个分区读取并校验一个区县的名录，取出其标注样本。",
+    )
+
+
+def city_model_job_def(executor: str = "multiprocess") -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        MODEL_JOB,
+        selection=dg.AssetSelection.assets(city_office_model),
+        executor_def=_executor(executor),
+        description="全市统一分类模型：汇总全部区县的标注样本训练一次（未变化时复用），各区县共用。",
+    )
+
+
 def city_district_job_def(executor: str = "multiprocess") -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         DISTRICT_JOB,
-        selection=dg.AssetSelection.assets(*district_assets),
+        selection=dg.AssetSelection.assets(district_classified, district_coverage),
         executor_def=_executor(executor),
-        description="全市按区县分区运行：每个分区读取、分类并计算一个区县的门类覆盖。",
+        description="全市按区县分区分类：每个分区用全市统一模型分类一个区县的名录并计算其门类覆盖。",
     )
 
 
@@ -81,23 +126,19 @@ city_summary_job_def = dg.define_asset_job(
 )
 
 
-def district_job(executor: str = "multiprocess") -> dg.JobDefinition:
-    """The district job bound to the resources; reconstructed by name in step processes and workers."""
+def city_job(name: str, executor: str = "multiprocess") -> dg.JobDefinition:
+    """A city job bound to the resources; reconstructed by name in step processes and workers."""
     defs = dg.Definitions(
-        assets=with_derived_code_versions([*district_assets, city_coverage]),
-        jobs=[city_district_job_def(executor)],
+        assets=with_derived_code_versions(city_assets),
+        jobs=[
+            city_inputs_job_def(executor),
+            city_model_job_def(executor),
+            city_district_job_def(executor),
+            city_summary_job_def,
+        ],
         resources=default_resources(Settings.load()),
     )
-    return defs.resolve_job_def(DISTRICT_JOB)
-
-
-def summary_job() -> dg.JobDefinition:
-    defs = dg.Definitions(
-        assets=with_derived_code_versions([*district_assets, city_coverage]),
-        jobs=[city_summary_job_def],
-        resources=default_resources(Settings.load()),
-    )
-    return defs.resolve_job_def(SUMMARY_JOB)
+    return defs.resolve_job_def(name)
 
 
 @dataclass
@@ -111,7 +152,7 @@ class CityOptions:
     code_edition: str = "2017"
     model_dir: str = ""
     executor: str = "multiprocess"
-    max_concurrent: int = 2  # multiprocess: steps at once
+    max_concurrent: int = 2  # districts running at once (in_process: always one)
     workers: int | None = None  # processes classifying one district's registry; None = the settings'
     broker: str = DEFAULT_BROKER  # celery
     backend: str = "rpc://"  # celery
@@ -135,8 +176,9 @@ class CityOptions:
 @dataclass
 class CityOutcome:
     metadata: dict[str, object]  # what city_coverage reported (counts, the workbook's path …)
-    district_seconds: dict[str, float] = field(default_factory=dict)
-    run_ids: dict[str, str] = field(default_factory=dict)
+    district_seconds: dict[str, float] = field(default_factory=dict)  # a district's runs, summed
+    run_ids: dict[str, str] = field(default_factory=dict)  # the district's classification run
+    model_mode: str = ""  # how the city's one office model was made
 
 
 def run_config(settings: Settings) -> dict:
@@ -179,9 +221,98 @@ def _execution_config(options: CityOptions) -> dict:
     return {}
 
 
+@dataclass
+class _Finished:
+    """One Dagster run of the city, as the thread that ran it saw it."""
+
+    run_id: str
+    seconds: float
+    metadata: dict[str, dict[str, object]]  # asset name -> its materialization's metadata values
+    failure: UserError | None = None
+
+
+def _execute(options: CityOptions, job: str, tags: dict[str, str], what: str, log: Path) -> _Finished:
+    """One run of a city job on its own instance connection: called in this process, or in a process of
+    the pool that runs districts side by side (Dagster's run start configures logging process-wide,
+    so two runs may not start in two threads of one process)."""
+    from pipelines.instance import instance_home
+
+    settings = options.settings()
+    executor = options.executor if job != SUMMARY_JOB else "multiprocess"
+    recon = dg.build_reconstructable_job(
+        "pipelines.city", "city_job", reconstructable_kwargs={"name": job, "executor": executor}
+    )
+    config = run_config(settings) | (_execution_config(options) if job != SUMMARY_JOB else {})
+    start = time.perf_counter()
+    with (
+        dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance,
+        dg.execute_job(recon, instance, run_config=config, tags=tags) as result,
+    ):
+        try:
+            _raise_for_failure(result, what, log)
+        except UserError as failure:
+            return _Finished(result.run_id, time.perf_counter() - start, {}, failure)
+        metadata: dict[str, dict[str, object]] = {
+            event.asset_key.to_user_string(): {key: value.value for key, value in event.metadata.items()}
+            for node in _NODES[job]
+            for event in result.asset_materializations_for_node(node)
+        }
+    return _Finished(result.run_id, time.perf_counter() - start, metadata)
+
+
+def _each_district(
+    options: CityOptions,
+    names: list[str],
+    job: str,
+    tags: dict[str, dict[str, str]],
+    log: Path,
+    watch: Callable[[], None] | None = None,
+) -> dict[str, _Finished]:
+    """`job` for every district partition, `max_concurrent` at once (one at a time in process); the
+    first failure is raised once the runs under way have ended, and no new one is started."""
+    done: dict[str, _Finished] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(_concurrency(options), len(names)), mp_context=context) as pool:
+        running = {
+            pool.submit(_execute, options, job, {"dagster/partition": n, **tags[n]}, f"区县“{n}”", log): n
+            for n in names
+        }
+        while running:
+            finished, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[running.pop(future)] = future.result()
+            if watch is not None:
+                watch()
+            failed = [d.failure for d in done.values() if d.failure is not None]
+            if failed:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise failed[0]
+    return done
+
+
+class _ProgressLines:
+    """Prints each district's progress file as it moves (one line per district every PROGRESS_EVERY s)."""
+
+    def __init__(self, output: str, names: list[str], progress: Callable[[str], None]):
+        self.output, self.names, self.progress = output, names, progress
+        self.shown: dict[str, tuple[int, float]] = {}
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        for name in self.names:
+            state = read_progress(self.output, name)
+            if state is None or state.done >= state.total:
+                continue
+            done, when = self.shown.get(name, (-1, -PROGRESS_EVERY))
+            if state.done != done and now - when >= PROGRESS_EVERY:
+                self.shown[name] = (state.done, now)
+                self.progress(f"      {state.line()}")
+
+
 def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> CityOutcome:
-    """Register the districts, run each district partition, then the city-wide coverage."""
-    from pipelines.runner import RUN_LOCK_NAME, RUN_LOCK_TIMEOUT, instance_home, report_month_of
+    """Register the districts; read them (concurrently), train the city's one office model from all
+    their labels, classify them with it (concurrently, progress shown), then the city-wide coverage."""
+    from pipelines.instance import RUN_LOCK_NAME, RUN_LOCK_TIMEOUT, instance_home, report_month_of
 
     _executor(options.executor)  # a missing dagster-celery is reported before anything runs
     settings = options.settings()
@@ -193,55 +324,71 @@ def run_city(options: CityOptions, progress: Callable[[str], None] = print) -> C
         d.district: run_tags(settings.with_changes(registry=str(d.registry)), "city", district=d.district)
         for d in districts
     }
+    city_tags = run_tags(settings, "city", district="全市", registry=f"{len(names)} 个区县的名录")
     log_dir = Path(settings.output_dir) / "city" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    config = run_config(settings)
-    outcome_seconds: dict[str, float] = {}
-    run_ids: dict[str, str] = {}
+    log = log_dir / "全市运行.log"
     partitions = CITY_DISTRICTS.name
     assert partitions is not None  # a dynamic partitions definition made with its name
     with (
         exclusive_lock(Path(settings.output_dir) / RUN_LOCK_NAME, timeout_seconds=RUN_LOCK_TIMEOUT),
         dg.DagsterInstance.from_config(str(instance_home(settings.output_dir))) as instance,
+        _stderr_to(log),
     ):
         known = set(instance.get_dynamic_partitions(partitions))
         for stale in sorted(known - set(names)):
             instance.delete_dynamic_partition(partitions, stale)
         instance.add_dynamic_partitions(partitions, [n for n in names if n not in known])
-        district_recon = dg.build_reconstructable_job(
-            "pipelines.city", "district_job", reconstructable_args=(options.executor,)
-        )
-        for number, district in enumerate(names, start=1):
-            progress(f"[{number}/{len(names)}] 区县“{district}”：读取名录、分类、计算门类覆盖……")
-            start = time.perf_counter()
-            with (
-                _stderr_to(log_dir / f"{district}.log"),
-                dg.execute_job(
-                    district_recon,
-                    instance,
-                    run_config=config | _execution_config(options),
-                    tags={"dagster/partition": district, **district_tags[district]},
-                ) as result,
-            ):
-                run_ids[district] = result.run_id
-            _raise_for_failure(result, f"区县“{district}”", log_dir / f"{district}.log")
-            outcome_seconds[district] = round(time.perf_counter() - start, 1)
-            progress(f"      完成，用时 {outcome_seconds[district]:.1f} 秒")
-        progress("汇总全市门类覆盖……")
-        summary_recon = dg.build_reconstructable_job("pipelines.city", "summary_job")
-        with (
-            _stderr_to(log_dir / "全市汇总.log"),
-            dg.execute_job(
-                summary_recon,
-                instance,
-                run_config=config,
-                tags=run_tags(settings, "city", district="全市", registry=f"{len(names)} 个区县的名录"),
-            ) as result,
-        ):
-            _raise_for_failure(result, "全市汇总", log_dir / "全市汇总.log")
-            materialized = result.asset_materializations_for_node("city_coverage")[-1]
-            metadata: dict[str, object] = {key: value.value for key, value in materialized.metadata.items()}
-    return CityOutcome(metadata=metadata, district_seconds=outcome_seconds, run_ids=run_ids)
+        clear_progress(settings.output_dir)
+
+        progress(f"[1/4] 读取 {len(names)} 个区县的名录……")
+        read = _each_district(options, names, INPUTS_JOB, district_tags, log)
+        for name in names:
+            meta = read[name].metadata.get("district_inputs", {})
+            labels = read[name].metadata.get("district_labels", {}).get("标注样本数", 0)
+            progress(
+                f"      区县“{name}”：名录读入 {_count(meta.get('名录读入行数', ''))} 行"
+                f"（清洁 {_count(meta.get('名录清洁行数', ''))}，隔离 {_count(meta.get('名录隔离行数', ''))}），"
+                f"标注样本 {_count(labels)} 条（{read[name].seconds:.1f} 秒）"
+            )
+
+        progress("[2/4] 全市统一分类模型：汇总各区县标注样本，训练一次（未变化时复用）……")
+        model_run = _execute(options, MODEL_JOB, city_tags, "全市统一分类模型", log)
+        if model_run.failure is not None:
+            raise model_run.failure
+        model_meta = model_run.metadata.get("city_office_model", {})
+        model_mode = str(model_meta.get("训练方式", ""))
+        progress(f"      {model_mode}（{model_run.seconds:.1f} 秒）")
+
+        progress(f"[3/4] 分类并计算各区县门类覆盖（同时 {_concurrency(options)} 个区县）……")
+        watch = _ProgressLines(settings.output_dir, names, progress)
+        classified = _each_district(options, names, DISTRICT_JOB, district_tags, log, watch)
+        seconds = {n: round(read[n].seconds + classified[n].seconds, 1) for n in names}
+        for name in names:
+            meta = classified[name].metadata.get("district_coverage", {})
+            progress(
+                f"      区县“{name}”完成：全口径已有小类 {_count(meta.get('全口径已有小类数', ''))} 个"
+                f"（{classified[name].seconds:.1f} 秒）"
+            )
+
+        progress("[4/4] 汇总全市门类覆盖……")
+        summary = _execute(options, SUMMARY_JOB, city_tags, "全市汇总", log)
+        if summary.failure is not None:
+            raise summary.failure
+    return CityOutcome(
+        metadata=summary.metadata.get("city_coverage", {}),
+        district_seconds=seconds,
+        run_ids={n: classified[n].run_id for n in names},
+        model_mode=model_mode,
+    )
+
+
+def _concurrency(options: CityOptions) -> int:
+    return 1 if options.executor == "in_process" else max(1, options.max_concurrent)
+
+
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 @contextlib.contextmanager

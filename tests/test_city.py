@@ -17,11 +17,15 @@ import pytest
 from openpyxl import load_workbook
 
 from industry_gap.city import (
+    ProgressFile,
     city_coverage,
     city_gap_candidates,
     city_table_for_districts,
+    clear_progress,
     coverage_summary,
     discover_districts,
+    pooled_labels,
+    read_progress,
 )
 from industry_gap.coverage import build_coverage
 from industry_gap.coverage_files import read_city_coverage
@@ -149,6 +153,31 @@ def test_discover_districts_reads_the_folder_and_explains_problems(tmp_path):
         discover_districts(tmp_path / "bad")
 
 
+def test_pooled_labels_put_districts_together_in_name_order():
+    a = pd.DataFrame({"uscc": ["1"], "text": ["酿酒"], "name": ["甲"], "code": ["1512"]})
+    b = pd.DataFrame({"uscc": ["2", "3"], "text": ["制酸", "炼铁"], "name": ["乙", "丙"], "code": ["2611", "3110"]})
+    empty = a.iloc[0:0]
+    pooled = pooled_labels({"乙区": b, "甲区": a, "丙区": empty})
+    assert pooled["uscc"].tolist() == ["2", "3", "1"]  # 乙区 sorts before 甲区
+    assert pooled.equals(pooled_labels({"甲区": a, "乙区": b}))  # the same labels hash the same
+    assert list(pooled_labels({}).columns) == ["uscc", "text", "name", "code"]
+
+
+def test_progress_file_is_read_back_and_cleared(tmp_path):
+    assert read_progress(tmp_path, "东胜区") is None
+    write = ProgressFile(tmp_path, "东胜区", "已分类", min_interval=3600)
+    write(10, 100)
+    write(50, 100)  # within the interval: not written
+    state = read_progress(tmp_path, "东胜区")
+    assert state is not None and (state.stage, state.done, state.total) == ("已分类", 10, 100)
+    write(100, 100)  # the end is always written
+    state = read_progress(tmp_path, "东胜区")
+    assert state is not None and state.done == 100
+    assert state.line().startswith("区县“东胜区”：已分类 100/100 行")
+    clear_progress(tmp_path)
+    assert read_progress(tmp_path, "东胜区") is None
+
+
 # -- real runs ----------------------------------------------------------------------------------
 def _expected_class_counts(made: dict[str, pd.DataFrame], output: Path) -> None:
     """Each district's stored coverage equals the coverage computed directly from its own rows."""
@@ -189,7 +218,9 @@ def test_city_run_on_the_multiprocess_executor(tmp_path: Path) -> None:
         CityOptions(city_dir=str(tmp_path / "city"), output_dir=str(output), run_date=RUN_DATE), progress=lines.append
     )
     assert outcome.metadata["区县数"] == 2 and set(outcome.district_seconds) == set(made)
-    assert lines[0].startswith("[1/2] 区县“东胜区”")
+    assert lines[0] == "[1/4] 读取 2 个区县的名录……"
+    assert any(line.startswith("      区县“东胜区”：名录读入 ") for line in lines)
+    assert "参考模型" in outcome.model_mode  # 40 rows a district: too few labels to train
     _check_city_outputs(output, made)
     with dg.DagsterInstance.from_config(str(output / "dagster_home")) as instance:
         assert sorted(instance.get_dynamic_partitions("city_district")) == sorted(made)
@@ -203,6 +234,11 @@ def test_city_run_on_the_multiprocess_executor(tmp_path: Path) -> None:
         assert summary.tags["industry_gap/district"] == "全市" and "industry_gap/model_version" in summary.tags
         engine = [e.message for e in instance.all_logs(run.run_id) if "in subprocess" in (e.message or "")]
         assert engine, "district steps ran in their own processes"
+        # one office model for the city, read by every district's classification
+        [model_run] = instance.get_runs(dg.RunsFilter(job_name="city_office_model"))
+        assert model_run.tags["industry_gap/district"] == "全市"
+        inputs = instance.get_runs(dg.RunsFilter(job_name="city_district_inputs"))
+        assert sorted(r.tags["dagster/partition"] for r in inputs) == sorted(made)
     # A district removed from the folder is removed from the partitions at the next run.
     shutil.rmtree(tmp_path / "city" / "康巴什区")
     outcome = run_city(

@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="全市运行：按区县分区处理各区县名录，汇总全市门类覆盖",
         description="全市数据目录下每个区县一个子文件夹（文件夹名即区县名），内放该区县的规下企业名录"
         "（文件名含“名录”）和规上工业企业名录（文件名含“规上”，可缺）。每个区县作为一个 Dagster 分区"
-        "运行（读取、分类、计算门类覆盖），全部完成后汇总全市门类覆盖，写出全市门类覆盖工作簿和"
+        "运行（读取、用全市统一模型分类、计算门类覆盖；模型由全部区县的标注样本训练一次），全部完成后汇总全市门类覆盖，写出全市门类覆盖工作簿和"
         "全市门类表（可供各区县 industry-gap run --city-coverage 使用）。",
     )
     parser.add_argument("city_dir", metavar="全市数据目录", help="每个区县一个子文件夹的目录")
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "in_process（单进程，便于排查）",
     )
     parser.add_argument(
-        "--max-concurrent", type=int, default=2, metavar="N", help="multiprocess 方式同时运行的步骤数（默认 2）"
+        "--max-concurrent", type=int, default=2, metavar="N", help="同时运行的区县数（默认 2；in_process 方式一次一个）"
     )
     parser.add_argument(
         "--workers",
@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     meta = outcome.metadata
     print("全市运行完成。")
     print(f"  区县（{meta['区县数']} 个）：{meta['区县']}")
+    print(f"  分类模型（全市统一）：{outcome.model_mode}")
     print(f"  全市规上已有小类：{meta['全市规上已有小类数']}；全口径已有小类：{meta['全市全口径已有小类数']}")
     print(f"  可填补全市规上空白小类的规下企业：{meta['全市空白可填补企业数']} 户")
     print(f"  全市门类覆盖工作簿：{meta['全市门类覆盖工作簿']}")
