@@ -184,7 +184,7 @@ def _write_body(ws: Worksheet, first_row: int, templates: list, rows: Iterable[S
                 cell.value = value
             elif type(value) is str:  # bound as openpyxl's Cell.value does, without its second character scan
                 cell = cells[row_number, column] = Cell(ws, row_number, column, None, template)
-                value = cell._value = value[:MAX_TEXT_CHARS]
+                value = cell._value = value[:MAX_TEXT_CHARS]  # type: ignore[attr-defined]  # openpyxl's slot
                 if len(value) > 1 and value.startswith("="):
                     cell.data_type = "f"
                 elif value in ERROR_CODES:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 from openpyxl.cell.cell import MergedCell
 from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -53,8 +54,8 @@ class _ExcelWriter(ExcelWriter):
         ws._drawing.images = ws._images
         writer = _WorksheetWriter(ws)
         writer.write()
-        ws._rels = writer._rels
-        self._archive.write(writer.out, ws.path[1:])
+        ws._rels = writer._rels  # type: ignore[attr-defined]  # openpyxl's private writer state
+        self._archive.write(writer.out, ws.path[1:])  # type: ignore[attr-defined]  # openpyxl's private archive
         self.manifest.append(ws)
         writer.cleanup()
 
@@ -63,7 +64,7 @@ class _WorksheetWriter(WorksheetWriter):
     """openpyxl's worksheet writer whose sheetData is written a chunk of rows at a time."""
 
     def write_rows(self) -> None:
-        xf = self.xf.send(True)
+        xf: Any = self.xf.send(True)  # lxml's incremental writer
         render = _RowRenderer(self.ws)
         pending: list[str] = []
         with xf.element("sheetData"):

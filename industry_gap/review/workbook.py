@@ -230,7 +230,7 @@ def _restyle_column(ws: Worksheet, column: int, written: int, key: str, table: s
     style_id = getattr(ws.parent, table).add(value)
     cells = ws._cells  # openpyxl's private cell map; write_table has put a cell in every column
     for row in range(HEADER_ROW + 1, HEADER_ROW + written + 1):
-        setattr(cells[row, column]._style, key, style_id)
+        setattr(cells[row, column]._style, key, style_id)  # type: ignore[union-attr]  # openpyxl's style array
 
 
 def _layout(ws: Worksheet, written: int, district: str, run_day: dt.date) -> None:
