@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,12 +53,14 @@ class ClassLayer:
         name_weight: float = 0.5,
         reference_weight: float = 0.5,
         reference_top: int = 10,
+        tol: float = 1e-3,
     ):
         self.n_classes = n_classes
         self.C = C
         self.name_weight = name_weight
         self.reference_weight = reference_weight
         self.reference_top = reference_top
+        self.tol = tol  # liblinear's stopping tolerance: 1e-4 moves margins by < 1e-3 and costs a third more
 
     def _reference_features(self, P_ref: np.ndarray) -> sp.csr_matrix:
         """√P_reference of each row's top 小类: lets the model learn how the office's codes relate to
@@ -72,27 +75,30 @@ class ClassLayer:
     def text_features(self, cleaned: list[str]) -> sp.csr_matrix:
         return self.text_vectorizer.transform(cleaned)
 
-    def _features(
-        self, cleaned: list[str], names: list[str], P_ref: np.ndarray, fit: bool, X_text: sp.csr_matrix | None = None
+    def fit_features(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, counts: np.ndarray):
+        """Fit the text and name vocabularies on distinct rows, each standing for `counts` labelled
+        rows (as if fitted on all of them), and return the distinct rows' `features`."""
+        self.text_vectorizer, X_text = fit_char_tfidf(cleaned, counts)
+        vectorizer: Any
+        try:
+            vectorizer = fit_char_tfidf([n or "" for n in names], counts)[0]
+        except ValueError:  # no name has a word seen twice
+            vectorizer = None
+        self.name_vectorizer = vectorizer
+        return self.features(cleaned, names, P_ref, X_text=X_text)
+
+    def features(
+        self, cleaned: list[str], names: list[str], P_ref: np.ndarray, X_text: sp.csr_matrix | None = None
     ) -> sp.csr_matrix:
+        """[text TF-IDF | name TF-IDF · name_weight | √P_reference of the top 小类] (the text part first)."""
         words = [n or "" for n in names]
-        if fit:
-            self.text_vectorizer = _char_vectorizer()
-            self.name_vectorizer: object | None = _char_vectorizer()
-            X_text = self.text_vectorizer.fit_transform(cleaned)
-            try:
-                X_name = self.name_vectorizer.fit_transform(words)
-            except ValueError:  # no name has a word seen twice
-                self.name_vectorizer = None
-                X_name = sp.csr_matrix((len(words), 0), dtype=np.float32)
-        else:
-            if X_text is None:
-                X_text = self.text_vectorizer.transform(cleaned)
-            X_name = (
-                self.name_vectorizer.transform(words)  # type: ignore[attr-defined]
-                if self.name_vectorizer is not None
-                else sp.csr_matrix((len(words), 0), dtype=np.float32)
-            )
+        if X_text is None:
+            X_text = self.text_vectorizer.transform(cleaned)
+        X_name = (
+            self.name_vectorizer.transform(words)
+            if self.name_vectorizer is not None
+            else sp.csr_matrix((len(words), 0), dtype=np.float32)
+        )
         return sp.hstack(
             [X_text, X_name * self.name_weight, self._reference_features(P_ref)], format="csr", dtype=np.float32
         )
@@ -100,29 +106,28 @@ class ClassLayer:
     def fit(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, y: np.ndarray) -> ClassLayer:
         """y: 小类 indices (into the reference's class list) of the labelled rows; P_ref: their
         reference P(小类) rows."""
+        units = _Units.of(cleaned, names)
+        unit_texts, unit_names = units.texts(cleaned), units.names(names)
+        X = self.fit_features(unit_texts, unit_names, P_ref[units.first], units.counts)
+        return self.fit_points(X, *units.points(np.arange(len(y)), y))
+
+    def fit_points(self, X: sp.csr_matrix, rows: np.ndarray, y: np.ndarray, weight: np.ndarray) -> ClassLayer:
+        """LinearSVC on feature rows `X[rows]` labelled `y`, each weighted by how many labelled rows it
+        stands for: registries repeat (text, name words, code), and fitting each once is the same
+        solution with far fewer points for the solver (identical rows coded two ways slow it most)."""
         from sklearn.svm import LinearSVC
 
-        X = self._features(cleaned, names, P_ref, fit=True)
         self.classes_ = np.unique(y)
         if len(self.classes_) == 1:
             self.coef_ = np.zeros((1, X.shape[1]), dtype=np.float32)
             self.intercept_ = np.ones(1, dtype=np.float32)
             return self
-        # Registries repeat (text, name words, code) rows: fit each once, weighted by its count. Same
-        # solution, and far fewer points for the solver (identical rows coded two ways slow it most).
-        keys: dict[tuple[str, str, int], int] = {}
-        index = np.fromiter(
-            (keys.setdefault((c, n, int(label)), len(keys)) for c, n, label in zip(cleaned, names, y)),
-            dtype=np.int64,
-            count=len(y),
-        )
-        first = np.full(len(keys), -1, dtype=np.int64)
-        first[index[::-1]] = np.arange(len(y))[::-1]
-        weight = np.bincount(index, minlength=len(keys)).astype(np.float64)
-        svc = LinearSVC(C=self.C, random_state=0)  # liblinear picks coordinates at random: seeded, so reruns agree
+        svc = LinearSVC(
+            C=self.C, tol=self.tol, random_state=0
+        )  # liblinear picks coordinates at random: seeded, so reruns agree
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            svc.fit(X[first], y[first], sample_weight=weight)
+            svc.fit(X[rows], y, sample_weight=weight.astype(np.float64))
         coef = svc.coef_.astype(np.float32)
         intercept = svc.intercept_.astype(np.float32)
         if len(self.classes_) == 2:  # binary: one decision for the second class
@@ -131,18 +136,53 @@ class ClassLayer:
         self.coef_, self.intercept_ = coef, intercept
         return self
 
+    def decisions(self, X: sp.csr_matrix) -> np.ndarray:
+        """Decision values of feature rows over the labelled 小类."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_[None, :]
+
     def margins(
         self, cleaned: list[str], names: list[str], P_ref: np.ndarray, X_text: sp.csr_matrix | None = None
     ) -> np.ndarray:
         """Decision values over the labelled 小类 (n × len(classes_))."""
-        X = self._features(cleaned, names, P_ref, fit=False, X_text=X_text)
-        return np.asarray(X @ self.coef_.T) + self.intercept_[None, :]
+        return self.decisions(self.features(cleaned, names, P_ref, X_text=X_text))
 
 
 def _char_vectorizer():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32)
+
+
+def fit_char_tfidf(texts: list[str], counts: np.ndarray):
+    """`_char_vectorizer().fit_transform` of a corpus where `texts[i]` occurs `counts[i]` times, from the
+    distinct texts alone: the same vocabulary (n-grams in two rows or more) and idf, and the rows of
+    the distinct texts. (vectorizer, X); ValueError when no n-gram is left, as sklearn's fit."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    from sklearn.preprocessing import normalize
+
+    vectorizer = _char_vectorizer()
+    C = CountVectorizer(analyzer="char", ngram_range=(1, 3), dtype=np.float32).fit(texts)
+    X = C.transform(texts).tocsc()
+    present = X.copy()
+    present.data[:] = 1.0
+    df = np.asarray(present.T @ counts.astype(np.float64)).ravel()
+    keep = np.flatnonzero(df >= 2)  # the vocabulary is sorted, so the kept terms stay in order
+    if not len(keep):
+        raise ValueError("After pruning, no terms remain.")
+    terms = C.get_feature_names_out()[keep]
+    vectorizer.vocabulary_ = {str(t): i for i, t in enumerate(terms)}
+    vectorizer.fixed_vocabulary_ = False
+    n = float(counts.sum())
+    idf = (np.log((n + 1.0) / (df[keep] + 1.0)) + 1.0).astype(np.float32)
+    transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
+    transformer.idf_ = idf
+    transformer.n_features_in_ = len(keep)
+    vectorizer._tfidf = transformer
+    X = X[:, keep].tocsr()
+    np.log(X.data, out=X.data)
+    X.data += 1.0
+    X = normalize(X @ sp.diags(idf), copy=False)
+    return vectorizer, X.astype(np.float32)
 
 
 def nearest_similarity(X_query: sp.csr_matrix, X_known: sp.csr_matrix) -> np.ndarray:
@@ -196,6 +236,45 @@ class _HeldOut:
         return ~self.seen[self.y]
 
 
+@dataclass
+class _Units:
+    """Labelled rows collapsed to their distinct (text, name words): what the features depend on."""
+
+    first: np.ndarray  # the first row of each unit
+    of_row: np.ndarray  # each row's unit
+
+    @classmethod
+    def of(cls, cleaned: list[str], names: list[str]) -> _Units:
+        index: dict[tuple[str, str], int] = {}
+        of_row = np.fromiter(
+            (index.setdefault((c, n or ""), len(index)) for c, n in zip(cleaned, names)),
+            dtype=np.int64,
+            count=len(cleaned),
+        )
+        first = np.full(len(index), -1, dtype=np.int64)
+        first[of_row[::-1]] = np.arange(len(of_row))[::-1]
+        return cls(first, of_row)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Labelled rows per unit."""
+        return np.bincount(self.of_row, minlength=len(self.first))
+
+    def texts(self, cleaned: list[str]) -> list[str]:
+        return [cleaned[i] for i in self.first.tolist()]
+
+    def names(self, names: list[str]) -> list[str]:
+        return [names[i] for i in self.first.tolist()]
+
+    def points(self, rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(unit, 小类, count) of the distinct (unit, 小类) pairs among `rows`, in first-seen order."""
+        key = self.of_row[rows] * (int(y.max()) + 1) + y[rows]
+        _, first, count = np.unique(key, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")
+        picked = rows[first[order]]
+        return self.of_row[picked], y[picked], count[order]
+
+
 class OpenWorldLayer:
     """`ClassLayer` + reference, mixed so that every 小类 stays predictable (see the module docstring).
 
@@ -213,23 +292,61 @@ class OpenWorldLayer:
     def _layer(self) -> ClassLayer:
         return ClassLayer(self.n_classes, **self.layer_options)
 
-    def _held_out(self, parts, cleaned, names, P_ref, y, X_text, weight_of) -> list[_HeldOut]:
-        out = []
-        for tr, te in parts:
-            layer = self._layer().fit([cleaned[i] for i in tr], [names[i] for i in tr], P_ref[tr], y[tr])
-            seen = np.zeros(self.n_classes, dtype=bool)
-            seen[layer.classes_] = True
-            M = layer.margins([cleaned[i] for i in te], [names[i] for i in te], P_ref[te])
-            similarity = nearest_similarity(X_text[te], X_text[_distinct(cleaned, tr)])
-            out.append(_HeldOut(P_ref[te], M, seen, y[te], similarity, weight_of(te)))
-        return out
+    def _fit_layers(self, X: sp.csr_matrix, units: _Units, y: np.ndarray, parts: list) -> list:
+        """(layer, its features) fitted on the training rows of each part. One after another:
+        liblinear's random coordinate order comes from one process-wide generator, so fits in
+        threads would interleave it and reruns would not agree."""
+        fitted = []
+        for rows, _ in parts:
+            X_fold = X if len(rows) == len(y) else self._fold_features(X, units, rows)
+            fitted.append((self._layer().fit_points(X_fold, *units.points(rows, y)), X_fold))
+        return fitted
+
+    def _fold_features(self, X: sp.csr_matrix, units: _Units, rows: np.ndarray) -> sp.csr_matrix:
+        """The all-rows features as a fold's own vocabularies would give them: n-grams in fewer than
+        two of the fold's training rows dropped and the text and name parts brought back to their
+        lengths, so that held-out rows are not shortened by n-grams the fold cannot weight."""
+        n_text = len(self.layer.text_vectorizer.vocabulary_)
+        n_name = X.shape[1] - n_text - self.n_classes
+        counts = np.bincount(units.of_row[rows], minlength=X.shape[0]).astype(np.float64)
+        present = X[:, : n_text + n_name].copy()
+        present.data[:] = 1.0
+        keep = np.asarray(present.T @ counts).ravel() >= 2
+        parts = []
+        for start, stop, length in ((0, n_text, 1.0), (n_text, n_text + n_name, self.layer.name_weight)):
+            part = X[:, start:stop] @ sp.diags(keep[start:stop].astype(np.float32))
+            norm = np.sqrt(np.asarray(part.multiply(part).sum(axis=1)).ravel())
+            scale = np.divide(length, norm, out=np.zeros_like(norm), where=norm > 0)
+            parts.append(sp.diags(scale.astype(np.float32)) @ part)
+        parts.append(X[:, n_text + n_name :])
+        return sp.hstack(parts, format="csr", dtype=np.float32)
+
+    def _held_out(self, fitted, tr, te, units: _Units, X_text, P_ref, y, weight: np.ndarray) -> _HeldOut:
+        """A fold's held-out rows as its layer meets them. Features are the all-rows ones, sliced: the
+        fold's vocabulary then also holds n-grams only the held-out rows have, which no training row
+        of the fold weights, so the held-out margins are as with the fold's own vocabulary."""
+        layer, X_fold = fitted
+        seen = np.zeros(self.n_classes, dtype=bool)
+        seen[layer.classes_] = True
+        te_units, back = np.unique(units.of_row[te], return_inverse=True)
+        M = layer.decisions(X_fold[te_units])[back]
+        similarity = nearest_similarity(X_text[te_units], X_text[np.unique(units.of_row[tr])])[back]
+        return _HeldOut(P_ref[te], M, seen, y[te], similarity, weight)
 
     def fit(self, cleaned: list[str], names: list[str], P_ref: np.ndarray, y: np.ndarray) -> OpenWorldLayer:
-        """y: 小类 indices of the labelled rows; P_ref: their reference P(小类) (rows summing to 1)."""
+        """y: 小类 indices of the labelled rows; P_ref: their reference P(小类) (rows summing to 1).
+
+        Work is bounded by the distinct (text, name words) of the labels: the vocabularies are
+        fitted and every text featurised once, and each fold's layer is fitted on the distinct
+        (text, name words, 小类) points of its rows, weighted by their counts."""
         from sklearn.linear_model import LogisticRegression
 
         rng = np.random.default_rng(self.seed)
-        X_text = _char_vectorizer().fit_transform(cleaned)
+        units = _Units.of(cleaned, names)
+        unit_texts, unit_names = units.texts(cleaned), units.names(names)
+        self.layer = self._layer()
+        X = self.layer.fit_features(unit_texts, unit_names, P_ref[units.first], units.counts)
+        X_text = X[:, : len(self.layer.text_vectorizer.vocabulary_)]  # the text part (unit rows)
         fold_of = rng.permutation(len(y)) % self.folds
         row_parts = [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.folds)]
         classes = np.unique(y)
@@ -237,20 +354,29 @@ class OpenWorldLayer:
         group_of = np.array([group[v] for v in y.tolist()])
         class_parts = [(np.flatnonzero(group_of != g), np.flatnonzero(group_of == g)) for g in range(self.class_folds)]
         counts = np.bincount(y, minlength=self.n_classes)
-        rows = self._held_out(row_parts, cleaned, names, P_ref, y, X_text, lambda te: np.ones(len(te)))
-        # a class held out whole weighs like one firm of a new kind, however many labels it has
-        whole = self._held_out(class_parts, cleaned, names, P_ref, y, X_text, lambda te: 1.0 / counts[y[te]])
+        everything = np.arange(len(y))
+        (final, _), *fold_layers = self._fit_layers(
+            X, units, y, [(everything, everything[:0])] + row_parts + class_parts
+        )
+        held_out = [
+            # a class held out whole weighs like one firm of a new kind, however many labels it has
+            self._held_out(
+                layer, tr, te, units, X_text, P_ref, y, np.ones(len(te)) if k < self.folds else 1.0 / counts[y[te]]
+            )
+            for k, (layer, (tr, te)) in enumerate(zip(fold_layers, row_parts + class_parts))
+        ]
+        rows, whole = held_out[: self.folds], held_out[self.folds :]
         held = [h for h in rows + whole if len(h.y) and len(np.unique(h.y[~h.unseen_rows])) != 1]
         self.ab = _fit_seen_mixture(rows)
         self.tau = _fit_unseen_temperature(held)
         # the gate: P(the firm's class is unlabelled), its prior the Good–Turing share
-        X = np.vstack([gate_features(h.P_ref, h.M, h.seen, h.similarity) for h in held])
+        G = np.vstack([gate_features(h.P_ref, h.M, h.seen, h.similarity) for h in held])
         target = np.concatenate([h.unseen_rows for h in held])
         weight = np.concatenate([h.weight for h in held])
         once = int(np.sum(counts == 1))
         self.prior = float(min(0.5, max(once / max(len(y), 1), MIN_PRIOR)))
-        self.gate_center = X.mean(axis=0)
-        self.gate_scale = X.std(axis=0) + 1e-6
+        self.gate_center = G.mean(axis=0)
+        self.gate_scale = G.std(axis=0) + 1e-6
         self.gate = None
         self.shift = 0.0
         if target.any() and (~target).any():
@@ -258,15 +384,16 @@ class OpenWorldLayer:
                 target, weight * self.prior / weight[target].sum(), weight * (1 - self.prior) / weight[~target].sum()
             )
             self.gate = LogisticRegression(C=1.0).fit(
-                (X - self.gate_center) / self.gate_scale, target, sample_weight=w * len(w)
+                (G - self.gate_center) / self.gate_scale, target, sample_weight=w * len(w)
             )
-            self.shift = self._fit_shift(held, X)
+            self.shift = self._fit_shift(held, G)
         self.oof_ = np.zeros((len(y), self.n_classes), dtype=np.float32)  # row folds: cross-validated P
         for (_, te), h in zip(row_parts, rows):
             self.oof_[te] = self._mixture(h.P_ref, h.M, h.seen, h.similarity)
-        self.layer = self._layer().fit(cleaned, names, P_ref, y)
-        self.classes_ = self.layer.classes_
-        self.known_texts = self.layer.text_features([cleaned[i] for i in _distinct(cleaned, np.arange(len(y)))])
+        final.text_vectorizer, final.name_vectorizer = self.layer.text_vectorizer, self.layer.name_vectorizer
+        self.layer = final
+        self.classes_ = final.classes_
+        self.known_texts = X_text[_distinct(unit_texts, np.arange(len(unit_texts)))]
         self.fit_rows = {
             "seen": int(sum((~h.unseen_rows).sum() for h in held)),
             "unseen": int(target.sum()),
@@ -282,13 +409,13 @@ class OpenWorldLayer:
         s_top, s_hit, r_top, r_hit, unseen, weight = [], [], [], [], [], []
         for h in held:
             S = _seen_distribution(h.P_ref, h.M, h.seen, self.ab)
-            R = _unseen_distribution(h.P_ref, h.seen, self.tau)
+            top, arg = _unseen_top(h.P_ref, h.seen, self.tau)
             seen_idx = np.flatnonzero(h.seen)
             s_arg = S.argmax(axis=1)
             s_top.append(S.max(axis=1))
             s_hit.append(seen_idx[s_arg] == h.y)
-            r_top.append(R.max(axis=1))
-            r_hit.append(R.argmax(axis=1) == h.y)
+            r_top.append(top)
+            r_hit.append(arg == h.y)
             unseen.append(h.unseen_rows)
             weight.append(h.weight)
         s_top_, s_hit_, r_top_, r_hit_ = map(np.concatenate, (s_top, s_hit, r_top, r_hit))
@@ -387,6 +514,18 @@ def _unseen_distribution(P_ref: np.ndarray, seen: np.ndarray, tau: float) -> np.
     z *= np.float32(tau)
     out[:, ~seen] = _softmax(z)
     return out
+
+
+def _unseen_top(P_ref: np.ndarray, seen: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """R's top score and 小类 per row, without R itself (n × every 小类)."""
+    if seen.all():
+        return np.zeros(len(P_ref), dtype=np.float32), np.zeros(len(P_ref), dtype=np.int64)
+    unseen_idx = np.flatnonzero(~seen)
+    z = np.log(P_ref[:, unseen_idx].astype(np.float32) + np.float32(_EPS))
+    z *= np.float32(tau)
+    arg = z.argmax(axis=1)
+    z -= z[np.arange(len(z)), arg][:, None]
+    return 1.0 / np.exp(z, out=z).sum(axis=1), unseen_idx[arg]
 
 
 def _fit_seen_mixture(held: list[_HeldOut]) -> tuple[float, float]:

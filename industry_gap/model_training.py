@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +149,48 @@ def train_office_model(
     if cache_dir:
         _store_cached(cache_dir, key, model, report)
     return TrainedModel(model, report)
+
+
+def pool_district_labels(labels: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """The districts' labelled rows (`labelled_rows` of each) as one table, in district-name order, so
+    the same labels give the same table and the same cache key whatever order the districts finish in."""
+    frames: list[pd.DataFrame] = []
+    for name in sorted(labels):
+        frame = labels[name]
+        if frame is not None and len(frame):
+            frames.append(frame[["uscc", "text", "name", "code"]])
+    if not frames:
+        return pd.DataFrame(columns=["uscc", "text", "name", "code"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def train_city_office_model(
+    labels: Mapping[str, pd.DataFrame | None],
+    *,
+    model_dir: str | None = None,
+    min_labels: int = 50,
+    holdout_share: float = 0.2,
+    cache_dir: str | Path | None = None,
+    max_training_rows: int = MAX_TRAINING_ROWS,
+) -> TrainedModel:
+    """ONE office model for a city: trained once on the pooled labelled rows of all its districts
+    ({district: labelled_rows(...)}), cached under the hash of the pooled labels like a district's.
+
+    The district is not a feature: a firm's scope and name say what it does wherever it is
+    registered, and the districts of one city code with the same standard and practice."""
+    pooled = pool_district_labels(labels)
+    districts = sum(1 for frame in labels.values() if frame is not None and len(frame))
+    trained = train_office_model(
+        pooled,
+        model_dir=model_dir,
+        min_labels=min_labels,
+        holdout_share=holdout_share,
+        cache_dir=cache_dir,
+        max_training_rows=max_training_rows,
+    )
+    if districts > 1 and not model_dir:
+        trained.report.mode = f"全市 {districts} 个区县标注合并：{trained.report.mode}"
+    return trained
 
 
 _CACHE_PREFIX = "office-model-"
