@@ -19,19 +19,16 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets.classification import TOP_K
+from assets.classification import classify_registry_rows
 from assets.ingestion import empty_result, ingestion_metadata
 from assets.resources import CityInputs, ModelSettings, PipelineSettings
 from classifiers import ScopeClassifier, load_default_model
-from classifiers.parallel import classify_in_processes
-from classifiers.text import combine_activity_and_scope
 from industry_gap.city import (
     ProgressFile,
     city_gap_candidates,
     city_table_for_districts,
     coverage_summary,
     discover_districts,
-    pooled_labels,
 )
 from industry_gap.city import (
     city_coverage as build_city_coverage,
@@ -41,7 +38,13 @@ from industry_gap.errors import UserError
 from industry_gap.exports.city_workbook import write_city_exports
 from industry_gap.ingest import IngestResult, accounting_problem, ingest_file
 from industry_gap.markdown import markdown_table
-from industry_gap.model_training import labelled_rows, train_office_model, training_key
+from industry_gap.model_training import (
+    labelled_rows,
+    load_model_or_explain,
+    pool_district_labels,
+    train_city_office_model,
+    training_key,
+)
 from industry_gap.progress import PROGRESS_MIN_ROWS, ProgressBar
 
 GROUP = "city"  # 全市
@@ -120,7 +123,7 @@ def district_inputs(context: dg.AssetExecutionContext, city_inputs: CityInputs, 
     yield dg.Output(DistrictInputs(district, registry, above), output_name="district_inputs", metadata=metadata)
     # Only the labelled rows go on to the city's model: it reads every district's, not their whole registries.
     rows = registry.rows
-    labels = labelled_rows(rows) if model_settings.train_on_registry_codes and len(rows) else pooled_labels({})
+    labels = labelled_rows(rows) if model_settings.train_on_registry_codes and len(rows) else pool_district_labels({})
     yield dg.Output(labels, output_name="district_labels", metadata={"标注样本数": dg.MetadataValue.int(len(labels))})
     problems = [p for p in (accounting_problem(registry), accounting_problem(above)) if p]
     yield dg.AssetCheckResult(
@@ -164,10 +167,12 @@ def city_office_model(
 ) -> CityModel:
     # {district: labels}, or the bare labels when there is one district
     labels = {"": district_labels} if isinstance(district_labels, pd.DataFrame) else dict(district_labels)
-    pooled = pooled_labels(labels) if model_settings.train_on_registry_codes else None
+    if not model_settings.train_on_registry_codes:
+        labels = {}
+    pooled = pool_district_labels(labels)
     cache_dir = settings.output_path() / "models" / "city"
-    trained = train_office_model(
-        pooled,
+    trained = train_city_office_model(
+        labels,
         model_dir=model_settings.model_dir or None,
         min_labels=model_settings.min_labels,
         holdout_share=model_settings.holdout_share,
@@ -188,12 +193,12 @@ def city_office_model(
     return CityModel(path, report.mode, report.labelled_rows, report.reused, dict(report.accuracy))
 
 
-def _saved_model_path(trained, pooled: pd.DataFrame | None, model_settings: ModelSettings, cache_dir: Path) -> str:
+def _saved_model_path(trained, pooled: pd.DataFrame, model_settings: ModelSettings, cache_dir: Path) -> str:
     """Where the districts load the model from: the saved model named, the trained one in the cache
     (saved here when the cache could not keep it), or "" for the reference model."""
     if model_settings.model_dir:
         return str(Path(model_settings.model_dir).resolve())
-    if pooled is None or len(pooled) < model_settings.min_labels:
+    if len(pooled) < model_settings.min_labels:
         return ""
     key = training_key(
         pooled, model_settings.min_labels, model_settings.holdout_share, model_settings.max_training_rows
@@ -207,7 +212,7 @@ def _saved_model_path(trained, pooled: pd.DataFrame | None, model_settings: Mode
 
 
 def load_city_model(city_model: CityModel) -> ScopeClassifier:
-    return ScopeClassifier.load(Path(city_model.path)) if city_model.path else load_default_model()
+    return load_model_or_explain(Path(city_model.path)) if city_model.path else load_default_model()
 
 
 @dg.asset(
@@ -236,40 +241,7 @@ def district_classified(
         if bar is not None:
             bar(done, total)
 
-    return _classify_district(context, model, registry, model_settings.workers, progress)
-
-
-def _classify_district(
-    context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame, workers: int, progress
-) -> pd.DataFrame:
-    """`assets.classification.classify_registry_rows`, reporting progress to the city run.
-
-    TODO(issue 25): replace by classify_registry_rows(..., progress=progress) once it takes a callback."""
-    text_column = "scope"
-    if "main_activity" in frame.columns and frame["main_activity"].fillna("").astype(str).str.strip().ne("").any():
-        text_column = "_classified_text"
-        frame = frame.assign(
-            **{
-                text_column: [
-                    combine_activity_and_scope(m, s)
-                    for m, s in zip(frame["main_activity"].tolist(), frame["scope"].tolist())
-                ]
-            }
-        )
-    classified = classify_in_processes(
-        model, frame, text_column, "name", top_k=TOP_K, workers=workers, progress=progress
-    )
-    scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
-    context.add_output_metadata(
-        {
-            "行数": dg.MetadataValue.int(len(classified)),
-            "有预测的行数": dg.MetadataValue.int(int(scores.notna().sum())),
-            "预测为工业的行数": dg.MetadataValue.int(int(classified["is_industrial"].fillna(False).astype(bool).sum())),
-            "平均置信度": dg.MetadataValue.float(round(float(scores.mean()), 4) if scores.notna().any() else 0.0),
-            "模型版本": dg.MetadataValue.text(model.version),
-        }
-    )
-    return classified.drop(columns=[text_column]) if text_column != "scope" else classified
+    return classify_registry_rows(context, model, registry, model_settings.workers, progress)
 
 
 @dg.asset(

@@ -1,5 +1,7 @@
 """分类 group: the business-scope model and the classified registry and projects."""
 
+from collections.abc import Callable
+
 import dagster as dg
 import pandas as pd
 
@@ -86,11 +88,14 @@ def _classify(
     text_column: str,
     name_column: str,
     workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    # a big registry shows its progress on the console (and in the step's log in the UI)
-    bar = ProgressBar("经营范围已分类") if len(frame) >= PROGRESS_MIN_ROWS else None
+    # a big registry shows its progress on the console (and in the step's log in the UI), unless the
+    # caller reports it (a city district: to the city run)
+    if progress is None and len(frame) >= PROGRESS_MIN_ROWS:
+        progress = ProgressBar("经营范围已分类")
     classified = classify_in_processes(
-        model, frame, text_column, name_column, top_k=TOP_K, workers=workers, progress=bar
+        model, frame, text_column, name_column, top_k=TOP_K, workers=workers, progress=progress
     )
     scores = pd.to_numeric(classified["pred_score_1"], errors="coerce")
     context.add_output_metadata(
@@ -122,7 +127,11 @@ def classified_registry(
 
 
 def classify_registry_rows(
-    context: dg.AssetExecutionContext, model: ScopeClassifier, frame: pd.DataFrame, workers: int = 1
+    context: dg.AssetExecutionContext,
+    model: ScopeClassifier,
+    frame: pd.DataFrame,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Clean registry rows with their top-3 小类, by 主要业务活动 and 经营范围 together when both are given."""
     text_column = "scope"
@@ -137,7 +146,7 @@ def classify_registry_rows(
                 ]
             }
         )
-    classified = _classify(context, model, frame, text_column, "name", workers)
+    classified = _classify(context, model, frame, text_column, "name", workers, progress)
     return classified.drop(columns=[text_column]) if text_column != "scope" else classified
 
 

@@ -203,15 +203,6 @@ def city_table_for_districts(city: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def pooled_labels(labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The districts' labelled rows (`industry_gap.model_training.labelled_rows`) as one table, in
-    district-name order, so the city trains one office model and the same labels give the same hash."""
-    frames = [labels[name] for name in sorted(labels) if len(labels[name])]
-    if not frames:
-        return pd.DataFrame(columns=["uscc", "text", "name", "code"])
-    return pd.concat(frames, ignore_index=True)
-
-
 # -- progress inside a district ----------------------------------------------------------------
 # A district's steps run in other processes (or on Celery workers sharing the output folder): they
 # write how far they are into a small file and `industry-gap city` reads it to show the office.

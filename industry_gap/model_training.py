@@ -23,6 +23,7 @@ import pandas as pd
 
 from classifiers import ScopeClassifier, load_default_model, train_model
 from classifiers.evaluation import evaluate_model, summary_metrics
+from classifiers.persistence import ModelFileError
 from industry_gap.errors import UserError
 
 SEED = 20170101
@@ -112,7 +113,7 @@ def train_office_model(
         path = Path(model_dir)
         if not path.exists():
             raise UserError(f"找不到模型目录“{model_dir}”")
-        model = ScopeClassifier.load(path)
+        model = load_model_or_explain(path)
         report = TrainingReport(mode=f"加载已训练模型（{model_dir}）")
         if labelled is not None and len(labelled):
             report.labelled_rows = len(labelled)
@@ -224,6 +225,16 @@ def training_key(
         ).encode("utf-8")
     )
     return digest.hexdigest()[:20]
+
+
+def load_model_or_explain(path: Path) -> ScopeClassifier:
+    """A saved model, or a UserError that says which directory cannot be read and why."""
+    try:
+        return ScopeClassifier.load(path)
+    except ModelFileError as error:
+        raise UserError(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - an unreadable file of any kind is the user's to fix
+        raise UserError(f"无法读取模型目录“{path}”：{error}") from None
 
 
 def _load_cached(cache_dir, key: str) -> TrainedModel | None:

@@ -50,12 +50,12 @@ from industry_gap.environment import check_writable_folder
 from industry_gap.errors import UserError
 from industry_gap.locking import exclusive_lock
 from industry_gap.run_tags import run_tags
-from industry_gap.settings import Settings, absolute_path
+from industry_gap.settings import Settings, absolute_path, environment_settings
 from pipelines.code_versions import with_derived_code_versions
 
 EXECUTORS = ("multiprocess", "celery", "in_process")
 INPUTS_JOB = "city_district_inputs"
-MODEL_JOB = "city_office_model"
+MODEL_JOB = "city_model"
 DISTRICT_JOB = "city_districts"
 SUMMARY_JOB = "city_summary"
 _NODES = {  # the steps of each job whose materializations the city run reads
@@ -136,7 +136,7 @@ def city_job(name: str, executor: str = "multiprocess") -> dg.JobDefinition:
             city_district_job_def(executor),
             city_summary_job_def,
         ],
-        resources=default_resources(Settings.load()),
+        resources=default_resources(environment_settings()),
     )
     return defs.resolve_job_def(name)
 

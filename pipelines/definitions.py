@@ -21,7 +21,7 @@ from assets.warehouse import office_workbooks, warehouse_tables
 from industry_gap.errors import UserError
 from industry_gap.settings import Settings, environment_settings
 from pipelines.automation import full_refresh_job, inbox_sensor, nightly_schedule
-from pipelines.city import city_district_job_def, city_summary_job_def
+from pipelines.city import city_district_job_def, city_inputs_job_def, city_model_job_def, city_summary_job_def
 from pipelines.code_versions import with_derived_code_versions
 
 # The district's graph in step order; the 报送 assets carry placeholder months until `report_assets`.
@@ -57,7 +57,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*_loadable(settings), *with_derived_code_versions(city_assets)],
         # INDUSTRY_GAP_CITY_EXECUTOR=celery sends the district steps launched from the UI to Celery workers
-        jobs=[full_refresh_job, city_district_job_def(settings.city_executor), city_summary_job_def],
+        jobs=[
+            full_refresh_job,
+            city_inputs_job_def(settings.city_executor),
+            city_model_job_def(settings.city_executor),
+            city_district_job_def(settings.city_executor),
+            city_summary_job_def,
+        ],
         schedules=[nightly_schedule],
         sensors=[inbox_sensor],
         resources=default_resources(settings),

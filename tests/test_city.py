@@ -24,7 +24,6 @@ from industry_gap.city import (
     clear_progress,
     coverage_summary,
     discover_districts,
-    pooled_labels,
     read_progress,
 )
 from industry_gap.coverage import build_coverage
@@ -153,16 +152,6 @@ def test_discover_districts_reads_the_folder_and_explains_problems(tmp_path):
         discover_districts(tmp_path / "bad")
 
 
-def test_pooled_labels_put_districts_together_in_name_order():
-    a = pd.DataFrame({"uscc": ["1"], "text": ["酿酒"], "name": ["甲"], "code": ["1512"]})
-    b = pd.DataFrame({"uscc": ["2", "3"], "text": ["制酸", "炼铁"], "name": ["乙", "丙"], "code": ["2611", "3110"]})
-    empty = a.iloc[0:0]
-    pooled = pooled_labels({"乙区": b, "甲区": a, "丙区": empty})
-    assert pooled["uscc"].tolist() == ["2", "3", "1"]  # 乙区 sorts before 甲区
-    assert pooled.equals(pooled_labels({"甲区": a, "乙区": b}))  # the same labels hash the same
-    assert list(pooled_labels({}).columns) == ["uscc", "text", "name", "code"]
-
-
 def test_progress_file_is_read_back_and_cleared(tmp_path):
     assert read_progress(tmp_path, "东胜区") is None
     write = ProgressFile(tmp_path, "东胜区", "已分类", min_interval=3600)
@@ -235,7 +224,7 @@ def test_city_run_on_the_multiprocess_executor(tmp_path: Path) -> None:
         engine = [e.message for e in instance.all_logs(run.run_id) if "in subprocess" in (e.message or "")]
         assert engine, "district steps ran in their own processes"
         # one office model for the city, read by every district's classification
-        [model_run] = instance.get_runs(dg.RunsFilter(job_name="city_office_model"))
+        [model_run] = instance.get_runs(dg.RunsFilter(job_name="city_model"))
         assert model_run.tags["industry_gap/district"] == "全市"
         inputs = instance.get_runs(dg.RunsFilter(job_name="city_district_inputs"))
         assert sorted(r.tags["dagster/partition"] for r in inputs) == sorted(made)

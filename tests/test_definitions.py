@@ -20,7 +20,14 @@ EXPECTED_GROUPS = {
     "classify": {"scope_model", "classified_registry", "classified_projects"},
     "analyse": {"coverage", "gap_flags", "project_assessment", "entry_candidates", "reward_estimates", "review_list"},
     "report": {"report_changes", "warehouse_tables", "office_workbooks"},
-    "city": {"district_inputs", "district_classified", "district_coverage", "city_coverage"},
+    "city": {
+        "district_inputs",
+        "district_labels",
+        "city_office_model",
+        "district_classified",
+        "district_coverage",
+        "city_coverage",
+    },
 }
 
 

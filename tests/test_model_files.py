@@ -101,3 +101,17 @@ def test_a_damaged_model_directory_is_refused_in_chinese(saved, tmp_path, damage
 def test_a_missing_model_file_is_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="模型文件不存在"):
         ScopeClassifier.load(tmp_path)
+
+
+def test_a_damaged_model_named_for_a_run_is_a_user_error(saved, tmp_path):
+    """`industry-gap run --model DIR` (and a city's model) on a damaged directory: one Chinese message."""
+    from industry_gap.errors import UserError
+    from industry_gap.model_training import train_office_model
+
+    _, path = saved
+    copy = tmp_path / "m"
+    copy.mkdir()
+    for name in (MODEL_FILE, META_FILE):
+        (copy / name).write_bytes((path / name).read_bytes())  # arrays.npy missing
+    with pytest.raises(UserError, match="模型"):
+        train_office_model(None, model_dir=str(copy))

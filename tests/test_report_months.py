@@ -55,7 +55,12 @@ def test_only_the_report_assets_are_partitioned_by_month():
         if node.partitions_def is not None and node.partitions_def != months
     }
     assert by_month == REPORT_ASSETS
-    assert by_district == {"district_inputs", "district_classified", "district_coverage"}  # the city run
+    assert by_district == {
+        "district_inputs",
+        "district_labels",
+        "district_classified",
+        "district_coverage",
+    }  # the city run
 
 
 def registry_file(path, *, month: str):

@@ -119,6 +119,7 @@ def test_ui_shows_every_asset_with_groups(webserver):
         "warehouse_tables",
         "office_workbooks",  # by month
         "district_inputs",
+        "district_labels",
         "district_classified",
         "district_coverage",
     }  # by district (city)
