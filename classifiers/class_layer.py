@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from classifiers.calibration import expected_calibration_error
+
 _EPS = 1e-6
 MIN_PRIOR = 0.002  # floor of the unseen-class prior (Good–Turing gives 0 when no class occurs once)
 SHIFTS = np.linspace(0.0, 5.0, 21)  # candidate gate shifts (log-odds)
@@ -586,22 +588,6 @@ def _fit_unseen_temperature(held: list[_HeldOut]) -> float:
         return total / total_weight
 
     return float(minimize_scalar(loss, bounds=(0.05, 5.0), method="bounded").x)
-
-
-def expected_calibration_error(score: np.ndarray, hit: np.ndarray, weight: np.ndarray | None = None, bins: int = 10):
-    """Weighted ECE over equal-width score bins."""
-    if not len(score):
-        return 0.0
-    w = np.ones(len(score)) if weight is None else weight
-    b = np.minimum((score * bins).astype(int), bins - 1)
-    total = w.sum()
-    err = 0.0
-    for k in range(bins):
-        m = b == k
-        if m.any():
-            wk = w[m]
-            err += wk.sum() * abs(np.average(score[m], weights=wk) - np.average(hit[m], weights=wk))
-    return float(err / total)
 
 
 __all__ = ["ClassLayer", "OpenWorldLayer", "expected_calibration_error", "nearest_similarity"]

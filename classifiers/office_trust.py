@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classifiers.class_layer import expected_calibration_error
+from classifiers.calibration import expected_calibration_error
 from classifiers.model import ScopeClassifier
 from classifiers.training import MIN_CLASS_LABELS, normalize_label, train_model
 from reference import standard

@@ -190,3 +190,11 @@ def test_the_file_checker_sees_a_cycle(tmp_path):
     modules = {"pkg": init, "pkg.inner": init, "pkg.inner.sub": init}
     assert imported_project_modules(init, "pkg.inner", modules) == {"pkg.inner.sub"}
     assert not is_known(["pipelines.city", "pipelines.runner", "pipelines.definitions", "pipelines.city"])
+
+
+def test_no_classifier_module_above_600_lines():
+    """The classifier package stays readable module by module (issue 25)."""
+    long = {
+        p.name: n for p in (ROOT / "classifiers").glob("*.py") if (n := len(p.read_text("utf-8").splitlines())) > 600
+    }
+    assert not long, long
