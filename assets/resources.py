@@ -57,11 +57,13 @@ def run_month_partition(context: dg.InitResourceContext) -> str:
 class InputFiles(dg.ConfigurableResource):
     """The office's input files. An empty path means "not provided this run"."""
 
-    # Empty = the environment's file (INDUSTRY_GAP_REGISTRY …); none named anywhere = the sample data.
-    registry: str = ""
-    above_scale: str = ""
-    targets: str = ""
-    projects: str = ""
+    # None = the environment's file (INDUSTRY_GAP_REGISTRY …), "" = not provided; when none is given
+    # and the environment names none, the sample data. (None, not "", marks "not given": Dagster
+    # rebuilds a resource from its values, and only a value other than the default survives that.)
+    registry: str | None = None
+    above_scale: str | None = None
+    targets: str | None = None
+    projects: str | None = None
     overrides: str = ""  # a filled review workbook (人工核定); empty = only the stored ones
     code_edition: str = "2017"
 
@@ -69,11 +71,12 @@ class InputFiles(dg.ConfigurableResource):
 
     @model_validator(mode="after")
     def _environment_files(self) -> InputFiles:
-        if not any(getattr(self, name) for name in INPUT_DATASETS):
+        unset = [name for name in INPUT_DATASETS if getattr(self, name) is None]
+        if len(unset) == len(INPUT_DATASETS):
             for name, path in environment_settings().input_paths().items():
                 object.__setattr__(self, name, path)
         else:
-            _fill_from_environment(self, *INPUT_DATASETS)
+            _fill_from_environment(self, *unset)
         return self
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
