@@ -20,6 +20,7 @@ loaded model is kept per process: loading the same unchanged directory again ret
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import threading
 from pathlib import Path
@@ -70,12 +71,16 @@ def save_model(model: ScopeClassifier, directory) -> Path:
         size = buffer.raw().nbytes
         layout.append([offset, size])
         offset += size
-    blob = np.lib.format.open_memmap(path / ARRAYS_FILE, mode="w+", dtype=np.uint8, shape=(max(offset, 1),))
+    # Each file is written beside its final name and swapped in (arrays first, metadata last): a
+    # process that has the old model memory-mapped keeps reading the old file, never a half-written one.
+    arrays = _temporary(path / ARRAYS_FILE)
+    blob = np.lib.format.open_memmap(arrays, mode="w+", dtype=np.uint8, shape=(max(offset, 1),))
     for (start, size), buffer in zip(layout, buffers):
         blob[start : start + size] = np.frombuffer(buffer.raw(), dtype=np.uint8)
     blob.flush()
     del blob
-    (path / MODEL_FILE).write_bytes(stream.getvalue())
+    os.replace(arrays, path / ARRAYS_FILE)
+    _replace_with(path / MODEL_FILE, stream.getvalue())
     meta = {
         "version": model.version,
         "reference_hash": model.reference_hash,
@@ -85,10 +90,19 @@ def save_model(model: ScopeClassifier, directory) -> Path:
         "params": model.params,
         "format": {"version": FORMAT_VERSION, "arrays": layout},
     }
-    (path / META_FILE).write_text(
-        json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8"
-    )
+    _replace_with(path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default).encode())
     return path
+
+
+def _temporary(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{os.getpid()}.tmp")
+
+
+def _replace_with(final: Path, data: bytes) -> None:
+    """Write `data` to `final` by a rename, so no reader sees the file half written."""
+    temporary = _temporary(final)
+    temporary.write_bytes(data)
+    os.replace(temporary, final)
 
 
 def load_model(directory) -> ScopeClassifier:

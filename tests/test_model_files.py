@@ -115,3 +115,20 @@ def test_a_damaged_model_named_for_a_run_is_a_user_error(saved, tmp_path):
         (copy / name).write_bytes((path / name).read_bytes())  # arrays.npy missing
     with pytest.raises(UserError, match="模型"):
         train_office_model(None, model_dir=str(copy))
+
+
+def test_saving_over_a_loaded_model_leaves_it_working(saved, scopes, tmp_path):
+    """A model memory-mapped by one process while the same folder is saved again (a retrain, or
+    load-then-save into its own folder) keeps its arrays: files are swapped in, never rewritten."""
+    model, path = saved
+    copy = tmp_path / "m"
+    model.save(copy)
+    forget_loaded()
+    loaded = ScopeClassifier.load(copy)
+    frame = pd.DataFrame({"经营范围": scopes})
+    expected = model.classify_frame(frame, "经营范围")
+    loaded.save(copy)  # from its own memory-mapped arrays, into the same files
+    pd.testing.assert_frame_equal(loaded.classify_frame(frame, "经营范围"), expected)
+    forget_loaded()
+    pd.testing.assert_frame_equal(ScopeClassifier.load(copy).classify_frame(frame, "经营范围"), expected)
+    assert not list(copy.glob(".*.tmp"))
