@@ -27,7 +27,8 @@ from industry_gap.warehouse import Warehouse
 
 
 class EarlierRuns:
-    """The warehouse's runs dated before `run_date`; closes the warehouse when used as a context manager."""
+    """The warehouse's runs dated before `run_date`. The store is the run's (the warehouse resource
+    opens and disposes it), so leaving the context does not close it."""
 
     def __init__(self, store: Warehouse, run_date: dt.date):
         self.store = store
@@ -37,7 +38,7 @@ class EarlierRuns:
         return self
 
     def __exit__(self, *_exc) -> None:
-        self.store.dispose()
+        return None
 
     def dates(self, table: str) -> list[dt.date]:
         """Run dates before this run's that stored `table`, oldest first."""
