@@ -207,7 +207,12 @@ def _saved_model_path(trained, pooled: pd.DataFrame, model_settings: ModelSettin
     if cached:
         return str(cached[0].resolve())
     fallback = cache_dir.parent / "city-unsaved" / key
-    trained.model.save(fallback)
+    try:
+        trained.model.save(fallback)
+    except OSError as error:
+        raise UserError(
+            f"无法保存全市统一分类模型到“{fallback}”：{error}（请检查输出目录是否可写、磁盘是否已满）"
+        ) from None
     return str(fallback.resolve())
 
 

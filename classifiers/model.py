@@ -48,7 +48,7 @@ from classifiers.scope_parser import ACTIVITY_NAMES, clean_scope
 
 if TYPE_CHECKING:  # annotations only: training imports this module, the layers load with a trained model
     from classifiers.class_layer import OpenWorldLayer
-    from classifiers.training import SupervisedLayer
+    from classifiers.division_layer import SupervisedLayer
 
 MODEL_VERSION = "3.0.0"
 _TOP_K_BLOCK = 256  # rows of P(小类) built and reduced together (256 × 1,382 floats: cache-sized)

@@ -33,7 +33,6 @@ from industry_gap.summary import AnalysisResult, run_summary
 from pipelines.automation import full_refresh_job
 from pipelines.definitions import all_assets
 from pipelines.instance import (
-    DEFAULT_INSTANCE_CONFIG,
     RUN_LOCK_NAME,
     RUN_LOCK_TIMEOUT,
     instance_home,
@@ -44,7 +43,6 @@ from pipelines.instance import (
 # Chinese message from the error that caused it.
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RUN_RESOURCES = ("input_files", "settings", "model_settings", "warehouse")  # what the district's graph uses
-__all__ = ["DEFAULT_INSTANCE_CONFIG", "RUN_LOCK_NAME", "RUN_LOCK_TIMEOUT", "instance_home", "report_month_of"]
 
 
 @dataclass

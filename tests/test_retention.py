@@ -13,8 +13,9 @@ from dagster._core.scheduler.instigation import TickStatus
 
 from industry_gap.settings import Settings
 from pipelines.cli import main
+from pipelines.instance import DEFAULT_INSTANCE_CONFIG
 from pipelines.retention import months_before, prune_run_history, published_months
-from pipelines.runner import DEFAULT_INSTANCE_CONFIG, run_pipeline
+from pipelines.runner import run_pipeline
 from tests.factories import REGISTRY_HEADER, registry_row, write_csv
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
